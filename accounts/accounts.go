@@ -1,0 +1,130 @@
+// Package accounts owns users, departments, roles, passwords and tokens: who
+// a caller is and what an administrator may change. It knows no HTTP and no
+// SQL; storage is reached through the Store interface below.
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Role is what a user may do across the platform.
+type Role string
+
+const (
+	RoleAdmin     Role = "admin"      // everything
+	RoleDeptAdmin Role = "dept_admin" // users, documents and grants of its own department
+	RoleMember    Role = "member"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleDeptAdmin || r == RoleMember }
+
+// User is an account. DepartmentID is empty when the user belongs to none.
+type User struct {
+	ID           string    `json:"id"`
+	Username     string    `json:"username"`
+	DisplayName  string    `json:"display_name"`
+	Role         Role      `json:"role"`
+	DepartmentID string    `json:"department_id"`
+	Disabled     bool      `json:"disabled"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	PasswordHash string    `json:"-"`
+}
+
+// Department groups users and documents and carries a storage quota.
+// QuotaBytes 0 means unlimited.
+type Department struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	ParentID   string    `json:"parent_id"`
+	QuotaBytes int64     `json:"quota_bytes"`
+	BytesUsed  int64     `json:"bytes_used"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// TokenKind separates login sessions from long-lived API tokens.
+type TokenKind string
+
+const (
+	TokenSession TokenKind = "session"
+	TokenAPI     TokenKind = "api"
+)
+
+// Token is a stored credential; only the SHA-256 of its secret is kept.
+type Token struct {
+	ID        string
+	UserID    string
+	Kind      TokenKind
+	Name      string
+	Hash      string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// Page selects a slice of a list; Page counts from 1.
+type Page struct {
+	Page, Size int
+}
+
+// Offset is the number of rows before the page.
+func (p Page) Offset() int { return (p.Page - 1) * p.Size }
+
+var (
+	ErrNotFound       = errors.New("not found")
+	ErrConflict       = errors.New("conflict")
+	ErrForbidden      = errors.New("forbidden")
+	ErrBadCredentials = errors.New("invalid username or password")
+	ErrUnauthorized   = errors.New("missing, invalid or expired token")
+)
+
+// InvalidError is bad input, with a message meant for the caller.
+type InvalidError struct{ Msg string }
+
+func (e *InvalidError) Error() string { return e.Msg }
+
+func invalid(format string, args ...any) error {
+	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// ConflictError is ErrConflict with a message meant for the caller.
+type ConflictError struct{ Msg string }
+
+func (e *ConflictError) Error() string { return e.Msg }
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// UserFilter narrows ListUsers; empty fields match everything.
+type UserFilter struct {
+	DepartmentID string
+}
+
+// Store persists accounts. Implementations return ErrNotFound for missing
+// rows and ErrConflict for unique-key violations.
+type Store interface {
+	CreateUser(ctx context.Context, u User) error
+	UserByID(ctx context.Context, id string) (User, error)
+	UserByUsername(ctx context.Context, username string) (User, error)
+	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser fails with ErrConflict while the user owns documents.
+	DeleteUser(ctx context.Context, id string) error
+	ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, int64, error)
+	CountUsers(ctx context.Context) (int64, error)
+
+	CreateDepartment(ctx context.Context, d Department) error
+	DepartmentByID(ctx context.Context, id string) (Department, error)
+	UpdateDepartment(ctx context.Context, d Department) error
+	// DeleteDepartment fails with ErrConflict while the department has users,
+	// documents or child departments.
+	DeleteDepartment(ctx context.Context, id string) error
+	ListDepartments(ctx context.Context, p Page) ([]Department, int64, error)
+
+	CreateToken(ctx context.Context, t Token) error
+	// TokenByHash returns the token and its user.
+	TokenByHash(ctx context.Context, hash string) (Token, User, error)
+	DeleteToken(ctx context.Context, id string) error
+	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
+}

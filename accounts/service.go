@@ -1,0 +1,134 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Service holds the account rules. Methods that change accounts take the
+// acting user and enforce who may do what.
+type Service struct {
+	store      Store
+	sessionTTL time.Duration
+	now        func() time.Time
+}
+
+// Options configure a Service.
+type Options struct {
+	SessionTTL time.Duration // lifetime of a login session; default 12h
+}
+
+// NewService returns the account service over store.
+func NewService(store Store, opt Options) *Service {
+	if opt.SessionTTL <= 0 {
+		opt.SessionTTL = 12 * time.Hour
+	}
+	return &Service{store: store, sessionTTL: opt.SessionTTL, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// Session is the result of a successful login.
+type Session struct {
+	Token     string // the bearer secret, shown once
+	ExpiresAt time.Time
+	User      User
+}
+
+// Login checks a username and password and opens a session.
+func (s *Service) Login(ctx context.Context, username, password string) (Session, error) {
+	if username == "" || password == "" {
+		return Session{}, invalid("username and password are required")
+	}
+	u, err := s.store.UserByUsername(ctx, username)
+	if errors.Is(err, ErrNotFound) {
+		passwordMatches("", password)
+		return Session{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	if !passwordMatches(u.PasswordHash, password) || u.Disabled {
+		return Session{}, ErrBadCredentials
+	}
+	secret, t, err := s.issue(ctx, u, TokenSession, "login", s.sessionTTL)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{Token: secret, ExpiresAt: t.ExpiresAt, User: u}, nil
+}
+
+// maxAPITokenTTL bounds API tokens; a leaked token must die eventually.
+const maxAPITokenTTL = 366 * 24 * time.Hour
+
+// CreateAPIToken issues a named long-lived token for the user.
+func (s *Service) CreateAPIToken(ctx context.Context, u User, name string, ttl time.Duration) (Token, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 {
+		return Token{}, "", invalid("name is required (at most 200 characters)")
+	}
+	if ttl <= 0 || ttl > maxAPITokenTTL {
+		return Token{}, "", invalid("expires_in_s must be between 1 and %d", int(maxAPITokenTTL.Seconds()))
+	}
+	secret, t, err := s.issue(ctx, u, TokenAPI, name, ttl)
+	return t, secret, err
+}
+
+func (s *Service) issue(ctx context.Context, u User, kind TokenKind, name string, ttl time.Duration) (string, Token, error) {
+	secret := newSecret()
+	now := s.now()
+	t := Token{ID: NewID(), UserID: u.ID, Kind: kind, Name: name, Hash: HashToken(secret), ExpiresAt: now.Add(ttl), CreatedAt: now}
+	if err := s.store.CreateToken(ctx, t); err != nil {
+		return "", Token{}, err
+	}
+	return secret, t, nil
+}
+
+// Authenticate resolves a bearer secret to its user and token.
+func (s *Service) Authenticate(ctx context.Context, secret string) (User, Token, error) {
+	if secret == "" || len(secret) > 200 {
+		return User{}, Token{}, ErrUnauthorized
+	}
+	t, u, err := s.store.TokenByHash(ctx, HashToken(secret))
+	if errors.Is(err, ErrNotFound) {
+		return User{}, Token{}, ErrUnauthorized
+	}
+	if err != nil {
+		return User{}, Token{}, err
+	}
+	if !s.now().Before(t.ExpiresAt) || u.Disabled {
+		return User{}, Token{}, ErrUnauthorized
+	}
+	return u, t, nil
+}
+
+// Logout revokes the token the caller authenticated with.
+func (s *Service) Logout(ctx context.Context, t Token) error {
+	return s.store.DeleteToken(ctx, t.ID)
+}
+
+// PurgeExpiredTokens removes tokens that can no longer authenticate.
+func (s *Service) PurgeExpiredTokens(ctx context.Context) (int64, error) {
+	return s.store.DeleteExpiredTokens(ctx, s.now())
+}
+
+// EnsureAdmin creates the first administrator when there are no users at all.
+// If password is empty one is generated and returned so it can be shown once.
+func (s *Service) EnsureAdmin(ctx context.Context, password string) (created bool, generated string, err error) {
+	n, err := s.store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return false, "", err
+	}
+	if password == "" {
+		generated = newSecret()[3:23]
+		password = generated
+	}
+	_, err = s.createUser(ctx, NewUser{Username: "admin", Password: password, DisplayName: "Administrator", Role: RoleAdmin})
+	if errors.Is(err, ErrConflict) { // another instance won the race
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	return true, generated, nil
+}

@@ -1,0 +1,226 @@
+package accounts
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// NewUser is the input of CreateUser.
+type NewUser struct {
+	Username     string
+	Password     string
+	DisplayName  string
+	Role         Role
+	DepartmentID string
+}
+
+// UserPatch changes a user; nil fields stay as they are.
+type UserPatch struct {
+	Role         *Role
+	DepartmentID *string
+	Disabled     *bool
+	Password     *string
+	DisplayName  *string
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
+
+func validateDisplayName(s string) error {
+	if utf8.RuneCountInString(s) > 200 {
+		return invalid("display_name must be at most 200 characters")
+	}
+	return nil
+}
+
+// canManage reports whether actor may administer users of department dept.
+func canManage(actor User, dept string) bool {
+	switch actor.Role {
+	case RoleAdmin:
+		return true
+	case RoleDeptAdmin:
+		return dept != "" && dept == actor.DepartmentID
+	}
+	return false
+}
+
+// CreateUser adds a user. A dept_admin may only add members and dept_admins
+// of its own department.
+func (s *Service) CreateUser(ctx context.Context, actor User, in NewUser) (User, error) {
+	if !canManage(actor, in.DepartmentID) || (in.Role == RoleAdmin && actor.Role != RoleAdmin) {
+		return User{}, ErrForbidden
+	}
+	return s.createUser(ctx, in)
+}
+
+// CreateUserUnchecked adds a user without an acting user: for the command line.
+func (s *Service) CreateUserUnchecked(ctx context.Context, in NewUser) (User, error) {
+	return s.createUser(ctx, in)
+}
+
+func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
+	in.Username = strings.TrimSpace(in.Username)
+	if !usernamePattern.MatchString(in.Username) {
+		return User{}, invalid("username must be 2-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+	if in.Role == "" {
+		in.Role = RoleMember
+	}
+	if !in.Role.Valid() {
+		return User{}, invalid("role must be one of admin, dept_admin, member")
+	}
+	if in.Role == RoleDeptAdmin && in.DepartmentID == "" {
+		return User{}, invalid("a dept_admin needs a department_id")
+	}
+	if err := validateDisplayName(in.DisplayName); err != nil {
+		return User{}, err
+	}
+	if err := checkPasswordPolicy(in.Password); err != nil {
+		return User{}, err
+	}
+	if err := s.checkDepartment(ctx, in.DepartmentID); err != nil {
+		return User{}, err
+	}
+	hash, err := hashPassword(in.Password)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.now()
+	u := User{ID: NewID(), Username: in.Username, DisplayName: in.DisplayName, Role: in.Role,
+		DepartmentID: in.DepartmentID, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if u.DisplayName == "" {
+		u.DisplayName = u.Username
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if err == ErrConflict {
+			return User{}, &ConflictError{Msg: "username " + in.Username + " is taken"}
+		}
+		return User{}, err
+	}
+	return u, nil
+}
+
+func (s *Service) checkDepartment(ctx context.Context, id string) error {
+	if id == "" {
+		return nil
+	}
+	if _, err := s.store.DepartmentByID(ctx, id); err == ErrNotFound {
+		return invalid("department %q does not exist", id)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// visibleUser loads a user the actor may administer; others are not found.
+func (s *Service) visibleUser(ctx context.Context, actor User, id string) (User, error) {
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	if !canManage(actor, u.DepartmentID) {
+		if actor.Role == RoleDeptAdmin {
+			return User{}, ErrNotFound
+		}
+		return User{}, ErrForbidden
+	}
+	return u, nil
+}
+
+// UserByID returns a user the actor may administer.
+func (s *Service) UserByID(ctx context.Context, actor User, id string) (User, error) {
+	return s.visibleUser(ctx, actor, id)
+}
+
+// UpdateUser applies a patch. Nobody may change their own role or disable
+// themselves (an admin cannot lock everyone out by accident).
+func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserPatch) (User, error) {
+	if actor.Role != RoleAdmin && actor.Role != RoleDeptAdmin {
+		return User{}, ErrForbidden
+	}
+	u, err := s.visibleUser(ctx, actor, id)
+	if err != nil {
+		return User{}, err
+	}
+	if p.Role != nil {
+		if !p.Role.Valid() {
+			return User{}, invalid("role must be one of admin, dept_admin, member")
+		}
+		if u.ID == actor.ID && *p.Role != u.Role {
+			return User{}, invalid("you cannot change your own role")
+		}
+		if *p.Role == RoleAdmin && actor.Role != RoleAdmin {
+			return User{}, ErrForbidden
+		}
+		u.Role = *p.Role
+	}
+	if p.DepartmentID != nil {
+		if !canManage(actor, *p.DepartmentID) {
+			return User{}, ErrForbidden
+		}
+		if err := s.checkDepartment(ctx, *p.DepartmentID); err != nil {
+			return User{}, err
+		}
+		u.DepartmentID = *p.DepartmentID
+	}
+	if u.Role == RoleDeptAdmin && u.DepartmentID == "" {
+		return User{}, invalid("a dept_admin needs a department_id")
+	}
+	if p.Disabled != nil {
+		if u.ID == actor.ID && *p.Disabled {
+			return User{}, invalid("you cannot disable yourself")
+		}
+		u.Disabled = *p.Disabled
+	}
+	if p.DisplayName != nil {
+		if err := validateDisplayName(*p.DisplayName); err != nil {
+			return User{}, err
+		}
+		u.DisplayName = *p.DisplayName
+	}
+	if p.Password != nil {
+		if err := checkPasswordPolicy(*p.Password); err != nil {
+			return User{}, err
+		}
+		if u.PasswordHash, err = hashPassword(*p.Password); err != nil {
+			return User{}, err
+		}
+	}
+	u.UpdatedAt = s.now()
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// DeleteUser removes a user who owns no documents.
+func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
+	if actor.Role != RoleAdmin && actor.Role != RoleDeptAdmin {
+		return ErrForbidden
+	}
+	u, err := s.visibleUser(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	if u.ID == actor.ID {
+		return invalid("you cannot delete yourself")
+	}
+	if err := s.store.DeleteUser(ctx, id); err == ErrConflict {
+		return &ConflictError{Msg: "the user still owns documents; disable the account or delete its documents first"}
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// ListUsers lists the users the actor may administer.
+func (s *Service) ListUsers(ctx context.Context, actor User, p Page) ([]User, int64, error) {
+	switch actor.Role {
+	case RoleAdmin:
+		return s.store.ListUsers(ctx, UserFilter{}, p)
+	case RoleDeptAdmin:
+		return s.store.ListUsers(ctx, UserFilter{DepartmentID: actor.DepartmentID}, p)
+	}
+	return nil, 0, ErrForbidden
+}

@@ -1,0 +1,77 @@
+package docs
+
+import (
+	"context"
+	"time"
+)
+
+// Access kinds counted per document.
+const (
+	AccessView     = "view"
+	AccessDownload = "download"
+)
+
+// RecordAccess counts a read in memory; Run flushes the counts in batches,
+// one write per document per batch, so that a burst of reads does not become
+// a burst of writes.
+func (s *Service) RecordAccess(id, kind string) {
+	s.mu.Lock()
+	c := s.counts[id]
+	if kind == AccessDownload {
+		c.Downloads++
+	} else {
+		c.Views++
+	}
+	s.counts[id] = c
+	s.mu.Unlock()
+}
+
+// FlushCounts writes the pending access counts.
+func (s *Service) FlushCounts(ctx context.Context) error {
+	s.mu.Lock()
+	pending := s.counts
+	s.counts = map[string]Counts{}
+	s.mu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	if err := s.repo.AddCounts(ctx, pending); err != nil {
+		// Put them back so that a database hiccup loses nothing.
+		s.mu.Lock()
+		for id, c := range pending {
+			cur := s.counts[id]
+			s.counts[id] = Counts{Views: cur.Views + c.Views, Downloads: cur.Downloads + c.Downloads}
+		}
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Run flushes access counts every interval and collects garbage every
+// gcInterval until ctx ends, then flushes once more.
+func (s *Service) Run(ctx context.Context, interval, gcInterval time.Duration) {
+	flush := time.NewTicker(interval)
+	defer flush.Stop()
+	gc := time.NewTicker(gcInterval)
+	defer gc.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := s.FlushCounts(fctx); err != nil {
+				s.log.Error("flushing access counts at shutdown", "err", err)
+			}
+			cancel()
+			return
+		case <-flush.C:
+			if err := s.FlushCounts(ctx); err != nil {
+				s.log.Warn("flushing access counts", "err", err)
+			}
+		case <-gc.C:
+			if _, err := s.CollectGarbage(ctx); err != nil {
+				s.log.Warn("collecting garbage", "err", err)
+			}
+		}
+	}
+}

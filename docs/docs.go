@@ -1,0 +1,148 @@
+// Package docs is the document domain: upload, versions, metadata, search
+// and who may see what. It knows no HTTP and no SQL: storage is reached
+// through Repository and blobs through the blob store.
+package docs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Visibility says who may read a document besides its owner and administrators.
+type Visibility string
+
+const (
+	Private    Visibility = "private"    // owner, admins, its department's dept_admins
+	Department Visibility = "department" // plus every member of its department
+	Public     Visibility = "public"     // everyone, signed in or not
+)
+
+// Valid reports whether v is a known visibility.
+func (v Visibility) Valid() bool { return v == Private || v == Department || v == Public }
+
+// Document is the current state of a document.
+type Document struct {
+	ID           string     `json:"id"`
+	Title        string     `json:"title"`
+	Description  string     `json:"description"`
+	Tags         []string   `json:"tags"`
+	Visibility   Visibility `json:"visibility"`
+	OwnerID      string     `json:"owner_id"`
+	DepartmentID string     `json:"department_id"`
+	Filename     string     `json:"filename"`
+	Size         int64      `json:"size"`
+	Mime         string     `json:"mime"`
+	SHA256       string     `json:"sha256"`
+	Version      int        `json:"version"`  // content version: +1 per upload of content
+	Revision     int        `json:"revision"` // +1 on every change, metadata or content
+	Views        int64      `json:"views"`
+	Downloads    int64      `json:"downloads"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Snippet      string     `json:"snippet,omitempty"` // search results only
+}
+
+// Version is one stored content of a document.
+type Version struct {
+	DocumentID string    `json:"-"`
+	Version    int       `json:"version"`
+	Size       int64     `json:"size"`
+	SHA256     string    `json:"sha256"`
+	Mime       string    `json:"mime"`
+	Filename   string    `json:"filename"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Actor is the caller as the document rules see it. The zero Actor is an
+// anonymous reader.
+type Actor struct {
+	UserID       string
+	DepartmentID string
+	Admin        bool
+	DeptAdmin    bool
+}
+
+// Anonymous reports whether nobody is signed in.
+func (a Actor) Anonymous() bool { return a.UserID == "" }
+
+var (
+	ErrNotFound        = errors.New("document not found")
+	ErrForbidden       = errors.New("not allowed")
+	ErrUnauthorized    = errors.New("sign in required")
+	ErrTooLarge        = errors.New("content exceeds the upload size limit")
+	ErrUnsupportedType = errors.New("content type is not allowed")
+	ErrPrecondition    = errors.New("the document has changed (If-Match does not match)")
+	ErrQuota           = errors.New("the department's storage quota would be exceeded")
+)
+
+// InvalidError is bad input, with a message meant for the caller.
+type InvalidError struct{ Msg string }
+
+func (e *InvalidError) Error() string { return e.Msg }
+
+func invalid(format string, args ...any) error {
+	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Sort orders a listing.
+type Sort string
+
+const (
+	SortRelevance Sort = "relevance"
+	SortCreated   Sort = "created_at"
+	SortViews     Sort = "views"
+)
+
+// Query selects documents. Terms are already parsed and validated search terms.
+type Query struct {
+	Terms        []string
+	Tag          string
+	OwnerID      string
+	DepartmentID string
+	Sort         Sort
+	Page, Size   int
+}
+
+// Counts are access counters to add to a document.
+type Counts struct{ Views, Downloads int64 }
+
+// NewContent is content that is durable in the blob store's staging area;
+// Publish makes it visible at its final path. Repositories call Publish
+// inside their transaction, after locking the blob's row, so that a garbage
+// collector cannot remove the file between publication and commit.
+type NewContent struct {
+	Version Version
+	Text    string // extracted text for the search index ("" if none)
+	Publish func() error
+}
+
+// Repository persists documents. Check functions run inside the write
+// transaction with the row locked: they see the current row and may veto.
+type Repository interface {
+	// Create stores a new document and its first version, charging its size
+	// to the department's quota (ErrQuota when it would be exceeded).
+	Create(ctx context.Context, d Document, c NewContent) error
+	Get(ctx context.Context, id string) (Document, error)
+	// AddVersion makes c the document's current content (version+1).
+	AddVersion(ctx context.Context, id string, check func(Document) error, c NewContent) (Document, error)
+	// UpdateMeta applies change to the current row (revision+1).
+	UpdateMeta(ctx context.Context, id string, check func(Document) error, change func(*Document)) (Document, error)
+	// Delete removes the document and all its versions and returns the
+	// department's quota.
+	Delete(ctx context.Context, id string, check func(Document) error) error
+	Versions(ctx context.Context, id string) ([]Version, error)
+	Version(ctx context.Context, id string, n int) (Version, error)
+	// List returns the documents actor may read that match q.
+	List(ctx context.Context, actor Actor, q Query) ([]Document, int64, error)
+	// AddCounts adds access counters, one statement per document.
+	AddCounts(ctx context.Context, counts map[string]Counts) error
+	// CollectBlob forgets blob sha when no version references it and it was
+	// last used before cutoff; remove deletes the file while the blob's row
+	// is still locked. It reports whether the blob was collected.
+	CollectBlob(ctx context.Context, sha string, cutoff time.Time, remove func() error) (bool, error)
+	// PurgeSearchOrphans removes index entries whose document is gone.
+	PurgeSearchOrphans(ctx context.Context) (int64, error)
+}

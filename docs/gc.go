@@ -1,0 +1,50 @@
+package docs
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// GCReport says what a garbage collection removed.
+type GCReport struct {
+	TempFiles     int   // staging leftovers of interrupted uploads
+	Blobs         int   // blobs no version references
+	SearchOrphans int64 // index entries of rolled-back transactions
+}
+
+// CollectGarbage removes staging leftovers and blobs that no version
+// references, once they are older than the grace period (so that an upload
+// in flight is never robbed of its blob).
+func (s *Service) CollectGarbage(ctx context.Context) (GCReport, error) {
+	var r GCReport
+	var errs []error
+	n, err := s.blobs.CleanTemp(s.opt.BlobGrace)
+	r.TempFiles = n
+	errs = append(errs, err)
+
+	cutoff := s.now().Add(-s.opt.BlobGrace)
+	var candidates []string
+	errs = append(errs, s.blobs.Walk(func(sha string, _ int64, mod time.Time) error {
+		if mod.Before(cutoff) {
+			candidates = append(candidates, sha)
+		}
+		return ctx.Err()
+	}))
+	for _, sha := range candidates {
+		removed, err := s.repo.CollectBlob(ctx, sha, cutoff, func() error { return s.blobs.Remove(sha) })
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if removed {
+			r.Blobs++
+		}
+	}
+	r.SearchOrphans, err = s.repo.PurgeSearchOrphans(ctx)
+	errs = append(errs, err)
+	if r.TempFiles+r.Blobs > 0 || r.SearchOrphans > 0 {
+		s.log.InfoContext(ctx, "garbage collected", "temp_files", r.TempFiles, "blobs", r.Blobs, "search_orphans", r.SearchOrphans)
+	}
+	return r, errors.Join(errs...)
+}

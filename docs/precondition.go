@@ -1,0 +1,59 @@
+package docs
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Precondition is a parsed If-Match header. Its zero value matches anything.
+type Precondition struct {
+	set      bool
+	revision int    // "r<revision>": the metadata ETag
+	sha256   string // "<sha256>": the content ETag
+	version  int    // 3 or "3": a content version
+}
+
+// ParseIfMatch accepts `*`, `"r<revision>"`, `"<sha256>"` and a content
+// version number, quoted or not. An empty header sets no precondition.
+func ParseIfMatch(h string) (Precondition, error) {
+	h = strings.TrimSpace(h)
+	if h == "" || h == "*" {
+		return Precondition{}, nil
+	}
+	v := strings.TrimPrefix(h, "W/")
+	v = strings.Trim(v, `"`)
+	switch {
+	case len(v) == 64 && isHex(v):
+		return Precondition{set: true, sha256: v}, nil
+	case strings.HasPrefix(v, "r"):
+		if n, err := strconv.Atoi(v[1:]); err == nil && n > 0 {
+			return Precondition{set: true, revision: n}, nil
+		}
+	default:
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return Precondition{set: true, version: n}, nil
+		}
+	}
+	return Precondition{}, invalid(`If-Match must be *, "r<revision>", the content ETag, or a version number`)
+}
+
+func isHex(s string) bool {
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (p Precondition) check(d Document) error {
+	switch {
+	case !p.set:
+		return nil
+	case p.revision > 0 && p.revision == d.Revision,
+		p.sha256 != "" && p.sha256 == d.SHA256,
+		p.version > 0 && p.version == d.Version:
+		return nil
+	}
+	return ErrPrecondition
+}

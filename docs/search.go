@@ -1,0 +1,129 @@
+package docs
+
+import (
+	"context"
+	"html"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+const (
+	maxQueryRunes = 200
+	maxTerms      = 8
+	maxPageSize   = 100
+)
+
+// ListInput is a listing or search request as the caller sent it.
+type ListInput struct {
+	Q            string
+	Tag          string
+	OwnerID      string
+	DepartmentID string
+	Sort         string
+	Page         int
+	PageSize     int
+}
+
+// ParseTerms splits a query into search terms. Operators and quotes carry no
+// meaning: every term must occur (AND), as a substring of a word or of a run
+// of CJK text.
+func ParseTerms(q string) ([]string, error) {
+	if !utf8.ValidString(q) || utf8.RuneCountInString(q) > maxQueryRunes {
+		return nil, invalid("q must be valid text of at most %d characters", maxQueryRunes)
+	}
+	fields := strings.FieldsFunc(q, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`"'+-*()<>~@\`+"`", r)
+	})
+	var terms []string
+	seen := map[string]bool{}
+	for _, f := range fields {
+		f = strings.ToLower(f)
+		if f == "" || seen[f] {
+			continue
+		}
+		seen[f] = true
+		terms = append(terms, f)
+	}
+	if len(terms) > maxTerms {
+		return nil, invalid("q may have at most %d terms", maxTerms)
+	}
+	return terms, nil
+}
+
+// List returns the documents the actor may read that match in.
+func (s *Service) List(ctx context.Context, actor Actor, in ListInput) ([]Document, int64, error) {
+	terms, err := ParseTerms(in.Q)
+	if err != nil {
+		return nil, 0, err
+	}
+	q := Query{Terms: terms, Tag: strings.TrimSpace(in.Tag), OwnerID: in.OwnerID, DepartmentID: in.DepartmentID, Page: in.Page, Size: in.PageSize}
+	if q.Page == 0 {
+		q.Page = 1
+	}
+	if q.Size == 0 {
+		q.Size = 20
+	}
+	if q.Page < 1 || q.Page > 100000 {
+		return nil, 0, invalid("page must be between 1 and 100000")
+	}
+	if q.Size < 1 || q.Size > maxPageSize {
+		return nil, 0, invalid("page_size must be between 1 and %d", maxPageSize)
+	}
+	if len(q.Tag) > 4*maxTagRunes || len(q.OwnerID) > 64 || len(q.DepartmentID) > 64 {
+		return nil, 0, invalid("tag, owner_id or department_id is too long")
+	}
+	switch Sort(in.Sort) {
+	case "":
+		q.Sort = SortCreated
+		if len(terms) > 0 {
+			q.Sort = SortRelevance
+		}
+	case SortRelevance, SortCreated, SortViews:
+		q.Sort = Sort(in.Sort)
+	default:
+		return nil, 0, invalid("sort must be one of relevance, created_at, views")
+	}
+	if q.Sort == SortRelevance && len(terms) == 0 {
+		q.Sort = SortCreated
+	}
+	items, total, err := s.repo.List(ctx, actor, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(terms) > 0 {
+		for i := range items {
+			items[i].Snippet = markTerms(items[i].Snippet, terms)
+		}
+	}
+	return items, total, nil
+}
+
+// markTerms HTML-escapes text and wraps every case-insensitive occurrence of
+// a term in <mark>..</mark>.
+func markTerms(text string, terms []string) string {
+	lower := strings.ToLower(text)
+	if len(lower) != len(text) { // case folding changed byte lengths: match on the original
+		lower = text
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		best := 0
+		for _, t := range terms {
+			if len(t) > best && strings.HasPrefix(lower[i:], t) {
+				best = len(t)
+			}
+		}
+		if best > 0 {
+			b.WriteString("<mark>")
+			b.WriteString(html.EscapeString(text[i : i+best]))
+			b.WriteString("</mark>")
+			i += best
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(text[i:])
+		b.WriteString(html.EscapeString(text[i : i+n]))
+		i += n
+	}
+	return b.String()
+}

@@ -1,0 +1,50 @@
+package docs
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"docplat/blob"
+)
+
+// Options configure the Service.
+type Options struct {
+	MaxUploadBytes int64         // content size limit; default 100 MiB
+	MaxTextBytes   int64         // extracted text kept for search; default 1 MiB
+	BlobGrace      time.Duration // unreferenced blobs younger than this are kept; default 1h
+	Logger         *slog.Logger
+}
+
+// Service implements the document rules over a Repository and a blob store.
+type Service struct {
+	repo  Repository
+	blobs *blob.Store
+	opt   Options
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu     sync.Mutex
+	counts map[string]Counts // access counters not yet flushed
+}
+
+// NewService returns a document service.
+func NewService(repo Repository, blobs *blob.Store, opt Options) *Service {
+	if opt.MaxUploadBytes <= 0 {
+		opt.MaxUploadBytes = 100 << 20
+	}
+	if opt.MaxTextBytes <= 0 {
+		opt.MaxTextBytes = 1 << 20
+	}
+	if opt.BlobGrace <= 0 {
+		opt.BlobGrace = time.Hour
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Service{repo: repo, blobs: blobs, opt: opt, log: opt.Logger,
+		now: func() time.Time { return time.Now().UTC() }, counts: map[string]Counts{}}
+}
+
+// MaxUploadBytes is the configured content size limit.
+func (s *Service) MaxUploadBytes() int64 { return s.opt.MaxUploadBytes }

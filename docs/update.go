@@ -1,0 +1,73 @@
+package docs
+
+import "context"
+
+// Patch changes metadata; nil fields stay as they are.
+type Patch struct {
+	Title       *string
+	Description *string
+	Tags        *[]string
+	Visibility  *Visibility
+}
+
+// Update applies a metadata patch under the If-Match precondition.
+func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Precondition, p Patch) (Document, error) {
+	if actor.Anonymous() {
+		return Document{}, ErrUnauthorized
+	}
+	var title, desc string
+	var tags []string
+	var err error
+	if p.Title != nil {
+		if title, err = checkTitle(*p.Title); err != nil {
+			return Document{}, err
+		}
+	}
+	if p.Description != nil {
+		if desc, err = checkDescription(*p.Description); err != nil {
+			return Document{}, err
+		}
+	}
+	if p.Tags != nil {
+		if tags, err = normalizeTags(*p.Tags); err != nil {
+			return Document{}, err
+		}
+	}
+	if p.Visibility != nil {
+		if err := checkVisibility(*p.Visibility); err != nil {
+			return Document{}, err
+		}
+	}
+	return s.repo.UpdateMeta(ctx, id, func(cur Document) error {
+		if err := writeCheck(actor, cur); err != nil {
+			return err
+		}
+		return ifMatch.check(cur)
+	}, func(d *Document) {
+		if p.Title != nil {
+			d.Title = title
+		}
+		if p.Description != nil {
+			d.Description = desc
+		}
+		if p.Tags != nil {
+			d.Tags = tags
+		}
+		if p.Visibility != nil {
+			d.Visibility = *p.Visibility
+		}
+	})
+}
+
+// Delete removes a document and all its versions; blobs no longer referenced
+// are collected later.
+func (s *Service) Delete(ctx context.Context, actor Actor, id string) error {
+	if actor.Anonymous() {
+		return ErrUnauthorized
+	}
+	err := s.repo.Delete(ctx, id, func(cur Document) error { return writeCheck(actor, cur) })
+	if err == nil {
+		s.log.InfoContext(ctx, "document deleted", "document_id", id, "actor_id", actor.UserID)
+	}
+	return err
+}

@@ -1,0 +1,153 @@
+package docs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"docplat/blob"
+)
+
+// Staged is uploaded content that is durable in the staging area but not
+// yet part of any document. Always Discard it when done; after a successful
+// Create or ReplaceContent that is a no-op.
+type Staged struct {
+	blob     *blob.Staged
+	filename string
+	mime     string
+}
+
+// Size is the staged content's length in bytes.
+func (st *Staged) Size() int64 { return st.blob.Size }
+
+// Discard removes the staged content unless it was published.
+func (st *Staged) Discard() {
+	if st != nil && st.blob != nil {
+		_ = st.blob.Discard()
+	}
+}
+
+// Stage streams an upload into the staging area while hashing it, enforcing
+// the size limit and the type allow-list. It never holds the content in memory.
+func (s *Service) Stage(r io.Reader, filename string) (*Staged, error) {
+	if err := checkFilename(filename); err != nil {
+		return nil, err
+	}
+	b, err := s.blobs.Stage(r, s.opt.MaxUploadBytes)
+	switch {
+	case errors.Is(err, blob.ErrTooLarge):
+		return nil, ErrTooLarge
+	case errors.Is(err, blob.ErrEmpty):
+		return nil, invalid("the file is empty")
+	case err != nil:
+		return nil, fmt.Errorf("stage upload: %w", err)
+	}
+	mime, err := detectType(b.Head, filename)
+	if err != nil {
+		_ = b.Discard()
+		return nil, err
+	}
+	return &Staged{blob: b, filename: filename, mime: mime}, nil
+}
+
+// NewDocument is the metadata of an upload. Empty Title defaults to the file
+// name without extension; empty Visibility to private.
+type NewDocument struct {
+	Title       string
+	Description string
+	Tags        []string
+	Visibility  Visibility
+}
+
+func (s *Service) newContent(st *Staged, actor Actor, version int) (NewContent, error) {
+	text, err := s.readText(st)
+	if err != nil {
+		return NewContent{}, err
+	}
+	v := Version{Version: version, Size: st.blob.Size, SHA256: st.blob.SHA256, Mime: st.mime,
+		Filename: st.filename, CreatedBy: actor.UserID, CreatedAt: s.now()}
+	return NewContent{Version: v, Text: text, Publish: st.blob.Commit}, nil
+}
+
+func (s *Service) readText(st *Staged) (string, error) {
+	if !isText(st.mime) {
+		return "", nil
+	}
+	f, err := st.blob.Open()
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return extractText(f, st.mime, s.opt.MaxTextBytes)
+}
+
+// Create makes a new document of staged content, owned by actor and counted
+// against actor's department quota.
+func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *Staged) (Document, error) {
+	if actor.Anonymous() {
+		return Document{}, ErrUnauthorized
+	}
+	if in.Title == "" {
+		in.Title = strings.TrimSuffix(st.filename, path.Ext(st.filename))
+		if in.Title == "" {
+			in.Title = st.filename
+		}
+	}
+	title, err := checkTitle(in.Title)
+	if err != nil {
+		return Document{}, err
+	}
+	desc, err := checkDescription(in.Description)
+	if err != nil {
+		return Document{}, err
+	}
+	tags, err := normalizeTags(in.Tags)
+	if err != nil {
+		return Document{}, err
+	}
+	if in.Visibility == "" {
+		in.Visibility = Private
+	}
+	if err := checkVisibility(in.Visibility); err != nil {
+		return Document{}, err
+	}
+	c, err := s.newContent(st, actor, 1)
+	if err != nil {
+		return Document{}, err
+	}
+	now := c.Version.CreatedAt
+	d := Document{ID: NewID(), Title: title, Description: desc, Tags: tags, Visibility: in.Visibility,
+		OwnerID: actor.UserID, DepartmentID: actor.DepartmentID, Filename: st.filename,
+		Size: c.Version.Size, Mime: c.Version.Mime, SHA256: c.Version.SHA256, Version: 1, Revision: 1,
+		CreatedAt: now, UpdatedAt: now}
+	if err := s.repo.Create(ctx, d, c); err != nil {
+		return Document{}, err
+	}
+	s.log.InfoContext(ctx, "document created", "document_id", d.ID, "owner_id", d.OwnerID, "size", d.Size, "mime", d.Mime, "sha256", d.SHA256)
+	return d, nil
+}
+
+// ReplaceContent makes staged content the document's next version.
+func (s *Service) ReplaceContent(ctx context.Context, actor Actor, id string, ifMatch Precondition, st *Staged) (Document, error) {
+	if actor.Anonymous() {
+		return Document{}, ErrUnauthorized
+	}
+	c, err := s.newContent(st, actor, 0)
+	if err != nil {
+		return Document{}, err
+	}
+	d, err := s.repo.AddVersion(ctx, id, func(cur Document) error {
+		if err := writeCheck(actor, cur); err != nil {
+			return err
+		}
+		return ifMatch.check(cur)
+	}, c)
+	if err != nil {
+		return Document{}, err
+	}
+	s.log.InfoContext(ctx, "document content replaced", "document_id", d.ID, "version", d.Version, "size", d.Size)
+	return d, nil
+}

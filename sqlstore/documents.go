@@ -1,0 +1,340 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+
+	"docplat/docs"
+)
+
+type documentRow struct {
+	ID           string
+	Title        string
+	Description  string
+	Visibility   string
+	OwnerID      string
+	DepartmentID *string
+	Filename     string
+	Version      int
+	Revision     int
+	Size         int64
+	Mime         string
+	SHA256       string `gorm:"column:sha256"`
+	Views        int64
+	Downloads    int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+func (documentRow) TableName() string { return "documents" }
+
+func toDocumentRow(d docs.Document) documentRow {
+	return documentRow{ID: d.ID, Title: d.Title, Description: d.Description, Visibility: string(d.Visibility),
+		OwnerID: d.OwnerID, DepartmentID: nullable(d.DepartmentID), Filename: d.Filename, Version: d.Version,
+		Revision: d.Revision, Size: d.Size, Mime: d.Mime, SHA256: d.SHA256, Views: d.Views, Downloads: d.Downloads,
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+}
+
+func (r documentRow) document(tags []string) docs.Document {
+	if tags == nil {
+		tags = []string{}
+	}
+	return docs.Document{ID: r.ID, Title: r.Title, Description: r.Description, Tags: tags, Visibility: docs.Visibility(r.Visibility),
+		OwnerID: r.OwnerID, DepartmentID: deref(r.DepartmentID), Filename: r.Filename, Version: r.Version, Revision: r.Revision,
+		Size: r.Size, Mime: r.Mime, SHA256: r.SHA256, Views: r.Views, Downloads: r.Downloads,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+type versionRow struct {
+	DocumentID string
+	Version    int
+	SHA256     string `gorm:"column:sha256"`
+	Size       int64
+	Mime       string
+	Filename   string
+	CreatedBy  string
+	CreatedAt  time.Time
+}
+
+func (versionRow) TableName() string { return "document_versions" }
+
+func (r versionRow) version() docs.Version {
+	return docs.Version{DocumentID: r.DocumentID, Version: r.Version, SHA256: r.SHA256, Size: r.Size, Mime: r.Mime,
+		Filename: r.Filename, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
+}
+
+type tagRow struct {
+	DocumentID string
+	Tag        string
+}
+
+func (tagRow) TableName() string { return "document_tags" }
+
+// Documents implements docs.Repository.
+type Documents struct{ db *DB }
+
+// Documents returns the document repository.
+func (db *DB) Documents() *Documents { return &Documents{db: db} }
+
+var _ docs.Repository = (*Documents)(nil)
+
+func (s *Documents) g(ctx context.Context) *gorm.DB { return s.db.gorm.WithContext(ctx) }
+
+// chargeQuota adds delta bytes to a department's usage, refusing to go over
+// its quota (0 is unlimited). The conditional UPDATE makes racing uploads
+// for the last bytes safe: the row lock orders them.
+func chargeQuota(tx *gorm.DB, dept string, delta int64) error {
+	if dept == "" || delta == 0 {
+		return nil
+	}
+	if delta < 0 {
+		return tx.Exec(`UPDATE departments SET bytes_used = CASE WHEN bytes_used + ? < 0 THEN 0 ELSE bytes_used + ? END WHERE id = ?`, delta, delta, dept).Error
+	}
+	res := tx.Exec(`UPDATE departments SET bytes_used = bytes_used + ? WHERE id = ? AND (quota_bytes = 0 OR bytes_used + ? <= quota_bytes)`, delta, dept, delta)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return docs.ErrQuota
+	}
+	return nil
+}
+
+// publish records the blob (taking its row lock) and then makes the file
+// visible, so a concurrent garbage collector either ran entirely before
+// (and the rename re-creates the file) or waits for this transaction.
+func (s *Documents) publish(tx *gorm.DB, c docs.NewContent) error {
+	if err := s.db.dialect.touchBlob(tx, c.Version.SHA256, c.Version.Size, c.Version.CreatedAt); err != nil {
+		return err
+	}
+	return c.Publish()
+}
+
+func insertVersion(tx *gorm.DB, id string, v docs.Version) error {
+	r := versionRow{DocumentID: id, Version: v.Version, SHA256: v.SHA256, Size: v.Size, Mime: v.Mime,
+		Filename: v.Filename, CreatedBy: v.CreatedBy, CreatedAt: v.CreatedAt}
+	return tx.Create(&r).Error
+}
+
+func replaceTags(tx *gorm.DB, id string, tags []string) error {
+	if err := tx.Where("document_id = ?", id).Delete(&tagRow{}).Error; err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	rows := make([]tagRow, len(tags))
+	for i, t := range tags {
+		rows[i] = tagRow{DocumentID: id, Tag: t}
+	}
+	return tx.Create(&rows).Error
+}
+
+func (s *Documents) Create(ctx context.Context, d docs.Document, c docs.NewContent) error {
+	return s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := chargeQuota(tx, d.DepartmentID, c.Version.Size); err != nil {
+			return err
+		}
+		if err := s.publish(tx, c); err != nil {
+			return err
+		}
+		r := toDocumentRow(d)
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		if err := insertVersion(tx, d.ID, c.Version); err != nil {
+			return err
+		}
+		if err := replaceTags(tx, d.ID, d.Tags); err != nil {
+			return err
+		}
+		return s.db.dialect.index(tx, d, c.Text, true)
+	})
+}
+
+func loadTags(tx *gorm.DB, id string) ([]string, error) {
+	var tags []string
+	err := tx.Model(&tagRow{}).Where("document_id = ?", id).Order("tag").Pluck("tag", &tags).Error
+	return tags, err
+}
+
+func (s *Documents) Get(ctx context.Context, id string) (docs.Document, error) {
+	return s.get(s.g(ctx), id, false)
+}
+
+func (s *Documents) get(tx *gorm.DB, id string, lock bool) (docs.Document, error) {
+	var r documentRow
+	q := tx
+	if lock {
+		q = s.db.dialect.lockRow(tx)
+	}
+	if err := q.Where("id = ?", id).Take(&r).Error; err != nil {
+		return docs.Document{}, notFound(err, docs.ErrNotFound)
+	}
+	tags, err := loadTags(tx, id)
+	if err != nil {
+		return docs.Document{}, err
+	}
+	return r.document(tags), nil
+}
+
+// locked runs fn on the document's row, locked, inside a transaction, after
+// check approved the current state.
+func (s *Documents) locked(ctx context.Context, id string, check func(docs.Document) error, fn func(tx *gorm.DB, cur docs.Document) error) error {
+	return s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		cur, err := s.get(tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := check(cur); err != nil {
+			return err
+		}
+		return fn(tx, cur)
+	})
+}
+
+func (s *Documents) AddVersion(ctx context.Context, id string, check func(docs.Document) error, c docs.NewContent) (docs.Document, error) {
+	var out docs.Document
+	err := s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
+		if err := chargeQuota(tx, d.DepartmentID, c.Version.Size); err != nil {
+			return err
+		}
+		if err := s.publish(tx, c); err != nil {
+			return err
+		}
+		v := c.Version
+		v.Version = d.Version + 1
+		if err := insertVersion(tx, id, v); err != nil {
+			return err
+		}
+		d.Version, d.Revision = v.Version, d.Revision+1
+		d.Size, d.Mime, d.SHA256, d.Filename, d.UpdatedAt = v.Size, v.Mime, v.SHA256, v.Filename, v.CreatedAt
+		err := tx.Model(&documentRow{}).Where("id = ?", id).Updates(map[string]any{
+			"version": d.Version, "revision": d.Revision, "size": d.Size, "mime": d.Mime,
+			"sha256": d.SHA256, "filename": d.Filename, "updated_at": d.UpdatedAt}).Error
+		if err != nil {
+			return err
+		}
+		out = d
+		return s.db.dialect.index(tx, d, c.Text, true)
+	})
+	return out, err
+}
+
+func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.Document) error, change func(*docs.Document)) (docs.Document, error) {
+	var out docs.Document
+	err := s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
+		oldTags := d.Tags
+		change(&d)
+		d.Revision++
+		d.UpdatedAt = time.Now().UTC()
+		err := tx.Model(&documentRow{}).Where("id = ?", id).Updates(map[string]any{
+			"title": d.Title, "description": d.Description, "visibility": string(d.Visibility),
+			"revision": d.Revision, "updated_at": d.UpdatedAt}).Error
+		if err != nil {
+			return err
+		}
+		if !equalStrings(oldTags, d.Tags) {
+			if err := replaceTags(tx, id, d.Tags); err != nil {
+				return err
+			}
+		}
+		out = d
+		return s.db.dialect.index(tx, d, "", false)
+	})
+	return out, err
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Documents) Delete(ctx context.Context, id string, check func(docs.Document) error) error {
+	return s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
+		var used int64
+		if err := tx.Raw(`SELECT COALESCE(SUM(size), 0) FROM document_versions WHERE document_id = ?`, id).Scan(&used).Error; err != nil {
+			return err
+		}
+		if err := chargeQuota(tx, d.DepartmentID, -used); err != nil {
+			return err
+		}
+		// The index entry goes first: FTS5 finds it through the documents row.
+		if err := s.db.dialect.unindex(tx, id); err != nil {
+			return err
+		}
+		return tx.Where("id = ?", id).Delete(&documentRow{}).Error
+	})
+}
+
+func (s *Documents) Versions(ctx context.Context, id string) ([]docs.Version, error) {
+	var rows []versionRow
+	if err := s.g(ctx).Where("document_id = ?", id).Order("version DESC").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]docs.Version, len(rows))
+	for i, r := range rows {
+		out[i] = r.version()
+	}
+	return out, nil
+}
+
+func (s *Documents) Version(ctx context.Context, id string, n int) (docs.Version, error) {
+	var r versionRow
+	err := s.g(ctx).Where("document_id = ? AND version = ?", id, n).Take(&r).Error
+	return r.version(), notFound(err, docs.ErrNotFound)
+}
+
+func (s *Documents) AddCounts(ctx context.Context, counts map[string]docs.Counts) error {
+	var errs []error
+	for id, c := range counts {
+		err := s.g(ctx).Exec(`UPDATE documents SET views = views + ?, downloads = downloads + ? WHERE id = ?`, c.Views, c.Downloads, id).Error
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Documents) CollectBlob(ctx context.Context, sha string, cutoff time.Time, remove func() error) (bool, error) {
+	collected := false
+	err := s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		// A file without a row (a crash between publication and commit) gets
+		// a row first, so that the lock below covers it too.
+		if err := s.db.dialect.insertBlobIgnore(tx, sha, cutoff.Add(-time.Second)); err != nil {
+			return err
+		}
+		var lastUsed time.Time
+		if err := tx.Raw(`SELECT last_used_at FROM blobs WHERE sha256 = ?`+s.db.dialect.forUpdate(), sha).Scan(&lastUsed).Error; err != nil {
+			return err
+		}
+		if !lastUsed.Before(cutoff) {
+			return nil
+		}
+		var refs int64
+		if err := tx.Raw(`SELECT (SELECT COUNT(*) FROM document_versions WHERE sha256 = ?) + (SELECT COUNT(*) FROM documents WHERE sha256 = ?)`, sha, sha).Scan(&refs).Error; err != nil {
+			return err
+		}
+		if refs > 0 {
+			return nil
+		}
+		if err := remove(); err != nil {
+			return err
+		}
+		collected = true
+		return tx.Exec(`DELETE FROM blobs WHERE sha256 = ?`, sha).Error
+	})
+	return collected, err
+}
+
+func (s *Documents) PurgeSearchOrphans(ctx context.Context) (int64, error) {
+	return s.db.dialect.purgeOrphans(ctx, s.db.gorm, time.Now().UTC().Add(-10*time.Minute))
+}

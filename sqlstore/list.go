@@ -1,0 +1,176 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"docplat/docs"
+)
+
+// readable is the SQL form of docs' read rule: what actor may see.
+func readable(a docs.Actor) (string, []any) {
+	switch {
+	case a.Admin:
+		return "1=1", nil
+	case a.Anonymous():
+		return "d.visibility = 'public'", nil
+	case a.DepartmentID == "":
+		return "(d.visibility = 'public' OR d.owner_id = ?)", []any{a.UserID}
+	case a.DeptAdmin:
+		return "(d.visibility = 'public' OR d.owner_id = ? OR d.department_id = ?)", []any{a.UserID, a.DepartmentID}
+	}
+	return "(d.visibility = 'public' OR d.owner_id = ? OR (d.department_id = ? AND d.visibility = 'department'))",
+		[]any{a.UserID, a.DepartmentID}
+}
+
+const snippetWidth = 160
+
+func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([]docs.Document, int64, error) {
+	where, args := readable(actor)
+	conds := []string{where}
+	join := ""
+	score, scoreArgs := "0", []any(nil)
+	if len(q.Terms) > 0 {
+		var mwhere string
+		var margs []any
+		join, mwhere, margs, score, scoreArgs = s.db.dialect.match(q.Terms)
+		conds = append(conds, mwhere)
+		args = append(args, margs...)
+	}
+	if q.Tag != "" {
+		conds = append(conds, "EXISTS (SELECT 1 FROM document_tags t WHERE t.document_id = d.id AND t.tag = ?)")
+		args = append(args, q.Tag)
+	}
+	if q.OwnerID != "" {
+		conds = append(conds, "d.owner_id = ?")
+		args = append(args, q.OwnerID)
+	}
+	if q.DepartmentID != "" {
+		conds = append(conds, "d.department_id = ?")
+		args = append(args, q.DepartmentID)
+	}
+	from := " FROM documents d " + join + " WHERE " + strings.Join(conds, " AND ")
+
+	db := s.g(ctx)
+	var total int64
+	if err := db.Raw("SELECT COUNT(*)"+from, args...).Scan(&total).Error; err != nil {
+		return nil, 0, err
+	}
+	if total == 0 {
+		return []docs.Document{}, 0, nil
+	}
+	order := " ORDER BY d.created_at DESC, d.id"
+	switch q.Sort {
+	case docs.SortRelevance:
+		order = " ORDER BY score DESC, d.created_at DESC, d.id"
+	case docs.SortViews:
+		order = " ORDER BY d.views DESC, d.created_at DESC, d.id"
+	}
+	var rows []documentRow
+	sel := "SELECT d.id, d.title, d.description, d.visibility, d.owner_id, d.department_id, d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at, " + score + " AS score"
+	pageArgs := append(append(append([]any{}, scoreArgs...), args...), q.Size, (q.Page-1)*q.Size)
+	if err := db.Raw(sel+from+order+" LIMIT ? OFFSET ?", pageArgs...).Scan(&rows).Error; err != nil {
+		return nil, 0, err
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	tags, err := tagsOf(db, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]docs.Document, len(rows))
+	for i, r := range rows {
+		out[i] = r.document(tags[r.ID])
+	}
+	if len(q.Terms) > 0 && len(ids) > 0 {
+		if err := s.fillSnippets(ctx, out, ids, q.Terms); err != nil {
+			return nil, 0, err
+		}
+	}
+	return out, total, nil
+}
+
+func tagsOf(db *gorm.DB, ids []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []tagRow
+	if err := db.Where("document_id IN ?", ids).Order("tag").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.DocumentID] = append(out[r.DocumentID], r.Tag)
+	}
+	return out, nil
+}
+
+// fillSnippets sets each result's Snippet to plain text around a match: a
+// window of the body around the longest term if the body has it, else the
+// description or the title.
+func (s *Documents) fillSnippets(ctx context.Context, out []docs.Document, ids, terms []string) error {
+	longest := terms[0]
+	for _, t := range terms[1:] {
+		if len(t) > len(longest) {
+			longest = t
+		}
+	}
+	windows, err := s.db.dialect.snippets(ctx, s.db.gorm, ids, longest, snippetWidth)
+	if err != nil {
+		return err
+	}
+	for i := range out {
+		d := &out[i]
+		for _, cand := range []string{windows[d.ID], window(d.Description, longest), d.Title} {
+			if containsFold(cand, terms) {
+				d.Snippet = cand
+				break
+			}
+		}
+		if d.Snippet == "" {
+			d.Snippet = firstNonEmpty(windows[d.ID], d.Description, d.Title)
+		}
+	}
+	return nil
+}
+
+func containsFold(s string, terms []string) bool {
+	ls := strings.ToLower(s)
+	for _, t := range terms {
+		if strings.Contains(ls, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// window cuts text to snippetWidth characters around the first occurrence of term.
+func window(text, term string) string {
+	r := []rune(text)
+	if len(r) <= snippetWidth {
+		return text
+	}
+	at := strings.Index(strings.ToLower(text), term)
+	start := 0
+	if at > 0 && at <= len(text) {
+		start = len([]rune(text[:at])) - snippetWidth/3
+		if start < 0 {
+			start = 0
+		}
+	}
+	end := min(start+snippetWidth, len(r))
+	return string(r[start:end])
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,73 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"docplat/docs"
+)
+
+// mroonga searches with MariaDB's Mroonga engine: a TokenBigram full-text
+// index finds CJK substrings and two-character words as well as English
+// words. Mroonga tables are not transactional; every query joins documents,
+// so an entry left by a rolled-back transaction is invisible until purged.
+type mroonga struct{}
+
+func (mroonga) index(tx *gorm.DB, d docs.Document, text string, replaceBody bool) error {
+	now := time.Now().UTC()
+	tags := strings.Join(d.Tags, " ")
+	if replaceBody {
+		return tx.Exec(`REPLACE INTO document_search (document_id, title, tags, description, body, indexed_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			d.ID, d.Title, tags, d.Description, text, now).Error
+	}
+	return tx.Exec(`UPDATE document_search SET title = ?, tags = ?, description = ?, indexed_at = ? WHERE document_id = ?`,
+		d.Title, tags, d.Description, now, d.ID).Error
+}
+
+func (mroonga) unindex(tx *gorm.DB, id string) error {
+	return tx.Exec(`DELETE FROM document_search WHERE document_id = ?`, id).Error
+}
+
+// mroongaQuery makes every term required and literal.
+func mroongaQuery(terms []string) string {
+	var b strings.Builder
+	esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	for i, t := range terms {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(`+"`)
+		b.WriteString(esc.Replace(t))
+		b.WriteByte('"')
+	}
+	return b.String()
+}
+
+const mroongaMatch = `MATCH (s.title, s.tags, s.description, s.body) AGAINST (? IN BOOLEAN MODE)`
+
+func (mroonga) match(terms []string) (string, string, []any, string, []any) {
+	q := mroongaQuery(terms)
+	return `JOIN document_search s ON s.document_id = d.id`, mroongaMatch, []any{q}, mroongaMatch, []any{q}
+}
+
+func (mroonga) snippets(ctx context.Context, db *gorm.DB, ids []string, term string, width int) (map[string]string, error) {
+	var rows []struct {
+		DocumentID string
+		Snip       string
+	}
+	err := db.WithContext(ctx).Raw(`SELECT document_id, SUBSTRING(body, GREATEST(1, LOCATE(?, body) - ?), ?) AS snip
+		FROM document_search WHERE document_id IN ?`, term, width/3, width, ids).Scan(&rows).Error
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.DocumentID] = r.Snip
+	}
+	return out, err
+}
+
+func (mroonga) purgeOrphans(ctx context.Context, db *gorm.DB, cutoff time.Time) (int64, error) {
+	res := db.WithContext(ctx).Exec(`DELETE FROM document_search WHERE indexed_at < ? AND document_id NOT IN (SELECT id FROM documents)`, cutoff)
+	return res.RowsAffected, res.Error
+}
