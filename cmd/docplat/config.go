@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting of docplat, filled from flags with DOCPLAT_*
+// environment variables as their defaults, and validated once at start-up.
+type config struct {
+	Addr            string
+	DataDir         string
+	MySQLDSN        string
+	MaxUploadBytes  int64
+	AdminPassword   string
+	Migrate         bool
+	SessionTTL      time.Duration
+	SecureCookies   bool
+	BlobGrace       time.Duration
+	GCInterval      time.Duration
+	ShutdownTimeout time.Duration
+	LogLevel        string
+	LogFormat       string
+
+	envErrs []error
+}
+
+// envSource reads DOCPLAT_* variables; tests pass their own map.
+type envSource func(string) (string, bool)
+
+func (c *config) str(env envSource, name, def string) string {
+	if v, ok := env(name); ok {
+		return v
+	}
+	return def
+}
+
+func (c *config) int64(env envSource, name string, def int64) int64 {
+	v, ok := env(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q is not an integer", name, v))
+		return def
+	}
+	return n
+}
+
+func (c *config) duration(env envSource, name string, def time.Duration) time.Duration {
+	v, ok := env(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q is not a duration (e.g. 30s, 10m, 12h)", name, v))
+		return def
+	}
+	return d
+}
+
+func (c *config) bool(env envSource, name string, def bool) bool {
+	v, ok := env(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q is not a boolean", name, v))
+		return def
+	}
+	return b
+}
+
+// register declares the flags shared by the subcommands that open the store.
+func (c *config) register(fs *flag.FlagSet, env envSource) {
+	fs.StringVar(&c.Addr, "addr", c.str(env, "DOCPLAT_ADDR", ":8080"), "listen address (DOCPLAT_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", c.str(env, "DOCPLAT_DATA_DIR", "./data"), "blob store and embedded database directory, shared by all instances (DOCPLAT_DATA_DIR)")
+	fs.StringVar(&c.MySQLDSN, "mysql-dsn", c.str(env, "DOCPLAT_MYSQL_DSN", ""), "MariaDB/MySQL DSN, e.g. user:pass@tcp(127.0.0.1:3306)/docplat; empty runs the embedded SQLite mode (DOCPLAT_MYSQL_DSN)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", c.int64(env, "DOCPLAT_MAX_UPLOAD_BYTES", 100<<20), "largest accepted document in bytes (DOCPLAT_MAX_UPLOAD_BYTES)")
+	fs.StringVar(&c.AdminPassword, "admin-password", c.str(env, "DOCPLAT_ADMIN_PASSWORD", ""), "password of the admin user created on first start; generated and printed once when empty (DOCPLAT_ADMIN_PASSWORD)")
+	fs.BoolVar(&c.Migrate, "migrate", c.bool(env, "DOCPLAT_MIGRATE", false), "apply pending migrations at start-up; always on in embedded mode (DOCPLAT_MIGRATE)")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.duration(env, "DOCPLAT_SESSION_TTL", 12*time.Hour), "lifetime of a login session (DOCPLAT_SESSION_TTL)")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.bool(env, "DOCPLAT_SECURE_COOKIES", false), "mark session cookies Secure; set when clients reach docplat over HTTPS (DOCPLAT_SECURE_COOKIES)")
+	fs.DurationVar(&c.BlobGrace, "blob-grace", c.duration(env, "DOCPLAT_BLOB_GRACE", time.Hour), "unreferenced blobs and staging files younger than this are kept (DOCPLAT_BLOB_GRACE)")
+	fs.DurationVar(&c.GCInterval, "gc-interval", c.duration(env, "DOCPLAT_GC_INTERVAL", 10*time.Minute), "how often garbage is collected (DOCPLAT_GC_INTERVAL)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.duration(env, "DOCPLAT_SHUTDOWN_TIMEOUT", 20*time.Second), "how long in-flight requests may finish at shutdown (DOCPLAT_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.LogLevel, "log-level", c.str(env, "DOCPLAT_LOG_LEVEL", "info"), "debug, info, warn or error (DOCPLAT_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.str(env, "DOCPLAT_LOG_FORMAT", "json"), "json or text (DOCPLAT_LOG_FORMAT)")
+}
+
+// validate reports every problem at once, so a bad deployment is fixed in one go.
+func (c *config) validate() error {
+	errs := append([]error{}, c.envErrs...)
+	if c.Addr == "" {
+		errs = append(errs, errors.New("addr must not be empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir must not be empty"))
+	}
+	if c.MaxUploadBytes < 1 || c.MaxUploadBytes > 64<<30 {
+		errs = append(errs, fmt.Errorf("max-upload-bytes must be between 1 and %d", int64(64<<30)))
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		errs = append(errs, errors.New("admin-password must be at least 8 characters"))
+	}
+	if c.SessionTTL < time.Minute {
+		errs = append(errs, errors.New("session-ttl must be at least 1m"))
+	}
+	if c.BlobGrace < time.Minute {
+		errs = append(errs, errors.New("blob-grace must be at least 1m: shorter would race uploads in flight"))
+	}
+	if c.GCInterval < time.Second {
+		errs = append(errs, errors.New("gc-interval must be at least 1s"))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, errors.New("log-format must be json or text"))
+	}
+	return errors.Join(errs...)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log-level %q must be debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func (c *config) logger() *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+// osEnv reads the process environment: the only place docplat does.
+func osEnv(name string) (string, bool) { return os.LookupEnv(name) }

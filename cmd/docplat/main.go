@@ -1,0 +1,59 @@
+// Command docplat is the document platform server and its tools.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `docplat: a high-concurrency document platform
+
+usage: docplat <command> [flags]
+
+commands:
+  serve     run the HTTP server (the default)
+  migrate   apply pending database migrations and exit
+  user      manage users (docplat user create --username NAME --role ROLE ...)
+  gc        collect unreferenced blobs and staging leftovers once
+  version   print the version
+
+Every flag can also be set by its DOCPLAT_* environment variable; run
+'docplat <command> -h' for the list.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], osEnv); err != nil {
+		fmt.Fprintln(os.Stderr, "docplat:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, env envSource) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serveCmd(ctx, args, env)
+	case "migrate":
+		return migrateCmd(ctx, args, env)
+	case "user":
+		return userCmd(ctx, args, env)
+	case "gc":
+		return gcCmd(ctx, args, env)
+	case "version":
+		fmt.Println(versionString())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}

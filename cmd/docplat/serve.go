@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+)
+
+func serveCmd(ctx context.Context, args []string, env envSource) error {
+	var cfg config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.register(fs, env)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	log := cfg.logger()
+	log.Info("docplat starting", "version", versionString(), "addr", cfg.Addr)
+	a, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	created, generated, err := a.accounts.EnsureAdmin(ctx, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin user: %w", err)
+	}
+	if created && generated != "" {
+		// Printed once, on stderr, outside the JSON log, so that it is seen and not shipped to log storage.
+		fmt.Fprintf(os.Stderr, "\n  docplat created the user 'admin' with password: %s\n  (shown once; set DOCPLAT_ADMIN_PASSWORD to choose it)\n\n", generated)
+		log.Info("admin user created with a generated password (printed on stderr)")
+	} else if created {
+		log.Info("admin user created with DOCPLAT_ADMIN_PASSWORD")
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	return a.serve(ctx, ln)
+}
+
+// serve runs the HTTP server and the background jobs until ctx ends, then
+// drains in-flight requests.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := a.server.HTTPServer(ln.Addr().String())
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.docs.Run(bg, time.Second, a.cfg.GCInterval) })
+	wg.Go(func() { a.purgeTokens(bg) })
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("listening", "addr", ln.Addr().String())
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		a.log.Info("shutting down", "grace", a.cfg.ShutdownTimeout.String())
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	stopBG()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	a.log.Info("stopped")
+	return err
+}
+
+func (a *app) purgeTokens(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := a.accounts.PurgeExpiredTokens(ctx); err != nil {
+				a.log.Warn("purging expired tokens", "err", err)
+			} else if n > 0 {
+				a.log.Info("expired tokens purged", "count", n)
+			}
+		}
+	}
+}

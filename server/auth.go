@@ -1,0 +1,141 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"docplat/accounts"
+	"docplat/docs"
+)
+
+const (
+	sessionCookie = "docplat_session"
+	csrfCookie    = "docplat_csrf"
+	csrfHeader    = "X-CSRF-Token"
+	userKey       = "user"
+	userIDKey     = "user_id"
+	tokenKey      = "token"
+)
+
+// csrfFor derives the CSRF value from the session secret: nothing to store,
+// and a page on another origin can read neither.
+func csrfFor(secret string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("docplat csrf"))
+	return hex.EncodeToString(m.Sum(nil))[:32]
+}
+
+func slogLevelFor(status int) slog.Level {
+	switch {
+	case status >= 500:
+		return slog.LevelError
+	case status >= 400 && status != 404 && status != 401:
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
+// authenticate resolves the caller from a bearer token or the session
+// cookie. A bad bearer token is a 401; a stale cookie is dropped and the
+// request goes on anonymously, so browsing public documents keeps working.
+func (s *Server) authenticate(c *gin.Context) {
+	if h := c.GetHeader("Authorization"); h != "" {
+		scheme, secret, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") || secret == "" {
+			abort(c, http.StatusUnauthorized, "unauthorized", "Authorization must be 'Bearer <token>'")
+			return
+		}
+		u, t, err := s.deps.Accounts.Authenticate(c, strings.TrimSpace(secret))
+		if err != nil {
+			if errors.Is(err, accounts.ErrUnauthorized) {
+				abort(c, http.StatusUnauthorized, "unauthorized", "the token is invalid or expired")
+				return
+			}
+			s.fail(c, err)
+			return
+		}
+		s.setCaller(c, u, t)
+		c.Next()
+		return
+	}
+	secret, err := c.Cookie(sessionCookie)
+	if err != nil || secret == "" {
+		c.Next()
+		return
+	}
+	u, t, err := s.deps.Accounts.Authenticate(c, secret)
+	if errors.Is(err, accounts.ErrUnauthorized) {
+		s.clearCookies(c)
+		c.Next()
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if m := c.Request.Method; m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions {
+		got := c.GetHeader(csrfHeader)
+		if !hmac.Equal([]byte(got), []byte(csrfFor(secret))) {
+			abort(c, http.StatusForbidden, "forbidden", "cookie-authenticated writes need the "+csrfHeader+" header (the value of the "+csrfCookie+" cookie)")
+			return
+		}
+	}
+	s.setCaller(c, u, t)
+	c.Next()
+}
+
+func (s *Server) setCaller(c *gin.Context, u accounts.User, t accounts.Token) {
+	c.Set(userKey, u)
+	c.Set(userIDKey, u.ID)
+	c.Set(tokenKey, t)
+}
+
+// caller returns the signed-in user, if any.
+func caller(c *gin.Context) (accounts.User, bool) {
+	v, ok := c.Get(userKey)
+	if !ok {
+		return accounts.User{}, false
+	}
+	return v.(accounts.User), true
+}
+
+// requireUser answers 401 when nobody is signed in.
+func requireUser(c *gin.Context) (accounts.User, bool) {
+	u, ok := caller(c)
+	if !ok {
+		abort(c, http.StatusUnauthorized, "unauthorized", "sign in first (Authorization: Bearer <token> or the session cookie)")
+	}
+	return u, ok
+}
+
+// actor is the caller as the document rules see it.
+func actor(c *gin.Context) docs.Actor {
+	u, ok := caller(c)
+	if !ok {
+		return docs.Actor{}
+	}
+	return docs.Actor{UserID: u.ID, DepartmentID: u.DepartmentID, Admin: u.Role == accounts.RoleAdmin, DeptAdmin: u.Role == accounts.RoleDeptAdmin}
+}
+
+func (s *Server) setSessionCookies(c *gin.Context, secret string, expires time.Time) {
+	maxAge := int(time.Until(expires).Seconds())
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", MaxAge: maxAge, Expires: expires,
+		HttpOnly: true, Secure: s.opt.SecureCookies, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(c.Writer, &http.Cookie{Name: csrfCookie, Value: csrfFor(secret), Path: "/", MaxAge: maxAge, Expires: expires,
+		HttpOnly: false, Secure: s.opt.SecureCookies, SameSite: http.SameSiteStrictMode})
+}
+
+func (s *Server) clearCookies(c *gin.Context) {
+	for _, name := range []string{sessionCookie, csrfCookie} {
+		http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: name == sessionCookie,
+			Secure: s.opt.SecureCookies, SameSite: http.SameSiteLaxMode})
+	}
+}

@@ -1,0 +1,90 @@
+package server
+
+import (
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"docplat/docs"
+)
+
+func (s *Server) getContent(c *gin.Context) {
+	s.serveContent(c, 0)
+}
+
+func (s *Server) getVersionContent(c *gin.Context) {
+	n, err := strconv.Atoi(c.Param("n"))
+	if err != nil || n < 1 {
+		abort(c, http.StatusNotFound, "not_found", "no such version")
+		return
+	}
+	s.serveContent(c, n)
+}
+
+// serveContent streams a version's bytes with http.ServeContent, which
+// implements Range (206/416), If-None-Match/If-Modified-Since (304) and
+// If-Range from the ETag and modification time set here.
+func (s *Server) serveContent(c *gin.Context, version int) {
+	d, v, f, err := s.deps.Docs.Content(c, actor(c), c.Param("id"), version)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	defer f.Close()
+	kind := docs.AccessView
+	disposition := "inline"
+	if c.Query("download") == "1" {
+		kind, disposition = docs.AccessDownload, "attachment"
+	}
+	if c.Request.Method == http.MethodGet {
+		s.deps.Docs.RecordAccess(d.ID, kind)
+	}
+	h := c.Writer.Header()
+	h.Set("ETag", `"`+v.SHA256+`"`)
+	h.Set("Content-Type", v.Mime)
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": v.Filename}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Uploaded HTML must not run with the platform's origin.
+	h.Set("Content-Security-Policy", "sandbox")
+	if d.Visibility == docs.Public {
+		h.Set("Cache-Control", "public, no-cache")
+	} else {
+		h.Set("Cache-Control", "private, no-cache")
+	}
+	http.ServeContent(&contractErrors{ResponseWriter: c.Writer}, c.Request, "", v.CreatedAt, f)
+}
+
+// contractErrors rewrites the plain-text error bodies of http.ServeContent
+// (416 and friends) into the contract's JSON error body.
+type contractErrors struct {
+	http.ResponseWriter
+	failed bool
+}
+
+func (w *contractErrors) WriteHeader(status int) {
+	if status < 400 {
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.failed = true
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Del("Content-Disposition")
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	w.ResponseWriter.WriteHeader(status)
+	code, msg := "bad_request", http.StatusText(status)
+	if status == http.StatusRequestedRangeNotSatisfiable {
+		msg = "the Range header does not fit the content (see Content-Range for its size)"
+	}
+	_ = json.NewEncoder(w.ResponseWriter).Encode(errorBody{Error: errorDetail{Code: code, Message: msg}})
+}
+
+func (w *contractErrors) Write(b []byte) (int, error) {
+	if w.failed {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"docplat/accounts"
+	"docplat/docs"
+)
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// abort answers with the contract's error body and stops the chain.
+func abort(c *gin.Context, status int, code, msg string) {
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+}
+
+// fail maps a domain error to its status and code. Unknown errors are 500s,
+// logged with the request id; their text never reaches the client.
+func (s *Server) fail(c *gin.Context, err error) {
+	var (
+		dInvalid *docs.InvalidError
+		aInvalid *accounts.InvalidError
+		conflict *accounts.ConflictError
+		tooLarge *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &dInvalid):
+		abort(c, http.StatusBadRequest, "bad_request", dInvalid.Msg)
+	case errors.As(err, &aInvalid):
+		abort(c, http.StatusBadRequest, "bad_request", aInvalid.Msg)
+	case errors.As(err, &conflict):
+		abort(c, http.StatusConflict, "conflict", conflict.Msg)
+	case errors.Is(err, accounts.ErrConflict):
+		abort(c, http.StatusConflict, "conflict", "conflict")
+	case errors.Is(err, docs.ErrNotFound):
+		abort(c, http.StatusNotFound, "not_found", "document not found")
+	case errors.Is(err, accounts.ErrNotFound):
+		abort(c, http.StatusNotFound, "not_found", "not found")
+	case errors.Is(err, docs.ErrForbidden), errors.Is(err, accounts.ErrForbidden):
+		abort(c, http.StatusForbidden, "forbidden", "you are not allowed to do this")
+	case errors.Is(err, docs.ErrUnauthorized), errors.Is(err, accounts.ErrUnauthorized):
+		abort(c, http.StatusUnauthorized, "unauthorized", "sign in first (Authorization: Bearer <token> or the session cookie)")
+	case errors.Is(err, accounts.ErrBadCredentials):
+		abort(c, http.StatusUnauthorized, "unauthorized", accounts.ErrBadCredentials.Error())
+	case errors.Is(err, docs.ErrTooLarge), errors.As(err, &tooLarge):
+		abort(c, http.StatusRequestEntityTooLarge, "too_large", "the upload exceeds the size limit")
+	case errors.Is(err, docs.ErrUnsupportedType):
+		abort(c, http.StatusUnsupportedMediaType, "unsupported_type", "this file type is not allowed (allowed: text, Markdown, HTML, CSV, JSON, PDF, images, Office and OpenDocument files, zip)")
+	case errors.Is(err, docs.ErrPrecondition):
+		abort(c, http.StatusPreconditionFailed, "precondition_failed", docs.ErrPrecondition.Error())
+	case errors.Is(err, docs.ErrQuota):
+		abort(c, http.StatusConflict, "quota_exceeded", docs.ErrQuota.Error())
+	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
+		// The client went away; nobody reads this answer.
+		c.AbortWithStatus(499)
+	case errors.Is(err, context.DeadlineExceeded):
+		s.log.WarnContext(c, "request timed out", "err", err, "request_id", requestIDOf(c))
+		abort(c, http.StatusServiceUnavailable, "unavailable", "a dependency did not answer in time; retry later")
+	default:
+		s.log.ErrorContext(c, "request failed", "err", err, "request_id", requestIDOf(c), "path", c.Request.URL.Path)
+		abort(c, http.StatusInternalServerError, "internal", "internal error (request id "+requestIDOf(c)+")")
+	}
+}

@@ -1,0 +1,53 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// readyz asks every dependency at once, each with a short deadline, and
+// names the ones that failed.
+func (s *Server) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	defer cancel()
+	type result struct {
+		name string
+		err  error
+	}
+	results := make(chan result, len(s.deps.Checks))
+	for name, check := range s.deps.Checks {
+		go func() { results <- result{name, check(ctx)} }()
+	}
+	failing := []string{}
+	for range s.deps.Checks {
+		r := <-results
+		if r.err != nil {
+			failing = append(failing, r.name)
+			s.log.WarnContext(c, "readiness check failed", "dependency", r.name, "err", r.err)
+		}
+	}
+	sort.Strings(failing)
+	if len(failing) > 0 {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "failing": failing})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *Server) metricsHandler() gin.HandlerFunc {
+	h := promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{})
+	return gin.WrapH(h)
+}
+
+func (s *Server) openAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/json; charset=utf-8", openAPI)
+}

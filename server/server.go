@@ -1,0 +1,145 @@
+// Package server is docplat's HTTP face: Gin routes, middleware and the
+// mapping of domain errors to the contract's status codes and error body.
+// It holds no business rules; those live in accounts and docs.
+package server
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"docplat/accounts"
+	"docplat/docs"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Check reports whether a dependency answers.
+type Check func(ctx context.Context) error
+
+// Deps are what the server serves.
+type Deps struct {
+	Accounts *accounts.Service
+	Docs     *docs.Service
+	// Checks are the dependencies /readyz asks, by name.
+	Checks map[string]Check
+	// UI serves the browser UI at / and /assets/ (optional).
+	UI       http.Handler
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+}
+
+// Options tune the HTTP layer.
+type Options struct {
+	// SecureCookies marks the session cookies Secure (set when TLS terminates in front).
+	SecureCookies bool
+	// MaxJSONBytes bounds JSON request bodies; default 1 MiB.
+	MaxJSONBytes int64
+}
+
+// Server routes requests to the services.
+type Server struct {
+	deps    Deps
+	opt     Options
+	log     *slog.Logger
+	metrics *httpMetrics
+	engine  *gin.Engine
+}
+
+// New builds the handler.
+func New(deps Deps, opt Options) *Server {
+	gin.SetMode(gin.ReleaseMode)
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	if opt.MaxJSONBytes <= 0 {
+		opt.MaxJSONBytes = 1 << 20
+	}
+	s := &Server{deps: deps, opt: opt, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry)}
+	s.engine = s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// HTTPServer wraps the handler with the timeouts a public server needs.
+// Writes get no timeout: a large download to a slow client is legitimate;
+// idle and header timeouts stop slow-loris clients.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+func (s *Server) routes() *gin.Engine {
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.RedirectTrailingSlash = false
+	r.RedirectFixedPath = false
+	r.ContextWithFallback = true
+	r.Use(s.requestID, s.recover, s.observe, s.authenticate)
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.metricsHandler())
+	r.GET("/api/openapi.json", s.openAPI)
+
+	v1 := r.Group("/api/v1")
+	v1.POST("/auth/login", s.login)
+	v1.POST("/auth/logout", s.logout)
+	v1.GET("/me", s.me)
+	v1.POST("/me/tokens", s.createToken)
+
+	v1.POST("/documents", s.uploadDocument)
+	v1.GET("/documents", s.listDocuments)
+	v1.GET("/documents/:id", s.getDocument)
+	v1.PATCH("/documents/:id", s.patchDocument)
+	v1.DELETE("/documents/:id", s.deleteDocument)
+	v1.GET("/documents/:id/content", s.getContent)
+	v1.HEAD("/documents/:id/content", s.getContent)
+	v1.PUT("/documents/:id/content", s.putContent)
+	v1.GET("/documents/:id/versions", s.listVersions)
+	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
+
+	admin := v1.Group("/admin")
+	admin.GET("/users", s.listUsers)
+	admin.POST("/users", s.createUser)
+	admin.GET("/users/:id", s.getUser)
+	admin.PATCH("/users/:id", s.patchUser)
+	admin.DELETE("/users/:id", s.deleteUser)
+	admin.GET("/departments", s.listDepartments)
+	admin.POST("/departments", s.createDepartment)
+	admin.GET("/departments/:id", s.getDepartment)
+	admin.PATCH("/departments/:id", s.patchDepartment)
+	admin.DELETE("/departments/:id", s.deleteDepartment)
+
+	r.NoMethod(func(c *gin.Context) {
+		abort(c, http.StatusMethodNotAllowed, "method_not_allowed", "method "+c.Request.Method+" is not allowed here")
+	})
+	r.NoRoute(s.noRoute)
+	return r
+}
+
+func (s *Server) noRoute(c *gin.Context) {
+	p := c.Request.URL.Path
+	if s.deps.UI != nil && (p == "/" || p == "/index.html" || len(p) > 8 && p[:8] == "/assets/") {
+		s.deps.UI.ServeHTTP(c.Writer, c.Request)
+		return
+	}
+	abort(c, http.StatusNotFound, "not_found", "no such route: "+p)
+}

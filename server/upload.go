@@ -1,0 +1,138 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"docplat/docs"
+)
+
+const (
+	maxFieldBytes     = 64 << 10
+	multipartOverhead = 1 << 20 // headers and small fields beside the file
+)
+
+// uploadForm is a parsed upload: the staged file and the other fields.
+type uploadForm struct {
+	file   *docs.Staged
+	fields map[string]string
+}
+
+// readUpload streams a multipart body: the file part goes straight into the
+// staging area (never into memory); other parts must be among allowed.
+// On failure it has already answered and discarded anything staged.
+func (s *Server) readUpload(c *gin.Context, allowed ...string) (*uploadForm, bool) {
+	ct, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || ct != "multipart/form-data" {
+		abort(c, http.StatusBadRequest, "bad_request", "the body must be multipart/form-data with a 'file' part")
+		return nil, false
+	}
+	limit := s.deps.Docs.MaxUploadBytes() + multipartOverhead
+	if c.Request.ContentLength > limit {
+		abort(c, http.StatusRequestEntityTooLarge, "too_large", "the upload exceeds the size limit")
+		return nil, false
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		abort(c, http.StatusBadRequest, "bad_request", "malformed multipart body: "+err.Error())
+		return nil, false
+	}
+	form := &uploadForm{fields: map[string]string{}}
+	ok := false
+	defer func() {
+		if !ok {
+			form.file.Discard()
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			s.uploadError(c, err)
+			return nil, false
+		}
+		name := part.FormName()
+		switch {
+		case name == "file":
+			if form.file != nil {
+				abort(c, http.StatusBadRequest, "bad_request", "only one 'file' part is allowed")
+				return nil, false
+			}
+			if form.file, err = s.deps.Docs.Stage(part, rawFilename(part)); err != nil {
+				s.uploadError(c, err)
+				return nil, false
+			}
+		case contains(allowed, name):
+			if _, dup := form.fields[name]; dup {
+				abort(c, http.StatusBadRequest, "bad_request", "field '"+name+"' is repeated")
+				return nil, false
+			}
+			b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
+			if err != nil {
+				s.uploadError(c, err)
+				return nil, false
+			}
+			if len(b) > maxFieldBytes {
+				abort(c, http.StatusBadRequest, "bad_request", "field '"+name+"' is longer than 64 KiB")
+				return nil, false
+			}
+			form.fields[name] = string(b)
+		default:
+			abort(c, http.StatusBadRequest, "bad_request", "unknown form field '"+name+"' (allowed: file, "+strings.Join(allowed, ", ")+")")
+			return nil, false
+		}
+		part.Close()
+	}
+	if form.file == nil {
+		abort(c, http.StatusBadRequest, "bad_request", "the 'file' part is required")
+		return nil, false
+	}
+	ok = true
+	return form, true
+}
+
+// rawFilename is the file name as the client sent it. multipart.Part's
+// FileName strips directories, which would hide a path-like name that we
+// want to refuse rather than silently accept.
+func rawFilename(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
+}
+
+// uploadError answers a failed multipart read: over the limit is 413, a
+// broken body 400, domain errors as usual.
+func (s *Server) uploadError(c *gin.Context, err error) {
+	var tooLarge *http.MaxBytesError
+	var invalid *docs.InvalidError
+	switch {
+	case errors.As(err, &tooLarge), errors.Is(err, docs.ErrTooLarge):
+		abort(c, http.StatusRequestEntityTooLarge, "too_large", "the upload exceeds the size limit")
+	case errors.As(err, &invalid), errors.Is(err, docs.ErrUnsupportedType):
+		s.fail(c, err)
+	case c.Request.Context().Err() != nil:
+		c.AbortWithStatus(499)
+	default:
+		abort(c, http.StatusBadRequest, "bad_request", "malformed multipart body: "+err.Error())
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
