@@ -14,6 +14,7 @@ type Options struct {
 	MaxTextBytes   int64         // extracted text kept for search; default 1 MiB
 	BlobGrace      time.Duration // unreferenced blobs younger than this are kept; default 1h
 	Logger         *slog.Logger
+	Now            func() time.Time // the clock; tests move it
 }
 
 // Service implements the document rules over a Repository and a blob store.
@@ -42,8 +43,10 @@ func NewService(repo Repository, blobs *blob.Store, opt Options) *Service {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	return &Service{repo: repo, blobs: blobs, opt: opt, log: opt.Logger,
-		now: func() time.Time { return time.Now().UTC() }, counts: map[string]Counts{}}
+	if opt.Now == nil {
+		opt.Now = func() time.Time { return time.Now().UTC() }
+	}
+	return &Service{repo: repo, blobs: blobs, opt: opt, log: opt.Logger, now: opt.Now, counts: map[string]Counts{}}
 }
 
 // MaxUploadBytes is the configured content size limit.

@@ -149,3 +149,5 @@ func (c *config) logger() *slog.Logger {
 
 // osEnv reads the process environment: the only place docplat does.
 func osEnv(name string) (string, bool) { return os.LookupEnv(name) }
+
+func newFlagSet() *flag.FlagSet { return flag.NewFlagSet("docplat", flag.ContinueOnError) }

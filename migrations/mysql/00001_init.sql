@@ -48,7 +48,7 @@ CREATE TABLE blobs (
   size         BIGINT      NOT NULL,
   created_at   DATETIME(6) NOT NULL,
   last_used_at DATETIME(6) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE documents (
   id            VARCHAR(32)  NOT NULL PRIMARY KEY,

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+
+	"docplat/docs"
+	"docplat/internal/testdb"
+)
+
+const adminPassword = "admin-password-1"
+
+// testApp is a docplat built with main's own wiring on a real database,
+// served over real HTTP on loopback.
+type testApp struct {
+	*app
+	t   *testing.T
+	srv *httptest.Server
+}
+
+func newTestApp(t *testing.T, backend testdb.Backend, mutate ...func(*config)) *testApp {
+	t.Helper()
+	cfg := testConfig(t, backend)
+	for _, m := range mutate {
+		m(&cfg)
+	}
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := build(ctx, cfg, log)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	if _, _, err := a.accounts.EnsureAdmin(ctx, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.server)
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	return &testApp{app: a, t: t, srv: srv}
+}
+
+func testConfig(t *testing.T, backend testdb.Backend) config {
+	var cfg config
+	env := func(string) (string, bool) { return "", false }
+	fs := newFlagSet()
+	cfg.register(fs, env)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	cfg.MySQLDSN = testdb.DSNFor(t, backend)
+	cfg.Migrate = true
+	cfg.MaxUploadBytes = 1 << 20
+	return cfg
+}
+
+// client speaks the HTTP contract as a given user (token "" is anonymous).
+type client struct {
+	app   *testApp
+	token string
+}
+
+func (a *testApp) anon() *client { return &client{app: a} }
+
+func (a *testApp) login(username, password string) *client {
+	a.t.Helper()
+	var out struct{ Token string }
+	a.anon().doJSON("POST", "/api/v1/auth/login", map[string]string{"username": username, "password": password}, 200, &out)
+	return &client{app: a, token: out.Token}
+}
+
+func (a *testApp) admin() *client { return a.login("admin", adminPassword) }
+
+// response is a finished HTTP exchange.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) errorCode() string {
+	var e struct{ Error struct{ Code, Message string } }
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
+func (c *client) do(method, path string, body io.Reader, header map[string]string) response {
+	c.app.t.Helper()
+	req, err := http.NewRequest(method, c.app.srv.URL+path, body)
+	if err != nil {
+		c.app.t.Fatal(err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := c.app.srv.Client().Do(req)
+	if err != nil {
+		c.app.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// doJSON sends in as JSON (unless nil), checks the status and decodes into out.
+func (c *client) doJSON(method, path string, in any, want int, out any) response {
+	c.app.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	r := c.do(method, path, body, map[string]string{"Content-Type": "application/json"})
+	if r.status != want {
+		c.app.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.status, want, r.body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.body, out); err != nil {
+			c.app.t.Fatalf("%s %s: decoding %s: %v", method, path, r.body, err)
+		}
+	}
+	return r
+}
+
+// multipartBody builds an upload: the file part (named filename) and fields.
+func multipartBody(filename string, content []byte, fields map[string]string) (io.Reader, string) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		_ = w.WriteField(k, v)
+	}
+	if filename != "" || content != nil {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="file"; filename="`+strings.ReplaceAll(filename, `"`, `\"`)+`"`)
+		h.Set("Content-Type", "application/octet-stream")
+		p, _ := w.CreatePart(h)
+		_, _ = p.Write(content)
+	}
+	_ = w.Close()
+	return &buf, w.FormDataContentType()
+}
+
+type document struct {
+	ID           string   `json:"id"`
+	Title        string   `json:"title"`
+	Description  string   `json:"description"`
+	Visibility   string   `json:"visibility"`
+	OwnerID      string   `json:"owner_id"`
+	DepartmentID string   `json:"department_id"`
+	Mime         string   `json:"mime"`
+	SHA256       string   `json:"sha256"`
+	Snippet      string   `json:"snippet"`
+	Tags         []string `json:"tags"`
+	Size         int64    `json:"size"`
+	Version      int      `json:"version"`
+	Revision     int      `json:"revision"`
+}
+
+func (c *client) upload(filename string, content []byte, fields map[string]string) (response, document) {
+	c.app.t.Helper()
+	body, ct := multipartBody(filename, content, fields)
+	r := c.do("POST", "/api/v1/documents", body, map[string]string{"Content-Type": ct})
+	var d document
+	if r.status == http.StatusCreated {
+		_ = json.Unmarshal(r.body, &d)
+	}
+	return r, d
+}
+
+func (c *client) mustUpload(filename, content string, fields map[string]string) document {
+	c.app.t.Helper()
+	r, d := c.upload(filename, []byte(content), fields)
+	if r.status != http.StatusCreated {
+		c.app.t.Fatalf("upload %s: %d %s", filename, r.status, r.body)
+	}
+	return d
+}
+
+type docList struct {
+	Items []document
+	Total int64
+}
+
+func (c *client) search(query string) docList {
+	c.app.t.Helper()
+	var l docList
+	c.doJSON("GET", "/api/v1/documents?"+query, nil, 200, &l)
+	return l
+}
+
+func ids(l docList) []string {
+	out := []string{}
+	for _, d := range l.Items {
+		out = append(out, d.ID)
+	}
+	return out
+}
+
+// countRows counts rows of a table in the app's database.
+func (a *testApp) countRows(table string) int64 {
+	a.t.Helper()
+	var n int64
+	if err := a.db.SQL().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		a.t.Fatal(err)
+	}
+	return n
+}
+
+// forEachBackend runs f against the embedded SQLite mode and MariaDB.
+func forEachBackend(t *testing.T, f func(t *testing.T, b testdb.Backend)) {
+	for _, b := range testdb.Backends {
+		t.Run(string(b), func(t *testing.T) { f(t, b) })
+	}
+}
+
+// withClock returns a document service over the app's stores whose clock
+// runs ahead by skew (to step past grace periods without sleeping).
+func withClock(a *testApp, skew time.Duration) *docs.Service {
+	return docs.NewService(a.db.Documents(), a.blobs, docs.Options{
+		MaxUploadBytes: a.cfg.MaxUploadBytes, BlobGrace: a.cfg.BlobGrace,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:    func() time.Time { return time.Now().UTC().Add(skew) },
+	})
+}

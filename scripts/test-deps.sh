@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Makes sure what docplat's tests talk to is installed and running, and does
+# nothing when it already is: MariaDB with the Mroonga engine (full-text
+# search) and Redis. Safe to run again and again; needs root for apt-get.
+set -euo pipefail
+
+log() { printf 'test-deps: %s\n' "$*" >&2; }
+
+need_apt=()
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+[ -f /usr/lib/mysql/plugin/ha_mroonga.so ] || need_apt+=(mariadb-plugin-mroonga)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+mysql_ok() { mariadb -uroot -h127.0.0.1 -e 'SELECT 1' >/dev/null 2>&1; }
+if ! mysql_ok; then
+  log "starting MariaDB"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  for _ in $(seq 1 60); do mysql_ok && break; sleep 0.5; done
+  mysql_ok || { log "MariaDB did not come up"; exit 1; }
+fi
+if ! mariadb -uroot -h127.0.0.1 -N -e "SELECT SUPPORT FROM information_schema.ENGINES WHERE ENGINE='Mroonga'" | grep -qE 'YES|DEFAULT'; then
+  log "enabling the Mroonga engine"
+  mariadb -uroot -h127.0.0.1 < /usr/share/mysql/mroonga/install.sql
+fi
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 1 40); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
+fi
+log "MariaDB (with Mroonga) and Redis are ready"
