@@ -54,13 +54,14 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 	} else {
 		h.Set("Cache-Control", "private, no-cache")
 	}
-	http.ServeContent(&contractErrors{ResponseWriter: c.Writer}, c.Request, "", v.CreatedAt, f)
+	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size}, c.Request, "", v.CreatedAt, f)
 }
 
 // contractErrors rewrites the plain-text error bodies of http.ServeContent
 // (416 and friends) into the contract's JSON error body.
 type contractErrors struct {
 	http.ResponseWriter
+	size   int64
 	failed bool
 }
 
@@ -77,6 +78,8 @@ func (w *contractErrors) WriteHeader(status int) {
 	w.ResponseWriter.WriteHeader(status)
 	code, msg := "bad_request", http.StatusText(status)
 	if status == http.StatusRequestedRangeNotSatisfiable {
+		// ServeContent omits it for a malformed header; RFC 9110 wants the size either way.
+		h.Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))
 		msg = "the Range header does not fit the content (see Content-Range for its size)"
 	}
 	_ = json.NewEncoder(w.ResponseWriter).Encode(errorBody{Error: errorDetail{Code: code, Message: msg}})

@@ -31,6 +31,11 @@ type DB struct {
 	sql     *sql.DB
 	dialect dialect
 	name    migrations.Dialect
+
+	// FailAfterPublish, when set, fails a content write after its blob is
+	// published and before its transaction commits: a failure-injection hook
+	// for crash-safety tests, nil in production.
+	FailAfterPublish func() error
 }
 
 // Config selects the database: DSN set means MySQL/MariaDB, otherwise an

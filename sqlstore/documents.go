@@ -110,7 +110,13 @@ func (s *Documents) publish(tx *gorm.DB, c docs.NewContent) error {
 	if err := s.db.dialect.touchBlob(tx, c.Version.SHA256, c.Version.Size, c.Version.CreatedAt); err != nil {
 		return err
 	}
-	return c.Publish()
+	if err := c.Publish(); err != nil {
+		return err
+	}
+	if s.db.FailAfterPublish != nil {
+		return s.db.FailAfterPublish()
+	}
+	return nil
 }
 
 func insertVersion(tx *gorm.DB, id string, v docs.Version) error {

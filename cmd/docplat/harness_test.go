@@ -88,7 +88,9 @@ type response struct {
 }
 
 func (r response) errorCode() string {
-	var e struct{ Error struct{ Code, Message string } }
+	var e struct {
+		Error struct{ Code, Message string }
+	}
 	_ = json.Unmarshal(r.body, &e)
 	return e.Error.Code
 }

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfigFromEnvironmentAndFlags(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		check   func(config) bool
+		wantErr string
+	}{
+		{"defaults", nil, nil, func(c config) bool {
+			return c.Addr == ":8080" && c.DataDir == "./data" && c.MySQLDSN == "" && c.MaxUploadBytes == 100<<20 && c.SessionTTL == 12*time.Hour
+		}, ""},
+		{"environment", map[string]string{"DOCPLAT_ADDR": "127.0.0.1:9", "DOCPLAT_MAX_UPLOAD_BYTES": "1024", "DOCPLAT_MIGRATE": "true", "DOCPLAT_SESSION_TTL": "1h"}, nil,
+			func(c config) bool { return c.Addr == "127.0.0.1:9" && c.MaxUploadBytes == 1024 && c.Migrate && c.SessionTTL == time.Hour }, ""},
+		{"flags beat environment", map[string]string{"DOCPLAT_ADDR": ":1"}, []string{"--addr", ":2"},
+			func(c config) bool { return c.Addr == ":2" }, ""},
+		{"bad integer", map[string]string{"DOCPLAT_MAX_UPLOAD_BYTES": "lots"}, nil, nil, "DOCPLAT_MAX_UPLOAD_BYTES"},
+		{"bad duration", map[string]string{"DOCPLAT_SESSION_TTL": "forever"}, nil, nil, "DOCPLAT_SESSION_TTL"},
+		{"bad boolean", map[string]string{"DOCPLAT_MIGRATE": "perhaps"}, nil, nil, "DOCPLAT_MIGRATE"},
+		{"upload limit out of range", nil, []string{"--max-upload-bytes", "0"}, nil, "max-upload-bytes"},
+		{"short admin password", map[string]string{"DOCPLAT_ADMIN_PASSWORD": "short"}, nil, nil, "admin-password"},
+		{"tiny blob grace", nil, []string{"--blob-grace", "1s"}, nil, "blob-grace"},
+		{"bad log level", nil, []string{"--log-level", "loud"}, nil, "log-level"},
+		{"every problem at once", map[string]string{"DOCPLAT_MIGRATE": "x"}, []string{"--log-format", "xml"}, nil, "log-format"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
+			var cfg config
+			fs := newFlagSet()
+			cfg.register(fs, env)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			err := cfg.validate()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("validate() = %v, want an error naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !tc.check(cfg) {
+				t.Fatalf("validate() = %v, config = %+v", err, cfg)
+			}
+		})
+	}
+}
+
+func TestUnknownCommandFails(t *testing.T) {
+	if err := run(t.Context(), []string{"frobnicate"}, func(string) (string, bool) { return "", false }); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
