@@ -18,7 +18,9 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 			return c.Addr == ":8080" && c.DataDir == "./data" && c.MySQLDSN == "" && c.MaxUploadBytes == 100<<20 && c.SessionTTL == 12*time.Hour
 		}, ""},
 		{"environment", map[string]string{"DOCPLAT_ADDR": "127.0.0.1:9", "DOCPLAT_MAX_UPLOAD_BYTES": "1024", "DOCPLAT_MIGRATE": "true", "DOCPLAT_SESSION_TTL": "1h"}, nil,
-			func(c config) bool { return c.Addr == "127.0.0.1:9" && c.MaxUploadBytes == 1024 && c.Migrate && c.SessionTTL == time.Hour }, ""},
+			func(c config) bool {
+				return c.Addr == "127.0.0.1:9" && c.MaxUploadBytes == 1024 && c.Migrate && c.SessionTTL == time.Hour
+			}, ""},
 		{"flags beat environment", map[string]string{"DOCPLAT_ADDR": ":1"}, []string{"--addr", ":2"},
 			func(c config) bool { return c.Addr == ":2" }, ""},
 		{"bad integer", map[string]string{"DOCPLAT_MAX_UPLOAD_BYTES": "lots"}, nil, nil, "DOCPLAT_MAX_UPLOAD_BYTES"},
