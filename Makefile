@@ -28,7 +28,7 @@ test-unit:
 # Benchmarks that back the figures in README (MariaDB must be up: see make test).
 bench:
 	./scripts/test-deps.sh
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s -count 1 ./cmd/docplat
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s -count 1 ./cmd/docplat | awk -f scripts/bench-ratios.awk
 
 vet:
 	$(GO) vet ./...

@@ -24,11 +24,11 @@ const adminPassword = "admin-password-1"
 // served over real HTTP on loopback.
 type testApp struct {
 	*app
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 }
 
-func newTestApp(t *testing.T, backend testdb.Backend, mutate ...func(*config)) *testApp {
+func newTestApp(t testing.TB, backend testdb.Backend, mutate ...func(*config)) *testApp {
 	t.Helper()
 	cfg := testConfig(t, backend)
 	for _, m := range mutate {
@@ -48,7 +48,7 @@ func newTestApp(t *testing.T, backend testdb.Backend, mutate ...func(*config)) *
 	return &testApp{app: a, t: t, srv: srv}
 }
 
-func testConfig(t *testing.T, backend testdb.Backend) config {
+func testConfig(t testing.TB, backend testdb.Backend) config {
 	var cfg config
 	env := func(string) (string, bool) { return "", false }
 	fs := newFlagSet()
