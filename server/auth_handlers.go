@@ -26,6 +26,10 @@ func (s *Server) login(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
+	if ok, retry := s.logins.allow(c.ClientIP(), req.Username); !ok {
+		s.rateLimited(c, retry)
+		return
+	}
 	sess, err := s.deps.Accounts.Login(c, req.Username, req.Password)
 	if err != nil {
 		s.fail(c, err)

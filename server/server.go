@@ -41,6 +41,12 @@ type Options struct {
 	SecureCookies bool
 	// MaxJSONBytes bounds JSON request bodies; default 1 MiB.
 	MaxJSONBytes int64
+	// TrustedProxies may set X-Forwarded-For (nginx in front); others may not.
+	TrustedProxies []string
+	// LoginEvery and LoginBurst limit login attempts per client IP and
+	// username; defaults 6s and 10.
+	LoginEvery time.Duration
+	LoginBurst int
 }
 
 // Server routes requests to the services.
@@ -50,6 +56,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *httpMetrics
 	engine  *gin.Engine
+	logins  *loginLimiter
 }
 
 // New builds the handler.
@@ -64,7 +71,14 @@ func New(deps Deps, opt Options) *Server {
 	if opt.MaxJSONBytes <= 0 {
 		opt.MaxJSONBytes = 1 << 20
 	}
-	s := &Server{deps: deps, opt: opt, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry)}
+	if opt.LoginEvery <= 0 {
+		opt.LoginEvery = 6 * time.Second
+	}
+	if opt.LoginBurst <= 0 {
+		opt.LoginBurst = 10
+	}
+	s := &Server{deps: deps, opt: opt, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry),
+		logins: newLoginLimiter(opt.LoginEvery, opt.LoginBurst)}
 	s.engine = s.routes()
 	return s
 }
@@ -92,6 +106,10 @@ func (s *Server) routes() *gin.Engine {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
+	if err := r.SetTrustedProxies(s.opt.TrustedProxies); err != nil {
+		s.log.Error("invalid trusted proxies; trusting none", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(s.requestID, s.recover, s.observe, s.authenticate)
 
 	r.GET("/healthz", s.healthz)

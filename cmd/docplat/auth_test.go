@@ -197,3 +197,19 @@ func TestOperationsEndpoints(t *testing.T) {
 		t.Fatalf("request id not echoed: %q", r.header.Get("X-Request-Id"))
 	}
 }
+
+// TestLoginAttemptsAreRateLimitedPerAccount: guessing one account's password
+// hits 429 with Retry-After; another account from the same address does not.
+func TestLoginAttemptsAreRateLimitedPerAccount(t *testing.T) {
+	a := newTestApp(t, testdb.SQLite)
+	admin := a.admin()
+	var last response
+	for i := 0; i < 11; i++ {
+		last = a.anon().do("POST", "/api/v1/auth/login", strings.NewReader(`{"username":"admin","password":"wrong-guess"}`), nil)
+	}
+	if last.status != http.StatusTooManyRequests || last.errorCode() != "rate_limited" || last.header.Get("Retry-After") == "" {
+		t.Fatalf("11th guess: %d %s", last.status, last.body)
+	}
+	admin.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "other", "password": "other-pass"}, 201, nil)
+	a.login("other", "other-pass")
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ type config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        string
 	LogFormat       string
+	TrustedProxies  string
 
 	envErrs []error
 }
@@ -93,6 +95,7 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.DurationVar(&c.BlobGrace, "blob-grace", c.duration(env, "DOCPLAT_BLOB_GRACE", time.Hour), "unreferenced blobs and staging files younger than this are kept (DOCPLAT_BLOB_GRACE)")
 	fs.DurationVar(&c.GCInterval, "gc-interval", c.duration(env, "DOCPLAT_GC_INTERVAL", 10*time.Minute), "how often garbage is collected (DOCPLAT_GC_INTERVAL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.duration(env, "DOCPLAT_SHUTDOWN_TIMEOUT", 20*time.Second), "how long in-flight requests may finish at shutdown (DOCPLAT_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.str(env, "DOCPLAT_TRUSTED_PROXIES", "127.0.0.1,::1"), "comma-separated IPs/CIDRs allowed to set X-Forwarded-For, e.g. the nginx in front; empty trusts none (DOCPLAT_TRUSTED_PROXIES)")
 	fs.StringVar(&c.LogLevel, "log-level", c.str(env, "DOCPLAT_LOG_LEVEL", "info"), "debug, info, warn or error (DOCPLAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.str(env, "DOCPLAT_LOG_FORMAT", "json"), "json or text (DOCPLAT_LOG_FORMAT)")
 }
@@ -121,6 +124,11 @@ func (c *config) validate() error {
 	if c.GCInterval < time.Second {
 		errs = append(errs, errors.New("gc-interval must be at least 1s"))
 	}
+	for _, p := range c.trustedProxies() {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("trusted-proxies: %q is neither an IP nor a CIDR", p))
+		}
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -128,6 +136,16 @@ func (c *config) validate() error {
 		errs = append(errs, errors.New("log-format must be json or text"))
 	}
 	return errors.Join(errs...)
+}
+
+func (c *config) trustedProxies() []string {
+	var out []string
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func parseLevel(s string) (slog.Level, error) {

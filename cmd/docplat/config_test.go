@@ -29,6 +29,7 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		{"upload limit out of range", nil, []string{"--max-upload-bytes", "0"}, nil, "max-upload-bytes"},
 		{"short admin password", map[string]string{"DOCPLAT_ADMIN_PASSWORD": "short"}, nil, nil, "admin-password"},
 		{"tiny blob grace", nil, []string{"--blob-grace", "1s"}, nil, "blob-grace"},
+		{"bad trusted proxy", map[string]string{"DOCPLAT_TRUSTED_PROXIES": "10.0.0.1, nginx.local"}, nil, nil, "trusted-proxies"},
 		{"bad log level", nil, []string{"--log-level", "loud"}, nil, "log-level"},
 		{"every problem at once", map[string]string{"DOCPLAT_MIGRATE": "x"}, []string{"--log-format", "xml"}, nil, "log-format"},
 	}

@@ -82,7 +82,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		UI:       web.Handler(),
 		Logger:   log,
 		Registry: reg,
-	}, server.Options{SecureCookies: cfg.SecureCookies})
+	}, server.Options{SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies()})
 	return a, nil
 }
 
