@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -286,4 +287,48 @@ func (s *fakeStore) tokenCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.tokens)
+}
+
+// TestFakeStoreHonoursContract keeps the fake honest: the service tests are
+// only as good as the fake's imitation of the Store contract.
+func TestFakeStoreHonoursContract(t *testing.T) {
+	ctx := context.Background()
+	seed := func() *fakeStore {
+		s := newFakeStore()
+		s.depts["d1"] = Department{ID: "d1", Name: "One"}
+		s.depts["d2"] = Department{ID: "d2", Name: "Two"}
+		s.users["u1"] = User{ID: "u1", Username: "ann", DepartmentID: "d1"}
+		s.users["u2"] = User{ID: "u2", Username: "ben"}
+		s.ownsDocuments["u2"] = true
+		return s
+	}
+	cases := []struct {
+		name string
+		do   func(s *fakeStore) error
+		want error
+	}{
+		{"missing user by id", func(s *fakeStore) error { _, err := s.UserByID(ctx, "nope"); return err }, ErrNotFound},
+		{"missing user by username", func(s *fakeStore) error { _, err := s.UserByUsername(ctx, "nope"); return err }, ErrNotFound},
+		{"update missing user", func(s *fakeStore) error { return s.UpdateUser(ctx, User{ID: "nope", Username: "x"}) }, ErrNotFound},
+		{"delete missing user", func(s *fakeStore) error { return s.DeleteUser(ctx, "nope") }, ErrNotFound},
+		{"duplicate username", func(s *fakeStore) error { return s.CreateUser(ctx, User{ID: "u3", Username: "ann"}) }, ErrConflict},
+		{"update to a taken username", func(s *fakeStore) error { return s.UpdateUser(ctx, User{ID: "u2", Username: "ann"}) }, ErrConflict},
+		{"delete user who owns documents", func(s *fakeStore) error { return s.DeleteUser(ctx, "u2") }, ErrConflict},
+		{"delete user who owns nothing", func(s *fakeStore) error { return s.DeleteUser(ctx, "u1") }, nil},
+		{"missing department", func(s *fakeStore) error { _, err := s.DepartmentByID(ctx, "nope"); return err }, ErrNotFound},
+		{"update missing department", func(s *fakeStore) error { return s.UpdateDepartment(ctx, Department{ID: "nope", Name: "x"}) }, ErrNotFound},
+		{"delete missing department", func(s *fakeStore) error { return s.DeleteDepartment(ctx, "nope") }, ErrNotFound},
+		{"duplicate department name", func(s *fakeStore) error { return s.CreateDepartment(ctx, Department{ID: "d3", Name: "One"}) }, ErrConflict},
+		{"rename to a taken department name", func(s *fakeStore) error { return s.UpdateDepartment(ctx, Department{ID: "d2", Name: "One"}) }, ErrConflict},
+		{"delete department users reference", func(s *fakeStore) error { return s.DeleteDepartment(ctx, "d1") }, ErrConflict},
+		{"delete unreferenced department", func(s *fakeStore) error { return s.DeleteDepartment(ctx, "d2") }, nil},
+		{"unknown token hash", func(s *fakeStore) error { _, _, err := s.TokenByHash(ctx, "nope"); return err }, ErrNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.do(seed()); err != tc.want {
+				t.Errorf("error = %v, want %v", err, tc.want)
+			}
+		})
+	}
 }

@@ -77,6 +77,13 @@ function add(el, children) {
   return el;
 }
 
+// fill replaces el's children, skipping null and false like h does
+// (Element.replaceChildren would render them as the text "null").
+function fill(el, ...children) {
+  el.replaceChildren();
+  return add(el, children);
+}
+
 const $ = (id) => document.getElementById(id);
 
 function field(label, control, hint) {
@@ -348,7 +355,7 @@ function showBanner(kind, text) {
     h('span', { class: 'banner-text' }, text),
     h('button', { type: 'button', class: 'banner-close', 'aria-label': 'Dismiss', onclick: () => box.remove() }, '×'),
   ]);
-  $('banner').replaceChildren(box);
+  fill($('banner'), box);
 }
 
 function showError(e) {
@@ -360,7 +367,7 @@ function showInfo(text) {
 }
 
 function clearBanner() {
-  $('banner').replaceChildren();
+  fill($('banner'));
 }
 
 // ---------------------------------------------------------------------------
@@ -438,20 +445,20 @@ function loginLink(text) {
 // renderChrome draws the navigation and the user box in the top bar.
 function renderChrome(path = parseHash().path) {
   const link = (href, text, active) => h('a', { href, 'aria-current': active ? 'page' : null }, text);
-  $('nav').replaceChildren(
+  fill($('nav'), 
     link('#/', 'Documents', path === '/' || path === ''),
     state.me ? link('#/upload', 'Upload', path === '/upload') : null,
   );
   const user = $('user');
   if (state.me) {
     const me = state.me;
-    user.replaceChildren(
+    fill(user, 
       h('span', { class: 'user-name', title: me.username || '' }, me.display_name || me.username || 'Signed in'),
       h('span', { class: 'badge', title: 'Role' }, me.role || 'member'),
       h('button', { type: 'button', class: 'secondary', onclick: logout }, 'Log out'),
     );
   } else {
-    user.replaceChildren(h('span', { class: 'muted' }, 'Browsing as guest'), loginLink('Log in'));
+    fill(user, h('span', { class: 'muted' }, 'Browsing as guest'), loginLink('Log in'));
   }
 }
 
@@ -472,7 +479,7 @@ async function logout() {
 
 function renderNotFound(view) {
   document.title = 'Not found – docplat';
-  view.replaceChildren(h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/' }, 'Back to documents')));
+  fill(view, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/' }, 'Back to documents')));
 }
 
 // ---------------------------------------------------------------------------
@@ -481,7 +488,7 @@ function renderNotFound(view) {
 function renderLogin(view) {
   document.title = 'Log in – docplat';
   if (state.me) {
-    view.replaceChildren(
+    fill(view, 
       h('h1', {}, 'Logged in'),
       h('p', {}, `You are logged in as ${state.me.display_name || state.me.username}. `, h('a', { href: '#/' }, 'Go to documents')),
     );
@@ -513,7 +520,7 @@ function renderLogin(view) {
       submit.disabled = false;
     }
   });
-  view.replaceChildren(h('h1', {}, 'Log in'), form,
+  fill(view, h('h1', {}, 'Log in'), form,
     h('p', { class: 'muted' }, 'Public documents can be browsed without logging in. ', h('a', { href: '#/' }, 'Browse documents')));
   username.focus();
 }
@@ -545,7 +552,7 @@ async function renderList(view, params, alive) {
   });
 
   const results = h('div', { 'aria-live': 'polite' }, loading());
-  view.replaceChildren(h('h1', {}, q ? 'Search results' : 'Documents'), form, results);
+  fill(view, h('h1', {}, q ? 'Search results' : 'Documents'), form, results);
 
   const qs = new URLSearchParams({ page: String(page), page_size: String(PAGE_SIZE) });
   if (q) qs.set('q', q);
@@ -558,7 +565,7 @@ async function renderList(view, params, alive) {
     data = await api('GET', `/documents?${qs}`);
   } catch (e) {
     if (!alive()) return;
-    results.replaceChildren(h('p', { class: 'muted' }, 'No results to show.'));
+    fill(results, h('p', { class: 'muted' }, 'No results to show.'));
     throw e;
   }
   if (!alive()) return;
@@ -596,7 +603,7 @@ async function renderList(view, params, alive) {
       pageLink(page + 1, 'Next →', 'next'))
     : null;
 
-  results.replaceChildren(summary, list, pager);
+  fill(results, summary, list, pager);
 }
 
 function docItem(d) {
@@ -622,7 +629,7 @@ function visibilitySelect(value) {
 function renderUpload(view) {
   document.title = 'Upload – docplat';
   if (!state.me) {
-    view.replaceChildren(h('h1', {}, 'Upload'), h('p', {}, 'You need to ', loginLink('log in'), ' to upload documents.'));
+    fill(view, h('h1', {}, 'Upload'), h('p', {}, 'You need to ', loginLink('log in'), ' to upload documents.'));
     return;
   }
   const file = h('input', { type: 'file', name: 'file', required: true });
@@ -686,7 +693,7 @@ function renderUpload(view) {
     }
   });
 
-  view.replaceChildren(h('h1', {}, 'Upload a document'), form);
+  fill(view, h('h1', {}, 'Upload a document'), form);
 }
 
 // ---------------------------------------------------------------------------
@@ -707,7 +714,7 @@ function metadataTag(doc, etag) {
 
 async function renderDoc(view, id, alive) {
   document.title = 'Document – docplat';
-  view.replaceChildren(loading());
+  fill(view, loading());
   let doc;
   let etag;
   try {
@@ -718,14 +725,14 @@ async function renderDoc(view, id, alive) {
     if (!alive()) return;
     if (e.status === 404) {
       document.title = 'Not found – docplat';
-      view.replaceChildren(
+      fill(view, 
         h('h1', {}, 'Document not found'),
         h('p', {}, 'It does not exist, or you are not allowed to see it.'),
         state.me ? null : h('p', {}, loginLink('Log in'), ' to see documents shared with you.'),
         h('p', {}, h('a', { href: '#/' }, 'Back to documents')));
       return;
     }
-    view.replaceChildren(h('p', {}, h('a', { href: '#/' }, 'Back to documents')));
+    fill(view, h('p', {}, h('a', { href: '#/' }, 'Back to documents')));
     throw e;
   }
   if (!alive() || !doc) return;
@@ -745,7 +752,7 @@ async function renderDoc(view, id, alive) {
     row('Updated', timeEl(doc.updated_at)),
     row('SHA-256', h('code', { class: 'hash' }, doc.sha256 || '—')));
 
-  view.replaceChildren(
+  fill(view, 
     h('p', { class: 'crumbs' }, h('a', { href: '#/' }, '← Documents')),
     h('h1', { class: 'doc-heading' }, doc.title || 'Untitled'),
     doc.description ? h('p', { class: 'description' }, doc.description) : null,
@@ -767,14 +774,14 @@ function preview(doc, alive) {
   if (!doc.size) return h('p', { class: 'muted' }, 'The file is empty.');
   if (isText(mime)) {
     const box = h('div', {}, loading('Loading preview…'));
-    textPreview(doc).then((nodes) => alive() && box.replaceChildren(...nodes))
-      .catch((e) => alive() && box.replaceChildren(h('p', { class: 'error-text' }, `Preview unavailable: ${e.message}`)));
+    textPreview(doc).then((nodes) => alive() && fill(box, ...nodes))
+      .catch((e) => alive() && fill(box, h('p', { class: 'error-text' }, `Preview unavailable: ${e.message}`)));
     return box;
   }
   if (mime.startsWith('image/')) {
     const box = h('figure', { class: 'preview-image' }, loading('Loading image…'));
-    imagePreview(doc).then((img) => alive() && box.replaceChildren(img))
-      .catch((e) => alive() && box.replaceChildren(h('p', { class: 'error-text' }, `Preview unavailable: ${e.message}`)));
+    imagePreview(doc).then((img) => alive() && fill(box, img))
+      .catch((e) => alive() && fill(box, h('p', { class: 'error-text' }, `Preview unavailable: ${e.message}`)));
     return box;
   }
   return h('p', { class: 'muted' }, `No preview for ${mime || 'this type of file'}. Use Download to open it.`);
@@ -827,11 +834,11 @@ function versionList(doc, alive) {
     if (!alive()) return;
     const items = (Array.isArray(data) ? data : data?.items || []).slice().sort((a, b) => b.version - a.version);
     if (!items.length) {
-      box.replaceChildren(h('p', { class: 'muted' }, 'No versions recorded.'));
+      fill(box, h('p', { class: 'muted' }, 'No versions recorded.'));
       return;
     }
     const total = Number.isFinite(data?.total) ? data.total : items.length;
-    box.replaceChildren(
+    fill(box, 
       h('ul', { class: 'versions' }, items.map((v) => h('li', {},
         h('a', { href: `${API}${docPath(doc.id)}/versions/${enc(v.version)}/content`, download: '' }, `Version ${v.version}`),
         v.version === doc.version ? h('span', { class: 'badge' }, 'current') : null,
@@ -840,7 +847,7 @@ function versionList(doc, alive) {
         v.created_by ? h('span', { class: 'muted' }, `by ${state.me && v.created_by === state.me.id ? 'you' : v.created_by}`) : null))),
       total > items.length ? h('p', { class: 'muted' }, `Showing the newest ${items.length} of ${total} versions.`) : null);
   }).catch((e) => {
-    if (alive()) box.replaceChildren(h('p', { class: 'error-text' }, `Could not load versions: ${e.message}`));
+    if (alive()) fill(box, h('p', { class: 'error-text' }, `Could not load versions: ${e.message}`));
   });
   return box;
 }
