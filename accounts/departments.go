@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"unicode/utf8"
 )
@@ -32,7 +33,7 @@ func (s *Service) CreateDepartment(ctx context.Context, actor User, name, parent
 		return Department{}, err
 	}
 	if parentID != "" {
-		if _, err := s.store.DepartmentByID(ctx, parentID); err == ErrNotFound {
+		if _, err := s.store.DepartmentByID(ctx, parentID); errors.Is(err, ErrNotFound) {
 			return Department{}, invalid("parent department %q does not exist", parentID)
 		} else if err != nil {
 			return Department{}, err
@@ -40,7 +41,7 @@ func (s *Service) CreateDepartment(ctx context.Context, actor User, name, parent
 	}
 	now := s.now()
 	d := Department{ID: NewID(), Name: name, ParentID: parentID, QuotaBytes: quota, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateDepartment(ctx, d); err == ErrConflict {
+	if err := s.store.CreateDepartment(ctx, d); errors.Is(err, ErrConflict) {
 		return Department{}, &ConflictError{Msg: "a department named " + name + " exists"}
 	} else if err != nil {
 		return Department{}, err
@@ -78,7 +79,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, actor User, id string, p
 		return Department{}, err
 	}
 	d.UpdatedAt = s.now()
-	if err := s.store.UpdateDepartment(ctx, d); err == ErrConflict {
+	if err := s.store.UpdateDepartment(ctx, d); errors.Is(err, ErrConflict) {
 		return Department{}, &ConflictError{Msg: "a department named " + d.Name + " exists"}
 	} else if err != nil {
 		return Department{}, err
@@ -94,7 +95,7 @@ func (s *Service) DeleteDepartment(ctx context.Context, actor User, id string) e
 	if _, err := s.store.DepartmentByID(ctx, id); err != nil {
 		return err
 	}
-	if err := s.store.DeleteDepartment(ctx, id); err == ErrConflict {
+	if err := s.store.DeleteDepartment(ctx, id); errors.Is(err, ErrConflict) {
 		return &ConflictError{Msg: "the department still has users, documents or child departments"}
 	} else if err != nil {
 		return err

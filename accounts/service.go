@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Service holds the account rules. Methods that change accounts take the
@@ -37,6 +38,7 @@ type Session struct {
 
 // Login checks a username and password and opens a session.
 func (s *Service) Login(ctx context.Context, username, password string) (Session, error) {
+	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
 		return Session{}, invalid("username and password are required")
 	}
@@ -64,7 +66,7 @@ const maxAPITokenTTL = 366 * 24 * time.Hour
 // CreateAPIToken issues a named long-lived token for the user.
 func (s *Service) CreateAPIToken(ctx context.Context, u User, name string, ttl time.Duration) (Token, string, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 200 {
+	if name == "" || utf8.RuneCountInString(name) > 200 {
 		return Token{}, "", invalid("name is required (at most 200 characters)")
 	}
 	if ttl <= 0 || ttl > maxAPITokenTTL {

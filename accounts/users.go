@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -93,7 +94,7 @@ func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
 		u.DisplayName = u.Username
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
-		if err == ErrConflict {
+		if errors.Is(err, ErrConflict) {
 			return User{}, &ConflictError{Msg: "username " + in.Username + " is taken"}
 		}
 		return User{}, err
@@ -105,7 +106,7 @@ func (s *Service) checkDepartment(ctx context.Context, id string) error {
 	if id == "" {
 		return nil
 	}
-	if _, err := s.store.DepartmentByID(ctx, id); err == ErrNotFound {
+	if _, err := s.store.DepartmentByID(ctx, id); errors.Is(err, ErrNotFound) {
 		return invalid("department %q does not exist", id)
 	} else if err != nil {
 		return err
@@ -119,7 +120,8 @@ func (s *Service) visibleUser(ctx context.Context, actor User, id string) (User,
 	if err != nil {
 		return User{}, err
 	}
-	if !canManage(actor, u.DepartmentID) {
+	// A dept_admin never manages an admin, even one placed in its department.
+	if !canManage(actor, u.DepartmentID) || (u.Role == RoleAdmin && actor.Role != RoleAdmin) {
 		if actor.Role == RoleDeptAdmin {
 			return User{}, ErrNotFound
 		}
@@ -206,7 +208,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 	if u.ID == actor.ID {
 		return invalid("you cannot delete yourself")
 	}
-	if err := s.store.DeleteUser(ctx, id); err == ErrConflict {
+	if err := s.store.DeleteUser(ctx, id); errors.Is(err, ErrConflict) {
 		return &ConflictError{Msg: "the user still owns documents; disable the account or delete its documents first"}
 	} else if err != nil {
 		return err

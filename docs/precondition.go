@@ -20,8 +20,11 @@ func ParseIfMatch(h string) (Precondition, error) {
 	if h == "" || h == "*" {
 		return Precondition{}, nil
 	}
-	v := strings.TrimPrefix(h, "W/")
-	v = strings.Trim(v, `"`)
+	if strings.HasPrefix(h, "W/") {
+		// If-Match compares strongly (RFC 9110 13.1.1): a weak tag never matches.
+		return Precondition{set: true}, nil
+	}
+	v := strings.Trim(h, `"`)
 	switch {
 	case len(v) == 64 && isHex(v):
 		return Precondition{set: true, sha256: v}, nil

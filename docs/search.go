@@ -100,30 +100,45 @@ func (s *Service) List(ctx context.Context, actor Actor, in ListInput) ([]Docume
 }
 
 // markTerms HTML-escapes text and wraps every case-insensitive occurrence of
-// a term in <mark>..</mark>.
+// a term in <mark>..</mark>. Matching walks the original text rune by rune
+// (case folding may change byte lengths, so positions in a lowered copy
+// would not line up).
 func markTerms(text string, terms []string) string {
-	lower := strings.ToLower(text)
-	if len(lower) != len(text) { // case folding changed byte lengths: match on the original
-		lower = text
+	runes := make([][]rune, len(terms))
+	for i, t := range terms {
+		runes[i] = []rune(t)
 	}
+	src := []rune(text)
 	var b strings.Builder
-	for i := 0; i < len(text); {
+	for i := 0; i < len(src); {
 		best := 0
-		for _, t := range terms {
-			if len(t) > best && strings.HasPrefix(lower[i:], t) {
+		for _, t := range runes {
+			if len(t) > best && hasFoldPrefix(src[i:], t) {
 				best = len(t)
 			}
 		}
 		if best > 0 {
 			b.WriteString("<mark>")
-			b.WriteString(html.EscapeString(text[i : i+best]))
+			b.WriteString(html.EscapeString(string(src[i : i+best])))
 			b.WriteString("</mark>")
 			i += best
 			continue
 		}
-		_, n := utf8.DecodeRuneInString(text[i:])
-		b.WriteString(html.EscapeString(text[i : i+n]))
-		i += n
+		b.WriteString(html.EscapeString(string(src[i])))
+		i++
 	}
 	return b.String()
+}
+
+// hasFoldPrefix reports whether s starts with the lower-case term t, ignoring case.
+func hasFoldPrefix(s, t []rune) bool {
+	if len(t) == 0 || len(s) < len(t) {
+		return false
+	}
+	for i, r := range t {
+		if unicode.ToLower(s[i]) != r {
+			return false
+		}
+	}
+	return true
 }

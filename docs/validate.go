@@ -37,8 +37,8 @@ func checkTitle(t string) (string, error) {
 	if t == "" {
 		return "", invalid("title must not be empty")
 	}
-	if utf8.RuneCountInString(t) > maxTitleRunes || strings.IndexFunc(t, unicode.IsControl) >= 0 {
-		return "", invalid("title must be at most %d characters, without control characters", maxTitleRunes)
+	if !utf8.ValidString(t) || utf8.RuneCountInString(t) > maxTitleRunes || strings.IndexFunc(t, unicode.IsControl) >= 0 {
+		return "", invalid("title must be valid text of at most %d characters, without control characters", maxTitleRunes)
 	}
 	return t, nil
 }
@@ -59,8 +59,8 @@ func normalizeTags(tags []string) ([]string, error) {
 		if t == "" || seen[strings.ToLower(t)] {
 			continue
 		}
-		if utf8.RuneCountInString(t) > maxTagRunes || strings.ContainsAny(t, ",") || strings.IndexFunc(t, unicode.IsControl) >= 0 {
-			return nil, invalid("a tag must be at most %d characters without commas or control characters", maxTagRunes)
+		if !utf8.ValidString(t) || utf8.RuneCountInString(t) > maxTagRunes || strings.ContainsAny(t, ",") || strings.IndexFunc(t, unicode.IsControl) >= 0 {
+			return nil, invalid("a tag must be valid text of at most %d characters without commas or control characters", maxTagRunes)
 		}
 		seen[strings.ToLower(t)] = true
 		out = append(out, t)

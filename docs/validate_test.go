@@ -115,7 +115,6 @@ func TestNormalizeTagsRejects(t *testing.T) {
 // as raw multipart bytes (server/upload.go) and are not checked for valid
 // UTF-8, unlike descriptions and file names.
 func TestTextFieldsRejectInvalidUTF8(t *testing.T) {
-	t.Skip("BUG: docs/validate.go checkTitle (line 40) and normalizeTags (line 62) accept invalid UTF-8; add !utf8.ValidString checks as checkDescription does")
 	cases := []struct {
 		name  string
 		check func() error

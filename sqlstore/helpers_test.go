@@ -27,9 +27,11 @@ type env struct {
 }
 
 // forEachBackend runs fn once per backend in testdb.Backends, each in its own
-// parallel subtest with a fresh, migrated database.
+// parallel subtest with a fresh, migrated database. The calling test runs in
+// parallel with the others too: every test has a database of its own.
 func forEachBackend(t *testing.T, fn func(t *testing.T, e *env)) {
 	t.Helper()
+	t.Parallel()
 	for _, b := range testdb.Backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()

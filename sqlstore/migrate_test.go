@@ -7,6 +7,7 @@ import (
 )
 
 func TestMigrateAppliesOnceThenNothingIsPending(t *testing.T) {
+	t.Parallel()
 	for _, b := range testdb.Backends {
 		t.Run(string(b), func(t *testing.T) {
 			t.Parallel()
