@@ -117,6 +117,9 @@ func normalizeMySQLDSN(dsn string) (string, error) {
 		return "", fmt.Errorf("DOCPLAT_MYSQL_DSN: %w", err)
 	}
 	c.ParseTime = true
+	// Report matched rows, not changed rows, as SQLite does: an UPDATE that
+	// changes nothing must not look like a missing row.
+	c.ClientFoundRows = true
 	c.Loc = time.UTC
 	if c.Params == nil {
 		c.Params = map[string]string{}

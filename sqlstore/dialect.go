@@ -26,6 +26,9 @@ type dialect interface {
 
 // search is the full-text engine behind document search.
 type search interface {
+	// transactionalIndex reports whether index writes roll back with the
+	// transaction they are made in.
+	transactionalIndex() bool
 	// index replaces the search entry of a document (inside its transaction).
 	index(tx *gorm.DB, d docs.Document, text string, replaceBody bool) error
 	// unindex removes the entry of a document about to be deleted.

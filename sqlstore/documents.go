@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -233,7 +234,7 @@ func (s *Documents) AddVersion(ctx context.Context, id string, check func(docs.D
 func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.Document) error, change func(*docs.Document)) (docs.Document, error) {
 	var out docs.Document
 	err := s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
-		oldTags := d.Tags
+		oldTags := slices.Clone(d.Tags) // change may edit the slice in place
 		change(&d)
 		d.Revision++
 		d.UpdatedAt = time.Now().UTC()
@@ -275,11 +276,23 @@ func (s *Documents) Delete(ctx context.Context, id string, check func(docs.Docum
 		if err := chargeQuota(tx, d.DepartmentID, -used); err != nil {
 			return err
 		}
-		// The index entry goes first: FTS5 finds it through the documents row.
-		if err := s.db.dialect.unindex(tx, id); err != nil {
+		// FTS5 finds its entry through the documents row, so it goes first;
+		// Mroonga is not transactional, so its entry goes only once the row
+		// delete has succeeded (a failure then leaves an orphan, which is
+		// invisible and purged, rather than an unsearchable document).
+		transactional := s.db.dialect.transactionalIndex()
+		if transactional {
+			if err := s.db.dialect.unindex(tx, id); err != nil {
+				return err
+			}
+		}
+		if err := tx.Where("id = ?", id).Delete(&documentRow{}).Error; err != nil {
 			return err
 		}
-		return tx.Where("id = ?", id).Delete(&documentRow{}).Error
+		if !transactional {
+			return s.db.dialect.unindex(tx, id)
+		}
+		return nil
 	})
 }
 

@@ -304,7 +304,6 @@ func TestDocumentsUpdateMetaReplacesTagsAndBumpsRevision(t *testing.T) {
 
 func TestDocumentsUpdateMetaPersistsTagsEditedInPlace(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
-		t.Skip("BUG: UpdateMeta compares the tags against the same backing array change edited, so in-place tag edits are not stored")
 		alice := e.user(t, "alice", accounts.RoleMember, "")
 		d := e.create(t, docSpec{Title: "doc", Tags: []string{"draft"}, Owner: alice.ID})
 		got, err := e.db.Documents().UpdateMeta(e.ctx, d.ID, noCheck, func(d *docs.Document) { d.Tags[0] = "final" })

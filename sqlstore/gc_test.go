@@ -24,16 +24,16 @@ func TestCrashAfterPublishLeavesOnlyACollectableBlob(t *testing.T) {
 
 		tests := []struct {
 			name  string
-			write func(c docs.NewContent) (docID string, err error)
+			write func(t *testing.T, c docs.NewContent) (docID string, err error)
 			// versions is how many version rows the document must have afterwards.
 			versions int64
 		}{
-			{"Create", func(c docs.NewContent) (string, error) {
+			{"Create", func(t *testing.T, c docs.NewContent) (string, error) {
 				d, _, _ := e.document(t, docSpec{Title: "crashing", Tags: []string{"crash"}, Owner: alice.ID, Dept: dept})
 				d.Size, d.SHA256 = c.Version.Size, c.Version.SHA256
 				return d.ID, e.db.Documents().Create(e.ctx, d, c)
 			}, 0},
-			{"AddVersion", func(c docs.NewContent) (string, error) {
+			{"AddVersion", func(_ *testing.T, c docs.NewContent) (string, error) {
 				_, err := e.db.Documents().AddVersion(e.ctx, existing.ID, noCheck, c)
 				return existing.ID, err
 			}, 1},
@@ -50,7 +50,7 @@ func TestCrashAfterPublishLeavesOnlyACollectableBlob(t *testing.T) {
 					published = true
 					return errCrash
 				}
-				id, err := tc.write(c)
+				id, err := tc.write(t, c)
 				if !errors.Is(err, errCrash) {
 					t.Fatalf("%s error = %v, want the injected failure", tc.name, err)
 				}

@@ -18,7 +18,7 @@ import (
 	"docplat/sqlstore"
 )
 
-// env is one backend's database, migrated, with a blob store beside it.
+// env is one backend's fresh database with a blob store beside it.
 type env struct {
 	backend testdb.Backend
 	ctx     context.Context

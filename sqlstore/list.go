@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"strings"
+	"unicode"
 
 	"gorm.io/gorm"
 
@@ -148,22 +149,35 @@ func containsFold(s string, terms []string) bool {
 	return false
 }
 
-// window cuts text to snippetWidth characters around the first occurrence of term.
+// window cuts text to snippetWidth characters around the first occurrence
+// of term (already lower case).
 func window(text, term string) string {
 	r := []rune(text)
 	if len(r) <= snippetWidth {
 		return text
 	}
-	at := strings.Index(strings.ToLower(text), term)
-	start := 0
-	if at > 0 && at <= len(text) {
-		start = len([]rune(text[:at])) - snippetWidth/3
-		if start < 0 {
-			start = 0
-		}
-	}
+	start := max(foldIndex(r, []rune(term))-snippetWidth/3, 0)
 	end := min(start+snippetWidth, len(r))
 	return string(r[start:end])
+}
+
+// foldIndex is the rune index of the first case-insensitive occurrence of
+// the lower-case term in r, or 0. It compares rune by rune: lower-casing may
+// change byte lengths, so offsets in a lowered copy would not fit r.
+func foldIndex(r, term []rune) int {
+	for i := 0; i+len(term) <= len(r); i++ {
+		match := true
+		for j, t := range term {
+			if unicode.ToLower(r[i+j]) != t {
+				match = false
+				break
+			}
+		}
+		if match {
+			return i
+		}
+	}
+	return 0
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -17,6 +17,8 @@ import (
 // table. The index is transactional, so it never holds orphans.
 type fts5 struct{}
 
+func (fts5) transactionalIndex() bool { return true }
+
 const seqOf = `(SELECT seq FROM documents WHERE id = ?)`
 
 func (fts5) index(tx *gorm.DB, d docs.Document, text string, replaceBody bool) error {

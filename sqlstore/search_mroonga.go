@@ -16,6 +16,8 @@ import (
 // so an entry left by a rolled-back transaction is invisible until purged.
 type mroonga struct{}
 
+func (mroonga) transactionalIndex() bool { return false }
+
 func (mroonga) index(tx *gorm.DB, d docs.Document, text string, replaceBody bool) error {
 	now := time.Now().UTC()
 	tags := strings.Join(d.Tags, " ")

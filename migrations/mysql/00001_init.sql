@@ -110,7 +110,7 @@ CREATE TABLE document_search (
   description TEXT        NOT NULL,
   body        LONGTEXT    NOT NULL,
   indexed_at  DATETIME(6) NOT NULL,
-  FULLTEXT INDEX ft_document_search (title, tags, description, body) COMMENT 'tokenizer "TokenBigram", normalizer "NormalizerAuto"'
+  FULLTEXT INDEX ft_document_search (title, tags, description, body) COMMENT 'tokenizer "TokenBigramSplitSymbolAlphaDigit", normalizer "NormalizerAuto"'
 ) ENGINE=Mroonga DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 -- Filled by the sharing/permissions work; created now so that the schema has them.

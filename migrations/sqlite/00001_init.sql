@@ -87,7 +87,7 @@ CREATE INDEX ix_versions_sha ON document_versions (sha256);
 
 CREATE TABLE document_tags (
   document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
-  tag         TEXT NOT NULL,
+  tag         TEXT NOT NULL COLLATE NOCASE, -- as MariaDB's collation: Go = go
   PRIMARY KEY (document_id, tag)
 );
 CREATE INDEX ix_tags_tag ON document_tags (tag);
