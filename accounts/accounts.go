@@ -112,7 +112,8 @@ type Store interface {
 	// DeleteUser fails with ErrConflict while the user owns documents.
 	DeleteUser(ctx context.Context, id string) error
 	ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, int64, error)
-	CountUsers(ctx context.Context) (int64, error)
+	// CountUsers counts enabled users with the role, or all users for "".
+	CountUsers(ctx context.Context, role Role) (int64, error)
 
 	CreateDepartment(ctx context.Context, d Department) error
 	DepartmentByID(ctx context.Context, id string) (Department, error)

@@ -227,16 +227,18 @@ func TestPurgeExpiredTokensKeepsLiveOnes(t *testing.T) {
 func TestEnsureAdmin(t *testing.T) {
 	cases := []struct {
 		name          string
-		seeded        bool // the store already has users
+		seeded        bool // the store already has users, an admin among them
+		members       bool // the store has only a member, added from the command line
 		password      string
 		wantCreated   bool
 		wantGenerated bool
 		wantErr       error
 	}{
-		{"no users and no password: generates one", false, "", true, true, nil},
-		{"no users and a password: uses it", false, "given-password-1", true, false, nil},
-		{"no users and a too short password: invalid", false, "short", false, false, errInvalid},
-		{"users exist: creates nothing", true, "", false, false, nil},
+		{"no users and no password: generates one", false, false, "", true, true, nil},
+		{"no users and a password: uses it", false, false, "given-password-1", true, false, nil},
+		{"no users and a too short password: invalid", false, false, "short", false, false, errInvalid},
+		{"an admin exists: creates nothing", true, false, "", false, false, nil},
+		{"only members exist: creates the admin", false, true, "given-password-1", true, false, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -245,23 +247,28 @@ func TestEnsureAdmin(t *testing.T) {
 			if tc.seeded {
 				f = newFixture(t)
 			}
+			if tc.members {
+				if err := f.store.CreateUser(ctx, User{ID: NewID(), Username: "early", Role: RoleMember, PasswordHash: "x"}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			svc := NewService(f.store, Options{})
-			before, _ := f.store.CountUsers(ctx)
+			before, _ := f.store.CountUsers(ctx, "")
 
 			created, generated, err := svc.EnsureAdmin(ctx, tc.password)
 			checkErr(t, "EnsureAdmin", err, tc.wantErr)
 			if created != tc.wantCreated || (generated != "") != tc.wantGenerated {
 				t.Fatalf("EnsureAdmin = created %v, generated %q; want created %v, generated: %v", created, generated, tc.wantCreated, tc.wantGenerated)
 			}
-			after, _ := f.store.CountUsers(ctx)
+			after, _ := f.store.CountUsers(ctx, "")
 			if !created {
 				if after != before {
 					t.Fatalf("EnsureAdmin created nothing but user count went %d -> %d", before, after)
 				}
 				return
 			}
-			if after != 1 {
-				t.Fatalf("user count after EnsureAdmin = %d, want 1", after)
+			if after != before+1 {
+				t.Fatalf("user count after EnsureAdmin = %d, want %d", after, before+1)
 			}
 			password := tc.password
 			if tc.wantGenerated {
@@ -282,8 +289,8 @@ func TestEnsureAdmin(t *testing.T) {
 			if err != nil || again || generatedAgain != "" {
 				t.Errorf("second EnsureAdmin = %v, %q, %v; want false, \"\", nil", again, generatedAgain, err)
 			}
-			if n, _ := f.store.CountUsers(ctx); n != 1 {
-				t.Errorf("user count after second EnsureAdmin = %d, want 1", n)
+			if n, _ := f.store.CountUsers(ctx, ""); n != before+1 {
+				t.Errorf("user count after second EnsureAdmin = %d, want %d", n, before+1)
 			}
 		})
 	}

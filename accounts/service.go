@@ -114,10 +114,11 @@ func (s *Service) PurgeExpiredTokens(ctx context.Context) (int64, error) {
 	return s.store.DeleteExpiredTokens(ctx, s.now())
 }
 
-// EnsureAdmin creates the first administrator when there are no users at all.
+// EnsureAdmin creates the user "admin" when no enabled administrator exists
+// (a first start, even if users were added from the command line before).
 // If password is empty one is generated and returned so it can be shown once.
 func (s *Service) EnsureAdmin(ctx context.Context, password string) (created bool, generated string, err error) {
-	n, err := s.store.CountUsers(ctx)
+	n, err := s.store.CountUsers(ctx, RoleAdmin)
 	if err != nil || n > 0 {
 		return false, "", err
 	}

@@ -146,10 +146,16 @@ func (s *fakeStore) ListUsers(_ context.Context, f UserFilter, p Page) ([]User, 
 	return append([]User{}, all[lo:hi]...), int64(len(all)), nil
 }
 
-func (s *fakeStore) CountUsers(context.Context) (int64, error) {
+func (s *fakeStore) CountUsers(_ context.Context, role Role) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return int64(len(s.users)), nil
+	n := 0
+	for _, u := range s.users {
+		if role == "" || u.Role == role && !u.Disabled {
+			n++
+		}
+	}
+	return int64(n), nil
 }
 
 func (s *fakeStore) CreateDepartment(_ context.Context, d Department) error {

@@ -238,10 +238,10 @@ func TestCreateUserValidation(t *testing.T) {
 			if tc.in.Password == "" {
 				tc.in.Password = testPassword
 			}
-			before, _ := f.store.CountUsers(context.Background())
+			before, _ := f.store.CountUsers(context.Background(), "")
 			u, err := f.svc.CreateUser(context.Background(), f.admin, tc.in)
 			checkErr(t, "CreateUser", err, tc.want)
-			after, _ := f.store.CountUsers(context.Background())
+			after, _ := f.store.CountUsers(context.Background(), "")
 			if tc.want != nil {
 				if after != before {
 					t.Errorf("rejected CreateUser changed the user count %d -> %d", before, after)

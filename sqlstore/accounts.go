@@ -170,9 +170,13 @@ func (s *Accounts) ListUsers(ctx context.Context, f accounts.UserFilter, p accou
 	return out, total, nil
 }
 
-func (s *Accounts) CountUsers(ctx context.Context) (int64, error) {
+func (s *Accounts) CountUsers(ctx context.Context, role accounts.Role) (int64, error) {
 	var n int64
-	err := s.g(ctx).Model(&userRow{}).Count(&n).Error
+	q := s.g(ctx).Model(&userRow{})
+	if role != "" {
+		q = q.Where("role = ? AND disabled = ?", string(role), false)
+	}
+	err := q.Count(&n).Error
 	return n, err
 }
 

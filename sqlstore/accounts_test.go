@@ -64,7 +64,7 @@ func TestAccountsDuplicateUsernameIsConflict(t *testing.T) {
 				t.Fatalf("CreateUser(%q) after alice: error = %v, want ErrConflict", name, err)
 			}
 		}
-		if n, err := e.db.Accounts().CountUsers(e.ctx); err != nil || n != 1 {
+		if n, err := e.db.Accounts().CountUsers(e.ctx, ""); err != nil || n != 1 {
 			t.Fatalf("CountUsers = %d, %v; want 1", n, err)
 		}
 	})
