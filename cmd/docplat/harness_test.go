@@ -34,6 +34,13 @@ func newTestApp(t testing.TB, backend testdb.Backend, mutate ...func(*config)) *
 	for _, m := range mutate {
 		m(&cfg)
 	}
+	return startApp(t, cfg)
+}
+
+// startApp builds and serves an app on cfg; several may share one database
+// and data directory, as instances of one deployment do.
+func startApp(t testing.TB, cfg config) *testApp {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := build(ctx, cfg, log)
