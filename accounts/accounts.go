@@ -129,3 +129,9 @@ type Store interface {
 	DeleteToken(ctx context.Context, id string) error
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
 }
+
+// GetID lets generic code name a user or a department.
+func (u User) GetID() string { return u.ID }
+
+// GetID lets generic code name a user or a department.
+func (d Department) GetID() string { return d.ID }

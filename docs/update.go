@@ -59,6 +59,22 @@ func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Pr
 	})
 }
 
+// CheckWritable reports early whether actor may replace the document's
+// content under ifMatch; the write itself checks again under the row lock.
+func (s *Service) CheckWritable(ctx context.Context, actor Actor, id string, ifMatch Precondition) error {
+	if actor.Anonymous() {
+		return ErrUnauthorized
+	}
+	d, err := s.repo.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := writeCheck(actor, d); err != nil {
+		return err
+	}
+	return ifMatch.check(d)
+}
+
 // Delete removes a document and all its versions; blobs no longer referenced
 // are collected later.
 func (s *Service) Delete(ctx context.Context, actor Actor, id string) error {

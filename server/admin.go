@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -22,21 +23,78 @@ func requireAdmin(c *gin.Context) (accounts.User, bool) {
 	return u, true
 }
 
-func (s *Server) listUsers(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
+// The administration routes share one shape per verb; these build them.
+
+func adminList[T any](s *Server, fetch func(context.Context, accounts.User, accounts.Page) ([]T, int64, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, ok := requireAdmin(c)
+		if !ok {
+			return
+		}
+		p, size, ok := page(c)
+		if !ok {
+			return
+		}
+		items, total, err := fetch(c, u, accounts.Page{Page: p, Size: size})
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, list(items, total, p, size))
 	}
-	p, size, ok := page(c)
-	if !ok {
-		return
+}
+
+func adminGet[T any](s *Server, get func(context.Context, accounts.User, string) (T, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, ok := requireAdmin(c)
+		if !ok {
+			return
+		}
+		v, err := get(c, u, c.Param("id"))
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, v)
 	}
-	items, total, err := s.deps.Accounts.ListUsers(c, u, accounts.Page{Page: p, Size: size})
-	if err != nil {
-		s.fail(c, err)
-		return
+}
+
+// adminWrite decodes a Req body and answers status with what apply returns;
+// created resources also get a Location under base.
+func adminWrite[Req any, T interface{ GetID() string }](s *Server, status int, base string, apply func(context.Context, accounts.User, string, Req) (T, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, ok := requireAdmin(c)
+		if !ok {
+			return
+		}
+		var req Req
+		if !s.decodeJSON(c, &req) {
+			return
+		}
+		v, err := apply(c, u, c.Param("id"), req)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if status == http.StatusCreated {
+			c.Header("Location", base+v.GetID())
+		}
+		c.JSON(status, v)
 	}
-	c.JSON(http.StatusOK, list(items, total, p, size))
+}
+
+func adminDelete(s *Server, del func(context.Context, accounts.User, string) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u, ok := requireAdmin(c)
+		if !ok {
+			return
+		}
+		if err := del(c, u, c.Param("id")); err != nil {
+			s.fail(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	}
 }
 
 type createUserRequest struct {
@@ -47,37 +105,6 @@ type createUserRequest struct {
 	DepartmentID string        `json:"department_id"`
 }
 
-func (s *Server) createUser(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
-	}
-	var req createUserRequest
-	if !s.decodeJSON(c, &req) {
-		return
-	}
-	created, err := s.deps.Accounts.CreateUser(c, u, accounts.NewUser(req))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Header("Location", "/api/v1/admin/users/"+created.ID)
-	c.JSON(http.StatusCreated, created)
-}
-
-func (s *Server) getUser(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
-	}
-	got, err := s.deps.Accounts.UserByID(c, u, c.Param("id"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, got)
-}
-
 type patchUserRequest struct {
 	Role         *accounts.Role `json:"role"`
 	DepartmentID *string        `json:"department_id"`
@@ -86,87 +113,10 @@ type patchUserRequest struct {
 	DisplayName  *string        `json:"display_name"`
 }
 
-func (s *Server) patchUser(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
-	}
-	var req patchUserRequest
-	if !s.decodeJSON(c, &req) {
-		return
-	}
-	got, err := s.deps.Accounts.UpdateUser(c, u, c.Param("id"), accounts.UserPatch(req))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, got)
-}
-
-func (s *Server) deleteUser(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
-	}
-	if err := s.deps.Accounts.DeleteUser(c, u, c.Param("id")); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
-}
-
-func (s *Server) listDepartments(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
-	}
-	p, size, ok := page(c)
-	if !ok {
-		return
-	}
-	items, total, err := s.deps.Accounts.ListDepartments(c, u, accounts.Page{Page: p, Size: size})
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, list(items, total, p, size))
-}
-
 type createDepartmentRequest struct {
 	Name       string `json:"name"`
 	ParentID   string `json:"parent_id"`
 	QuotaBytes int64  `json:"quota_bytes"`
-}
-
-func (s *Server) createDepartment(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
-	}
-	var req createDepartmentRequest
-	if !s.decodeJSON(c, &req) {
-		return
-	}
-	d, err := s.deps.Accounts.CreateDepartment(c, u, req.Name, req.ParentID, req.QuotaBytes)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Header("Location", "/api/v1/admin/departments/"+d.ID)
-	c.JSON(http.StatusCreated, d)
-}
-
-func (s *Server) getDepartment(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
-	}
-	d, err := s.deps.Accounts.Department(c, u, c.Param("id"))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, d)
 }
 
 type patchDepartmentRequest struct {
@@ -174,31 +124,29 @@ type patchDepartmentRequest struct {
 	QuotaBytes *int64  `json:"quota_bytes"`
 }
 
-func (s *Server) patchDepartment(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
-	}
-	var req patchDepartmentRequest
-	if !s.decodeJSON(c, &req) {
-		return
-	}
-	d, err := s.deps.Accounts.UpdateDepartment(c, u, c.Param("id"), accounts.DepartmentPatch(req))
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, d)
-}
+func (s *Server) adminRoutes(g *gin.RouterGroup) {
+	acc := s.deps.Accounts
+	g.GET("/users", adminList(s, acc.ListUsers))
+	g.POST("/users", adminWrite(s, http.StatusCreated, "/api/v1/admin/users/",
+		func(ctx context.Context, u accounts.User, _ string, r createUserRequest) (accounts.User, error) {
+			return acc.CreateUser(ctx, u, accounts.NewUser(r))
+		}))
+	g.GET("/users/:id", adminGet(s, acc.UserByID))
+	g.PATCH("/users/:id", adminWrite(s, http.StatusOK, "",
+		func(ctx context.Context, u accounts.User, id string, r patchUserRequest) (accounts.User, error) {
+			return acc.UpdateUser(ctx, u, id, accounts.UserPatch(r))
+		}))
+	g.DELETE("/users/:id", adminDelete(s, acc.DeleteUser))
 
-func (s *Server) deleteDepartment(c *gin.Context) {
-	u, ok := requireAdmin(c)
-	if !ok {
-		return
-	}
-	if err := s.deps.Accounts.DeleteDepartment(c, u, c.Param("id")); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	g.GET("/departments", adminList(s, acc.ListDepartments))
+	g.POST("/departments", adminWrite(s, http.StatusCreated, "/api/v1/admin/departments/",
+		func(ctx context.Context, u accounts.User, _ string, r createDepartmentRequest) (accounts.Department, error) {
+			return acc.CreateDepartment(ctx, u, r.Name, r.ParentID, r.QuotaBytes)
+		}))
+	g.GET("/departments/:id", adminGet(s, acc.Department))
+	g.PATCH("/departments/:id", adminWrite(s, http.StatusOK, "",
+		func(ctx context.Context, u accounts.User, id string, r patchDepartmentRequest) (accounts.Department, error) {
+			return acc.UpdateDepartment(ctx, u, id, accounts.DepartmentPatch(r))
+		}))
+	g.DELETE("/departments/:id", adminDelete(s, acc.DeleteDepartment))
 }

@@ -117,9 +117,9 @@ func (s *Server) putContent(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	// Refuse early, before reading a large body, when the caller may not
-	// write or the precondition already fails.
-	if _, err := s.deps.Docs.Get(c, actor(c), c.Param("id")); err != nil {
+	// Refuse before reading a possibly large body when the caller may not
+	// write or the precondition already fails (checked again under the lock).
+	if err := s.deps.Docs.CheckWritable(c, actor(c), c.Param("id"), pre); err != nil {
 		s.fail(c, err)
 		return
 	}

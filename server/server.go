@@ -134,17 +134,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/documents/:id/versions", s.listVersions)
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
 
-	admin := v1.Group("/admin")
-	admin.GET("/users", s.listUsers)
-	admin.POST("/users", s.createUser)
-	admin.GET("/users/:id", s.getUser)
-	admin.PATCH("/users/:id", s.patchUser)
-	admin.DELETE("/users/:id", s.deleteUser)
-	admin.GET("/departments", s.listDepartments)
-	admin.POST("/departments", s.createDepartment)
-	admin.GET("/departments/:id", s.getDepartment)
-	admin.PATCH("/departments/:id", s.patchDepartment)
-	admin.DELETE("/departments/:id", s.deleteDepartment)
+	s.adminRoutes(v1.Group("/admin"))
 
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed", "method "+c.Request.Method+" is not allowed here")
