@@ -126,7 +126,9 @@ type Store interface {
 	CreateToken(ctx context.Context, t Token) error
 	// TokenByHash returns the token and its user.
 	TokenByHash(ctx context.Context, hash string) (Token, User, error)
-	DeleteToken(ctx context.Context, id string) error
+	DeleteToken(ctx context.Context, t Token) error
+	// TokenHashes lists the stored hashes of a user's tokens.
+	TokenHashes(ctx context.Context, userID string) ([]string, error)
 	DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error)
 }
 

@@ -106,7 +106,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (User, Token,
 
 // Logout revokes the token the caller authenticated with.
 func (s *Service) Logout(ctx context.Context, t Token) error {
-	return s.store.DeleteToken(ctx, t.ID)
+	return s.store.DeleteToken(ctx, t)
 }
 
 // PurgeExpiredTokens removes tokens that can no longer authenticate.

@@ -260,11 +260,23 @@ func (s *fakeStore) TokenByHash(_ context.Context, hash string) (Token, User, er
 }
 
 // DeleteToken is idempotent, like the SQL store's.
-func (s *fakeStore) DeleteToken(_ context.Context, id string) error {
+func (s *fakeStore) DeleteToken(_ context.Context, t Token) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.tokens, id)
+	delete(s.tokens, t.ID)
 	return nil
+}
+
+func (s *fakeStore) TokenHashes(_ context.Context, userID string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, t := range s.tokens {
+		if t.UserID == userID {
+			out = append(out, t.Hash)
+		}
+	}
+	return out, nil
 }
 
 func (s *fakeStore) DeleteExpiredTokens(_ context.Context, before time.Time) (int64, error) {

@@ -15,6 +15,10 @@ type Options struct {
 	BlobGrace      time.Duration // unreferenced blobs younger than this are kept; default 1h
 	Logger         *slog.Logger
 	Now            func() time.Time // the clock; tests move it
+	// ContentCache, when set, keeps the bytes of contents up to
+	// MaxCachedContent (default 1 MiB); larger ones stream from the blob store.
+	ContentCache     Cache
+	MaxCachedContent int64
 }
 
 // Service implements the document rules over a Repository and a blob store.
@@ -42,6 +46,9 @@ func NewService(repo Repository, blobs *blob.Store, opt Options) *Service {
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
+	}
+	if opt.MaxCachedContent <= 0 {
+		opt.MaxCachedContent = 1 << 20
 	}
 	if opt.Now == nil {
 		opt.Now = func() time.Time { return time.Now().UTC() }

@@ -59,6 +59,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 		abort(c, http.StatusUnsupportedMediaType, "unsupported_type", "this file type is not allowed (allowed: text, Markdown, HTML, CSV, JSON, PDF, images, Office and OpenDocument files, zip)")
 	case errors.Is(err, docs.ErrPrecondition):
 		abort(c, http.StatusPreconditionFailed, "precondition_failed", docs.ErrPrecondition.Error())
+	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
+		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
+		c.Header("Retry-After", "5")
+		abort(c, http.StatusServiceUnavailable, "unavailable", "writes are temporarily unavailable (the lock service or the cache cannot be reached); nothing was changed, retry shortly")
 	case errors.Is(err, docs.ErrQuota):
 		abort(c, http.StatusConflict, "quota_exceeded", docs.ErrQuota.Error())
 	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:

@@ -41,6 +41,8 @@ func TestDomainErrorsMapToContractStatusAndCode(t *testing.T) {
 		{docs.ErrQuota, 409, "quota_exceeded"},
 		{&accounts.ConflictError{Msg: "taken"}, 409, "conflict"},
 		{context.DeadlineExceeded, 503, "unavailable"},
+		{fmt.Errorf("%w: quorum lost", docs.ErrUnavailable), 503, "unavailable"},
+		{accounts.ErrUnavailable, 503, "unavailable"},
 		{errors.New("disk on fire"), 500, "internal"},
 	}
 	for _, tc := range cases {

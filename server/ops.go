@@ -23,24 +23,34 @@ func (s *Server) readyz(c *gin.Context) {
 		name string
 		err  error
 	}
-	results := make(chan result, len(s.deps.Checks))
-	for name, check := range s.deps.Checks {
-		go func() { results <- result{name, check(ctx)} }()
-	}
-	failing := []string{}
-	for range s.deps.Checks {
-		r := <-results
-		if r.err != nil {
-			failing = append(failing, r.name)
-			s.log.WarnContext(c, "readiness check failed", "dependency", r.name, "err", r.err)
+	run := func(checks map[string]Check) []string {
+		results := make(chan result, len(checks))
+		for name, check := range checks {
+			go func() { results <- result{name, check(ctx)} }()
 		}
+		failing := []string{}
+		for range checks {
+			if r := <-results; r.err != nil {
+				failing = append(failing, r.name)
+				s.log.WarnContext(c, "readiness check failed", "dependency", r.name, "err", r.err)
+			}
+		}
+		sort.Strings(failing)
+		return failing
 	}
-	sort.Strings(failing)
-	if len(failing) > 0 {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "failing": failing})
-		return
+	var failing, degraded []string
+	done := make(chan struct{})
+	go func() { degraded = run(s.deps.Degraded); close(done) }()
+	failing = run(s.deps.Checks)
+	<-done
+	switch {
+	case len(failing) > 0:
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "failing": failing, "degraded": degraded})
+	case len(degraded) > 0:
+		c.JSON(http.StatusOK, gin.H{"status": "degraded", "degraded": degraded})
+	default:
+		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
 func (s *Server) metricsHandler() gin.HandlerFunc {

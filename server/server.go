@@ -27,8 +27,10 @@ type Check func(ctx context.Context) error
 type Deps struct {
 	Accounts *accounts.Service
 	Docs     *docs.Service
-	// Checks are the dependencies /readyz asks, by name.
-	Checks map[string]Check
+	// Checks are the dependencies /readyz needs, by name: one failing
+	// answers 503. Degraded ones only report (the instance still serves).
+	Checks   map[string]Check
+	Degraded map[string]Check
 	// UI serves the browser UI at / and /assets/ (optional).
 	UI       http.Handler
 	Logger   *slog.Logger

@@ -264,8 +264,14 @@ func (s *Accounts) TokenByHash(ctx context.Context, hash string) (accounts.Token
 		ExpiresAt: t.ExpiresAt.UTC(), CreatedAt: t.CreatedAt.UTC()}, u, nil
 }
 
-func (s *Accounts) DeleteToken(ctx context.Context, id string) error {
-	return s.g(ctx).Where("id = ?", id).Delete(&tokenRow{}).Error
+func (s *Accounts) DeleteToken(ctx context.Context, t accounts.Token) error {
+	return s.g(ctx).Where("id = ?", t.ID).Delete(&tokenRow{}).Error
+}
+
+func (s *Accounts) TokenHashes(ctx context.Context, userID string) ([]string, error) {
+	var hashes []string
+	err := s.g(ctx).Model(&tokenRow{}).Where("user_id = ?", userID).Pluck("token_hash", &hashes).Error
+	return hashes, err
 }
 
 func (s *Accounts) DeleteExpiredTokens(ctx context.Context, before time.Time) (int64, error) {

@@ -301,7 +301,7 @@ func TestAccountsTokenByHashReturnsTokenAndUser(t *testing.T) {
 		if _, _, err := st.TokenByHash(e.ctx, accounts.HashToken("not a token")); !errors.Is(err, accounts.ErrNotFound) {
 			t.Fatalf("TokenByHash(unknown) error = %v, want ErrNotFound", err)
 		}
-		if err := st.DeleteToken(e.ctx, want.ID); err != nil {
+		if err := st.DeleteToken(e.ctx, want); err != nil {
 			t.Fatalf("DeleteToken: %v", err)
 		}
 		if _, _, err := st.TokenByHash(e.ctx, want.Hash); !errors.Is(err, accounts.ErrNotFound) {

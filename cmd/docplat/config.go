@@ -30,6 +30,15 @@ type config struct {
 	LogFormat       string
 	TrustedProxies  string
 
+	RedisAddr       string
+	LockRedisAddrs  string
+	LockTimeout     time.Duration
+	CacheL1MB       int64
+	CacheMaxContent int64
+	CacheL1TTL      time.Duration
+	CacheL2TTL      time.Duration
+	CacheStaleFor   time.Duration
+
 	envErrs []error
 }
 
@@ -96,6 +105,14 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.DurationVar(&c.GCInterval, "gc-interval", c.duration(env, "DOCPLAT_GC_INTERVAL", 10*time.Minute), "how often garbage is collected (DOCPLAT_GC_INTERVAL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.duration(env, "DOCPLAT_SHUTDOWN_TIMEOUT", 20*time.Second), "how long in-flight requests may finish at shutdown (DOCPLAT_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.str(env, "DOCPLAT_TRUSTED_PROXIES", "127.0.0.1,::1"), "comma-separated IPs/CIDRs allowed to set X-Forwarded-For, e.g. the nginx in front; empty trusts none (DOCPLAT_TRUSTED_PROXIES)")
+	fs.StringVar(&c.RedisAddr, "redis-addr", c.str(env, "DOCPLAT_REDIS_ADDR", ""), "Redis for the shared L2 cache and invalidations, host:port; empty starts embedded Redis servers (one instance only) (DOCPLAT_REDIS_ADDR)")
+	fs.StringVar(&c.LockRedisAddrs, "lock-redis-addrs", c.str(env, "DOCPLAT_LOCK_REDIS_ADDRS", ""), "comma-separated independent Redis nodes for Redlock, at least 3 in production; required with --redis-addr (DOCPLAT_LOCK_REDIS_ADDRS)")
+	fs.DurationVar(&c.LockTimeout, "lock-timeout", c.duration(env, "DOCPLAT_LOCK_TIMEOUT", 5*time.Second), "how long a write waits for its document's lock (DOCPLAT_LOCK_TIMEOUT)")
+	fs.Int64Var(&c.CacheL1MB, "cache-l1-mb", c.int64(env, "DOCPLAT_CACHE_L1_MB", 256), "in-process L1 cache budget in MiB (DOCPLAT_CACHE_L1_MB)")
+	fs.Int64Var(&c.CacheMaxContent, "cache-max-content-bytes", c.int64(env, "DOCPLAT_CACHE_MAX_CONTENT_BYTES", 1<<20), "contents up to this size are cached; larger ones stream from the blob store (DOCPLAT_CACHE_MAX_CONTENT_BYTES)")
+	fs.DurationVar(&c.CacheL1TTL, "cache-l1-ttl", c.duration(env, "DOCPLAT_CACHE_L1_TTL", time.Minute), "freshness of L1 entries (DOCPLAT_CACHE_L1_TTL)")
+	fs.DurationVar(&c.CacheL2TTL, "cache-l2-ttl", c.duration(env, "DOCPLAT_CACHE_L2_TTL", 10*time.Minute), "freshness of L2 entries, jittered ±10% (DOCPLAT_CACHE_L2_TTL)")
+	fs.DurationVar(&c.CacheStaleFor, "cache-stale-for", c.duration(env, "DOCPLAT_CACHE_STALE_FOR", 30*time.Second), "when the database fails, L1 entries may be served this long past freshness; 0 disables (DOCPLAT_CACHE_STALE_FOR)")
 	fs.StringVar(&c.LogLevel, "log-level", c.str(env, "DOCPLAT_LOG_LEVEL", "info"), "debug, info, warn or error (DOCPLAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.str(env, "DOCPLAT_LOG_FORMAT", "json"), "json or text (DOCPLAT_LOG_FORMAT)")
 }
@@ -129,6 +146,27 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("trusted-proxies: %q is neither an IP nor a CIDR", p))
 		}
 	}
+	if c.RedisAddr != "" && len(c.lockAddrs()) == 0 {
+		errs = append(errs, errors.New("lock-redis-addrs must list the Redlock nodes (3 or more independent Redis servers) when redis-addr is set"))
+	}
+	if c.RedisAddr == "" && len(c.lockAddrs()) > 0 {
+		errs = append(errs, errors.New("lock-redis-addrs needs redis-addr: the lock and the cache it protects must be shared by the same instances"))
+	}
+	if c.LockTimeout < 100*time.Millisecond {
+		errs = append(errs, errors.New("lock-timeout must be at least 100ms"))
+	}
+	if c.CacheL1MB < 1 || c.CacheL1MB > 1<<20 {
+		errs = append(errs, errors.New("cache-l1-mb must be between 1 and 1048576"))
+	}
+	if c.CacheMaxContent < 0 || c.CacheMaxContent > 64<<20 {
+		errs = append(errs, errors.New("cache-max-content-bytes must be between 0 and 64 MiB"))
+	}
+	if c.CacheL1TTL < time.Second || c.CacheL2TTL < time.Second {
+		errs = append(errs, errors.New("cache-l1-ttl and cache-l2-ttl must be at least 1s"))
+	}
+	if c.CacheStaleFor < 0 {
+		errs = append(errs, errors.New("cache-stale-for must not be negative"))
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -143,6 +181,16 @@ func (c *config) trustedProxies() []string {
 	for _, p := range strings.Split(c.TrustedProxies, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c *config) lockAddrs() []string {
+	var out []string
+	for _, a := range strings.Split(c.LockRedisAddrs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
 		}
 	}
 	return out

@@ -50,8 +50,12 @@ func startApp(t testing.TB, cfg config) *testApp {
 	if _, _, err := a.accounts.EnsureAdmin(ctx, adminPassword); err != nil {
 		t.Fatal(err)
 	}
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.cache.Run(runCtx); close(done) }()
+	waitFor(t, "the cache to follow invalidations", a.cache.Following)
 	srv := httptest.NewServer(a.server)
-	t.Cleanup(func() { srv.Close(); a.Close() })
+	t.Cleanup(func() { srv.Close(); stop(); <-done; a.Close() })
 	return &testApp{app: a, t: t, srv: srv}
 }
 

@@ -91,7 +91,7 @@ func countFiles(dir string) int {
 
 // waitFor polls a condition the server reaches asynchronously. It is not a
 // timing assertion: the deadline only bounds a hung test.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

@@ -56,6 +56,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.docs.Run(bg, time.Second, a.cfg.GCInterval) })
 	wg.Go(func() { a.purgeTokens(bg) })
+	wg.Go(func() { a.cache.Run(bg) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

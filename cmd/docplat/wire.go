@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"docplat/accounts"
 	"docplat/blob"
+	"docplat/cache"
 	"docplat/docs"
+	"docplat/lock"
+	"docplat/redisembed"
 	"docplat/server"
 	"docplat/sqlstore"
 	"docplat/web"
@@ -22,6 +28,10 @@ type app struct {
 	log      *slog.Logger
 	db       *sqlstore.DB
 	blobs    *blob.Store
+	rdb      *redis.Client
+	cache    *cache.Cache
+	locker   *lock.Locker
+	embedded []*redisembed.Server
 	accounts *accounts.Service
 	docs     *docs.Service
 	server   *server.Server
@@ -64,21 +74,82 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*sqlstore.DB,
 	return db, blobs, nil
 }
 
-func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+// redisAddrs returns the L2 and lock node addresses, starting embedded
+// Redis-protocol servers when none are configured.
+func (a *app) redisAddrs() (string, []string, error) {
+	if a.cfg.RedisAddr != "" {
+		return a.cfg.RedisAddr, a.cfg.lockAddrs(), nil
+	}
+	var addrs []string
+	for range 4 { // one for L2, three Redlock nodes
+		s, err := redisembed.Start()
+		if err != nil {
+			return "", nil, err
+		}
+		a.embedded = append(a.embedded, s)
+		addrs = append(addrs, s.Addr())
+	}
+	msg := "embedded Redis: L2 cache and 3 lock nodes run in this process; set DOCPLAT_REDIS_ADDR and DOCPLAT_LOCK_REDIS_ADDRS to share them between instances"
+	if !a.db.Embedded() {
+		a.log.Warn(msg + " (run only ONE instance against this database, or caches will disagree)")
+	} else {
+		a.log.Info(msg)
+	}
+	return addrs[0], addrs[1:], nil
+}
+
+func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
 	db, blobs, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, db: db, blobs: blobs}
-	a.accounts = accounts.NewService(db.Accounts(), accounts.Options{SessionTTL: cfg.SessionTTL})
-	a.docs = docs.NewService(db.Documents(), blobs, docs.Options{MaxUploadBytes: cfg.MaxUploadBytes, BlobGrace: cfg.BlobGrace, Logger: log})
-
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	l2Addr, lockAddrs, err := a.redisAddrs()
+	if err != nil {
+		return nil, err
+	}
+	if len(lockAddrs) < 3 {
+		log.Warn("fewer than 3 Redlock nodes: a single node failure stops all writes", "nodes", len(lockAddrs))
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	a.rdb = redis.NewClient(&redis.Options{Addr: l2Addr, DialTimeout: 300 * time.Millisecond,
+		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 128, MaxRetries: 1})
+	a.cache, err = cache.New(ctx, cache.Options{L1MB: int(cfg.CacheL1MB), L1TTL: cfg.CacheL1TTL, L2TTL: cfg.CacheL2TTL,
+		StaleFor: cfg.CacheStaleFor, Redis: a.rdb, Registerer: reg, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if a.locker, err = lock.New(lockAddrs, lock.Options{Registerer: reg}); err != nil {
+		return nil, err
+	}
+	writeLock := func(ctx context.Context, key string) (func(), error) {
+		lease, err := a.locker.Acquire(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			if err := lease.Release(context.Background()); err != nil {
+				log.Warn("releasing a write lock", "key", key, "err", err)
+			}
+		}, nil
+	}
+
+	a.accounts = accounts.NewService(accounts.WithCache(db.Accounts(), a.cache), accounts.Options{SessionTTL: cfg.SessionTTL})
+	a.docs = docs.NewService(docs.WithCache(db.Documents(), a.cache, writeLock, cfg.LockTimeout), blobs, docs.Options{
+		MaxUploadBytes: cfg.MaxUploadBytes, BlobGrace: cfg.BlobGrace, Logger: log,
+		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent})
 	a.server = server.New(server.Deps{
 		Accounts: a.accounts,
 		Docs:     a.docs,
 		Checks:   map[string]server.Check{"database": db.Ping},
+		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following},
 		UI:       web.Handler(),
 		Logger:   log,
 		Registry: reg,
@@ -86,4 +157,29 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-func (a *app) Close() error { return a.db.Close() }
+func (a *app) following(context.Context) error {
+	if !a.cache.Following() {
+		return errors.New("not following cache invalidations: L1 bypassed")
+	}
+	return nil
+}
+
+func (a *app) Close() error {
+	var errs []error
+	if a.cache != nil {
+		a.cache.Close()
+	}
+	if a.locker != nil {
+		errs = append(errs, a.locker.Close())
+	}
+	if a.rdb != nil {
+		errs = append(errs, a.rdb.Close())
+	}
+	for _, s := range a.embedded {
+		s.Close()
+	}
+	if a.db != nil {
+		errs = append(errs, a.db.Close())
+	}
+	return errors.Join(errs...)
+}

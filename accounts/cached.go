@@ -1,0 +1,116 @@
+package accounts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"docplat/cache"
+)
+
+// Cache is the versioned read-through cache (cache.Cache).
+type Cache interface {
+	Get(ctx context.Context, key string, load cache.Loader) (cache.Entry, error)
+	Invalidate(ctx context.Context, key string, version int64) error
+}
+
+// ErrUnavailable: a change could not be made safely because the cache's
+// invalidation could not be recorded; nothing was changed.
+var ErrUnavailable = errors.New("accounts cannot be changed right now")
+
+// Token lookups are cached as version 1 and invalidated with a version-2
+// tombstone. Every fill reads the database afresh and a tombstone outlives
+// any fill that started before it, so a logout, a disabled account or a
+// role change is seen by every instance once the tombstone is written.
+const (
+	tokenLive      = 1
+	tokenForgotten = 2
+)
+
+// cachedStore serves TokenByHash, the lookup behind every authenticated
+// request, from the cache, and invalidates on every change that affects it.
+type cachedStore struct {
+	Store
+	cache Cache
+}
+
+// WithCache decorates store with a cache for token lookups.
+func WithCache(store Store, c Cache) Store { return &cachedStore{Store: store, cache: c} }
+
+func tokenKey(hash string) string { return "tok:" + hash }
+
+// cachedToken is what is cached per token; User's JSON form omits the
+// password hash, so no hash ever reaches Redis.
+type cachedToken struct {
+	Token Token
+	User  User
+}
+
+func (s *cachedStore) TokenByHash(ctx context.Context, hash string) (Token, User, error) {
+	e, err := s.cache.Get(ctx, tokenKey(hash), func(ctx context.Context) (cache.Entry, error) {
+		t, u, err := s.Store.TokenByHash(ctx, hash)
+		if errors.Is(err, ErrNotFound) {
+			return cache.Entry{Missing: true}, nil
+		}
+		if err != nil {
+			return cache.Entry{}, err
+		}
+		b, err := json.Marshal(cachedToken{Token: t, User: u})
+		return cache.Entry{Version: tokenLive, Value: b}, err
+	})
+	if err != nil {
+		return Token{}, User{}, err
+	}
+	if e.Missing {
+		return Token{}, User{}, ErrNotFound
+	}
+	var c cachedToken
+	if err := json.Unmarshal(e.Value, &c); err != nil {
+		return Token{}, User{}, fmt.Errorf("cached token: %w", err)
+	}
+	return c.Token, c.User, nil
+}
+
+// forget tombstones the given token hashes.
+func (s *cachedStore) forget(ctx context.Context, hashes []string) error {
+	for _, h := range hashes {
+		if err := s.cache.Invalidate(ctx, tokenKey(h), tokenForgotten); err != nil {
+			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+	}
+	return nil
+}
+
+// aroundUser invalidates a user's tokens before and after change.
+func (s *cachedStore) aroundUser(ctx context.Context, userID string, change func() error) error {
+	hashes, err := s.Store.TokenHashes(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.forget(ctx, hashes); err != nil {
+		return err
+	}
+	if err := change(); err != nil {
+		return err
+	}
+	return s.forget(context.WithoutCancel(ctx), hashes)
+}
+
+func (s *cachedStore) DeleteToken(ctx context.Context, t Token) error {
+	if err := s.forget(ctx, []string{t.Hash}); err != nil {
+		return err
+	}
+	if err := s.Store.DeleteToken(ctx, t); err != nil {
+		return err
+	}
+	return s.forget(context.WithoutCancel(ctx), []string{t.Hash})
+}
+
+func (s *cachedStore) UpdateUser(ctx context.Context, u User) error {
+	return s.aroundUser(ctx, u.ID, func() error { return s.Store.UpdateUser(ctx, u) })
+}
+
+func (s *cachedStore) DeleteUser(ctx context.Context, id string) error {
+	return s.aroundUser(ctx, id, func() error { return s.Store.DeleteUser(ctx, id) })
+}
