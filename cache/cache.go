@@ -178,7 +178,15 @@ func (c *Cache) fill(ctx context.Context, key string, load Loader) (Entry, error
 			if c.opt.BeforeL2Fill != nil {
 				c.opt.BeforeL2Fill(key)
 			}
-			c.l2.fill(ctx, key, e, token, c.l2TTL(e), !c.opt.Unfenced, c.m)
+			if fresh() {
+				// Not the fill's context: it ends with the lease, and the
+				// script checks the lease itself.
+				wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+				c.l2.fill(wctx, key, e, token, c.l2TTL(e), !c.opt.Unfenced, c.m)
+				cancel()
+			} else {
+				c.m.rejected.WithLabelValues("l2_lease").Inc()
+			}
 		}
 		if !e.Stale {
 			c.putL1(key, e, fresh)

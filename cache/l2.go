@@ -42,8 +42,8 @@ func (c *l2) leaseKey(k string) string { return c.prefix + "lease:" + k }
 func (c *l2) usable() bool { return time.Now().UnixNano() >= c.downUntil.Load() }
 
 func (c *l2) failed(err error, m *metrics) {
-	if err == nil || errors.Is(err, redis.Nil) {
-		return
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return // not Redis's fault
 	}
 	m.l2Errors.Inc()
 	c.downUntil.Store(time.Now().Add(l2Backoff).UnixNano())
