@@ -31,6 +31,12 @@ import (
 //	                   entries that always holds the N most popular documents:
 //	                   sum_{k=1..N} k^-1.1 / sum_{k=1..100000} k^-1.1, with
 //	                   N = floor(budget / (10 KiB + 64 B)).
+//	ideal-seq-hit-ratio  the same ideal top-N cache replayed over this exact request
+//	                   sequence, where each document's first request (warm-up
+//	                   included) is still a miss: the analytic figure assumes every
+//	                   popular document has already been seen, which 1.2M requests do
+//	                   not guarantee (they touch only ~69,000 distinct documents), so
+//	                   this is the fairer ceiling, notably for 1GiB where it is < 1.
 //	fifo-model-hit-ratio  the same request sequence replayed through a plain
 //	                   FIFO of N entries (bigcache evicts FIFO per shard and does not
 //	                   reorder on hits): what the eviction policy alone predicts.
@@ -82,6 +88,9 @@ func BenchmarkL1HitRatio(b *testing.B) {
 func benchL1HitRatio(b *testing.B, keys []string, pad []byte, seq []uint32, l1MB, budgetMB int) {
 	ctx := context.Background()
 	runtime.GC() // drop the previous sub-benchmark's cache before measuring the heap
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
 
 	var loads atomic.Int64
 	loaders := make([]cache.Loader, len(keys))
@@ -102,7 +111,6 @@ func benchL1HitRatio(b *testing.B, keys []string, pad []byte, seq []uint32, l1MB
 	defer c.Close()
 
 	var peak uint64
-	var ms runtime.MemStats
 	sampleHeap := func() {
 		runtime.ReadMemStats(&ms)
 		peak = max(peak, ms.HeapInuse)
@@ -151,17 +159,14 @@ func benchL1HitRatio(b *testing.B, keys []string, pad []byte, seq []uint32, l1MB
 	capacity := hrCapacity(budgetMB)
 	optimal := hrOptimal(capacity)
 	fifo := hrFIFOModel(seq, capacity)
-	topN := 0 // the ideal cache's hit ratio on this very sequence (≈ optimal)
-	for _, r := range seq[hrWarmup:] {
-		if int(r) < capacity {
-			topN++
-		}
-	}
+	ideal := hrIdealSeq(seq, capacity)
 	hit := float64(hrWindow-windowLoads) / hrWindow
 
 	b.Logf("budget %d MiB: capacity ≈ %d entries, %d resident; window of %d requests: %d source loads, hit ratio %.4f "+
-		"(optimal %.4f analytic, %.4f on this sequence; FIFO model %.4f); warm-up+window took %s (L1TTL 60s)",
-		budgetMB, capacity, resident, hrWindow, windowLoads, hit, optimal, float64(topN)/hrWindow, fifo, elapsed.Round(time.Millisecond))
+		"(optimal %.4f analytic, %.4f on this sequence with first-request misses; FIFO model %.4f); "+
+		"heap in use: %.0f MiB before the cache, peak %.0f, %.0f after GC; warm-up+window took %s (L1TTL 60s)",
+		budgetMB, capacity, resident, hrWindow, windowLoads, hit, optimal, ideal, fifo,
+		float64(base)/(1<<20), float64(peak)/(1<<20), float64(live)/(1<<20), elapsed.Round(time.Millisecond))
 	if elapsed > 50*time.Second {
 		b.Logf("warning: the run took %s, close to or beyond the 60s L1TTL: expiry, not the budget, may cause misses", elapsed)
 	}
@@ -178,6 +183,7 @@ func benchL1HitRatio(b *testing.B, keys []string, pad []byte, seq []uint32, l1MB
 	b.ReportMetric(hit, "hit-ratio")
 	b.ReportMetric(float64(windowLoads)/hrWindow, "source-loads/op")
 	b.ReportMetric(optimal, "optimal-hit-ratio")
+	b.ReportMetric(ideal, "ideal-seq-hit-ratio")
 	b.ReportMetric(fifo, "fifo-model-hit-ratio")
 	b.ReportMetric(float64(resident), "l1-entries")
 	b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
@@ -203,6 +209,21 @@ func hrOptimal(n int) float64 {
 		}
 	}
 	return top / all
+}
+
+// hrIdealSeq is the window hit ratio, on seq, of a cache that holds the n
+// most popular documents once requested and nothing else: a request hits if
+// its rank is below n and the document was requested before.
+func hrIdealSeq(seq []uint32, n int) float64 {
+	seen := make([]bool, hrDocs)
+	hits := 0
+	for i, r := range seq {
+		if i >= hrWarmup && int(r) < n && seen[r] {
+			hits++
+		}
+		seen[r] = true
+	}
+	return float64(hits) / float64(len(seq)-hrWarmup)
 }
 
 // hrFIFOModel replays seq through a FIFO of n entries that does not reorder

@@ -59,8 +59,11 @@ func New(addrs []string, opt Options) (*Locker, error) {
 	l := &Locker{opt: opt, m: newMetrics(opt.Registerer)}
 	pools := make([]redsyncredis.Pool, 0, len(addrs))
 	for _, a := range addrs {
+		// A dead node must cost a quick refusal, not retries: the quorum is
+		// decided by the nodes that answer.
 		c := redis.NewClient(&redis.Options{Addr: a, DialTimeout: 300 * time.Millisecond,
-			ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, MaxRetries: -1, PoolSize: 32})
+			ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, MaxRetries: -1, PoolSize: 32,
+			DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
 		l.clients = append(l.clients, c)
 		pools = append(pools, goredis.NewPool(c))
 	}

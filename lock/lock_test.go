@@ -171,8 +171,8 @@ func TestAutoExtension(t *testing.T) {
 // held (e.g. to check the remaining time before a long write) and moves
 // forward as the lease is extended.
 func TestUntilWhileHeld(t *testing.T) {
-	t.Skip("BUG: lock.go:157 Lease.Until reads redsync.Mutex.until, which keepAlive (lock.go:171) " +
-		"writes concurrently via Mutex.ExtendContext with no synchronisation: a data race (go test -race " +
+	t.Skip("BUG: lock.go:163 Lease.Until reads redsync.Mutex.until, which keepAlive (lock.go:180, Mutex.ExtendContext) " +
+		"writes concurrently with no synchronisation: a data race (go test -race " +
 		"reports it). Fix: keep the expiry in the Lease under a mutex/atomic, updated by keepAlive after each " +
 		"successful extension and read by Until.")
 

@@ -14,6 +14,7 @@ import (
 // content share one blob, and a session from one works on the other.
 func TestInstancesShareDatabaseAndBlobStore(t *testing.T) {
 	cfg := testConfig(t, testdb.MariaDB)
+	sharedRedisConfig(t, &cfg)
 	a, b := startApp(t, cfg), startApp(t, cfg)
 	adminA := a.admin()
 	adminB := &client{app: b, token: adminA.token}
@@ -46,6 +47,21 @@ func TestInstancesShareDatabaseAndBlobStore(t *testing.T) {
 	if n := a.countRows("blobs"); n != 2 {
 		t.Fatalf("blobs rows = %d, want 2 (deduplicated)", n)
 	}
+	// A caches the document, B changes it: A answers the new title at once.
+	a.anon().doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, nil)
+	adminB.doJSON("PATCH", "/api/v1/documents/"+d.ID, map[string]any{"title": "renamed"}, 200, nil)
+	var got document
+	a.anon().doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, &got)
+	if got.Title != "renamed" {
+		t.Fatalf("instance A answered title %q after B's acknowledged rename", got.Title)
+	}
 	adminB.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
 	a.anon().doJSON("GET", "/api/v1/documents/"+d.ID, nil, 404, nil)
+	// Disabling a user on B ends its sessions on A too.
+	var u struct{ ID string }
+	adminA.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "leaver", "password": "leaver-pass"}, 201, &u)
+	leaver := a.login("leaver", "leaver-pass")
+	leaver.doJSON("GET", "/api/v1/me", nil, 200, nil)
+	adminB.doJSON("PATCH", "/api/v1/admin/users/"+u.ID, map[string]any{"disabled": true}, 200, nil)
+	leaver.doJSON("GET", "/api/v1/me", nil, 401, nil)
 }

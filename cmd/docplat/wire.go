@@ -120,7 +120,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	a.rdb = redis.NewClient(&redis.Options{Addr: l2Addr, DialTimeout: 300 * time.Millisecond,
-		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 128, MaxRetries: 1})
+		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 128, MaxRetries: 1,
+		DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
 	a.cache, err = cache.New(ctx, cache.Options{L1MB: int(cfg.CacheL1MB), L1TTL: cfg.CacheL1TTL, L2TTL: cfg.CacheL2TTL,
 		StaleFor: cfg.CacheStaleFor, Redis: a.rdb, Registerer: reg, Logger: log})
 	if err != nil {
