@@ -17,6 +17,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,7 @@ var ErrUnavailable = errors.New("cache: L2 unavailable, invalidation not recorde
 // Options configure a Cache. Zero values take the defaults in brackets.
 type Options struct {
 	L1MB         int                   // L1 budget for values and tombstones [256]
+	DisableL1    bool                  // every read goes to L2 (measurement, debugging)
 	NegativeMB   int                   // L1 budget for negative entries [16]
 	L1TTL        time.Duration         // freshness of an L1 entry [60s]
 	L2TTL        time.Duration         // freshness of an L2 entry, jittered ±10% [10m]
@@ -77,6 +79,8 @@ type Cache struct {
 	m   *metrics
 	log *slog.Logger
 	now func() time.Time
+	// following is true while subscribed to the invalidation channel.
+	following atomic.Bool
 }
 
 // New builds a cache; call Run to follow invalidations from other instances.
@@ -119,7 +123,7 @@ func New(ctx context.Context, opt Options) (*Cache, error) {
 	c := &Cache{opt: opt, l1: l1, m: newMetrics(opt.Registerer), log: opt.Logger, now: time.Now}
 	if opt.Redis != nil {
 		c.l2 = newL2(opt.Redis, opt.Prefix)
-	} else {
+	} else if !opt.DisableL1 {
 		c.l1.trusted.Store(true) // one instance: every invalidation is local
 	}
 	return c, nil

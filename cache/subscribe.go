@@ -75,7 +75,9 @@ func (c *Cache) follow(ctx context.Context) error {
 	}
 	// Anything L1 held may have missed invalidations before this point.
 	c.l1.reset()
-	c.l1.trusted.Store(true)
+	c.l1.trusted.Store(!c.opt.DisableL1)
+	c.following.Store(true)
+	defer c.following.Store(false)
 	c.log.Info("following cache invalidations", "channel", c.opt.Channel)
 	pinged := time.Now()
 	awaitingPong := false
@@ -129,5 +131,6 @@ func (c *Cache) Healthy(ctx context.Context) error {
 	return c.l2.healthy(ctx)
 }
 
-// Following reports whether L1 is in use (the invalidation stream is followed).
-func (c *Cache) Following() bool { return c.l1.trusted.Load() }
+// Following reports whether the invalidation stream is followed (without it
+// L1 is bypassed).
+func (c *Cache) Following() bool { return c.l2 == nil || c.following.Load() }

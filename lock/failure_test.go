@@ -198,10 +198,6 @@ func blackhole(t *testing.T) string {
 // failed node of three: Healthy must still report a quorum, locks still
 // work, and a held lock is still classified as a timeout.
 func TestHungNode(t *testing.T) {
-	t.Skip("BUG: lock.go:135-146 (Locker.quorumReachable) pings the nodes one after another under a single " +
-		"300ms context; a hung first node uses up the whole 300ms, so the healthy nodes' pings fail on the " +
-		"expired context and Healthy returns ErrUnavailable with 2 of 3 nodes up (and classify turns a " +
-		"contended lock into ErrUnavailable). Fix: ping the nodes concurrently, each with its own timeout.")
 
 	_, addrs := startNodes(t, 2)
 	addrs = append([]string{blackhole(t)}, addrs...)

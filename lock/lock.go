@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redsync/redsync/v4"
@@ -84,6 +85,7 @@ func (l *Locker) Close() error {
 // Lost is closed if an extension fails (the lease may have expired).
 type Lease struct {
 	mu      *redsync.Mutex
+	until   atomic.Int64 // unix nanos; redsync's own field is written by extensions unsynchronized
 	l       *Locker
 	start   time.Time
 	stop    chan struct{}
@@ -110,6 +112,7 @@ func (l *Locker) Acquire(ctx context.Context, name string) (*Lease, error) {
 		return nil, err
 	}
 	lease := &Lease{mu: mu, l: l, start: time.Now(), stop: make(chan struct{}), done: make(chan struct{}), lost: make(chan struct{})}
+	lease.until.Store(mu.Until().UnixNano())
 	go lease.keepAlive()
 	l.m.held.Inc()
 	return lease, nil
@@ -119,7 +122,7 @@ func (l *Locker) Acquire(ctx context.Context, name string) (*Lease, error) {
 // nodes are asked directly whether a quorum is reachable at all.
 func (l *Locker) classify(ctx context.Context, err error) error {
 	var redisErr *redsync.RedisError
-	if errors.As(err, &redisErr) || !l.quorumReachable() {
+	if errors.As(err, &redisErr) || !l.quorumReachable(ctx) {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if ctx.Err() != nil || errors.Is(err, redsync.ErrFailed) {
@@ -132,12 +135,20 @@ func (l *Locker) classify(ctx context.Context, err error) error {
 	return fmt.Errorf("%w: %v", ErrUnavailable, err)
 }
 
-func (l *Locker) quorumReachable() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	ok := 0
+// quorumReachable pings every node at once, each with its own deadline, so
+// one hung node cannot make the healthy ones look down.
+func (l *Locker) quorumReachable(ctx context.Context) bool {
+	answers := make(chan bool, len(l.clients))
 	for _, c := range l.clients {
-		if c.Ping(ctx).Err() == nil {
+		go func() {
+			pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 300*time.Millisecond)
+			defer cancel()
+			answers <- c.Ping(pctx).Err() == nil
+		}()
+	}
+	ok := 0
+	for range l.clients {
+		if <-answers {
 			ok++
 		}
 	}
@@ -145,8 +156,8 @@ func (l *Locker) quorumReachable() bool {
 }
 
 // Healthy reports whether a quorum of lock nodes answers (for /readyz).
-func (l *Locker) Healthy(context.Context) error {
-	if !l.quorumReachable() {
+func (l *Locker) Healthy(ctx context.Context) error {
+	if !l.quorumReachable(ctx) {
 		return ErrUnavailable
 	}
 	return nil
@@ -160,7 +171,7 @@ func reason(err error) string {
 }
 
 // Until is when the lease expires unless extended.
-func (ls *Lease) Until() time.Time { return ls.mu.Until() }
+func (ls *Lease) Until() time.Time { return time.Unix(0, ls.until.Load()) }
 
 // Lost is closed when the lease could not be extended and may have expired.
 func (ls *Lease) Lost() <-chan struct{} { return ls.lost }
@@ -184,6 +195,7 @@ func (ls *Lease) keepAlive() {
 				close(ls.lost)
 				return
 			}
+			ls.until.Store(ls.mu.Until().UnixNano())
 		}
 	}
 }

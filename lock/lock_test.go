@@ -98,10 +98,9 @@ func TestAcquireRelease(t *testing.T) {
 		case <-time.After(400 * time.Millisecond):
 		}
 
+		// (Whether Release deletes the key is checked in TestAutoExtension:
+		// here the waiter may already have re-created it.)
 		mustRelease(t, held)
-		if got := holders(t, raw, "doc:1"); got != 0 {
-			t.Fatalf("lock key still on %d nodes after Release", got)
-		}
 
 		select {
 		case r := <-got:
@@ -171,10 +170,6 @@ func TestAutoExtension(t *testing.T) {
 // held (e.g. to check the remaining time before a long write) and moves
 // forward as the lease is extended.
 func TestUntilWhileHeld(t *testing.T) {
-	t.Skip("BUG: lock.go:163 Lease.Until reads redsync.Mutex.until, which keepAlive (lock.go:180, Mutex.ExtendContext) " +
-		"writes concurrently with no synchronisation: a data race (go test -race " +
-		"reports it). Fix: keep the expiry in the Lease under a mutex/atomic, updated by keepAlive after each " +
-		"successful extension and read by Until.")
 
 	const expiry = 600 * time.Millisecond
 	_, addrs := startNodes(t, 3)

@@ -108,7 +108,7 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.StringVar(&c.RedisAddr, "redis-addr", c.str(env, "DOCPLAT_REDIS_ADDR", ""), "Redis for the shared L2 cache and invalidations, host:port; empty starts embedded Redis servers (one instance only) (DOCPLAT_REDIS_ADDR)")
 	fs.StringVar(&c.LockRedisAddrs, "lock-redis-addrs", c.str(env, "DOCPLAT_LOCK_REDIS_ADDRS", ""), "comma-separated independent Redis nodes for Redlock, at least 3 in production; required with --redis-addr (DOCPLAT_LOCK_REDIS_ADDRS)")
 	fs.DurationVar(&c.LockTimeout, "lock-timeout", c.duration(env, "DOCPLAT_LOCK_TIMEOUT", 5*time.Second), "how long a write waits for its document's lock (DOCPLAT_LOCK_TIMEOUT)")
-	fs.Int64Var(&c.CacheL1MB, "cache-l1-mb", c.int64(env, "DOCPLAT_CACHE_L1_MB", 256), "in-process L1 cache budget in MiB (DOCPLAT_CACHE_L1_MB)")
+	fs.Int64Var(&c.CacheL1MB, "cache-l1-mb", c.int64(env, "DOCPLAT_CACHE_L1_MB", 256), "in-process L1 cache budget in MiB; 0 turns L1 off (DOCPLAT_CACHE_L1_MB)")
 	fs.Int64Var(&c.CacheMaxContent, "cache-max-content-bytes", c.int64(env, "DOCPLAT_CACHE_MAX_CONTENT_BYTES", 1<<20), "contents up to this size are cached; larger ones stream from the blob store (DOCPLAT_CACHE_MAX_CONTENT_BYTES)")
 	fs.DurationVar(&c.CacheL1TTL, "cache-l1-ttl", c.duration(env, "DOCPLAT_CACHE_L1_TTL", time.Minute), "freshness of L1 entries (DOCPLAT_CACHE_L1_TTL)")
 	fs.DurationVar(&c.CacheL2TTL, "cache-l2-ttl", c.duration(env, "DOCPLAT_CACHE_L2_TTL", 10*time.Minute), "freshness of L2 entries, jittered ±10% (DOCPLAT_CACHE_L2_TTL)")
@@ -155,8 +155,8 @@ func (c *config) validate() error {
 	if c.LockTimeout < 100*time.Millisecond {
 		errs = append(errs, errors.New("lock-timeout must be at least 100ms"))
 	}
-	if c.CacheL1MB < 1 || c.CacheL1MB > 1<<20 {
-		errs = append(errs, errors.New("cache-l1-mb must be between 1 and 1048576"))
+	if c.CacheL1MB < 0 || c.CacheL1MB > 1<<20 {
+		errs = append(errs, errors.New("cache-l1-mb must be between 0 (L1 off) and 1048576"))
 	}
 	if c.CacheMaxContent < 0 || c.CacheMaxContent > 64<<20 {
 		errs = append(errs, errors.New("cache-max-content-bytes must be between 0 and 64 MiB"))

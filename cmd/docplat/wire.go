@@ -122,7 +122,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	a.rdb = redis.NewClient(&redis.Options{Addr: l2Addr, DialTimeout: 300 * time.Millisecond,
 		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 128, MaxRetries: 1,
 		DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
-	a.cache, err = cache.New(ctx, cache.Options{L1MB: int(cfg.CacheL1MB), L1TTL: cfg.CacheL1TTL, L2TTL: cfg.CacheL2TTL,
+	a.cache, err = cache.New(ctx, cache.Options{L1MB: int(max(cfg.CacheL1MB, 1)), DisableL1: cfg.CacheL1MB == 0, L1TTL: cfg.CacheL1TTL, L2TTL: cfg.CacheL2TTL,
 		StaleFor: cfg.CacheStaleFor, Redis: a.rdb, Registerer: reg, Logger: log})
 	if err != nil {
 		return nil, err
