@@ -28,7 +28,8 @@ test-unit:
 # Benchmarks that back the figures in README (MariaDB must be up: see make test).
 bench:
 	./scripts/test-deps.sh
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s -count 1 ./cmd/docplat | awk -f scripts/bench-ratios.awk
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s -count 1 ./cmd/docplat 2>/dev/null | awk -f scripts/bench-ratios.awk
+	$(GO) test -run '^$$' -bench HitRatio -benchtime 1x ./cache 2>/dev/null | grep -E '^(Benchmark|ok)'
 
 vet:
 	$(GO) vet ./...

@@ -32,11 +32,17 @@ const (
 // request, from the cache, and invalidates on every change that affects it.
 type cachedStore struct {
 	Store
-	cache Cache
+	cache   Cache
+	decoded *cache.Memo[cachedToken]
 }
 
 // WithCache decorates store with a cache for token lookups.
-func WithCache(store Store, c Cache) Store { return &cachedStore{Store: store, cache: c} }
+func WithCache(store Store, c Cache) Store {
+	return &cachedStore{Store: store, cache: c, decoded: cache.NewMemo(func(b []byte) (cachedToken, error) {
+		var t cachedToken
+		return t, json.Unmarshal(b, &t)
+	}, func(t cachedToken) cachedToken { return t })}
+}
 
 func tokenKey(hash string) string { return "tok:" + hash }
 
@@ -65,8 +71,8 @@ func (s *cachedStore) TokenByHash(ctx context.Context, hash string) (Token, User
 	if e.Missing {
 		return Token{}, User{}, ErrNotFound
 	}
-	var c cachedToken
-	if err := json.Unmarshal(e.Value, &c); err != nil {
+	c, err := s.decoded.Decode(tokenKey(hash), e.Value)
+	if err != nil {
 		return Token{}, User{}, fmt.Errorf("cached token: %w", err)
 	}
 	return c.Token, c.User, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"docplat/cache"
@@ -36,6 +37,7 @@ type cachedRepository struct {
 	cache       Cache
 	lock        WriteLock
 	lockTimeout time.Duration
+	decoded     *cache.Memo[Document]
 }
 
 // WithCache decorates repo with the read-through cache and the write protocol.
@@ -43,7 +45,11 @@ func WithCache(repo Repository, c Cache, lock WriteLock, lockTimeout time.Durati
 	if lockTimeout <= 0 {
 		lockTimeout = 5 * time.Second
 	}
-	return &cachedRepository{Repository: repo, cache: c, lock: lock, lockTimeout: lockTimeout}
+	return &cachedRepository{Repository: repo, cache: c, lock: lock, lockTimeout: lockTimeout,
+		decoded: cache.NewMemo(func(b []byte) (Document, error) {
+			var d Document
+			return d, json.Unmarshal(b, &d)
+		}, func(d Document) Document { d.Tags = slices.Clone(d.Tags); return d })}
 }
 
 func docKey(id string) string { return "doc:" + id }
@@ -66,8 +72,8 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 	if e.Missing {
 		return Document{}, ErrNotFound
 	}
-	var d Document
-	if err := json.Unmarshal(e.Value, &d); err != nil {
+	d, err := r.decoded.Decode(docKey(id), e.Value)
+	if err != nil {
 		return Document{}, fmt.Errorf("cached document %s: %w", id, err)
 	}
 	return d, nil

@@ -119,6 +119,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	redis.SetLogger(redisLogger{log})
 	a.rdb = redis.NewClient(&redis.Options{Addr: l2Addr, DialTimeout: 300 * time.Millisecond,
 		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 128, MaxRetries: 1,
 		DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
