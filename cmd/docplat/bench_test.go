@@ -64,16 +64,28 @@ func uncachedServer(b *testing.B, a *testApp) *httptest.Server {
 }
 
 func benchGets(b *testing.B, base string, ids []string, token string) {
+	benchHTTP(b, base, ids, "", token, 0, func(body io.Reader) error {
+		var d struct{ ID string }
+		return json.NewDecoder(body).Decode(&d)
+	})
+}
+
+// benchHTTP GETs base/api/v1/documents/{id}{suffix} from 16 clients per core
+// (a burst, not a single caller) and reports req/s; check reads each body.
+func benchHTTP(b *testing.B, base string, ids []string, suffix, token string, size int, check func(io.Reader) error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr}
-	b.SetParallelism(16) // 16 clients per core: a burst, not a single caller
+	b.SetParallelism(16)
 	b.ReportAllocs()
+	if size > 0 {
+		b.SetBytes(int64(size))
+	}
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			req, _ := http.NewRequest("GET", base+"/api/v1/documents/"+ids[i%len(ids)], nil)
+			req, _ := http.NewRequest("GET", base+"/api/v1/documents/"+ids[i%len(ids)]+suffix, nil)
 			if token != "" {
 				req.Header.Set("Authorization", "Bearer "+token)
 			}
@@ -83,8 +95,7 @@ func benchGets(b *testing.B, base string, ids []string, token string) {
 				b.Error(err)
 				return
 			}
-			var d struct{ ID string }
-			err = json.NewDecoder(res.Body).Decode(&d)
+			err = check(res.Body)
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
 			if res.StatusCode != 200 || err != nil {
@@ -140,34 +151,11 @@ func BenchmarkCachedRead(b *testing.B) {
 }
 
 func benchContent(b *testing.B, base string, ids []string, suffix, token string, size int) {
-	tr := &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr}
-	b.SetParallelism(16)
-	b.ReportAllocs()
-	b.SetBytes(int64(size))
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		buf := make([]byte, 32<<10)
-		i := 0
-		for pb.Next() {
-			req, _ := http.NewRequest("GET", base+"/api/v1/documents/"+ids[i%len(ids)]+suffix, nil)
-			if token != "" {
-				req.Header.Set("Authorization", "Bearer "+token)
-			}
-			i++
-			res, err := hc.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			n, _ := io.ReadFull(res.Body, buf[:size])
-			res.Body.Close()
-			if res.StatusCode != 200 || n != size {
-				b.Errorf("status %d, %d bytes", res.StatusCode, n)
-				return
-			}
+	benchHTTP(b, base, ids, suffix, token, size, func(body io.Reader) error {
+		n, err := io.Copy(io.Discard, body)
+		if err == nil && n != int64(size) {
+			err = fmt.Errorf("%d bytes, want %d", n, size)
 		}
+		return err
 	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
