@@ -21,10 +21,19 @@ const (
 	SQLite Dialect = "sqlite" // the embedded mode
 )
 
-//go:embed mysql/*.sql sqlite/*.sql
+// Set names a database's schema: the document service's or the stats
+// service's (each service owns its own database).
+type Set string
+
+const (
+	Docs  Set = ""
+	Stats Set = "stats"
+)
+
+//go:embed mysql/*.sql sqlite/*.sql stats/mysql/*.sql stats/sqlite/*.sql
 var files embed.FS
 
-func provider(db *sql.DB, d Dialect) (*goose.Provider, error) {
+func provider(db *sql.DB, d Dialect, set ...Set) (*goose.Provider, error) {
 	var gd goose.Dialect
 	switch d {
 	case MySQL:
@@ -34,16 +43,21 @@ func provider(db *sql.DB, d Dialect) (*goose.Provider, error) {
 	default:
 		return nil, fmt.Errorf("migrations: unknown dialect %q", d)
 	}
-	sub, err := fs.Sub(files, string(d))
+	dir := string(d)
+	if len(set) > 0 && set[0] != Docs {
+		dir = string(set[0]) + "/" + dir
+	}
+	sub, err := fs.Sub(files, dir)
 	if err != nil {
 		return nil, err
 	}
 	return goose.NewProvider(gd, db, sub)
 }
 
-// Up applies every pending migration and returns the versions it applied.
-func Up(ctx context.Context, db *sql.DB, d Dialect) ([]int64, error) {
-	p, err := provider(db, d)
+// Up applies every pending migration of the set (default: the document
+// service's) and returns the versions it applied.
+func Up(ctx context.Context, db *sql.DB, d Dialect, set ...Set) ([]int64, error) {
+	p, err := provider(db, d, set...)
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +76,8 @@ func Up(ctx context.Context, db *sql.DB, d Dialect) ([]int64, error) {
 
 // Pending reports whether migrations remain to be applied, with the current
 // and the newest known schema version.
-func Pending(ctx context.Context, db *sql.DB, d Dialect) (pending bool, current, latest int64, err error) {
-	p, err := provider(db, d)
+func Pending(ctx context.Context, db *sql.DB, d Dialect, set ...Set) (pending bool, current, latest int64, err error) {
+	p, err := provider(db, d, set...)
 	if err != nil {
 		return false, 0, 0, err
 	}

@@ -20,8 +20,10 @@ func TestDialectsHaveTheSameVersions(t *testing.T) {
 		}
 		return out
 	}
-	my, lite := names(MySQL), names(SQLite)
-	if len(my) == 0 || !slices.Equal(my, lite) {
-		t.Fatalf("mysql migrations %v, sqlite migrations %v", my, lite)
+	for _, set := range []string{"", "stats/"} {
+		my, lite := names(Dialect(set+string(MySQL))), names(Dialect(set+string(SQLite)))
+		if len(my) == 0 || !slices.Equal(my, lite) {
+			t.Fatalf("%s: mysql migrations %v, sqlite migrations %v", set, my, lite)
+		}
 	}
 }

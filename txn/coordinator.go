@@ -1,0 +1,332 @@
+package txn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Branch is one participant's part of a transaction.
+type Branch struct {
+	Participant string `json:"participant"`
+	Payload     []byte `json:"payload"`
+}
+
+// Outcome is what Execute decided.
+type Outcome struct {
+	Committed bool
+	// Votes as received (missing: no answer in time).
+	Votes map[string]Vote
+	// Applied lists the participants that acknowledged DoCommit; the others
+	// finish through recovery or their own timeout.
+	Applied map[string]bool
+}
+
+// Coordinator log states. Final: committed, aborted, heuristic.
+const (
+	logStarted    = "started"
+	logPrecommit  = "precommit"
+	logCommitting = "committing"
+	logCommitted  = "committed"
+	logAborting   = "aborting"
+	logAborted    = "aborted"
+	logHeuristic  = "heuristic"
+)
+
+// CoordinatorOptions configure a coordinator. Zero durations take the
+// defaults in brackets.
+type CoordinatorOptions struct {
+	DB           *gorm.DB
+	Participants map[string]Participant
+	VoteTimeout  time.Duration // votes must all arrive within this [3s]
+	AckTimeout   time.Duration // PreCommit/DoCommit/Abort are retried for this long per attempt [3s]
+	RecoverAfter time.Duration // an unfinished transaction this old is resumed by Run [5s]
+	Retention    time.Duration // finished log rows are kept this long [24h]
+	Failpoints   Failpoints
+	Logger       *slog.Logger
+	Metrics      *Metrics
+}
+
+// Coordinator drives transactions and answers the termination protocol.
+type Coordinator struct {
+	opt CoordinatorOptions
+	log *slog.Logger
+	now func() time.Time
+	// inflight marks transactions this process is driving right now, so that
+	// recovery does not race the request that owns them.
+	inflight sync.Map
+}
+
+// NewCoordinator returns a coordinator; call Run to recover unfinished transactions.
+func NewCoordinator(opt CoordinatorOptions) *Coordinator {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&opt.VoteTimeout, 3*time.Second)
+	def(&opt.AckTimeout, 3*time.Second)
+	def(&opt.RecoverAfter, 5*time.Second)
+	def(&opt.Retention, 24*time.Hour)
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if opt.Metrics == nil {
+		opt.Metrics = NewMetrics(nil)
+	}
+	return &Coordinator{opt: opt, log: opt.Logger.With("component", "txn-coordinator"), now: func() time.Time { return time.Now().UTC() }}
+}
+
+type coordinatorRow struct {
+	Txid      string
+	State     string
+	Branches  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+func (coordinatorRow) TableName() string { return "txn_coordinator" }
+
+func (c *Coordinator) logState(ctx context.Context, txid, state string) error {
+	return c.opt.DB.WithContext(ctx).Model(&coordinatorRow{}).Where("txid = ?", txid).
+		Updates(map[string]any{"state": state, "updated_at": c.now()}).Error
+}
+
+// step hits the failpoint named step; a crash stops the coordinator there.
+func (c *Coordinator) step(name string) error { return hit(c.opt.Failpoints, "coord."+name) }
+
+// Execute runs one transaction to its decision. The caller's cancellation
+// does not interrupt the protocol (a half-run transaction is worse); the
+// timeouts bound it.
+func (c *Coordinator) Execute(ctx context.Context, txid string, branches []Branch) (Outcome, error) {
+	ctx = context.WithoutCancel(ctx)
+	for _, b := range branches {
+		if c.opt.Participants[b.Participant] == nil {
+			return Outcome{}, fmt.Errorf("%w: %s", ErrUnknownParticipant, b.Participant)
+		}
+	}
+	c.inflight.Store(txid, true)
+	defer c.inflight.Delete(txid)
+	start := time.Now()
+	raw, err := json.Marshal(branches)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if err := c.step("before-log-started"); err != nil {
+		return Outcome{}, err
+	}
+	now := c.now()
+	if err := c.opt.DB.WithContext(ctx).Create(&coordinatorRow{Txid: txid, State: logStarted, Branches: string(raw), CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+		return Outcome{}, err
+	}
+	if err := c.step("after-log-started"); err != nil {
+		return Outcome{}, err
+	}
+	if err := c.step("before-cancommit"); err != nil {
+		return Outcome{}, err
+	}
+	votes := c.collectVotes(ctx, txid, branches)
+	c.opt.Metrics.phase.WithLabelValues("cancommit").Observe(time.Since(start).Seconds())
+	if err := c.step("after-cancommit"); err != nil {
+		return Outcome{}, err
+	}
+	out := Outcome{Votes: votes}
+	allYes := len(votes) == len(branches)
+	for _, v := range votes {
+		allYes = allYes && v.Yes
+	}
+	if !allYes {
+		err := c.abort(ctx, txid, branches)
+		c.opt.Metrics.outcomes.WithLabelValues("aborted").Inc()
+		return out, err
+	}
+	if err := c.step("before-log-precommit"); err != nil {
+		return out, err
+	}
+	if err := c.logState(ctx, txid, logPrecommit); err != nil {
+		// Not logged: the decision is not made. Abort is still safe.
+		return out, errors.Join(err, c.abort(ctx, txid, branches))
+	}
+	if err := c.step("after-log-precommit"); err != nil {
+		return out, err
+	}
+	applied, committed, err := c.finishCommit(ctx, txid, branches)
+	out.Applied, out.Committed = applied, committed
+	outcome := map[bool]string{true: "committed", false: "aborted"}[committed]
+	c.opt.Metrics.outcomes.WithLabelValues(outcome).Inc()
+	c.opt.Metrics.phase.WithLabelValues("total").Observe(time.Since(start).Seconds())
+	return out, err
+}
+
+func (c *Coordinator) collectVotes(ctx context.Context, txid string, branches []Branch) map[string]Vote {
+	vctx, cancel := context.WithTimeout(ctx, c.opt.VoteTimeout)
+	defer cancel()
+	peers := make([]string, len(branches))
+	for i, b := range branches {
+		peers[i] = b.Participant
+	}
+	var mu sync.Mutex
+	votes := map[string]Vote{}
+	var wg sync.WaitGroup
+	for _, b := range branches {
+		wg.Go(func() {
+			v, err := c.opt.Participants[b.Participant].CanCommit(vctx, txid, b.Payload, peers)
+			if err != nil {
+				c.log.Warn("no vote", "txid", txid, "participant", b.Participant, "err", err)
+				return
+			}
+			mu.Lock()
+			votes[b.Participant] = v
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return votes
+}
+
+// each sends op to every participant, retrying each until it succeeds, is
+// refused, or the ack timeout passes. It returns who succeeded and who refused.
+func (c *Coordinator) each(ctx context.Context, branches []Branch, op func(ctx context.Context, p Participant) error) (ok, refusedBy map[string]bool) {
+	ok, refusedBy = map[string]bool{}, map[string]bool{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, b := range branches {
+		wg.Go(func() {
+			deadline := time.Now().Add(c.opt.AckTimeout)
+			for delay := 10 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
+				actx, cancel := context.WithTimeout(ctx, c.opt.AckTimeout)
+				err := op(actx, c.opt.Participants[b.Participant])
+				cancel()
+				if err == nil || errors.Is(err, ErrRefused) {
+					mu.Lock()
+					if err == nil {
+						ok[b.Participant] = true
+					} else {
+						refusedBy[b.Participant] = true
+					}
+					mu.Unlock()
+					return
+				}
+				if errors.Is(err, ErrCrash) || time.Now().Add(delay).After(deadline) {
+					return
+				}
+				time.Sleep(delay)
+			}
+		})
+	}
+	wg.Wait()
+	return ok, refusedBy
+}
+
+// finishCommit sends PreCommit then DoCommit. A participant that refuses
+// PreCommit has aborted on its own (it timed out uncertain and found no
+// peer precommitted): the outcome is then abort for everyone.
+func (c *Coordinator) finishCommit(ctx context.Context, txid string, branches []Branch) (map[string]bool, bool, error) {
+	if err := c.step("before-precommit"); err != nil {
+		return nil, true, err
+	}
+	acked, refusedBy := c.each(ctx, branches, func(ctx context.Context, p Participant) error { return p.PreCommit(ctx, txid) })
+	if len(refusedBy) > 0 {
+		c.log.Warn("a participant aborted before hearing PreCommit: aborting", "txid", txid, "refused_by", keys(refusedBy))
+		return nil, false, c.abort(ctx, txid, branches)
+	}
+	if err := c.step("after-precommit"); err != nil {
+		return nil, true, err
+	}
+	if len(acked) < len(branches) {
+		// Some did not answer: recovery goes on with them. The decision stands.
+		return nil, true, nil
+	}
+	if err := c.step("before-log-committing"); err != nil {
+		return nil, true, err
+	}
+	if err := c.logState(ctx, txid, logCommitting); err != nil {
+		return nil, true, err
+	}
+	if err := c.step("after-log-committing"); err != nil {
+		return nil, true, err
+	}
+	if err := c.step("before-docommit"); err != nil {
+		return nil, true, err
+	}
+	applied, refusedBy := c.each(ctx, branches, func(ctx context.Context, p Participant) error { return p.DoCommit(ctx, txid) })
+	if len(refusedBy) > 0 {
+		c.heuristic(ctx, txid, "DoCommit refused", refusedBy)
+		return applied, true, nil
+	}
+	if err := c.step("after-docommit"); err != nil {
+		return applied, true, err
+	}
+	if len(applied) == len(branches) {
+		return applied, true, c.logState(ctx, txid, logCommitted)
+	}
+	return applied, true, nil
+}
+
+func (c *Coordinator) abort(ctx context.Context, txid string, branches []Branch) error {
+	if err := c.step("before-log-aborted"); err != nil {
+		return err
+	}
+	if err := c.logState(ctx, txid, logAborting); err != nil {
+		return err
+	}
+	if err := c.step("after-log-aborted"); err != nil {
+		return err
+	}
+	if err := c.step("before-abort"); err != nil {
+		return err
+	}
+	acked, refusedBy := c.each(ctx, branches, func(ctx context.Context, p Participant) error { return p.Abort(ctx, txid) })
+	if len(refusedBy) > 0 {
+		c.heuristic(ctx, txid, "Abort refused (already committed)", refusedBy)
+		return nil
+	}
+	if len(acked) == len(branches) {
+		return c.logState(ctx, txid, logAborted)
+	}
+	return nil
+}
+
+// heuristic records a mixed outcome: only a network partition can cause it
+// (PROTOCOL.md, "What 3PC does not solve").
+func (c *Coordinator) heuristic(ctx context.Context, txid, what string, by map[string]bool) {
+	c.opt.Metrics.heuristic.Inc()
+	c.log.Error("HEURISTIC OUTCOME: participants decided differently; reconcile (docplat stats reconcile)",
+		"txid", txid, "what", what, "participants", keys(by))
+	_ = c.logState(ctx, txid, logHeuristic)
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Status answers the termination protocol.
+func (c *Coordinator) Status(ctx context.Context, txid string) (Decision, error) {
+	var row coordinatorRow
+	err := c.opt.DB.WithContext(ctx).Where("txid = ?", txid).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return DecisionAbort, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	switch row.State {
+	case logStarted:
+		return DecisionPending, nil
+	case logPrecommit, logCommitting, logCommitted, logHeuristic:
+		return DecisionCommit, nil
+	}
+	return DecisionAbort, nil
+}
+
+var _ StatusSource = (*Coordinator)(nil)
