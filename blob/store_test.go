@@ -517,3 +517,32 @@ func BenchmarkStageCommit10KB(b *testing.B) {
 		}
 	}
 }
+
+func TestPublishStagedByNameIsIdempotent(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Stage(strings.NewReader("published by name"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // the second time the staged file is gone: still fine
+		if err := s.PublishStaged(st.TempName(), st.SHA256); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	f, err := s.Open(st.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, bad := range []string{"../x", "stage-../../x", "other", ""} {
+		if err := s.PublishStaged(bad, st.SHA256); err == nil {
+			t.Fatalf("PublishStaged(%q) accepted", bad)
+		}
+	}
+	if err := s.PublishStaged("stage-missing", strings.Repeat("a", 64)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing staged file and blob: %v", err)
+	}
+}

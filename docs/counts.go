@@ -3,6 +3,8 @@ package docs
 import (
 	"context"
 	"time"
+
+	"docplat/events"
 )
 
 // Access kinds counted per document.
@@ -11,10 +13,13 @@ const (
 	AccessDownload = "download"
 )
 
-// RecordAccess counts a read in memory; Run flushes the counts in batches,
-// one write per document per batch, so that a burst of reads does not become
-// a burst of writes.
-func (s *Service) RecordAccess(id, kind string) {
+// RecordAccess counts a read: in memory for the listing's views sort (Run
+// flushes them in batches, one write per document per batch), and as an
+// event on the access log that the stats service consumes. Neither blocks.
+func (s *Service) RecordAccess(id, kind string, bytes int64) {
+	if s.opt.AccessLog != nil {
+		s.opt.AccessLog.Append(events.Access{DocumentID: id, Kind: kind, Bytes: bytes, At: s.now()})
+	}
 	s.mu.Lock()
 	c := s.counts[id]
 	if kind == AccessDownload {

@@ -117,6 +117,9 @@ type NewContent struct {
 	Version Version
 	Text    string // extracted text for the search index ("" if none)
 	Publish func() error
+	// Staged names the staged file, for changes that publish it later
+	// (the three-phase commit's prepare step).
+	Staged string
 }
 
 // Repository persists documents. Check functions run inside the write
@@ -145,4 +148,8 @@ type Repository interface {
 	CollectBlob(ctx context.Context, sha string, cutoff time.Time, remove func() error) (bool, error)
 	// PurgeSearchOrphans removes index entries whose document is gone.
 	PurgeSearchOrphans(ctx context.Context) (int64, error)
+	// Usage is the bytes of all of a document's versions.
+	Usage(ctx context.Context, id string) (int64, error)
+	// DepartmentQuota is a department's quota in bytes (0: unlimited).
+	DepartmentQuota(ctx context.Context, dept string) (int64, error)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"docplat/blob"
+	"docplat/events"
 )
 
 // Options configure the Service.
@@ -19,6 +20,8 @@ type Options struct {
 	// MaxCachedContent (default 1 MiB); larger ones stream from the blob store.
 	ContentCache     Cache
 	MaxCachedContent int64
+	// AccessLog receives an event per read (for the stats service).
+	AccessLog interface{ Append(events.Access) }
 }
 
 // Service implements the document rules over a Repository and a blob store.

@@ -40,7 +40,7 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 		kind, disposition = docs.AccessDownload, "attachment"
 	}
 	if c.Request.Method == http.MethodGet {
-		s.deps.Docs.RecordAccess(d.ID, kind)
+		s.deps.Docs.RecordAccess(d.ID, kind, v.Size)
 	}
 	h := c.Writer.Header()
 	h.Set("ETag", `"`+v.SHA256+`"`)

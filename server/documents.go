@@ -57,7 +57,7 @@ func (s *Server) getDocument(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.deps.Docs.RecordAccess(d.ID, docs.AccessView)
+	s.deps.Docs.RecordAccess(d.ID, docs.AccessView, 0)
 	etag := metaETag(d)
 	c.Header("ETag", etag)
 	c.Header("Cache-Control", "private, no-cache")

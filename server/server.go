@@ -31,6 +31,11 @@ type Deps struct {
 	// answers 503. Degraded ones only report (the instance still serves).
 	Checks   map[string]Check
 	Degraded map[string]Check
+	// Stats answers /api/v1/stats/* and /documents/{id}/stats (optional).
+	Stats Stats
+	// Internal serves /internal/ (the three-phase-commit transport between
+	// services; it checks its own shared secret).
+	Internal http.Handler
 	// UI serves the browser UI at / and /assets/ (optional).
 	UI       http.Handler
 	Logger   *slog.Logger
@@ -137,6 +142,10 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
 
 	s.adminRoutes(v1.Group("/admin"))
+	s.statsRoutes(v1)
+	if s.deps.Internal != nil {
+		r.Any("/internal/*path", gin.WrapH(s.deps.Internal))
+	}
 
 	r.NoMethod(func(c *gin.Context) {
 		abort(c, http.StatusMethodNotAllowed, "method_not_allowed", "method "+c.Request.Method+" is not allowed here")

@@ -140,6 +140,24 @@ func replaceTags(tx *gorm.DB, id string, tags []string) error {
 	return tx.Create(&rows).Error
 }
 
+// insertDocument writes a new document's rows: document, first version,
+// tags and search entry.
+func (s *Documents) insertDocument(tx *gorm.DB, d docs.Document, v docs.Version, text string) error {
+	r := toDocumentRow(d)
+	if err := tx.Create(&r).Error; err != nil {
+		return err
+	}
+	if err := insertVersion(tx, d.ID, v); err != nil {
+		return err
+	}
+	if err := replaceTags(tx, d.ID, d.Tags); err != nil {
+		return err
+	}
+	return s.db.dialect.index(tx, d, text, true)
+}
+
+// Create stores a new document in one local transaction (the path without
+// the stats service: quota from the departments table).
 func (s *Documents) Create(ctx context.Context, d docs.Document, c docs.NewContent) error {
 	return s.g(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := chargeQuota(tx, d.DepartmentID, c.Version.Size); err != nil {
@@ -148,17 +166,7 @@ func (s *Documents) Create(ctx context.Context, d docs.Document, c docs.NewConte
 		if err := s.publish(tx, c); err != nil {
 			return err
 		}
-		r := toDocumentRow(d)
-		if err := tx.Create(&r).Error; err != nil {
-			return err
-		}
-		if err := insertVersion(tx, d.ID, c.Version); err != nil {
-			return err
-		}
-		if err := replaceTags(tx, d.ID, d.Tags); err != nil {
-			return err
-		}
-		return s.db.dialect.index(tx, d, c.Text, true)
+		return s.insertDocument(tx, d, c.Version, c.Text)
 	})
 }
 
@@ -203,6 +211,23 @@ func (s *Documents) locked(ctx context.Context, id string, check func(docs.Docum
 	})
 }
 
+// appendVersion makes v the current content of d (version+1, revision+1).
+func (s *Documents) appendVersion(tx *gorm.DB, d docs.Document, v docs.Version, text string) (docs.Document, error) {
+	v.Version = d.Version + 1
+	if err := insertVersion(tx, d.ID, v); err != nil {
+		return docs.Document{}, err
+	}
+	d.Version, d.Revision = v.Version, d.Revision+1
+	d.Size, d.Mime, d.SHA256, d.Filename, d.UpdatedAt = v.Size, v.Mime, v.SHA256, v.Filename, v.CreatedAt
+	err := tx.Model(&documentRow{}).Where("id = ?", d.ID).Updates(map[string]any{
+		"version": d.Version, "revision": d.Revision, "size": d.Size, "mime": d.Mime,
+		"sha256": d.SHA256, "filename": d.Filename, "updated_at": d.UpdatedAt}).Error
+	if err != nil {
+		return docs.Document{}, err
+	}
+	return d, s.db.dialect.index(tx, d, text, true)
+}
+
 func (s *Documents) AddVersion(ctx context.Context, id string, check func(docs.Document) error, c docs.NewContent) (docs.Document, error) {
 	var out docs.Document
 	err := s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
@@ -212,21 +237,9 @@ func (s *Documents) AddVersion(ctx context.Context, id string, check func(docs.D
 		if err := s.publish(tx, c); err != nil {
 			return err
 		}
-		v := c.Version
-		v.Version = d.Version + 1
-		if err := insertVersion(tx, id, v); err != nil {
-			return err
-		}
-		d.Version, d.Revision = v.Version, d.Revision+1
-		d.Size, d.Mime, d.SHA256, d.Filename, d.UpdatedAt = v.Size, v.Mime, v.SHA256, v.Filename, v.CreatedAt
-		err := tx.Model(&documentRow{}).Where("id = ?", id).Updates(map[string]any{
-			"version": d.Version, "revision": d.Revision, "size": d.Size, "mime": d.Mime,
-			"sha256": d.SHA256, "filename": d.Filename, "updated_at": d.UpdatedAt}).Error
-		if err != nil {
-			return err
-		}
-		out = d
-		return s.db.dialect.index(tx, d, c.Text, true)
+		var err error
+		out, err = s.appendVersion(tx, d, c.Version, c.Text)
+		return err
 	})
 	return out, err
 }
@@ -267,33 +280,62 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
+// usage is the bytes of all of a document's versions.
+func usage(tx *gorm.DB, id string) (int64, error) {
+	var used int64
+	err := tx.Raw(`SELECT COALESCE(SUM(size), 0) FROM document_versions WHERE document_id = ?`, id).Scan(&used).Error
+	return used, err
+}
+
+// removeDocument deletes a document's rows and returns the bytes it used.
+func (s *Documents) removeDocument(tx *gorm.DB, id string) (int64, error) {
+	used, err := usage(tx, id)
+	if err != nil {
+		return 0, err
+	}
+	// FTS5 finds its entry through the documents row, so it goes first;
+	// Mroonga is not transactional, so its entry goes only once the row
+	// delete has succeeded (a failure then leaves an orphan, which is
+	// invisible and purged, rather than an unsearchable document).
+	transactional := s.db.dialect.transactionalIndex()
+	if transactional {
+		if err := s.db.dialect.unindex(tx, id); err != nil {
+			return 0, err
+		}
+	}
+	if err := tx.Where("id = ?", id).Delete(&documentRow{}).Error; err != nil {
+		return 0, err
+	}
+	if !transactional {
+		return used, s.db.dialect.unindex(tx, id)
+	}
+	return used, nil
+}
+
 func (s *Documents) Delete(ctx context.Context, id string, check func(docs.Document) error) error {
 	return s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
-		var used int64
-		if err := tx.Raw(`SELECT COALESCE(SUM(size), 0) FROM document_versions WHERE document_id = ?`, id).Scan(&used).Error; err != nil {
+		used, err := s.removeDocument(tx, id)
+		if err != nil {
 			return err
 		}
-		if err := chargeQuota(tx, d.DepartmentID, -used); err != nil {
-			return err
-		}
-		// FTS5 finds its entry through the documents row, so it goes first;
-		// Mroonga is not transactional, so its entry goes only once the row
-		// delete has succeeded (a failure then leaves an orphan, which is
-		// invisible and purged, rather than an unsearchable document).
-		transactional := s.db.dialect.transactionalIndex()
-		if transactional {
-			if err := s.db.dialect.unindex(tx, id); err != nil {
-				return err
-			}
-		}
-		if err := tx.Where("id = ?", id).Delete(&documentRow{}).Error; err != nil {
-			return err
-		}
-		if !transactional {
-			return s.db.dialect.unindex(tx, id)
-		}
-		return nil
+		return chargeQuota(tx, d.DepartmentID, -used)
 	})
+}
+
+// Usage is the bytes of all of a document's versions.
+func (s *Documents) Usage(ctx context.Context, id string) (int64, error) { return usage(s.g(ctx), id) }
+
+// DepartmentQuota is a department's quota in bytes (0: unlimited or no department).
+func (s *Documents) DepartmentQuota(ctx context.Context, dept string) (int64, error) {
+	if dept == "" {
+		return 0, nil
+	}
+	var q []int64
+	err := s.g(ctx).Raw("SELECT quota_bytes FROM departments WHERE id = ?", dept).Scan(&q).Error
+	if len(q) == 0 {
+		return 0, err
+	}
+	return q[0], err
 }
 
 func (s *Documents) Versions(ctx context.Context, id string) ([]docs.Version, error) {

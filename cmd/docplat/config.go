@@ -30,6 +30,9 @@ type config struct {
 	LogFormat       string
 	TrustedProxies  string
 
+	StatsMySQLDSN  string
+	InternalSecret string
+
 	RedisAddr       string
 	LockRedisAddrs  string
 	LockTimeout     time.Duration
@@ -105,6 +108,8 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.DurationVar(&c.GCInterval, "gc-interval", c.duration(env, "DOCPLAT_GC_INTERVAL", 10*time.Minute), "how often garbage is collected (DOCPLAT_GC_INTERVAL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.duration(env, "DOCPLAT_SHUTDOWN_TIMEOUT", 20*time.Second), "how long in-flight requests may finish at shutdown (DOCPLAT_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.str(env, "DOCPLAT_TRUSTED_PROXIES", "127.0.0.1,::1"), "comma-separated IPs/CIDRs allowed to set X-Forwarded-For, e.g. the nginx in front; empty trusts none (DOCPLAT_TRUSTED_PROXIES)")
+	fs.StringVar(&c.StatsMySQLDSN, "stats-mysql-dsn", c.str(env, "DOCPLAT_STATS_MYSQL_DSN", ""), "the stats service's own MariaDB/MySQL database (required with --mysql-dsn); empty in embedded mode: stats.db in the data directory (DOCPLAT_STATS_MYSQL_DSN)")
+	fs.StringVar(&c.InternalSecret, "internal-secret", c.str(env, "DOCPLAT_INTERNAL_SECRET", ""), "shared secret of the /internal/ endpoints between docplat services; empty disables them (DOCPLAT_INTERNAL_SECRET)")
 	fs.StringVar(&c.RedisAddr, "redis-addr", c.str(env, "DOCPLAT_REDIS_ADDR", ""), "Redis for the shared L2 cache and invalidations, host:port; empty starts embedded Redis servers (one instance only) (DOCPLAT_REDIS_ADDR)")
 	fs.StringVar(&c.LockRedisAddrs, "lock-redis-addrs", c.str(env, "DOCPLAT_LOCK_REDIS_ADDRS", ""), "comma-separated independent Redis nodes for Redlock, at least 3 in production; required with --redis-addr (DOCPLAT_LOCK_REDIS_ADDRS)")
 	fs.DurationVar(&c.LockTimeout, "lock-timeout", c.duration(env, "DOCPLAT_LOCK_TIMEOUT", 5*time.Second), "how long a write waits for its document's lock (DOCPLAT_LOCK_TIMEOUT)")
@@ -145,6 +150,15 @@ func (c *config) validate() error {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			errs = append(errs, fmt.Errorf("trusted-proxies: %q is neither an IP nor a CIDR", p))
 		}
+	}
+	if c.MySQLDSN != "" && c.StatsMySQLDSN == "" {
+		errs = append(errs, errors.New("stats-mysql-dsn is required with mysql-dsn: the stats service owns a separate database (e.g. docplat_stats)"))
+	}
+	if c.StatsMySQLDSN != "" && c.StatsMySQLDSN == c.MySQLDSN {
+		errs = append(errs, errors.New("stats-mysql-dsn must name another database than mysql-dsn"))
+	}
+	if c.InternalSecret != "" && len(c.InternalSecret) < 16 {
+		errs = append(errs, errors.New("internal-secret must be at least 16 characters"))
 	}
 	if c.RedisAddr != "" && len(c.lockAddrs()) == 0 {
 		errs = append(errs, errors.New("lock-redis-addrs must list the Redlock nodes (3 or more independent Redis servers) when redis-addr is set"))

@@ -52,7 +52,7 @@ func startApp(t testing.TB, cfg config) *testApp {
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { a.cache.Run(runCtx); close(done) }()
+	go func() { a.runBackground(runCtx).Wait(); close(done) }()
 	waitFor(t, "the cache to follow invalidations", a.cache.Following)
 	srv := httptest.NewServer(a.server)
 	t.Cleanup(func() { srv.Close(); stop(); <-done; a.Close() })
@@ -69,6 +69,7 @@ func testConfig(t testing.TB, backend testdb.Backend) config {
 	}
 	cfg.DataDir = t.TempDir()
 	cfg.MySQLDSN = testdb.DSNFor(t, backend)
+	cfg.StatsMySQLDSN = testdb.DSNFor(t, backend)
 	cfg.Migrate = true
 	cfg.MaxUploadBytes = 1 << 20
 	return cfg

@@ -53,7 +53,9 @@ func TestFailureBetweenBlobAndRowLeavesNoOrphans(t *testing.T) {
 		admin := a.admin()
 		a.db.FailAfterPublish = func() error { return fmt.Errorf("injected crash after publication") }
 		r, _ := admin.upload("doomed.txt", []byte("never committed"), nil)
-		if r.status != 500 || r.errorCode() != "internal" {
+		// The documents participant fails after publishing: no vote, the
+		// transaction aborts, and the client is told to retry.
+		if r.status != 503 || r.errorCode() != "unavailable" {
 			t.Fatalf("upload with injected failure: %d %s", r.status, r.body)
 		}
 		a.db.FailAfterPublish = nil

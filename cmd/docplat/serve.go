@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 )
 
@@ -53,10 +52,7 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	srv := a.server.HTTPServer(ln.Addr().String())
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { a.docs.Run(bg, time.Second, a.cfg.GCInterval) })
-	wg.Go(func() { a.purgeTokens(bg) })
-	wg.Go(func() { a.cache.Run(bg) })
+	wg := a.runBackground(bg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,10 +17,13 @@ import (
 	"docplat/blob"
 	"docplat/cache"
 	"docplat/docs"
+	"docplat/events"
 	"docplat/lock"
 	"docplat/redisembed"
 	"docplat/server"
 	"docplat/sqlstore"
+	"docplat/stats"
+	"docplat/txn"
 	"docplat/web"
 )
 
@@ -35,6 +40,11 @@ type app struct {
 	accounts *accounts.Service
 	docs     *docs.Service
 	server   *server.Server
+
+	stats     *stats.Service
+	coord     *txn.Coordinator
+	branches  []*txn.ParticipantEngine
+	accessLog *events.Log
 }
 
 // openStore opens the database and the blob store, migrating when asked
@@ -143,15 +153,22 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		}, nil
 	}
 
+	if err := a.wireTransactions(ctx, reg); err != nil {
+		return nil, err
+	}
+	a.accessLog = events.NewLog(1 << 16)
 	a.accounts = accounts.NewService(accounts.WithCache(db.Accounts(), a.cache), accounts.Options{SessionTTL: cfg.SessionTTL})
-	a.docs = docs.NewService(docs.WithCache(db.Documents(), a.cache, writeLock, cfg.LockTimeout), blobs, docs.Options{
+	repo := docs.WithCache(docs.WithThreePhaseCommit(db.Documents(), a.coord), a.cache, writeLock, cfg.LockTimeout)
+	a.docs = docs.NewService(repo, blobs, docs.Options{
 		MaxUploadBytes: cfg.MaxUploadBytes, BlobGrace: cfg.BlobGrace, Logger: log,
-		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent})
+		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, AccessLog: a.accessLog})
 	a.server = server.New(server.Deps{
 		Accounts: a.accounts,
 		Docs:     a.docs,
 		Checks:   map[string]server.Check{"database": db.Ping},
-		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following},
+		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.stats.Ping},
+		Stats:    a.stats,
+		Internal: a.internalHandler(),
 		UI:       web.Handler(),
 		Logger:   log,
 		Registry: reg,
@@ -166,8 +183,64 @@ func (a *app) following(context.Context) error {
 	return nil
 }
 
+// wireTransactions opens the stats service and builds the three-phase
+// commit between it and the document service: the coordinator shares the
+// document database, each participant keeps its rows in its own database.
+func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) error {
+	var err error
+	a.stats, err = stats.Open(ctx, stats.Config{MySQLDSN: a.cfg.StatsMySQLDSN, DataDir: a.cfg.DataDir, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	metrics := txn.NewMetrics(reg)
+	participants := map[string]txn.Participant{}
+	peers := func(name string) txn.Participant { return participants[name] }
+	a.coord = txn.NewCoordinator(txn.CoordinatorOptions{DB: a.db.Gorm(), Participants: participants, Logger: a.log, Metrics: metrics})
+	docsBranch := txn.NewParticipant(txn.ParticipantOptions{Name: docs.ParticipantDocuments, DB: a.db.Gorm(),
+		Handler: a.db.DocsParticipant(a.blobs), ForUpdate: !a.db.Embedded(), Coordinator: a.coord, Peers: peers,
+		Logger: a.log, Metrics: metrics})
+	statsBranch := txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: a.stats.DB(),
+		Handler: a.stats.Usage(), ForUpdate: a.stats.MySQL(), Coordinator: a.coord, Peers: peers,
+		Logger: a.log, Metrics: metrics})
+	participants[docs.ParticipantDocuments], participants[stats.ParticipantName] = docsBranch, statsBranch
+	a.branches = []*txn.ParticipantEngine{docsBranch, statsBranch}
+	return nil
+}
+
+// internalHandler serves the transaction transport to other docplat
+// processes when a shared secret is configured.
+func (a *app) internalHandler() http.Handler {
+	if a.cfg.InternalSecret == "" {
+		return nil
+	}
+	ps := map[string]txn.Participant{}
+	for _, b := range a.branches {
+		ps[b.Name()] = b
+	}
+	return txn.HTTPHandler(ps, a.coord, a.cfg.InternalSecret)
+}
+
+// runBackground runs the jobs beside request serving until ctx ends: access
+// counters and garbage collection, token purging, cache invalidations,
+// transaction recovery and timeouts, and the stats counters' consumer.
+func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.docs.Run(ctx, time.Second, a.cfg.GCInterval) })
+	wg.Go(func() { a.purgeTokens(ctx) })
+	wg.Go(func() { a.cache.Run(ctx) })
+	wg.Go(func() { a.coord.Run(ctx, 0) })
+	for _, b := range a.branches {
+		wg.Go(func() { b.Run(ctx, 0) })
+	}
+	wg.Go(func() { a.stats.Consume(ctx, a.accessLog, "stats-counters", 1000, 200*time.Millisecond) })
+	return &wg
+}
+
 func (a *app) Close() error {
 	var errs []error
+	if a.stats != nil {
+		errs = append(errs, a.stats.Close())
+	}
 	if a.cache != nil {
 		a.cache.Close()
 	}

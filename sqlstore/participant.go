@@ -1,0 +1,145 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"docplat/blob"
+	"docplat/docs"
+	"docplat/txn"
+)
+
+// DocsParticipant is the document service's three-phase-commit participant.
+// Prepare makes the content durable and checks the document is as the
+// writer saw it; Commit writes the rows. Quota is the stats participant's
+// vote, so Commit only keeps the departments table's usage copy in step.
+type DocsParticipant struct {
+	docs  *Documents
+	blobs *blob.Store
+}
+
+// DocsParticipant returns the participant handler over blobs.
+func (db *DB) DocsParticipant(blobs *blob.Store) *DocsParticipant {
+	return &DocsParticipant{docs: db.Documents(), blobs: blobs}
+}
+
+var _ txn.Handler = (*DocsParticipant)(nil)
+
+func decodeChange(payload []byte) (docs.DocumentChange, error) {
+	var c docs.DocumentChange
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return c, fmt.Errorf("documents participant: bad payload: %w", err)
+	}
+	return c, nil
+}
+
+// current locks and returns the document's row (nil if gone).
+func (p *DocsParticipant) current(tx *gorm.DB, id string) (*docs.Document, error) {
+	q := tx
+	if p.docs.db.name == "mysql" {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var r documentRow
+	if err := q.Where("id = ?", id).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	tags, err := loadTags(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	d := r.document(tags)
+	return &d, nil
+}
+
+func (p *DocsParticipant) Prepare(_ context.Context, tx *gorm.DB, _ string, payload []byte) error {
+	c, err := decodeChange(payload)
+	if err != nil {
+		return err
+	}
+	if c.Op != docs.OpCreate {
+		cur, err := p.current(tx, c.Document.ID)
+		if err != nil {
+			return err
+		}
+		if cur == nil {
+			return &txn.VoteNo{Reason: docs.ReasonNotFound}
+		}
+		if cur.Revision != c.ExpectRevision {
+			return &txn.VoteNo{Reason: docs.ReasonConflict}
+		}
+	}
+	if c.Version == nil {
+		return nil
+	}
+	// The content becomes durable and visible now: a blob row (locked) and
+	// the published file. If the transaction aborts, it is unreferenced
+	// and the garbage collector removes it.
+	if err := p.docs.db.dialect.touchBlob(tx, c.Version.SHA256, c.Version.Size, c.Version.CreatedAt); err != nil {
+		return err
+	}
+	if err := p.blobs.PublishStaged(c.Staged, c.Version.SHA256); err != nil {
+		return err
+	}
+	if p.docs.db.FailAfterPublish != nil {
+		return p.docs.db.FailAfterPublish()
+	}
+	return nil
+}
+
+func (p *DocsParticipant) Commit(_ context.Context, tx *gorm.DB, _ string, payload []byte) error {
+	c, err := decodeChange(payload)
+	if err != nil {
+		return err
+	}
+	switch c.Op {
+	case docs.OpCreate:
+		if err := p.docs.insertDocument(tx, c.Document, *c.Version, c.Text); err != nil {
+			return err
+		}
+		return adjustUsage(tx, c.Document.DepartmentID, c.Version.Size)
+	case docs.OpVersion:
+		cur, err := p.current(tx, c.Document.ID)
+		if err != nil || cur == nil {
+			return errors.Join(err, errors.New("documents participant: document vanished after it voted yes"))
+		}
+		if _, err := p.docs.appendVersion(tx, *cur, *c.Version, c.Text); err != nil {
+			return err
+		}
+		return adjustUsage(tx, cur.DepartmentID, c.Version.Size)
+	case docs.OpDelete:
+		cur, err := p.current(tx, c.Document.ID)
+		if err != nil || cur == nil {
+			return err // already gone: nothing to do
+		}
+		used, err := p.docs.removeDocument(tx, cur.ID)
+		if err != nil {
+			return err
+		}
+		return adjustUsage(tx, cur.DepartmentID, -used)
+	}
+	return fmt.Errorf("documents participant: unknown operation %q", c.Op)
+}
+
+// Abort has nothing to release: a published blob nobody references is
+// collected after the grace period.
+func (p *DocsParticipant) Abort(context.Context, *gorm.DB, string, []byte) error { return nil }
+
+// adjustUsage keeps departments.bytes_used (shown by the admin API) in step
+// with committed changes; the quota itself is enforced by the stats vote.
+func adjustUsage(tx *gorm.DB, dept string, delta int64) error {
+	if dept == "" || delta == 0 {
+		return nil
+	}
+	return tx.Exec(`UPDATE departments SET bytes_used = CASE WHEN bytes_used + ? < 0 THEN 0 ELSE bytes_used + ? END WHERE id = ?`,
+		delta, delta, dept).Error
+}
+
+// Gorm exposes the database handle to the transaction engine.
+func (db *DB) Gorm() *gorm.DB { return db.gorm }
