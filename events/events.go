@@ -7,6 +7,8 @@
 package events
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"sync"
 	"time"
 )
@@ -28,6 +30,7 @@ type Record struct {
 
 // Log is a bounded in-memory log of accesses.
 type Log struct {
+	id      string
 	mu      sync.Mutex
 	cond    *sync.Cond
 	buf     []Access
@@ -37,10 +40,16 @@ type Log struct {
 
 // NewLog keeps the last capacity records.
 func NewLog(capacity int) *Log {
-	l := &Log{buf: make([]Access, capacity)}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	l := &Log{buf: make([]Access, capacity), id: hex.EncodeToString(b[:])}
 	l.cond = sync.NewCond(&l.mu)
 	return l
 }
+
+// ID names this log: offsets restart at 0 with every process, so a
+// consumer keeps its position per log, not across logs.
+func (l *Log) ID() string { return l.id }
 
 // Append adds a record; it never blocks.
 func (l *Log) Append(a Access) {

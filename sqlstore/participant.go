@@ -100,19 +100,23 @@ func (p *DocsParticipant) Commit(_ context.Context, tx *gorm.DB, _ string, paylo
 	}
 	switch c.Op {
 	case docs.OpCreate:
-		if err := p.docs.insertDocument(tx, c.Document, *c.Version, c.Text); err != nil {
+		// The usage update goes first: it takes the department row's
+		// exclusive lock before the inserts' foreign-key checks take a shared
+		// one (the other order deadlocks concurrent uploads on InnoDB).
+		if err := adjustUsage(tx, c.Document.DepartmentID, c.Version.Size); err != nil {
 			return err
 		}
-		return adjustUsage(tx, c.Document.DepartmentID, c.Version.Size)
+		return p.docs.insertDocument(tx, c.Document, *c.Version, c.Text)
 	case docs.OpVersion:
 		cur, err := p.current(tx, c.Document.ID)
 		if err != nil || cur == nil {
 			return errors.Join(err, errors.New("documents participant: document vanished after it voted yes"))
 		}
-		if _, err := p.docs.appendVersion(tx, *cur, *c.Version, c.Text); err != nil {
+		if err := adjustUsage(tx, cur.DepartmentID, c.Version.Size); err != nil {
 			return err
 		}
-		return adjustUsage(tx, cur.DepartmentID, c.Version.Size)
+		_, err = p.docs.appendVersion(tx, *cur, *c.Version, c.Text)
+		return err
 	case docs.OpDelete:
 		cur, err := p.current(tx, c.Document.ID)
 		if err != nil || cur == nil {

@@ -2,6 +2,7 @@ package stats
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -134,31 +135,56 @@ func (s *Service) Offset(ctx context.Context, consumer string, part int) (int64,
 	return stored[0], err
 }
 
-// Consume reads src from the committed position in batches of up to batch
-// records (or whatever arrived within linger), until ctx ends.
-func (s *Service) Consume(ctx context.Context, src Source, consumer string, batch int, linger time.Duration) {
-	pos, err := s.Offset(ctx, consumer, 0)
-	if err != nil {
-		s.log.Error("reading the counters' position", "err", err)
+// Sink is where batches of access records are counted: the stats Service
+// itself, or a Client reaching a stats process.
+type Sink interface {
+	ApplyBatch(ctx context.Context, consumer string, part int, recs []events.Record) error
+	Offset(ctx context.Context, consumer string, part int) (int64, error)
+}
+
+var _ Sink = (*Service)(nil)
+
+// Forward reads src from the sink's committed position for consumer in
+// batches of up to batch records (or whatever arrived within linger) and
+// applies them, until ctx ends. A failed batch is retried from the same
+// position; the sink's offset bookkeeping makes the retry count once.
+func Forward(ctx context.Context, src Source, sink Sink, consumer string, batch int, linger time.Duration, log *slog.Logger) {
+	var pos int64
+	for {
+		var err error
+		if pos, err = sink.Offset(ctx, consumer, 0); err == nil || ctx.Err() != nil {
+			break
+		}
+		log.Warn("reading the counters' position; retrying", "err", err)
+		sleepCtx(ctx, time.Second)
 	}
 	for ctx.Err() == nil {
 		src.Wait(pos, linger)
 		recs, next, lost := src.Read(pos, batch)
 		if lost > 0 {
-			s.log.Warn("access events lost before they were counted (the log overflowed)", "count", lost)
+			log.Warn("access events lost before they were counted (the log overflowed)", "count", lost)
 		}
 		if len(recs) == 0 {
 			pos = next
 			continue
 		}
-		if err := s.ApplyBatch(ctx, consumer, 0, recs); err != nil {
-			s.log.Warn("applying a batch of access events; will retry", "err", err, "from", recs[0].Offset)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue // position not advanced: the batch is retried
+		if err := sink.ApplyBatch(ctx, consumer, 0, recs); err != nil {
+			log.Warn("applying a batch of access events; will retry", "err", err, "from", recs[0].Offset)
+			sleepCtx(ctx, time.Second)
+			continue
 		}
 		pos = next
 	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// Consume is Forward into this service.
+func (s *Service) Consume(ctx context.Context, src Source, consumer string, batch int, linger time.Duration) {
+	Forward(ctx, src, s, consumer, batch, linger, s.log)
 }

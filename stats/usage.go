@@ -38,12 +38,15 @@ func decodeUsage(payload []byte) (UsageChange, error) {
 	return u, nil
 }
 
+// ensure creates the department's row if needed and, on MySQL, takes its
+// exclusive lock right away: INSERT IGNORE would take a shared lock on an
+// existing row, and two transactions upgrading it to exclusive deadlock.
 func (h *UsageHandler) ensure(tx *gorm.DB, u UsageChange) error {
-	verb := "INSERT OR IGNORE"
 	if h.s.mysql {
-		verb = "INSERT IGNORE"
+		return tx.Exec(`INSERT INTO department_usage (department_id, quota_bytes, bytes_used, reserved_bytes, documents, updated_at)
+			VALUES (?, ?, 0, 0, 0, ?) ON DUPLICATE KEY UPDATE department_id = department_id`, u.DepartmentID, u.QuotaBytes, h.s.now()).Error
 	}
-	return tx.Exec(verb+` INTO department_usage (department_id, quota_bytes, bytes_used, reserved_bytes, documents, updated_at)
+	return tx.Exec(`INSERT OR IGNORE INTO department_usage (department_id, quota_bytes, bytes_used, reserved_bytes, documents, updated_at)
 		VALUES (?, ?, 0, 0, 0, ?)`, u.DepartmentID, u.QuotaBytes, h.s.now()).Error
 }
 

@@ -85,7 +85,7 @@ func (participantRow) TableName() string { return "txn_participant" }
 
 // inTx runs fn with the branch's row (nil if none) locked.
 func (p *ParticipantEngine) inTx(ctx context.Context, txid string, fn func(tx *gorm.DB, row *participantRow) error) error {
-	return p.opt.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return transaction(ctx, p.opt.DB, func(tx *gorm.DB) error {
 		q := tx
 		if p.opt.ForUpdate {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
@@ -128,7 +128,7 @@ func (p *ParticipantEngine) CanCommit(ctx context.Context, txid string, payload 
 		return Vote{}, err
 	}
 	var vote Vote
-	err := p.opt.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := transaction(ctx, p.opt.DB, func(tx *gorm.DB) error {
 		now := p.now()
 		peerJSON, _ := json.Marshal(peers)
 		row := participantRow{Participant: p.opt.Name, Txid: txid, State: string(StateReady), Payload: string(payload),

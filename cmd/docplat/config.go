@@ -32,6 +32,9 @@ type config struct {
 
 	StatsMySQLDSN  string
 	InternalSecret string
+	StatsURL       string
+	StatsAddr      string
+	CoordinatorURL string
 
 	RedisAddr       string
 	LockRedisAddrs  string
@@ -110,6 +113,9 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.str(env, "DOCPLAT_TRUSTED_PROXIES", "127.0.0.1,::1"), "comma-separated IPs/CIDRs allowed to set X-Forwarded-For, e.g. the nginx in front; empty trusts none (DOCPLAT_TRUSTED_PROXIES)")
 	fs.StringVar(&c.StatsMySQLDSN, "stats-mysql-dsn", c.str(env, "DOCPLAT_STATS_MYSQL_DSN", ""), "the stats service's own MariaDB/MySQL database (required with --mysql-dsn); empty in embedded mode: stats.db in the data directory (DOCPLAT_STATS_MYSQL_DSN)")
 	fs.StringVar(&c.InternalSecret, "internal-secret", c.str(env, "DOCPLAT_INTERNAL_SECRET", ""), "shared secret of the /internal/ endpoints between docplat services; empty disables them (DOCPLAT_INTERNAL_SECRET)")
+	fs.StringVar(&c.StatsURL, "stats-url", c.str(env, "DOCPLAT_STATS_URL", ""), "base URL of a separate stats process ('docplat stats'); empty runs the stats service in this process (DOCPLAT_STATS_URL)")
+	fs.StringVar(&c.StatsAddr, "stats-addr", c.str(env, "DOCPLAT_STATS_ADDR", ":8090"), "listen address of 'docplat stats' (DOCPLAT_STATS_ADDR)")
+	fs.StringVar(&c.CoordinatorURL, "coordinator-url", c.str(env, "DOCPLAT_COORDINATOR_URL", ""), "for 'docplat stats': base URL of the document service, asked when a transaction times out (DOCPLAT_COORDINATOR_URL)")
 	fs.StringVar(&c.RedisAddr, "redis-addr", c.str(env, "DOCPLAT_REDIS_ADDR", ""), "Redis for the shared L2 cache and invalidations, host:port; empty starts embedded Redis servers (one instance only) (DOCPLAT_REDIS_ADDR)")
 	fs.StringVar(&c.LockRedisAddrs, "lock-redis-addrs", c.str(env, "DOCPLAT_LOCK_REDIS_ADDRS", ""), "comma-separated independent Redis nodes for Redlock, at least 3 in production; required with --redis-addr (DOCPLAT_LOCK_REDIS_ADDRS)")
 	fs.DurationVar(&c.LockTimeout, "lock-timeout", c.duration(env, "DOCPLAT_LOCK_TIMEOUT", 5*time.Second), "how long a write waits for its document's lock (DOCPLAT_LOCK_TIMEOUT)")
@@ -151,7 +157,10 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("trusted-proxies: %q is neither an IP nor a CIDR", p))
 		}
 	}
-	if c.MySQLDSN != "" && c.StatsMySQLDSN == "" {
+	if c.StatsURL != "" && c.InternalSecret == "" {
+		errs = append(errs, errors.New("internal-secret is required with stats-url: the services authenticate each other with it"))
+	}
+	if c.MySQLDSN != "" && c.StatsMySQLDSN == "" && c.StatsURL == "" {
 		errs = append(errs, errors.New("stats-mysql-dsn is required with mysql-dsn: the stats service owns a separate database (e.g. docplat_stats)"))
 	}
 	if c.StatsMySQLDSN != "" && c.StatsMySQLDSN == c.MySQLDSN {

@@ -248,3 +248,9 @@ func withClock(a *testApp, skew time.Duration) *docs.Service {
 		Now:    func() time.Time { return time.Now().UTC().Add(skew) },
 	})
 }
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}

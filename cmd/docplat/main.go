@@ -17,6 +17,7 @@ commands:
   serve     run the HTTP server (the default)
   migrate   apply pending database migrations and exit
   user      manage users (docplat user create --username NAME --role ROLE ...)
+  stats     run the stats service as its own process (see --stats-url)
   gc        collect unreferenced blobs and staging leftovers once
   version   print the version
 
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, env envSource) error {
 		return migrateCmd(ctx, args, env)
 	case "user":
 		return userCmd(ctx, args, env)
+	case "stats":
+		return statsCmd(ctx, args, env)
 	case "gc":
 		return gcCmd(ctx, args, env)
 	case "version":

@@ -41,7 +41,8 @@ type app struct {
 	docs     *docs.Service
 	server   *server.Server
 
-	stats     *stats.Service
+	stats     *stats.Service // nil when the stats service is a separate process
+	statsAPI  statsAPI
 	coord     *txn.Coordinator
 	branches  []*txn.ParticipantEngine
 	accessLog *events.Log
@@ -166,8 +167,8 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		Accounts: a.accounts,
 		Docs:     a.docs,
 		Checks:   map[string]server.Check{"database": db.Ping},
-		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.stats.Ping},
-		Stats:    a.stats,
+		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
+		Stats:    a.statsAPI,
 		Internal: a.internalHandler(),
 		UI:       web.Handler(),
 		Logger:   log,
@@ -187,11 +188,6 @@ func (a *app) following(context.Context) error {
 // commit between it and the document service: the coordinator shares the
 // document database, each participant keeps its rows in its own database.
 func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) error {
-	var err error
-	a.stats, err = stats.Open(ctx, stats.Config{MySQLDSN: a.cfg.StatsMySQLDSN, DataDir: a.cfg.DataDir, Logger: a.log})
-	if err != nil {
-		return err
-	}
 	metrics := txn.NewMetrics(reg)
 	participants := map[string]txn.Participant{}
 	peers := func(name string) txn.Participant { return participants[name] }
@@ -199,12 +195,35 @@ func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) e
 	docsBranch := txn.NewParticipant(txn.ParticipantOptions{Name: docs.ParticipantDocuments, DB: a.db.Gorm(),
 		Handler: a.db.DocsParticipant(a.blobs), ForUpdate: !a.db.Embedded(), Coordinator: a.coord, Peers: peers,
 		Logger: a.log, Metrics: metrics})
+	participants[docs.ParticipantDocuments] = docsBranch
+	a.branches = []*txn.ParticipantEngine{docsBranch}
+	if a.cfg.StatsURL != "" {
+		// The stats service is its own process: reached over HTTP.
+		a.statsAPI = &stats.Client{Base: a.cfg.StatsURL, Secret: a.cfg.InternalSecret}
+		participants[stats.ParticipantName] = (&txn.HTTPClient{Base: a.cfg.StatsURL, Secret: a.cfg.InternalSecret}).Participant(stats.ParticipantName)
+		a.log.Info("stats service: remote", "url", a.cfg.StatsURL)
+		return nil
+	}
+	var err error
+	a.stats, err = stats.Open(ctx, stats.Config{MySQLDSN: a.cfg.StatsMySQLDSN, DataDir: a.cfg.DataDir, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.statsAPI = a.stats
 	statsBranch := txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: a.stats.DB(),
 		Handler: a.stats.Usage(), ForUpdate: a.stats.MySQL(), Coordinator: a.coord, Peers: peers,
 		Logger: a.log, Metrics: metrics})
-	participants[docs.ParticipantDocuments], participants[stats.ParticipantName] = docsBranch, statsBranch
-	a.branches = []*txn.ParticipantEngine{docsBranch, statsBranch}
+	participants[stats.ParticipantName] = statsBranch
+	a.branches = append(a.branches, statsBranch)
 	return nil
+}
+
+// statsAPI is the stats service as this process uses it: reads, counting
+// sink, health (the in-process Service or a Client of a stats process).
+type statsAPI interface {
+	server.Stats
+	stats.Sink
+	Ping(ctx context.Context) error
 }
 
 // internalHandler serves the transaction transport to other docplat
@@ -232,7 +251,9 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 	for _, b := range a.branches {
 		wg.Go(func() { b.Run(ctx, 0) })
 	}
-	wg.Go(func() { a.stats.Consume(ctx, a.accessLog, "stats-counters", 1000, 200*time.Millisecond) })
+	// The log's offsets restart with the process: the consumer's position is kept per log.
+	consumer := "counters@" + a.accessLog.ID()
+	wg.Go(func() { stats.Forward(ctx, a.accessLog, a.statsAPI, consumer, 1000, 200*time.Millisecond, a.log) })
 	return &wg
 }
 

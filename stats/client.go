@@ -1,0 +1,103 @@
+package stats
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"docplat/events"
+)
+
+// Client reaches a stats process (`docplat stats`): reads, and batches of
+// access records (it is a Sink).
+type Client struct {
+	Base   string
+	Secret string
+	HTTP   *http.Client
+}
+
+var _ Sink = (*Client)(nil)
+
+func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Base, "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set(secretHeader, c.Secret)
+	req.Header.Set("Content-Type", "application/json")
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("stats service: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		var e errorBody
+		_ = json.NewDecoder(io.LimitReader(res.Body, 1<<16)).Decode(&e)
+		if res.StatusCode == http.StatusBadRequest && e.Error == ErrBadWindow.Error() {
+			return ErrBadWindow
+		}
+		return fmt.Errorf("stats service: %s %s: status %d: %s", method, path, res.StatusCode, e.Error)
+	}
+	return json.NewDecoder(io.LimitReader(res.Body, 32<<20)).Decode(out)
+}
+
+// DocumentStats asks the stats process.
+func (c *Client) DocumentStats(ctx context.Context, id string) (DocumentStats, error) {
+	var out DocumentStats
+	err := c.call(ctx, "GET", "/internal/stats/documents/"+url.PathEscape(id), nil, &out)
+	return out, err
+}
+
+// Top asks the stats process.
+func (c *Client) Top(ctx context.Context, window string, limit int) ([]Ranked, error) {
+	var out []Ranked
+	err := c.call(ctx, "GET", "/internal/stats/top?window="+url.QueryEscape(window)+"&limit="+strconv.Itoa(limit), nil, &out)
+	return out, err
+}
+
+// Departments asks the stats process.
+func (c *Client) Departments(ctx context.Context, id string) ([]DepartmentUsage, error) {
+	var out []DepartmentUsage
+	err := c.call(ctx, "GET", "/internal/stats/departments?id="+url.QueryEscape(id), nil, &out)
+	return out, err
+}
+
+// Offset asks the stats process for a consumer's position.
+func (c *Client) Offset(ctx context.Context, consumer string, _ int) (int64, error) {
+	var out struct {
+		Next int64 `json:"next_offset"`
+	}
+	err := c.call(ctx, "GET", "/internal/stats/offsets?consumer="+url.QueryEscape(consumer), nil, &out)
+	return out.Next, err
+}
+
+// ApplyBatch sends a batch to the stats process.
+func (c *Client) ApplyBatch(ctx context.Context, consumer string, _ int, recs []events.Record) error {
+	var out map[string]bool
+	return c.call(ctx, "POST", "/internal/stats/batches", batchRequest{Consumer: consumer, Records: recs}, &out)
+}
+
+// Ping checks that the stats process answers.
+func (c *Client) Ping(ctx context.Context) error {
+	var out map[string]int64
+	return c.call(ctx, "GET", "/internal/stats/offsets?consumer=ping", nil, &out)
+}
