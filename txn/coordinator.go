@@ -153,6 +153,9 @@ func (c *Coordinator) Execute(ctx context.Context, txid string, branches []Branc
 		// Not logged: the decision is not made. Abort is still safe.
 		return out, errors.Join(err, c.abort(ctx, txid, branches))
 	}
+	// The decision is durable: whatever happens next, the outcome is commit
+	// (recovery and the participants' timeouts finish it).
+	out.Committed = true
 	if err := c.step("after-log-precommit"); err != nil {
 		return out, err
 	}

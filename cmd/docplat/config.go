@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"docplat/txn"
 )
 
 // config is every setting of docplat, filled from flags with DOCPLAT_*
@@ -35,6 +37,11 @@ type config struct {
 	StatsURL       string
 	StatsAddr      string
 	CoordinatorURL string
+	TxnTimeout     time.Duration
+	TxnRecover     time.Duration
+
+	// failpoints injects crashes into the three-phase commit (tests only).
+	failpoints txn.Failpoints
 
 	RedisAddr       string
 	LockRedisAddrs  string
@@ -116,6 +123,8 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.StringVar(&c.StatsURL, "stats-url", c.str(env, "DOCPLAT_STATS_URL", ""), "base URL of a separate stats process ('docplat stats'); empty runs the stats service in this process (DOCPLAT_STATS_URL)")
 	fs.StringVar(&c.StatsAddr, "stats-addr", c.str(env, "DOCPLAT_STATS_ADDR", ":8090"), "listen address of 'docplat stats' (DOCPLAT_STATS_ADDR)")
 	fs.StringVar(&c.CoordinatorURL, "coordinator-url", c.str(env, "DOCPLAT_COORDINATOR_URL", ""), "for 'docplat stats': base URL of the document service, asked when a transaction times out (DOCPLAT_COORDINATOR_URL)")
+	fs.DurationVar(&c.TxnTimeout, "txn-timeout", c.duration(env, "DOCPLAT_TXN_TIMEOUT", 10*time.Second), "a transaction branch that hears nothing for this long is terminated by its participant (DOCPLAT_TXN_TIMEOUT)")
+	fs.DurationVar(&c.TxnRecover, "txn-recover-after", c.duration(env, "DOCPLAT_TXN_RECOVER_AFTER", 5*time.Second), "the coordinator resumes transactions left unfinished this long (DOCPLAT_TXN_RECOVER_AFTER)")
 	fs.StringVar(&c.RedisAddr, "redis-addr", c.str(env, "DOCPLAT_REDIS_ADDR", ""), "Redis for the shared L2 cache and invalidations, host:port; empty starts embedded Redis servers (one instance only) (DOCPLAT_REDIS_ADDR)")
 	fs.StringVar(&c.LockRedisAddrs, "lock-redis-addrs", c.str(env, "DOCPLAT_LOCK_REDIS_ADDRS", ""), "comma-separated independent Redis nodes for Redlock, at least 3 in production; required with --redis-addr (DOCPLAT_LOCK_REDIS_ADDRS)")
 	fs.DurationVar(&c.LockTimeout, "lock-timeout", c.duration(env, "DOCPLAT_LOCK_TIMEOUT", 5*time.Second), "how long a write waits for its document's lock (DOCPLAT_LOCK_TIMEOUT)")
@@ -174,6 +183,9 @@ func (c *config) validate() error {
 	}
 	if c.RedisAddr == "" && len(c.lockAddrs()) > 0 {
 		errs = append(errs, errors.New("lock-redis-addrs needs redis-addr: the lock and the cache it protects must be shared by the same instances"))
+	}
+	if c.TxnTimeout < 100*time.Millisecond || c.TxnRecover < 10*time.Millisecond {
+		errs = append(errs, errors.New("txn-timeout must be at least 100ms and txn-recover-after at least 10ms"))
 	}
 	if c.LockTimeout < 100*time.Millisecond {
 		errs = append(errs, errors.New("lock-timeout must be at least 100ms"))

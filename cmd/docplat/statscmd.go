@@ -42,7 +42,7 @@ func buildStatsServer(ctx context.Context, cfg config, log *slog.Logger) (*stats
 	s := &statsServer{svc: svc, coordinator: &txn.HTTPClient{Base: cfg.CoordinatorURL, Secret: cfg.InternalSecret}}
 	s.branch = txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: svc.DB(), Handler: svc.Usage(),
 		ForUpdate: svc.MySQL(), Coordinator: s.coordinator, Peers: s.coordinator.Participant,
-		Logger: log, Metrics: txn.NewMetrics(reg)})
+		Logger: log, Metrics: txn.NewMetrics(reg), ReadyTimeout: cfg.TxnTimeout, PrecommitTimeout: cfg.TxnTimeout})
 	mux := http.NewServeMux()
 	mux.Handle("/internal/txn/", txn.HTTPHandler(map[string]txn.Participant{stats.ParticipantName: s.branch}, nil, cfg.InternalSecret))
 	mux.Handle("/internal/stats/", svc.InternalHandler(cfg.InternalSecret))

@@ -1,41 +1,63 @@
 /*
- * threepc.pml -- Promela model of docplat's three-phase commit
- * (txn/PROTOCOL.md): one coordinator C, N participants (N=2 by default,
- * -DN=3 for three), crash failures of every party, a coordinator that may
- * restart from its durable log, participant timeouts with the termination
- * protocol (ask the coordinator, then the peers).
+ * threepc.pml -- Promela model of docplat's three-phase commit, exactly as
+ * txn/PROTOCOL.md describes it: one coordinator C and N participants
+ * (N=2 by default, -DN=3 for three), crash failures of every party at any
+ * point, a coordinator that may restart from its durable log (rule 4), the
+ * participants' timeouts with the termination protocol (ask the coordinator,
+ * then the peers).  See README.md beside this file.
  *
  * Variants (spin -D...):
- *   (none)        PROTOCOL.md exactly as written.
- *   -DFIXED       the three fixes below (FIX_PROMOTE, FIX_RECOVERY,
- *                 FIX_STATUS); each can also be enabled on its own.
- *   -DN=3         three participants.
- *   -DNORECOVER   the coordinator is crash-stop (never restarts).
- *   -DMAXCRASH=k  at most k crashes in a run (default: every party may
- *                 crash once).
+ *   (none)          PROTOCOL.md as written.  Spin finds agreement violations.
+ *   -DFIXED         all of the fixes below (what check.sh verifies):
+ *     -DFIX_PROMOTE   participant rule 3: before committing because some row
+ *                     is precommitted, move self and every reachable `ready`
+ *                     peer to `precommitted`; a refusal means abort.
+ *     -DFIX_STATUS    coordinator rule 5: answer `commit` only once
+ *                     `committing` is logged; `pending` while `precommit`.
+ *     -DFIX_RECOVERY  coordinator rule 4: after a restart, wait until no
+ *                     termination run that started while it was down is still
+ *                     going (a grace period longer than one run); from
+ *                     `precommit`, decide by the participants' termination
+ *                     rule on their rows (committed -> commit; aborted ->
+ *                     abort; all reachable ready -> abort; some precommitted
+ *                     -> resend PreCommit, then commit) instead of resending
+ *                     PreCommit blindly.
+ *     -DFIX_SNAPSHOT  participant rule 3: read the peers' rows as one
+ *                     consistent snapshot (collect twice until equal: rows
+ *                     only move forward), not one after the other.  Needed
+ *                     from three participants on.
+ *   -DN=3           three participants.
+ *   -DNORECOVER     the coordinator is crash-stop (never restarts).
+ *   -DMAXCRASH=k    at most k crashes in a run (default: every party may
+ *                   crash, each once).
+ *   -DLIVENESS      add the LTL property `termination` (run pan -a -f).
  *
- * Timing assumption (synchronous system): message delays are bounded and the
- * participants' timeouts are much longer than the coordinator's vote/ack
+ * Timing (the synchronous-system assumption): message delays are bounded and
+ * the participants' timeouts are much longer than the coordinator's vote/ack
  * timeouts and than any message delay.  Hence
- *   - the coordinator's timeouts fire exactly when the awaited participant
- *     has crashed (guard `crashed[i]`: a perfect failure detector);
- *   - a participant's deadline can pass only while the coordinator is down
- *     (crashed and not yet restarted) and every message already sent to a
- *     live participant has been delivered and processed (guard
- *     `cdown && QUIET`).  Its termination protocol then runs step by step:
- *     the coordinator may restart, and peers may run theirs, in between.
+ *   - a coordinator timeout fires exactly when the awaited participant has
+ *     crashed: guard `crashed[i]` (a perfect failure detector);
+ *   - a participant's deadline passes only while the coordinator is down and
+ *     after every message already sent to a live participant has been
+ *     handled: guard `cdown && QUIET`.  The termination protocol then runs
+ *     step by step; the coordinator may restart and peers may run theirs in
+ *     between.
  *
  * Properties:
- *   agreement   asserted at every decision: no party commits while another
- *               (participant, or the coordinator's logged outcome) aborts;
- *               no party changes its decision;
- *   validity    asserted at every commit: every participant voted yes
- *               (so nobody voted no); and at the end (Final): if every
- *               participant voted yes and nobody crashed, everyone committed;
- *   termination at every end state (Final, fired by `timeout` when nothing
- *               can move) every live participant that holds a row has
- *               decided and a live coordinator has logged an outcome and
- *               finished; also as LTL `<> terminated` (run with -a -f).
+ *   AGREEMENT    asserted at every decision: no party commits while another
+ *                (participant, or the coordinator's logged outcome) aborted,
+ *                and no party changes its decision;
+ *   VALIDITY     asserted at every commit: every participant voted yes (so
+ *                none voted no); at every end state (proctype Final): if all
+ *                voted yes and nothing crashed, every party committed;
+ *   TERMINATION  at every end state (Final, fired by `timeout` when nothing
+ *                can move): every live participant that holds a row has
+ *                decided, and a coordinator that is not dead for good has
+ *                logged an outcome and finished; with -DLIVENESS also the LTL
+ *                formula `<> ALLDONE` under weak fairness.
+ *
+ * Lines `MSC: ...` are printed when a trail is replayed (spin -t): they are
+ * the counterexample's events.
  */
 
 #ifndef N
@@ -45,8 +67,9 @@
 
 #ifdef FIXED
 #define FIX_PROMOTE
-#define FIX_RECOVERY
 #define FIX_STATUS
+#define FIX_RECOVERY
+#define FIX_SNAPSHOT
 #endif
 
 #ifndef MAXCRASH
@@ -56,57 +79,59 @@
 #define MAXCCRASH 1             /* coordinator crashes per run */
 #endif
 
-/* participant rows (the barrier); NOANSWER: a peer or C did not answer */
+/* participant rows (the barrier); NOANSWER: a party that did not answer */
 mtype = { NONE, READY, PREC, COMMITTED, ABORTED, NOANSWER };
-
-/* coordinator durable log */
+/* coordinator log */
 mtype = { L_NONE, L_STARTED, L_PRECOMMIT, L_COMMITTING, L_ABORTED };
-
-/* coordinator status answers (termination protocol) */
+/* coordinator status answers (rule 5) */
 mtype = { ST_COMMIT, ST_ABORT, ST_PENDING };
+/* requests C -> P, answers P -> C */
+mtype = { CanCommit, PreCommit, DoCommit, Abort, Yes, No, Ok, Refused, NoAnswer };
 
 /* decisions */
 #define UNDEC  0
 #define COMMIT 1
 #define ABORT  2
 
-mtype = { CanCommit, PreCommit, DoCommit, Abort,      /* C -> P requests */
-          Yes, No, Ok, Refused, NoAnswer };           /* P -> C answers  */
+/* ---------------- global state ---------------- */
+mtype row[N] = NONE;            /* participant rows (durable)               */
+bool crashed[N];                /* participant crashed (crash-stop)         */
+bool interm[N];                 /* participant is running rule 3            */
+mtype clog = L_NONE;            /* coordinator log (durable)                */
+bool cdone;                     /* coordinator logged `done` (durable)      */
+bool collecting;                /* coordinator is collecting votes          */
+bool cdown;                     /* coordinator is down                      */
+bool cdead;                     /* ... and will never restart               */
+bool cfinished;                 /* coordinator process finished its work    */
+byte ccrashes;                  /* coordinator crashes so far               */
+byte ncrash;                    /* crashes so far, all parties              */
+byte rnd;                       /* request round (the RPCs' ids)            */
 
-/* ---- global state ---- */
-mtype row[N] = NONE;            /* participant rows (durable)            */
-bool crashed[N];                /* participant crashed (crash-stop)      */
-mtype clog = L_NONE;            /* coordinator log (durable)             */
-bool cdone;                     /* coordinator logged `done` (durable)   */
-bool collecting;                /* coordinator is collecting votes       */
-bool cdown;                     /* coordinator is down                   */
-bool cdead;                     /* ... and will never restart            */
-bool cfinished;                 /* coordinator process finished its work */
-byte ccrashes;                  /* coordinator crashes so far            */
-byte ncrash;                    /* crashes so far (all parties)          */
-byte rnd;                       /* request round (ids of the RPCs)       */
+byte dec[N+1];                  /* decisions: participants, then C          */
+byte ncommit, nabort;           /* parties that decided commit / abort      */
+byte nyes;                      /* participants that voted yes              */
+bool anyNo;                     /* some participant voted no                */
+bool heuristic;                 /* a DoCommit/Abort was refused             */
 
-byte dec[N+1];                  /* decisions: participants, then C       */
-byte ncommit, nabort;           /* parties that decided commit / abort   */
-byte nyes;                      /* participants that voted yes           */
-bool anyNo;                     /* some participant voted no             */
-bool heuristic;                 /* a refused DoCommit/Abort was seen     */
+mtype ans[N];                   /* each participant's last answer ...       */
+byte  ansr[N];                  /* ... and the round it answers             */
+chan toP[N] = [4] of { mtype, byte };   /* requests from C (with round)     */
 
-mtype ans[N];                   /* last answer of each participant ...   */
-byte  ansr[N];                  /* ... and the round it answers          */
-chan toP[N] = [4] of { mtype, byte };   /* requests from C, with round   */
-
-/* every message already sent to a live participant has been processed */
 #if N == 2
+/* every message already sent to a live participant has been handled */
 #define QUIET ((crashed[0] || len(toP[0]) == 0) && (crashed[1] || len(toP[1]) == 0))
+/* no live participant is running the termination protocol */
+#define NOTERM ((crashed[0] || !interm[0]) && (crashed[1] || !interm[1]))
 #elif N == 3
 #define QUIET ((crashed[0] || len(toP[0]) == 0) && (crashed[1] || len(toP[1]) == 0) && \
                (crashed[2] || len(toP[2]) == 0))
+#define NOTERM ((crashed[0] || !interm[0]) && (crashed[1] || !interm[1]) && \
+                (crashed[2] || !interm[2]))
 #else
 #error "N must be 2 or 3"
 #endif
 
-/* coordinator rule 5: its status answer, from its log */
+/* coordinator rule 5: the status it answers, from its log */
 #ifdef FIX_STATUS
 #define CSTATUS (clog == L_COMMITTING -> ST_COMMIT : \
                  ((clog == L_PRECOMMIT || (clog == L_STARTED && collecting)) -> ST_PENDING : ST_ABORT))
@@ -115,7 +140,7 @@ chan toP[N] = [4] of { mtype, byte };   /* requests from C, with round   */
                  ((clog == L_STARTED && collecting) -> ST_PENDING : ST_ABORT))
 #endif
 
-/* a party decides: check agreement and validity on the spot */
+/* a party decides: agreement and validity are checked on the spot */
 inline decide(who, v) {
 	if
 	:: who == C && v == COMMIT -> printf("MSC: C DECIDES COMMIT\n")
@@ -131,13 +156,13 @@ inline decide(who, v) {
 		:: else -> nabort++
 		fi
 	:: else ->
-		assert(dec[who] == v)               /* never changes its mind */
+		assert(dec[who] == v)                   /* AGREEMENT: never changes its mind */
 	fi;
-	assert(ncommit == 0 || nabort == 0);        /* AGREEMENT */
-	assert(v != COMMIT || (nyes == N && !anyNo)) /* VALIDITY: commit => all voted yes */
+	assert(ncommit == 0 || nabort == 0);            /* AGREEMENT */
+	assert(v != COMMIT || (nyes == N && !anyNo))    /* VALIDITY: commit => all voted yes */
 }
 
-/* ================= participant (PROTOCOL.md, Participant) ================= */
+/* ======================= participant (PROTOCOL.md) ======================= */
 proctype Part(byte me) {
 	mtype m, st, reply;
 	byte r, k;
@@ -147,7 +172,7 @@ proctype Part(byte me) {
 	{
 end_wait:
 	do
-	/* rules 1 and 2: one message, handled in one local transaction */
+	/* rules 1 and 2: each message is handled in one local transaction */
 	:: atomic {
 		toP[me]?m,r ->
 		if
@@ -157,8 +182,8 @@ end_wait:
 			:: row[me] == READY || row[me] == PREC || row[me] == COMMITTED -> reply = Yes
 			:: row[me] == NONE ->
 				if
-				:: row[me] = READY; nyes++; reply = Yes      /* reservation ok */
-				:: row[me] = ABORTED; anyNo = true;           /* reservation failed */
+				:: row[me] = READY; nyes++; reply = Yes       /* reservation ok */
+				:: row[me] = ABORTED; anyNo = true;            /* reservation failed */
 				   decide(me, ABORT); reply = No
 				fi
 			fi
@@ -184,32 +209,52 @@ end_wait:
 		fi;
 		printf("MSC: P%d: %e -> row %e, answers %e\n", me+1, m, row[me], reply)
 	   };
-		/* the answer travels after the durable write: a crash may fall between */
+		/* the answer leaves after the durable write: a crash may fall between */
 		atomic { ans[me] = reply; ansr[me] = r }
 
-	/* rule 3: the deadline passed with no message */
-	:: atomic { (row[me] == READY || row[me] == PREC) && cdown && QUIET ->
-		printf("MSC: P%d: deadline passed in %e\n", me+1, row[me]) };
+	/* rule 3: the deadline passed without a message */
+	:: atomic {
+		(row[me] == READY || row[me] == PREC) && cdown && QUIET ->
+		interm[me] = true;
+		printf("MSC: P%d: deadline passed in %e\n", me+1, row[me])
+	   };
 		/* ask the coordinator */
 		if
-		:: atomic { !cdown -> st = CSTATUS; printf("MSC: P%d: C's status: %e\n", me+1, st) }
+		:: atomic { !cdown -> st = CSTATUS; printf("MSC: P%d: C answers %e\n", me+1, st) }
 		:: atomic { cdown -> st = NOANSWER; printf("MSC: P%d: C does not answer\n", me+1) }
 		fi;
 		if
 		:: st == ST_COMMIT ->
-			atomic { row[me] = COMMITTED; decide(me, COMMIT); printf("MSC: P%d: commits\n", me+1) }
+			atomic { row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false }
 		:: st == ST_ABORT ->
-			atomic { row[me] = ABORTED; decide(me, ABORT); printf("MSC: P%d: aborts\n", me+1) }
-		:: st == ST_PENDING -> skip            /* wait again */
+			atomic { row[me] = ABORTED; decide(me, ABORT); interm[me] = false }
+		:: st == ST_PENDING ->
+			interm[me] = false              /* wait again */
 		:: st == NOANSWER ->
-			/* ask the other participants, one at a time */
+			/* ask the other participants */
+#ifdef FIX_SNAPSHOT
+			atomic {
+				for (k : 0 .. N-1) {
+					pa[k] = (k == me -> row[me] : (crashed[k] -> NOANSWER : row[k]))
+				}
+#if N == 2
+				printf("MSC: P%d: rows (snapshot): P1 %e, P2 %e\n", me+1, pa[0], pa[1])
+#else
+				printf("MSC: P%d: rows (snapshot): P1 %e, P2 %e, P3 %e\n", me+1, pa[0], pa[1], pa[2])
+#endif
+			}
+#else
 			for (k : 0 .. N-1) {
 				if
-				:: k != me -> atomic { pa[k] = (crashed[k] -> NOANSWER : row[k]);
-				                      printf("MSC: P%d: peer P%d answers %e\n", me+1, k+1, pa[k]) }
+				:: k != me ->
+					atomic {
+						pa[k] = (crashed[k] -> NOANSWER : row[k]);
+						printf("MSC: P%d: peer P%d answers %e\n", me+1, k+1, pa[k])
+					}
 				:: else -> skip
 				fi
 			}
+#endif
 			atomic {
 				anyC = false; anyA = false; anyP = (row[me] == PREC);
 				for (k : 0 .. N-1) {
@@ -221,20 +266,27 @@ end_wait:
 					fi
 				}
 				if
-				:: anyC -> row[me] = COMMITTED; decide(me, COMMIT);
-				   printf("MSC: P%d: a peer committed: commits\n", me+1)
-				:: !anyC && anyA -> row[me] = ABORTED; decide(me, ABORT);
-				   printf("MSC: P%d: a peer aborted: aborts\n", me+1)
+				:: anyC ->
+					printf("MSC: P%d: a peer committed\n", me+1);
+					row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false
+				:: !anyC && anyA ->
+					printf("MSC: P%d: a peer aborted (or has no row)\n", me+1);
+					row[me] = ABORTED; decide(me, ABORT); interm[me] = false
 				:: !anyC && !anyA && anyP ->
 #ifdef FIX_PROMOTE
-					printf("MSC: P%d: some row precommitted: promotes first\n", me+1);
+					printf("MSC: P%d: some row precommitted: promote first\n", me+1);
+					if
+					:: row[me] == READY -> row[me] = PREC
+					:: else -> skip
+					fi;
 					goto promote
 #else
-					row[me] = COMMITTED; decide(me, COMMIT);
-					printf("MSC: P%d: some row precommitted: commits\n", me+1)
+					printf("MSC: P%d: some row precommitted\n", me+1);
+					row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false
 #endif
-				:: !anyC && !anyA && !anyP -> row[me] = ABORTED; decide(me, ABORT);
-				   printf("MSC: P%d: all reachable ready: aborts\n", me+1)
+				:: !anyC && !anyA && !anyP ->
+					printf("MSC: P%d: all reachable rows ready\n", me+1);
+					row[me] = ABORTED; decide(me, ABORT); interm[me] = false
 				fi
 			}
 		fi
@@ -242,21 +294,19 @@ end_wait:
 		;
 		goto next;
 promote:
-		/* FIX_PROMOTE: before committing because some row is precommitted,
-		 * move self and every reachable `ready` peer to `precommitted`
-		 * (PreCommit, rule 2); a refusal (the peer aborted) means abort. */
+		/* PreCommit to every reachable ready peer, each acknowledged, then commit */
 		refused = false;
-		atomic { if :: row[me] == READY -> row[me] = PREC :: else -> skip fi };
 		for (k : 0 .. N-1) {
 			if
 			:: k != me ->
 				atomic {
 					if
 					:: crashed[k] -> skip
-					:: row[k] == READY -> row[k] = PREC;
-					   printf("MSC: P%d: promotes P%d to PREC\n", me+1, k+1)
-					:: row[k] == PREC || row[k] == COMMITTED -> skip
-					:: row[k] == ABORTED || row[k] == NONE -> refused = true
+					:: !crashed[k] && row[k] == READY -> row[k] = PREC;
+					   printf("MSC: P%d: PreCommit -> P%d: precommitted\n", me+1, k+1)
+					:: !crashed[k] && (row[k] == PREC || row[k] == COMMITTED) -> skip
+					:: !crashed[k] && (row[k] == ABORTED || row[k] == NONE) -> refused = true;
+					   printf("MSC: P%d: PreCommit -> P%d: refused\n", me+1, k+1)
 					fi
 				}
 			:: else -> skip
@@ -267,7 +317,7 @@ promote:
 			:: refused -> row[me] = ABORTED; decide(me, ABORT)
 			:: else -> row[me] = COMMITTED; decide(me, COMMIT)
 			fi;
-			printf("MSC: P%d: after promoting, decides %e\n", me+1, row[me])
+			interm[me] = false
 		};
 next:
 		skip
@@ -276,16 +326,19 @@ next:
 	} unless { crashed[me] }
 }
 
-/* ================= coordinator (PROTOCOL.md, Coordinator) ================= */
+/* ======================= coordinator (PROTOCOL.md) ======================= */
 
-/* send a request (a crashed participant's messages go nowhere) */
-#define SEND(i, m) atomic { if :: crashed[i] -> skip :: else -> toP[i]!m,rnd; printf("MSC: C: %e -> P%d\n", m, i+1) fi }
+/* send a request; a crashed participant's messages go nowhere */
+#define SEND(i, m) atomic { if :: crashed[i] -> skip \
+                               :: else -> toP[i]!m,rnd; printf("MSC: C: %e -> P%d\n", m, i+1) fi }
 
-/* wait for participant i's answer to this round, or its crash */
+/* participant i's answer to this round, or NoAnswer once it has crashed
+   ("retrying until each acknowledges": a crashed participant never will) */
 inline await(i) {
 	if
 	:: atomic { ansr[i] == rnd -> got = ans[i]; printf("MSC: C: P%d answers %e\n", i+1, got) }
-	:: atomic { crashed[i] && ansr[i] != rnd -> got = NoAnswer; printf("MSC: C: P%d does not answer (crashed)\n", i+1) }
+	:: atomic { crashed[i] && ansr[i] != rnd -> got = NoAnswer;
+	            printf("MSC: C: P%d does not answer (crashed)\n", i+1) }
 	fi
 }
 
@@ -297,7 +350,12 @@ active proctype Coord() {
 again:
 	{
 	if
-	:: ccrashes > 0 -> printf("MSC: C: restarts, log %e\n", clog); goto recov   /* restart: rule 4 */
+	:: ccrashes > 0 ->
+		printf("MSC: C: restarts, log %e\n", clog);
+#ifdef FIX_RECOVERY
+		NOTERM;                 /* grace period: runs begun while it was down are over */
+#endif
+		goto recov
 	:: else -> skip
 	fi;
 
@@ -305,7 +363,7 @@ again:
 	atomic { clog = L_STARTED; collecting = true; rnd++; printf("MSC: C: log started\n") };
 	for (i : 0 .. N-1) { SEND(i, CanCommit) }
 
-	/* rule 2: collect the votes (a missing vote: the participant crashed) */
+	/* rule 2: collect the votes; a vote that does not come: that participant crashed */
 	bad = false;
 	i = 0;
 	do
@@ -318,13 +376,16 @@ again:
 	:: else -> break
 	od;
 	if
-	:: bad -> atomic { collecting = false; clog = L_ABORTED; decide(C, ABORT); printf("MSC: C: log aborted\n") }; goto abortphase
-	:: else -> atomic { collecting = false; clog = L_PRECOMMIT; printf("MSC: C: log precommit\n") }
+	:: bad ->
+		atomic { collecting = false; clog = L_ABORTED; printf("MSC: C: log aborted\n"); decide(C, ABORT) };
+		goto abortphase
+	:: else ->
+		atomic { collecting = false; clog = L_PRECOMMIT; printf("MSC: C: log precommit\n") }
 	fi;
-
-	/* rule 2/3: PreCommit, wait for every acknowledgement */
 	rnd++;
 	for (i : 0 .. N-1) { SEND(i, PreCommit) }
+
+	/* rule 3: every participant acknowledges PreCommit */
 	bad = false;
 	for (i : 0 .. N-1) {
 		await(i);
@@ -334,16 +395,16 @@ again:
 		fi
 	}
 	if
-	:: bad -> goto recov        /* an acknowledgement that does not come (or a refusal) */
+	:: bad -> goto recov        /* rule 4: an acknowledgement that does not come */
 	:: else -> skip
 	fi;
 commitdecide:
-	atomic { clog = L_COMMITTING; decide(C, COMMIT); printf("MSC: C: log committing\n") };
+	atomic { clog = L_COMMITTING; printf("MSC: C: log committing\n"); decide(C, COMMIT) };
 commitphase:
 	rnd++;
 	for (i : 0 .. N-1) { SEND(i, DoCommit) }
 	for (i : 0 .. N-1) {
-		await(i);              /* "retrying until each acknowledges": a crashed one never will */
+		await(i);
 		if
 		:: got == Refused -> heuristic = true
 		:: else -> skip
@@ -353,7 +414,7 @@ commitphase:
 	goto fin;
 
 abortdecide:
-	atomic { clog = L_ABORTED; decide(C, ABORT); printf("MSC: C: log aborted\n") };
+	atomic { clog = L_ABORTED; printf("MSC: C: log aborted\n"); decide(C, ABORT) };
 abortphase:
 	rnd++;
 	for (i : 0 .. N-1) { SEND(i, Abort) }
@@ -367,7 +428,7 @@ abortphase:
 	cdone = true;
 	goto fin;
 
-	/* rule 4: recovery (after a restart, or an acknowledgement that did not come) */
+	/* rule 4: recovery, after a restart or an acknowledgement that did not come */
 recov:
 	if
 	:: cdone || clog == L_NONE -> goto fin
@@ -376,13 +437,9 @@ recov:
 	:: !cdone && (clog == L_PRECOMMIT || clog == L_COMMITTING) ->
 #ifdef FIX_RECOVERY
 		if
-		:: clog == L_COMMITTING -> goto commitphase   /* every participant had acknowledged PreCommit */
+		:: clog == L_COMMITTING -> goto commitphase   /* all had acknowledged PreCommit */
 		:: else -> skip
 		fi;
-		/* FIX_RECOVERY: from `precommit`, apply the participants' termination
-		 * rule to a consistent snapshot of the rows (a double collect in the
-		 * implementation: rows only move forward) instead of pushing
-		 * PreCommit blindly. */
 		atomic {
 			anyC = false; anyA = false; anyP = false;
 			for (i : 0 .. N-1) {
@@ -394,16 +451,17 @@ recov:
 				:: !crashed[i] && row[i] == READY -> skip
 				fi
 			}
+			printf("MSC: C: reads the rows: committed %d, aborted %d, precommitted %d\n", anyC, anyA, anyP)
 		}
-		printf("MSC: C: recovery reads rows: committed %d aborted %d precommitted %d\n", anyC, anyA, anyP);
 		if
 		:: anyC -> goto commitdecide
 		:: !anyC && anyA -> goto abortdecide
-		:: !anyC && !anyA && !anyP -> goto abortdecide   /* all reachable ready */
-		:: !anyC && !anyA && anyP -> skip                /* promote, then commit */
+		:: !anyC && !anyA && !anyP -> goto abortdecide   /* all reachable rows ready */
+		:: !anyC && !anyA && anyP -> skip                /* resend PreCommit, then commit */
 		fi;
 #endif
-		/* resend PreCommit; a participant that answers it has aborted makes the outcome abort */
+		/* resend PreCommit, then DoCommit; a participant that answers it
+		   has aborted makes the outcome abort */
 		rnd++;
 		for (i : 0 .. N-1) { SEND(i, PreCommit) }
 		bad = false;
@@ -430,19 +488,20 @@ fin:
 #ifndef NORECOVER
 	:: atomic { cdown = false; collecting = false; printf("MSC: C: RESTART\n") }; goto again
 #endif
-	:: cdead = true; printf("MSC: C: never restarts\n")
+	:: cdead = true; printf("MSC: C: stays down for good\n")
 	fi;
 end_c:
 	skip
 }
 
-/* ================= crashes: any party, at any point, at most once ================= */
-#define CRASHP(i) atomic { ncrash < MAXCRASH && !crashed[i] -> crashed[i] = true; ncrash++; printf("MSC: P%d: CRASH\n", i+1) }
+/* ============ crashes: any party, at any point, each at most once ============ */
+#define CRASHP(i) atomic { ncrash < MAXCRASH && !crashed[i] -> crashed[i] = true; ncrash++; \
+                           printf("MSC: P%d: CRASH\n", i+1) }
 active proctype Crasher() {
 end_cr:
 	do
 	:: atomic {
-		ncrash < MAXCRASH && !cdown && !cfinished && ccrashes < MAXCCRASH ->
+		ncrash < MAXCRASH && ccrashes < MAXCCRASH && !cdown && !cfinished ->
 		cdown = true; collecting = false; ccrashes++; ncrash++;
 		printf("MSC: C: CRASH\n")
 	   }
@@ -460,7 +519,7 @@ init {
 	atomic { for (i : 0 .. N-1) { run Part(i) } }
 }
 
-/* ================= termination, at every end state ================= */
+/* ==================== termination, at every end state ==================== */
 #define PDONE(i) (crashed[i] || row[i] == NONE || dec[i] != UNDEC)
 #define CDONE (cdead || (cfinished && (clog == L_NONE || dec[C] != UNDEC)))
 #if N == 2
@@ -473,8 +532,8 @@ init {
 
 active proctype Final() {
 	timeout ->                  /* nothing else can move: an end state */
-	assert(ALLDONE);                                /* TERMINATION */
-	assert(!(ncrash == 0 && nyes == N) || ALLCOMMIT) /* VALIDITY: all yes, no crash => commit */
+	assert(ALLDONE);                                  /* TERMINATION */
+	assert(!(ncrash == 0 && nyes == N) || ALLCOMMIT)  /* VALIDITY: all yes, no crash => all commit */
 }
 
 #ifdef LIVENESS
