@@ -79,7 +79,14 @@ func (l *Log) Read(from int64, max int) (recs []Record, next int64, lost int64) 
 // Wait blocks until a record at or after offset exists or timeout passes.
 func (l *Log) Wait(offset int64, timeout time.Duration) {
 	done := make(chan struct{})
-	t := time.AfterFunc(timeout, func() { l.cond.Broadcast(); close(done) })
+	// done closes under the lock, so a waiter cannot miss the timeout's
+	// broadcast between checking done and sleeping.
+	t := time.AfterFunc(timeout, func() {
+		l.mu.Lock()
+		close(done)
+		l.mu.Unlock()
+		l.cond.Broadcast()
+	})
 	defer t.Stop()
 	l.mu.Lock()
 	defer l.mu.Unlock()

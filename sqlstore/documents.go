@@ -399,3 +399,36 @@ func (s *Documents) CollectBlob(ctx context.Context, sha string, cutoff time.Tim
 func (s *Documents) PurgeSearchOrphans(ctx context.Context) (int64, error) {
 	return s.db.dialect.purgeOrphans(ctx, s.db.gorm, time.Now().UTC().Add(-10*time.Minute))
 }
+
+// UsageByDepartment is, per department, its documents and the bytes of all
+// their versions: the truth that usage counters are reconciled against.
+func (s *Documents) UsageByDepartment(ctx context.Context) (map[string][2]int64, error) {
+	var rows []struct {
+		DepartmentID string
+		Documents    int64
+		Bytes        int64
+	}
+	err := s.g(ctx).Raw(`SELECT d.department_id, COUNT(DISTINCT d.id) AS documents, COALESCE(SUM(v.size), 0) AS bytes
+		FROM documents d JOIN document_versions v ON v.document_id = d.id
+		WHERE d.department_id IS NOT NULL GROUP BY d.department_id`).Scan(&rows).Error
+	out := map[string][2]int64{}
+	for _, r := range rows {
+		out[r.DepartmentID] = [2]int64{r.Documents, r.Bytes}
+	}
+	return out, err
+}
+
+// SetDepartmentUsage rewrites the departments table's usage copy to truth.
+func (s *Documents) SetDepartmentUsage(ctx context.Context, truth map[string][2]int64) error {
+	return s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("UPDATE departments SET bytes_used = 0").Error; err != nil {
+			return err
+		}
+		for dept, t := range truth {
+			if err := tx.Exec("UPDATE departments SET bytes_used = ? WHERE id = ?", t[1], dept).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

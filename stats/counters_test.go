@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -207,9 +209,49 @@ func allTotals(t testing.TB, s *stats.Service) map[string]totals {
 	return got
 }
 
+// wakeLog is an events.Log (its records, offsets and overflow) whose Wait
+// cannot miss its timeout: events.Log.Wait can sleep until the next Append
+// when its timer fires while the waiter is waking up (see
+// TestConsumeReturnsOnIdleLog), which would leave a cancelled Consume
+// running. Appends go through the wrapper so that it can wake waiters.
+type wakeLog struct {
+	*events.Log
+	mu   sync.Mutex
+	cond *sync.Cond
+}
+
+func newWakeLog(capacity int) *wakeLog {
+	w := &wakeLog{Log: events.NewLog(capacity)}
+	w.cond = sync.NewCond(&w.mu)
+	return w
+}
+
+func (w *wakeLog) Append(a events.Access) {
+	w.Log.Append(a)
+	w.mu.Lock() // a waiter has either seen the new end or is registered
+	w.mu.Unlock()
+	w.cond.Broadcast()
+}
+
+func (w *wakeLog) Wait(offset int64, timeout time.Duration) {
+	timedOut := false
+	t := time.AfterFunc(timeout, func() {
+		w.mu.Lock()
+		timedOut = true
+		w.mu.Unlock()
+		w.cond.Broadcast()
+	})
+	defer t.Stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.Log.End() <= offset && !timedOut {
+		w.cond.Wait()
+	}
+}
+
 // startConsume runs Consume until the returned stop is called; stop waits
 // (at most 10 s) for it to return.
-func startConsume(t *testing.T, s *stats.Service, log *events.Log, consumer string) (stop func()) {
+func startConsume(t *testing.T, s *stats.Service, log stats.Source, consumer string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -248,7 +290,7 @@ func TestConsumeCountsOnceAcrossRestart(t *testing.T) {
 		// The log keeps only 100 records; the appender stays within that by
 		// appending a chunk (smaller than a batch, so linger flushes it) only
 		// once the previous ones are counted.
-		log := events.NewLog(100)
+		log := newWakeLog(100)
 		base := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
 		stop := startConsume(t, s, log, "restart")
 
@@ -319,7 +361,7 @@ func TestConsumeFarBehindReportsLost(t *testing.T) {
 	eachBackendLogged(t, newLogger, func(t *testing.T, s *stats.Service) {
 		ctx := context.Background()
 		const capacity, before, after = 10, 25, 7
-		log := events.NewLog(capacity)
+		log := newWakeLog(capacity)
 		base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
 		for i := range before {
 			log.Append(accessAt(base, i))
@@ -355,6 +397,53 @@ func TestConsumeFarBehindReportsLost(t *testing.T) {
 		}
 		if again, _ := logs.sumInt(slog.LevelWarn, "lost", "count"); again != lost {
 			t.Fatalf("lost count grew from %d to %d although the consumer kept up", lost, again)
+		}
+	})
+}
+
+// countingLog counts the Wait calls made on an events.Log.
+type countingLog struct {
+	*events.Log
+	waits atomic.Int64
+}
+
+func (c *countingLog) Wait(offset int64, timeout time.Duration) {
+	c.Log.Wait(offset, timeout)
+	c.waits.Add(1)
+}
+
+// TestConsumeReturnsOnIdleLog: consumers idling on events.Log (nothing
+// appended) keep waking up every linger and all return once cancelled.
+func TestConsumeReturnsOnIdleLog(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *stats.Service) {
+		const consumers, wakeups = 100, 300
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		logs := make([]*countingLog, consumers)
+		var wg sync.WaitGroup
+		for i := range logs {
+			logs[i] = &countingLog{Log: events.NewLog(10)}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.Consume(ctx, logs[i], fmt.Sprintf("idle-%d", i), 50, 10*time.Microsecond)
+			}()
+		}
+		eventually(t, fmt.Sprintf("every consumer to wake up %d times on its idle log", wakeups), func() bool {
+			for _, l := range logs {
+				if l.waits.Load() < wakeups {
+					return false
+				}
+			}
+			return true
+		})
+		cancel()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("cancelled consumers did not return within 10s")
 		}
 	})
 }

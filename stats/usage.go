@@ -38,16 +38,17 @@ func decodeUsage(payload []byte) (UsageChange, error) {
 	return u, nil
 }
 
-// ensure creates the department's row if needed and, on MySQL, takes its
-// exclusive lock right away: INSERT IGNORE would take a shared lock on an
-// existing row, and two transactions upgrading it to exclusive deadlock.
+// ensure creates the department's row if needed, records the quota the
+// document service sent (so /stats/departments follows quota changes), and
+// on MySQL takes the row's exclusive lock right away: INSERT IGNORE would
+// take a shared lock, and two transactions upgrading it deadlock.
 func (h *UsageHandler) ensure(tx *gorm.DB, u UsageChange) error {
 	if h.s.mysql {
 		return tx.Exec(`INSERT INTO department_usage (department_id, quota_bytes, bytes_used, reserved_bytes, documents, updated_at)
-			VALUES (?, ?, 0, 0, 0, ?) ON DUPLICATE KEY UPDATE department_id = department_id`, u.DepartmentID, u.QuotaBytes, h.s.now()).Error
+			VALUES (?, ?, 0, 0, 0, ?) ON DUPLICATE KEY UPDATE quota_bytes = VALUES(quota_bytes)`, u.DepartmentID, u.QuotaBytes, h.s.now()).Error
 	}
-	return tx.Exec(`INSERT OR IGNORE INTO department_usage (department_id, quota_bytes, bytes_used, reserved_bytes, documents, updated_at)
-		VALUES (?, ?, 0, 0, 0, ?)`, u.DepartmentID, u.QuotaBytes, h.s.now()).Error
+	return tx.Exec(`INSERT INTO department_usage (department_id, quota_bytes, bytes_used, reserved_bytes, documents, updated_at)
+		VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT (department_id) DO UPDATE SET quota_bytes = excluded.quota_bytes`, u.DepartmentID, u.QuotaBytes, h.s.now()).Error
 }
 
 func (h *UsageHandler) Prepare(_ context.Context, tx *gorm.DB, _ string, payload []byte) error {

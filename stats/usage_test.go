@@ -92,9 +92,9 @@ func TestUsageParticipant(t *testing.T) {
 			{op: "prepare", quota: 1000, delta: 600, docs: 1, want: row(1000, 0, 600, 0)},
 			{op: "commit", quota: 1000, delta: 600, docs: 1, want: row(1000, 600, 0, 1)},
 			{op: "prepare", quota: 1000, delta: 300, docs: 1, want: row(1000, 600, 300, 1)},
-			// the department is full (and over the payload's quota): a delete still votes yes
-			{op: "prepare", quota: 100, delta: -200, docs: -1, want: row(1000, 600, 300, 1)},
-			{op: "commit", quota: 100, delta: -200, docs: -1, want: row(1000, 400, 300, 0)},
+			// the department is full (and over the payload's quota, which is recorded): a delete still votes yes
+			{op: "prepare", quota: 100, delta: -200, docs: -1, want: row(100, 600, 300, 1)},
+			{op: "commit", quota: 100, delta: -200, docs: -1, want: row(100, 400, 300, 0)},
 			// an aborted delete releases nothing (it reserved nothing)
 			{op: "prepare", quota: 1000, delta: -50, docs: -1, want: row(1000, 400, 300, 0)},
 			{op: "abort", quota: 1000, delta: -50, docs: -1, want: row(1000, 400, 300, 0)},
@@ -120,8 +120,8 @@ func TestUsageParticipant(t *testing.T) {
 			// the quota was raised: the same upload now fits and the new quota is stored
 			{op: "prepare", quota: 2000, delta: 500, docs: 1, want: row(2000, 600, 500, 1)},
 			{op: "commit", quota: 2000, delta: 500, docs: 1, want: row(2000, 1100, 0, 2)},
-			// the quota was lowered below what is used: uploads vote no
-			{op: "prepare", quota: 1000, delta: 1, docs: 1, wantNo: true, want: row(2000, 1100, 0, 2)},
+			// the quota was lowered below what is used: uploads vote no (the new quota is recorded)
+			{op: "prepare", quota: 1000, delta: 1, docs: 1, wantNo: true, want: row(1000, 1100, 0, 2)},
 			// quota lifted (0 = unlimited)
 			{op: "prepare", quota: 0, delta: 10000, docs: 1, want: row(0, 1100, 10000, 2)},
 		}},

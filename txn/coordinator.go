@@ -114,24 +114,45 @@ func (c *Coordinator) Execute(ctx context.Context, txid string, branches []Branc
 	c.inflight.Store(txid, true)
 	defer c.inflight.Delete(txid)
 	start := time.Now()
-	raw, err := json.Marshal(branches)
+	// The log keeps who takes part, not the payloads: recovery never
+	// resends CanCommit (an unvoted transaction is aborted), and a payload
+	// can be large (a document's extracted text).
+	names := make([]Branch, len(branches))
+	for i, b := range branches {
+		names[i] = Branch{Participant: b.Participant}
+	}
+	raw, err := json.Marshal(names)
 	if err != nil {
 		return Outcome{}, err
 	}
 	if err := c.step("before-log-started"); err != nil {
 		return Outcome{}, err
 	}
-	now := c.now()
-	if err := c.opt.DB.WithContext(ctx).Create(&coordinatorRow{Txid: txid, State: logStarted, Branches: string(raw), CreatedAt: now, UpdatedAt: now}).Error; err != nil {
-		return Outcome{}, err
-	}
-	if err := c.step("after-log-started"); err != nil {
-		return Outcome{}, err
-	}
+	// The started record is written while the votes are collected: until it
+	// exists, a participant asking about the transaction is told abort,
+	// which is what recovery would decide anyway, so the record only lets
+	// recovery abort an orphaned transaction sooner (PROTOCOL.md).
+	logged := make(chan error, 1)
+	go func() {
+		now := c.now()
+		err := c.opt.DB.WithContext(ctx).Create(&coordinatorRow{Txid: txid, State: logStarted, Branches: string(raw), CreatedAt: now, UpdatedAt: now}).Error
+		if err == nil {
+			err = c.step("after-log-started")
+		}
+		logged <- err
+	}()
 	if err := c.step("before-cancommit"); err != nil {
+		<-logged
 		return Outcome{}, err
 	}
 	votes := c.collectVotes(ctx, txid, branches)
+	if err := <-logged; err != nil {
+		if errors.Is(err, ErrCrash) {
+			return Outcome{}, err
+		}
+		// Without its record the transaction cannot be decided commit.
+		return Outcome{Votes: votes}, errors.Join(err, c.abort(ctx, txid, branches))
+	}
 	c.opt.Metrics.phase.WithLabelValues("cancommit").Observe(time.Since(start).Seconds())
 	if err := c.step("after-cancommit"); err != nil {
 		return Outcome{}, err
@@ -246,15 +267,6 @@ func (c *Coordinator) finishCommit(ctx context.Context, txid string, branches []
 		// Some did not answer: recovery goes on with them. The decision stands.
 		return nil, true, nil
 	}
-	if err := c.step("before-log-committing"); err != nil {
-		return nil, true, err
-	}
-	if err := c.logState(ctx, txid, logCommitting); err != nil {
-		return nil, true, err
-	}
-	if err := c.step("after-log-committing"); err != nil {
-		return nil, true, err
-	}
 	if err := c.step("before-docommit"); err != nil {
 		return nil, true, err
 	}
@@ -267,7 +279,13 @@ func (c *Coordinator) finishCommit(ctx context.Context, txid string, branches []
 		return applied, true, err
 	}
 	if len(applied) == len(branches) {
-		return applied, true, c.logState(ctx, txid, logCommitted)
+		// Off the caller's path: until it is written, recovery re-drives
+		// DoCommit, which every participant answers idempotently.
+		go func() {
+			if err := c.logState(context.WithoutCancel(ctx), txid, logCommitted); err != nil {
+				c.log.Warn("logging a finished transaction (recovery will finish it)", "txid", txid, "err", err)
+			}
+		}()
 	}
 	return applied, true, nil
 }
@@ -300,7 +318,7 @@ func (c *Coordinator) abort(ctx context.Context, txid string, branches []Branch)
 // (PROTOCOL.md, "What 3PC does not solve").
 func (c *Coordinator) heuristic(ctx context.Context, txid, what string, by map[string]bool) {
 	c.opt.Metrics.heuristic.Inc()
-	c.log.Error("HEURISTIC OUTCOME: participants decided differently; reconcile (docplat stats reconcile)",
+	c.log.Error("HEURISTIC OUTCOME: participants decided differently; reconcile (docplat reconcile)",
 		"txid", txid, "what", what, "participants", keys(by))
 	_ = c.logState(ctx, txid, logHeuristic)
 }

@@ -18,6 +18,7 @@ commands:
   migrate   apply pending database migrations and exit
   user      manage users (docplat user create --username NAME --role ROLE ...)
   stats     run the stats service as its own process (see --stats-url)
+  reconcile recompute department usage from the documents (after a partition)
   gc        collect unreferenced blobs and staging leftovers once
   version   print the version
 
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, env envSource) error {
 		return userCmd(ctx, args, env)
 	case "stats":
 		return statsCmd(ctx, args, env)
+	case "reconcile":
+		return reconcileCmd(ctx, args, env)
 	case "gc":
 		return gcCmd(ctx, args, env)
 	case "version":

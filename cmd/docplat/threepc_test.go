@@ -182,3 +182,20 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 		t.Fatalf("internal endpoint without the secret: %d", r.status)
 	}
 }
+
+// TestReconcileRestoresUsageAfterAHeuristicOutcome: after a partition made
+// the stats service count wrongly, `docplat reconcile` sets usage back to
+// what the documents hold.
+func TestReconcileRestoresUsageAfterAHeuristicOutcome(t *testing.T) {
+	a := newTestApp(t, testdb.SQLite)
+	dept, member := setupDepartment(a, "Heal", 0)
+	member.mustUpload("a.txt", "twelve bytes", nil)
+	a.stats.DB().Exec("UPDATE department_usage SET bytes_used = 999, documents = 7 WHERE department_id = ?", dept)
+	env := func(string) (string, bool) { return "", false }
+	if err := run(t.Context(), []string{"reconcile", "--data-dir", a.cfg.DataDir, "--log-level", "error"}, env); err != nil {
+		t.Fatal(err)
+	}
+	if u := a.admin().usage(dept); u.BytesUsed != 12 || u.Documents != 1 {
+		t.Fatalf("after reconcile: %+v", u)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"docplat/accounts"
 	"docplat/docs"
+	"docplat/stats"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -94,6 +95,45 @@ func userCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	fmt.Printf("created user %s (id %s, role %s)\n", u.Username, u.ID, u.Role)
+	return nil
+}
+
+// reconcileCmd recomputes department usage from the documents database,
+// after a heuristic three-phase-commit outcome (a network partition).
+func reconcileCmd(ctx context.Context, args []string, env envSource) error {
+	cfg, err := parseConfig("reconcile", args, env, nil)
+	if err != nil {
+		return err
+	}
+	log := cfg.logger()
+	db, _, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cfg.StatsURL != "" && cfg.StatsMySQLDSN == "" {
+		return errors.New("reconcile works on the stats database directly: set --stats-mysql-dsn")
+	}
+	st, err := stats.Open(ctx, stats.Config{MySQLDSN: cfg.StatsMySQLDSN, DataDir: cfg.DataDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	truth, err := db.Documents().UsageByDepartment(ctx)
+	if err != nil {
+		return err
+	}
+	fixed, err := st.Reconcile(ctx, truth)
+	if err != nil {
+		return err
+	}
+	if err := db.Documents().SetDepartmentUsage(ctx, truth); err != nil {
+		return err
+	}
+	for _, c := range fixed {
+		fmt.Printf("department %s: %d documents / %d bytes (stats had %d / %d)\n", c.DepartmentID, c.Documents, c.Bytes, c.WasDocuments, c.WasBytes)
+	}
+	fmt.Printf("%d department(s) corrected\n", len(fixed))
 	return nil
 }
 

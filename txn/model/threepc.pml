@@ -66,10 +66,9 @@
 #define C N                     /* the coordinator's index in dec[] */
 
 #ifdef FIXED
-#define FIX_PROMOTE
+#define FIX_TERMINATION
 #define FIX_STATUS
 #define FIX_RECOVERY
-#define FIX_SNAPSHOT
 #endif
 
 #ifndef MAXCRASH
@@ -103,6 +102,7 @@ bool collecting;                /* coordinator is collecting votes          */
 bool cdown;                     /* coordinator is down                      */
 bool cdead;                     /* ... and will never restart               */
 bool cfinished;                 /* coordinator process finished its work    */
+bool cblocked;                  /* coordinator waits for a participant back */
 byte ccrashes;                  /* coordinator crashes so far               */
 byte ncrash;                    /* crashes so far, all parties              */
 byte rnd;                       /* request round (the RPCs' ids)            */
@@ -168,6 +168,7 @@ proctype Part(byte me) {
 	byte r, k;
 	mtype pa[N];                /* the peers' answers */
 	bool anyC, anyA, anyP, refused;
+	byte intent;                /* FIX_TERMINATION: the decision being applied */
 
 	{
 end_wait:
@@ -210,7 +211,7 @@ end_wait:
 		printf("MSC: P%d: %e -> row %e, answers %e\n", me+1, m, row[me], reply)
 	   };
 		/* the answer leaves after the durable write: a crash may fall between */
-		atomic { ans[me] = reply; ansr[me] = r }
+		atomic { ans[me] = reply; ansr[me] = r; m = 0; r = 0; reply = 0 }
 
 	/* rule 3: the deadline passed without a message */
 	:: atomic {
@@ -225,25 +226,23 @@ end_wait:
 		fi;
 		if
 		:: st == ST_COMMIT ->
-			atomic { row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false }
+			atomic { row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false; st = 0 }
 		:: st == ST_ABORT ->
-			atomic { row[me] = ABORTED; decide(me, ABORT); interm[me] = false }
+			atomic { row[me] = ABORTED; decide(me, ABORT); interm[me] = false; st = 0 }
 		:: st == ST_PENDING ->
-			interm[me] = false              /* wait again */
+			atomic { interm[me] = false; st = 0 }   /* wait again */
 		:: st == NOANSWER ->
-			/* ask the other participants */
-#ifdef FIX_SNAPSHOT
-			atomic {
-				for (k : 0 .. N-1) {
-					pa[k] = (k == me -> row[me] : (crashed[k] -> NOANSWER : row[k]))
-				}
-#if N == 2
-				printf("MSC: P%d: rows (snapshot): P1 %e, P2 %e\n", me+1, pa[0], pa[1])
-#else
-				printf("MSC: P%d: rows (snapshot): P1 %e, P2 %e, P3 %e\n", me+1, pa[0], pa[1], pa[2])
+			st = 0;
+#ifdef FIX_TERMINATION
+retry:
+			if
+			:: atomic { row[me] == COMMITTED || row[me] == ABORTED ->
+				/* a peer's run decided for this participant (abort) */
+				interm[me] = false }; goto next
+			:: else -> skip
+			fi;
 #endif
-			}
-#else
+			/* ask the other participants, one after the other */
 			for (k : 0 .. N-1) {
 				if
 				:: k != me ->
@@ -254,7 +253,6 @@ end_wait:
 				:: else -> skip
 				fi
 			}
-#endif
 			atomic {
 				anyC = false; anyA = false; anyP = (row[me] == PREC);
 				for (k : 0 .. N-1) {
@@ -263,65 +261,96 @@ end_wait:
 					:: k != me && (pa[k] == ABORTED || pa[k] == NONE) -> anyA = true
 					:: k != me && pa[k] == PREC -> anyP = true
 					:: else -> skip
-					fi
+					fi;
+					pa[k] = 0
 				}
+				k = 0;
 				if
 				:: anyC ->
 					printf("MSC: P%d: a peer committed\n", me+1);
 					row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false
+#ifdef FIX_TERMINATION
+				:: !anyC && anyA ->
+					printf("MSC: P%d: a peer aborted (or has no row): abort the rows first\n", me+1);
+					intent = ABORT
+				:: !anyC && !anyA && anyP ->
+					printf("MSC: P%d: some row precommitted: precommit the rows first\n", me+1);
+					intent = COMMIT
+				:: !anyC && !anyA && !anyP ->
+					printf("MSC: P%d: all reachable rows ready: abort the rows first\n", me+1);
+					intent = ABORT
+#else
 				:: !anyC && anyA ->
 					printf("MSC: P%d: a peer aborted (or has no row)\n", me+1);
 					row[me] = ABORTED; decide(me, ABORT); interm[me] = false
 				:: !anyC && !anyA && anyP ->
-#ifdef FIX_PROMOTE
-					printf("MSC: P%d: some row precommitted: promote first\n", me+1);
-					if
-					:: row[me] == READY -> row[me] = PREC
-					:: else -> skip
-					fi;
-					goto promote
-#else
 					printf("MSC: P%d: some row precommitted\n", me+1);
 					row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false
-#endif
 				:: !anyC && !anyA && !anyP ->
 					printf("MSC: P%d: all reachable rows ready\n", me+1);
 					row[me] = ABORTED; decide(me, ABORT); interm[me] = false
-				fi
+#endif
+				fi;
+				anyC = false; anyA = false; anyP = false
 			}
-		fi
-#ifdef FIX_PROMOTE
-		;
-		goto next;
-promote:
-		/* PreCommit to every reachable ready peer, each acknowledged, then commit */
-		refused = false;
-		for (k : 0 .. N-1) {
+#ifdef FIX_TERMINATION
+			;
+			/* FIX_TERMINATION: move every reachable row, own included, in
+			   participant order, to the decision's side (PreCommit: ready ->
+			   precommitted; Abort: ready/none -> aborted), each a local
+			   transaction at that participant; a row already on the other side
+			   refuses, and the run starts over */
 			if
-			:: k != me ->
+			:: intent == UNDEC -> goto next       /* decided above (a peer committed) */
+			:: else -> skip
+			fi;
+			refused = false;
+			k = 0;
+			do
+			:: k < N && !refused ->
 				atomic {
 					if
-					:: crashed[k] -> skip
-					:: !crashed[k] && row[k] == READY -> row[k] = PREC;
-					   printf("MSC: P%d: PreCommit -> P%d: precommitted\n", me+1, k+1)
-					:: !crashed[k] && (row[k] == PREC || row[k] == COMMITTED) -> skip
-					:: !crashed[k] && (row[k] == ABORTED || row[k] == NONE) -> refused = true;
-					   printf("MSC: P%d: PreCommit -> P%d: refused\n", me+1, k+1)
-					fi
+					:: k != me && crashed[k] -> skip
+					:: (k == me || !crashed[k]) && intent == COMMIT && row[k] == READY ->
+						row[k] = PREC; printf("MSC: P%d: PreCommit P%d: ok\n", me+1, k+1)
+					:: (k == me || !crashed[k]) && intent == COMMIT && (row[k] == PREC || row[k] == COMMITTED) ->
+						skip
+					:: (k == me || !crashed[k]) && intent == COMMIT && (row[k] == ABORTED || row[k] == NONE) ->
+						refused = true; printf("MSC: P%d: PreCommit P%d: refused\n", me+1, k+1)
+					:: (k == me || !crashed[k]) && intent == ABORT && (row[k] == READY || row[k] == NONE) ->
+						row[k] = ABORTED; printf("MSC: P%d: Abort P%d: ok\n", me+1, k+1);
+						decide(k, ABORT)
+					:: (k == me || !crashed[k]) && intent == ABORT && row[k] == ABORTED ->
+						skip
+					:: (k == me || !crashed[k]) && intent == ABORT && (row[k] == PREC || row[k] == COMMITTED) ->
+						refused = true; printf("MSC: P%d: Abort P%d: refused\n", me+1, k+1)
+					fi;
+					k++
 				}
-			:: else -> skip
-			fi
-		}
-		atomic {
+			:: else -> break
+			od;
+			k = 0;
 			if
-			:: refused -> row[me] = ABORTED; decide(me, ABORT)
-			:: else -> row[me] = COMMITTED; decide(me, COMMIT)
+			:: refused ->
+				/* the loser of a race is refused before it changed any row
+				   the winner needs: its own row cannot be aborted yet */
+				assert(intent == COMMIT || row[me] != ABORTED);
+				atomic { intent = UNDEC; refused = false };
+				goto retry
+			:: else ->
+				atomic {
+					if
+					:: intent == COMMIT -> row[me] = COMMITTED; decide(me, COMMIT)
+					:: else -> skip             /* own row aborted in the loop */
+					fi;
+					intent = UNDEC;
+					interm[me] = false
+				}
 			fi;
-			interm[me] = false
-		};
 next:
-		skip
+			skip
 #endif
+		fi
 	od
 	} unless { crashed[me] }
 }
@@ -346,6 +375,7 @@ active proctype Coord() {
 	byte i;
 	mtype got;
 	bool bad, anyC, anyA, anyP;
+	byte nreach;
 
 again:
 	{
@@ -438,11 +468,18 @@ recov:
 #ifdef FIX_RECOVERY
 		if
 		:: clog == L_COMMITTING -> goto commitphase   /* all had acknowledged PreCommit */
-		:: else -> skip
+		:: clog == L_PRECOMMIT && ccrashes == 0 -> goto resend
+		   /* an acknowledgement did not come, but C was never down: no
+		      participant can have run rule 3, resend PreCommit as written */
+		:: clog == L_PRECOMMIT && ccrashes > 0 -> skip
 		fi;
 		atomic {
-			anyC = false; anyA = false; anyP = false;
+			anyC = false; anyA = false; anyP = false; nreach = 0;
 			for (i : 0 .. N-1) {
+				if
+				:: crashed[i] -> skip
+				:: !crashed[i] -> nreach++
+				fi;
 				if
 				:: crashed[i] -> skip
 				:: !crashed[i] && row[i] == COMMITTED -> anyC = true
@@ -454,11 +491,13 @@ recov:
 			printf("MSC: C: reads the rows: committed %d, aborted %d, precommitted %d\n", anyC, anyA, anyP)
 		}
 		if
-		:: anyC -> goto commitdecide
-		:: !anyC && anyA -> goto abortdecide
-		:: !anyC && !anyA && !anyP -> goto abortdecide   /* all reachable rows ready */
-		:: !anyC && !anyA && anyP -> skip                /* resend PreCommit, then commit */
+		:: nreach == 0 -> goto blocked                   /* no participant answers */
+		:: nreach > 0 && anyC -> goto commitdecide
+		:: nreach > 0 && !anyC && anyA -> goto abortdecide
+		:: nreach > 0 && !anyC && !anyA && !anyP -> goto abortdecide   /* all reachable rows ready */
+		:: nreach > 0 && !anyC && !anyA && anyP -> skip  /* resend PreCommit, then commit */
 		fi;
+resend:
 #endif
 		/* resend PreCommit, then DoCommit; a participant that answers it
 		   has aborted makes the outcome abort */
@@ -480,7 +519,15 @@ recov:
 
 fin:
 	cfinished = true;
-	goto end_c
+	goto end_c;
+
+blocked:
+	/* FIX_RECOVERY, total failure: every participant is down, any of them
+	   may have decided either way; wait until one comes back (in this
+	   crash-stop model none ever does) */
+	atomic { cblocked = true; printf("MSC: C: no participant answers: waits\n") };
+end_blocked:
+	(false)
 	} unless { cdown };
 
 	/* crashed: restart later from the durable log, or never */
@@ -521,7 +568,14 @@ init {
 
 /* ==================== termination, at every end state ==================== */
 #define PDONE(i) (crashed[i] || row[i] == NONE || dec[i] != UNDEC)
-#define CDONE (cdead || (cfinished && (clog == L_NONE || dec[C] != UNDEC)))
+#if N == 2
+#define ALLCRASHED (crashed[0] && crashed[1])
+#else
+#define ALLCRASHED (crashed[0] && crashed[1] && crashed[2])
+#endif
+/* the coordinator has finished, or is dead for good, or (FIX_RECOVERY) it
+   restarted after every participant crashed and waits for one to return */
+#define CDONE (cdead || (cfinished && (clog == L_NONE || dec[C] != UNDEC)) || (cblocked && ALLCRASHED))
 #if N == 2
 #define ALLDONE (PDONE(0) && PDONE(1) && CDONE)
 #define ALLCOMMIT (dec[0] == COMMIT && dec[1] == COMMIT && dec[C] == COMMIT)
