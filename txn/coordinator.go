@@ -44,7 +44,7 @@ const (
 type CoordinatorOptions struct {
 	DB           *gorm.DB
 	Participants map[string]Participant
-	VoteTimeout  time.Duration // votes must all arrive within this [3s]
+	VoteTimeout  time.Duration // votes must all arrive within this [5s]
 	AckTimeout   time.Duration // PreCommit/DoCommit/Abort are retried for this long per attempt [3s]
 	RecoverAfter time.Duration // an unfinished transaction this old is resumed by Run [5s]
 	Retention    time.Duration // finished log rows are kept this long [24h]
@@ -70,7 +70,7 @@ func NewCoordinator(opt CoordinatorOptions) *Coordinator {
 			*d = v
 		}
 	}
-	def(&opt.VoteTimeout, 3*time.Second)
+	def(&opt.VoteTimeout, 5*time.Second)
 	def(&opt.AckTimeout, 3*time.Second)
 	def(&opt.RecoverAfter, 5*time.Second)
 	def(&opt.Retention, 24*time.Hour)

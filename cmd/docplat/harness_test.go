@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,9 @@ func startApp(t testing.TB, cfg config) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("DOCPLAT_TEST_LOG") == "1" { // see the servers' warnings while debugging a test
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
 	a, err := build(ctx, cfg, log)
 	if err != nil {
 		t.Fatalf("build: %v", err)
