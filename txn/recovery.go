@@ -12,25 +12,13 @@ func (c *Coordinator) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = 500 * time.Millisecond
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	lastGC := time.Time{}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	loop(ctx, every, func() { c.Recover(ctx, c.opt.RecoverAfter) }, func() {
+		res := c.opt.DB.WithContext(ctx).Where("state IN ? AND updated_at < ?",
+			[]string{logCommitted, logAborted, logHeuristic}, c.now().Add(-c.opt.Retention)).Delete(&coordinatorRow{})
+		if res.Error != nil {
+			c.log.Warn("collecting finished transactions", "err", res.Error)
 		}
-		c.Recover(ctx, c.opt.RecoverAfter)
-		if time.Since(lastGC) > time.Minute {
-			lastGC = time.Now()
-			res := c.opt.DB.WithContext(ctx).Where("state IN ? AND updated_at < ?",
-				[]string{logCommitted, logAborted, logHeuristic}, c.now().Add(-c.opt.Retention)).Delete(&coordinatorRow{})
-			if res.Error != nil {
-				c.log.Warn("collecting finished transactions", "err", res.Error)
-			}
-		}
-	}
+	})
 }
 
 // Recover finishes every unfinished transaction older than age (PROTOCOL.md,

@@ -15,25 +15,13 @@ func (p *ParticipantEngine) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = 250 * time.Millisecond
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	lastGC := time.Time{}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	loop(ctx, every, func() { p.TerminateExpired(ctx) }, func() {
+		if n, err := p.Collect(ctx); err != nil {
+			p.log.Warn("collecting finished transaction rows", "err", err)
+		} else if n > 0 {
+			p.log.Info("finished transaction rows collected", "count", n)
 		}
-		p.TerminateExpired(ctx)
-		if time.Since(lastGC) > time.Minute {
-			lastGC = time.Now()
-			if n, err := p.Collect(ctx); err != nil {
-				p.log.Warn("collecting finished transaction rows", "err", err)
-			} else if n > 0 {
-				p.log.Info("finished transaction rows collected", "count", n)
-			}
-		}
-	}
+	})
 }
 
 // TerminateExpired decides every branch whose deadline has passed.
