@@ -224,3 +224,43 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestFinishedRecordsAreCollectedAfterRetention: decided branches and
+// finished log rows go once older than the retention; undecided ones stay.
+func TestFinishedRecordsAreCollectedAfterRetention(t *testing.T) {
+	w := newWorld(t, testdb.SQLite, nil)
+	if out, err := w.upload(t, "done", 10); err != nil || !out.Committed {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if _, err := w.stats.CanCommit(context.Background(), "open", []byte(`{"bytes":1}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitForState := func() bool { // the committed log row is written off the caller's path
+		var n int64
+		w.docsDB.Raw("SELECT COUNT(*) FROM txn_coordinator WHERE state = 'committed'").Scan(&n)
+		return n == 1
+	}
+	for deadline := time.Now().Add(5 * time.Second); !waitForState(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the finished transaction was never logged as committed")
+		}
+	}
+	for _, p := range []*ParticipantEngine{w.docs, w.stats} {
+		p.opt.Retention = time.Nanosecond
+		if n, err := p.Collect(context.Background()); err != nil || n != 1 {
+			t.Fatalf("%s collected %d, %v; want the one finished branch", p.Name(), n, err)
+		}
+	}
+	if s, _ := w.stats.State(context.Background(), "open"); s != StateReady {
+		t.Fatalf("an undecided branch was collected (state %q)", s)
+	}
+	w.coord.opt.Retention = time.Nanosecond
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
+	w.coord.Run(ctx, 10*time.Millisecond)
+	var left int64
+	w.docsDB.Raw("SELECT COUNT(*) FROM txn_coordinator").Scan(&left)
+	if left != 0 {
+		t.Fatalf("%d finished coordinator rows left", left)
+	}
+}
