@@ -3,6 +3,7 @@ module docplat
 go 1.26.0
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/allegro/bigcache/v3 v3.1.0
 	github.com/gin-gonic/gin v1.12.0
