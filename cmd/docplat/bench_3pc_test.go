@@ -35,7 +35,7 @@ func BenchmarkUploadCommit(b *testing.B) {
 		name string
 		svc  *docs.Service
 	}{
-		{"local-tx", docs.NewService(a.db.Documents(), a.blobs, opt)},
+		{"baseline-local-tx", docs.NewService(a.db.Documents(), a.blobs, opt)},
 		{"3pc", docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.blobs, opt)},
 		{"full-stack", a.docs},
 	}
