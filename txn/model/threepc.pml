@@ -1,63 +1,77 @@
 /*
- * threepc.pml -- Promela model of docplat's three-phase commit, exactly as
- * txn/PROTOCOL.md describes it: one coordinator C and N participants
- * (N=2 by default, -DN=3 for three), crash failures of every party at any
- * point, a coordinator that may restart from its durable log (rule 4), the
- * participants' timeouts with the termination protocol (ask the coordinator,
- * then the peers).  See README.md beside this file.
+ * threepc.pml -- Promela model of docplat's three-phase commit as
+ * txn/PROTOCOL.md describes it: one coordinator C and N participants (N=2 by
+ * default, -DN=3 for three), crash failures of every party at any point, a
+ * coordinator that may restart from its durable log (rule 4), participant
+ * timeouts with the termination protocol (ask the coordinator, then the
+ * peers).  README.md beside this file explains the model and the results.
  *
  * Variants (spin -D...):
- *   (none)          PROTOCOL.md as written.  Spin finds agreement violations.
- *   -DFIXED         all of the fixes below (what check.sh verifies):
- *     -DFIX_PROMOTE   participant rule 3: before committing because some row
- *                     is precommitted, move self and every reachable `ready`
- *                     peer to `precommitted`; a refusal means abort.
- *     -DFIX_STATUS    coordinator rule 5: answer `commit` only once
- *                     `committing` is logged; `pending` while `precommit`.
- *     -DFIX_RECOVERY  coordinator rule 4: after a restart, wait until no
- *                     termination run that started while it was down is still
- *                     going (a grace period longer than one run); from
- *                     `precommit`, decide by the participants' termination
- *                     rule on their rows (committed -> commit; aborted ->
- *                     abort; all reachable ready -> abort; some precommitted
- *                     -> resend PreCommit, then commit) instead of resending
- *                     PreCommit blindly.
- *     -DFIX_SNAPSHOT  participant rule 3: read the peers' rows as one
- *                     consistent snapshot (collect twice until equal: rows
- *                     only move forward), not one after the other.  Needed
- *                     from three participants on.
- *   -DN=3           three participants.
- *   -DNORECOVER     the coordinator is crash-stop (never restarts).
- *   -DMAXCRASH=k    at most k crashes in a run (default: every party may
- *                   crash, each once).
- *   -DLIVENESS      add the LTL property `termination` (run pan -a -f).
+ *   (none)            PROTOCOL.md as written: spin finds agreement violations.
+ *   -DFIXED           the three fixes below together (what check.sh verifies).
+ *   -DFIX_TERMINATION participant rule 3: when the coordinator does not
+ *                     answer, only the lowest-numbered live participant that
+ *                     is still uncertain (the backup coordinator) decides;
+ *                     the others wait.  It reads the peers' rows as before
+ *                     and then brings every reachable peer to its decision
+ *                     before it is final -- to commit: PreCommit each ready
+ *                     peer, commit itself, DoCommit each; to abort: Abort
+ *                     each, then itself.  If it crashes half-way, the next
+ *                     one in line takes over from the rows it left.
+ *   -DFIX_STATUS      coordinator rules 3 and 5: log `committing` once every
+ *                     participant acknowledged PreCommit, before DoCommit;
+ *                     answer `commit` only once it is logged, `pending` while
+ *                     only `precommit` is.
+ *   -DFIX_RECOVERY    coordinator rule 4: after a restart, wait out a grace
+ *                     period longer than one termination run (so runs begun
+ *                     while it was down are over), then from `precommit`
+ *                     decide by the participants' rows: any committed ->
+ *                     commit; any aborted -> abort; some precommitted ->
+ *                     resend PreCommit, then commit; all reachable ready ->
+ *                     abort; none reachable -> wait for one.  (The grace
+ *                     period alone can be dropped with -DNOGRACE, to see
+ *                     why it is needed.)
+ *   -DN=3             three participants.
+ *   -DNORECOVER       the coordinator is crash-stop (never restarts).
+ *   -DMAXCRASH=k      at most k crashes in a run (default N+1: every party may
+ *                     crash, each at most once).
+ *   -DLIVENESS        add the LTL formula `termination` (pan -a -f).
  *
  * Timing (the synchronous-system assumption): message delays are bounded and
  * the participants' timeouts are much longer than the coordinator's vote/ack
- * timeouts and than any message delay.  Hence
+ * timeouts and than any message delay.  So
  *   - a coordinator timeout fires exactly when the awaited participant has
  *     crashed: guard `crashed[i]` (a perfect failure detector);
- *   - a participant's deadline passes only while the coordinator is down and
- *     after every message already sent to a live participant has been
- *     handled: guard `cdown && QUIET`.  The termination protocol then runs
- *     step by step; the coordinator may restart and peers may run theirs in
- *     between.
+ *   - a participant's deadline passes only while the coordinator is down (or
+ *     has finished without a word for it: it restarted without a `started`
+ *     record) and every message already sent to a live participant has been
+ *     handled: guard `(cdown || cfinished) && QUIET`.  The termination run
+ *     then goes step by step; the coordinator may restart and peers may run
+ *     theirs in between.
  *
- * Properties:
+ * Properties (checked by check.sh):
  *   AGREEMENT    asserted at every decision: no party commits while another
- *                (participant, or the coordinator's logged outcome) aborted,
- *                and no party changes its decision;
+ *                aborted, and no party changes its decision.  A
+ *                participant decides when its row becomes committed/aborted;
+ *                the coordinator decides abort when it logs `aborted` and
+ *                commit when it starts sending DoCommit (PROTOCOL.md has no
+ *                record there: `precommit` may still turn into abort by rule
+ *                4, `committed` is logged only once every DoCommit is
+ *                acknowledged).
  *   VALIDITY     asserted at every commit: every participant voted yes (so
- *                none voted no); at every end state (proctype Final): if all
- *                voted yes and nothing crashed, every party committed;
- *   TERMINATION  at every end state (Final, fired by `timeout` when nothing
- *                can move): every live participant that holds a row has
- *                decided, and a coordinator that is not dead for good has
- *                logged an outcome and finished; with -DLIVENESS also the LTL
- *                formula `<> ALLDONE` under weak fairness.
+ *                none voted no); asserted at every end state (proctype
+ *                Final): all voted yes and nothing crashed => all committed.
+ *   TERMINATION  at every end state (Final fires on `timeout`, when nothing
+ *                else can move): every live participant that holds a row has
+ *                decided, and the coordinator, unless it stays down for good,
+ *                has logged an outcome and finished (FIX_RECOVERY: or it
+ *                restarted after every participant crashed and waits for one
+ *                to return -- 3PC's total-failure case); spin's invalid end
+ *                state check; with -DLIVENESS the LTL formula <> ALLDONE under
+ *                weak fairness.
  *
- * Lines `MSC: ...` are printed when a trail is replayed (spin -t): they are
- * the counterexample's events.
+ * Lines `MSC: ...` print when a trail is replayed (spin -t): the events of a
+ * counterexample.
  */
 
 #ifndef N
@@ -75,7 +89,7 @@
 #define MAXCRASH (N+1)
 #endif
 #ifndef MAXCCRASH
-#define MAXCCRASH 1             /* coordinator crashes per run */
+#define MAXCCRASH 1             /* coordinator crashes in a run */
 #endif
 
 /* participant rows (the barrier); NOANSWER: a party that did not answer */
@@ -84,7 +98,7 @@ mtype = { NONE, READY, PREC, COMMITTED, ABORTED, NOANSWER };
 mtype = { L_NONE, L_STARTED, L_PRECOMMIT, L_COMMITTING, L_ABORTED };
 /* coordinator status answers (rule 5) */
 mtype = { ST_COMMIT, ST_ABORT, ST_PENDING };
-/* requests C -> P, answers P -> C */
+/* requests C -> P and answers P -> C */
 mtype = { CanCommit, PreCommit, DoCommit, Abort, Yes, No, Ok, Refused, NoAnswer };
 
 /* decisions */
@@ -93,42 +107,56 @@ mtype = { CanCommit, PreCommit, DoCommit, Abort, Yes, No, Ok, Refused, NoAnswer 
 #define ABORT  2
 
 /* ---------------- global state ---------------- */
-mtype row[N] = NONE;            /* participant rows (durable)               */
-bool crashed[N];                /* participant crashed (crash-stop)         */
-bool interm[N];                 /* participant is running rule 3            */
-mtype clog = L_NONE;            /* coordinator log (durable)                */
-bool cdone;                     /* coordinator logged `done` (durable)      */
-bool collecting;                /* coordinator is collecting votes          */
-bool cdown;                     /* coordinator is down                      */
-bool cdead;                     /* ... and will never restart               */
-bool cfinished;                 /* coordinator process finished its work    */
-bool cblocked;                  /* coordinator waits for a participant back */
-byte ccrashes;                  /* coordinator crashes so far               */
-byte ncrash;                    /* crashes so far, all parties              */
-byte rnd;                       /* request round (the RPCs' ids)            */
+mtype row[N] = NONE;            /* participant rows (durable)                */
+bool crashed[N];                /* participant crashed (crash-stop)          */
+bool interm[N];                 /* participant is running rule 3             */
+mtype clog = L_NONE;            /* coordinator log (durable)                 */
+bool cdone;                     /* coordinator logged `committed`, or `done`
+                                   after `aborted` (durable)                */
+bool collecting;                /* coordinator collects votes (volatile)     */
+bool cdown;                     /* coordinator is down                       */
+bool cdead;                     /* ... and stays down for good               */
+bool cfinished;                 /* coordinator finished its work             */
+bool cblocked;                  /* coordinator waits for a participant back  */
+byte ccrashes;                  /* coordinator crashes so far                */
+byte ncrash;                    /* crashes so far, all parties               */
+byte rnd;                       /* request round: the RPCs' ids              */
 
-byte dec[N+1];                  /* decisions: participants, then C          */
-byte ncommit, nabort;           /* parties that decided commit / abort      */
-byte nyes;                      /* participants that voted yes              */
-bool anyNo;                     /* some participant voted no                */
-bool heuristic;                 /* a DoCommit/Abort was refused             */
+byte dec[N+1];                  /* decisions: participants, then C           */
+byte ncommit, nabort;           /* parties that decided commit / abort       */
+byte nyes;                      /* participants that voted yes               */
+bool anyNo;                     /* some participant voted no                 */
+bool heuristic;                 /* a DoCommit/Abort was refused              */
 
-mtype ans[N];                   /* each participant's last answer ...       */
-byte  ansr[N];                  /* ... and the round it answers             */
-chan toP[N] = [4] of { mtype, byte };   /* requests from C (with round)     */
+mtype ans[N];                   /* each participant's answer ...             */
+byte  ansr[N];                  /* ... and the round it answers              */
+chan toP[N] = [4] of { mtype, byte };   /* requests from C, with their round */
 
 #if N == 2
 /* every message already sent to a live participant has been handled */
 #define QUIET ((crashed[0] || len(toP[0]) == 0) && (crashed[1] || len(toP[1]) == 0))
-/* no live participant is running the termination protocol */
+/* no live participant is in a termination run */
 #define NOTERM ((crashed[0] || !interm[0]) && (crashed[1] || !interm[1]))
+#define ALLCRASHED (crashed[0] && crashed[1])
+/* FIX_TERMINATION: the backup coordinator is the lowest-numbered live
+   participant that is still uncertain (ready or precommitted) */
+#define UNCERTAIN(j) (!crashed[j] && (row[j] == READY || row[j] == PREC))
+#define BACKUP(i) (i == 0 || !UNCERTAIN(0))
 #elif N == 3
 #define QUIET ((crashed[0] || len(toP[0]) == 0) && (crashed[1] || len(toP[1]) == 0) && \
                (crashed[2] || len(toP[2]) == 0))
 #define NOTERM ((crashed[0] || !interm[0]) && (crashed[1] || !interm[1]) && \
                 (crashed[2] || !interm[2]))
+#define ALLCRASHED (crashed[0] && crashed[1] && crashed[2])
+#define UNCERTAIN(j) (!crashed[j] && (row[j] == READY || row[j] == PREC))
+#define BACKUP(i) (i == 0 || (!UNCERTAIN(0) && (i == 1 || !UNCERTAIN(1))))
 #else
 #error "N must be 2 or 3"
+#endif
+#ifdef FIX_TERMINATION
+#define MAYTERMINATE(i) BACKUP(i)
+#else
+#define MAYTERMINATE(i) true        /* as written: every participant runs rule 3 */
 #endif
 
 /* coordinator rule 5: the status it answers, from its log */
@@ -156,18 +184,18 @@ inline decide(who, v) {
 		:: else -> nabort++
 		fi
 	:: else ->
-		assert(dec[who] == v)                   /* AGREEMENT: never changes its mind */
+		assert(dec[who] == v)                   /* AGREEMENT: nobody changes its mind */
 	fi;
 	assert(ncommit == 0 || nabort == 0);            /* AGREEMENT */
 	assert(v != COMMIT || (nyes == N && !anyNo))    /* VALIDITY: commit => all voted yes */
 }
 
-/* ======================= participant (PROTOCOL.md) ======================= */
+/* ========================= participant (PROTOCOL.md) ========================= */
 proctype Part(byte me) {
 	mtype m, st, reply;
 	byte r, k;
 	mtype pa[N];                /* the peers' answers */
-	bool anyC, anyA, anyP, refused;
+	bool anyC, anyA, anyP;
 	byte intent;                /* FIX_TERMINATION: the decision being applied */
 
 	{
@@ -208,14 +236,17 @@ end_wait:
 			:: else -> row[me] = ABORTED; decide(me, ABORT); reply = Ok
 			fi
 		fi;
-		printf("MSC: P%d: %e -> row %e, answers %e\n", me+1, m, row[me], reply)
-	   };
-		/* the answer leaves after the durable write: a crash may fall between */
-		atomic { ans[me] = reply; ansr[me] = r; m = 0; r = 0; reply = 0 }
+		printf("MSC: P%d: %e -> row %e, answers %e\n", me+1, m, row[me], reply);
+		/* the answer: a crash between the durable write and the answer is,
+		   for everybody else, the same as a crash before the message (the
+		   crashed party's row cannot be read) and only adds a decision that
+		   matches the coordinator's, so the two are one step */
+		ans[me] = reply; ansr[me] = r; m = 0; r = 0; reply = 0
+	   }
 
 	/* rule 3: the deadline passed without a message */
 	:: atomic {
-		(row[me] == READY || row[me] == PREC) && cdown && QUIET ->
+		(row[me] == READY || row[me] == PREC) && (cdown || cfinished) && QUIET && MAYTERMINATE(me) ->
 		interm[me] = true;
 		printf("MSC: P%d: deadline passed in %e\n", me+1, row[me])
 	   };
@@ -225,128 +256,139 @@ end_wait:
 		:: atomic { cdown -> st = NOANSWER; printf("MSC: P%d: C does not answer\n", me+1) }
 		fi;
 		if
-		:: st == ST_COMMIT ->
-			atomic { row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false; st = 0 }
-		:: st == ST_ABORT ->
-			atomic { row[me] = ABORTED; decide(me, ABORT); interm[me] = false; st = 0 }
-		:: st == ST_PENDING ->
-			atomic { interm[me] = false; st = 0 }   /* wait again */
-		:: st == NOANSWER ->
-			st = 0;
-#ifdef FIX_TERMINATION
-retry:
-			if
-			:: atomic { row[me] == COMMITTED || row[me] == ABORTED ->
-				/* a peer's run decided for this participant (abort) */
-				interm[me] = false }; goto next
-			:: else -> skip
-			fi;
-#endif
+		:: atomic { st == ST_COMMIT -> row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false; st = 0 }
+		:: atomic { st == ST_ABORT -> row[me] = ABORTED; decide(me, ABORT); interm[me] = false; st = 0 }
+		:: atomic { st == ST_PENDING -> interm[me] = false; st = 0 }   /* wait again */
+		:: atomic { st == NOANSWER -> st = 0 };
 			/* ask the other participants, one after the other */
-			for (k : 0 .. N-1) {
+			k = (me == 0 -> 1 : 0);
+			do
+			:: atomic {
+				pa[k] = (crashed[k] -> NOANSWER : row[k]);
+				printf("MSC: P%d: peer P%d answers %e\n", me+1, k+1, pa[k]);
+				k++;
 				if
-				:: k != me ->
-					atomic {
-						pa[k] = (crashed[k] -> NOANSWER : row[k]);
-						printf("MSC: P%d: peer P%d answers %e\n", me+1, k+1, pa[k])
-					}
+				:: k == me -> k++
+				:: else -> skip
+				fi;
+				if
+				:: k >= N -> k = 0; break
 				:: else -> skip
 				fi
-			}
+			   }
+			od;
 			atomic {
 				anyC = false; anyA = false; anyP = (row[me] == PREC);
-				for (k : 0 .. N-1) {
+				k = 0;
+				do
+				:: k < N ->
 					if
 					:: k != me && pa[k] == COMMITTED -> anyC = true
 					:: k != me && (pa[k] == ABORTED || pa[k] == NONE) -> anyA = true
 					:: k != me && pa[k] == PREC -> anyP = true
 					:: else -> skip
 					fi;
-					pa[k] = 0
-				}
-				k = 0;
+					pa[k] = 0;
+					k++
+				:: else -> k = 0; break
+				od;
+#ifdef FIX_TERMINATION
+				if
+				:: row[me] == COMMITTED || row[me] == ABORTED ->
+					/* the previous backup decided for it meanwhile */
+					intent = UNDEC
+				:: (row[me] == READY || row[me] == PREC) && anyC ->
+					printf("MSC: P%d: a peer committed: commit all\n", me+1);
+					intent = COMMIT
+				:: (row[me] == READY || row[me] == PREC) && !anyC && anyA ->
+					printf("MSC: P%d: a peer aborted (or has no row): abort all\n", me+1);
+					intent = ABORT
+				:: (row[me] == READY || row[me] == PREC) && !anyC && !anyA && anyP ->
+					printf("MSC: P%d: some row precommitted: precommit all, then commit all\n", me+1);
+					intent = COMMIT
+				:: (row[me] == READY || row[me] == PREC) && !anyC && !anyA && !anyP ->
+					printf("MSC: P%d: all reachable rows ready: abort all\n", me+1);
+					intent = ABORT
+				fi;
+#else
 				if
 				:: anyC ->
 					printf("MSC: P%d: a peer committed\n", me+1);
-					row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false
-#ifdef FIX_TERMINATION
-				:: !anyC && anyA ->
-					printf("MSC: P%d: a peer aborted (or has no row): abort the rows first\n", me+1);
-					intent = ABORT
-				:: !anyC && !anyA && anyP ->
-					printf("MSC: P%d: some row precommitted: precommit the rows first\n", me+1);
-					intent = COMMIT
-				:: !anyC && !anyA && !anyP ->
-					printf("MSC: P%d: all reachable rows ready: abort the rows first\n", me+1);
-					intent = ABORT
-#else
+					row[me] = COMMITTED; decide(me, COMMIT)
 				:: !anyC && anyA ->
 					printf("MSC: P%d: a peer aborted (or has no row)\n", me+1);
-					row[me] = ABORTED; decide(me, ABORT); interm[me] = false
+					row[me] = ABORTED; decide(me, ABORT)
 				:: !anyC && !anyA && anyP ->
 					printf("MSC: P%d: some row precommitted\n", me+1);
-					row[me] = COMMITTED; decide(me, COMMIT); interm[me] = false
+					row[me] = COMMITTED; decide(me, COMMIT)
 				:: !anyC && !anyA && !anyP ->
 					printf("MSC: P%d: all reachable rows ready\n", me+1);
-					row[me] = ABORTED; decide(me, ABORT); interm[me] = false
-#endif
+					row[me] = ABORTED; decide(me, ABORT)
 				fi;
+				interm[me] = false;
+#endif
 				anyC = false; anyA = false; anyP = false
 			}
 #ifdef FIX_TERMINATION
 			;
-			/* FIX_TERMINATION: move every reachable row, own included, in
-			   participant order, to the decision's side (PreCommit: ready ->
-			   precommitted; Abort: ready/none -> aborted), each a local
-			   transaction at that participant; a row already on the other side
-			   refuses, and the run starts over */
+			/* FIX_TERMINATION: this participant is the backup coordinator
+			   (every lower-numbered participant has crashed or is no longer
+			   uncertain); it brings every reachable peer to its decision, a
+			   local transaction at each:
+			   to commit, PreCommit each (ready -> precommitted), then commit
+			   itself, then DoCommit each; to abort, Abort each, then itself.
+			   If it crashes half-way, the next participant in line takes over. */
 			if
-			:: intent == UNDEC -> goto next       /* decided above (a peer committed) */
+			:: atomic { intent == UNDEC -> interm[me] = false }; goto next
 			:: else -> skip
 			fi;
-			refused = false;
-			k = 0;
-			do
-			:: k < N && !refused ->
-				atomic {
-					if
-					:: k != me && crashed[k] -> skip
-					:: (k == me || !crashed[k]) && intent == COMMIT && row[k] == READY ->
-						row[k] = PREC; printf("MSC: P%d: PreCommit P%d: ok\n", me+1, k+1)
-					:: (k == me || !crashed[k]) && intent == COMMIT && (row[k] == PREC || row[k] == COMMITTED) ->
-						skip
-					:: (k == me || !crashed[k]) && intent == COMMIT && (row[k] == ABORTED || row[k] == NONE) ->
-						refused = true; printf("MSC: P%d: PreCommit P%d: refused\n", me+1, k+1)
-					:: (k == me || !crashed[k]) && intent == ABORT && (row[k] == READY || row[k] == NONE) ->
-						row[k] = ABORTED; printf("MSC: P%d: Abort P%d: ok\n", me+1, k+1);
-						decide(k, ABORT)
-					:: (k == me || !crashed[k]) && intent == ABORT && row[k] == ABORTED ->
-						skip
-					:: (k == me || !crashed[k]) && intent == ABORT && (row[k] == PREC || row[k] == COMMITTED) ->
-						refused = true; printf("MSC: P%d: Abort P%d: refused\n", me+1, k+1)
-					fi;
-					k++
-				}
-			:: else -> break
-			od;
-			k = 0;
 			if
-			:: refused ->
-				/* the loser of a race is refused before it changed any row
-				   the winner needs: its own row cannot be aborted yet */
-				assert(intent == COMMIT || row[me] != ABORTED);
-				atomic { intent = UNDEC; refused = false };
-				goto retry
-			:: else ->
-				atomic {
+			:: intent == COMMIT ->
+				k = (me == 0 -> 1 : 0);
+				do
+				:: atomic {
 					if
-					:: intent == COMMIT -> row[me] = COMMITTED; decide(me, COMMIT)
-					:: else -> skip             /* own row aborted in the loop */
+					:: crashed[k] -> skip
+					:: !crashed[k] && row[k] == READY -> row[k] = PREC;
+					   printf("MSC: P%d: PreCommit P%d: ok\n", me+1, k+1)
+					:: !crashed[k] && row[k] != READY -> skip
 					fi;
-					intent = UNDEC;
-					interm[me] = false
-				}
+					assert(crashed[k] || row[k] == PREC || row[k] == COMMITTED);
+					k++;
+					if :: k == me -> k++ :: else -> skip fi;
+					if :: k >= N -> k = 0; break :: else -> skip fi
+				   }
+				od;
+				atomic { row[me] = COMMITTED; decide(me, COMMIT) }
+			:: intent == ABORT ->
+				skip
 			fi;
+			k = (me == 0 -> 1 : 0);
+			do
+			:: atomic {
+				if
+				:: crashed[k] -> skip
+				:: !crashed[k] && intent == COMMIT && (row[k] == READY || row[k] == PREC) ->
+					row[k] = COMMITTED; decide(k, COMMIT);
+					printf("MSC: P%d: DoCommit P%d: ok\n", me+1, k+1)
+				:: !crashed[k] && intent == ABORT && row[k] != COMMITTED && row[k] != ABORTED ->
+					row[k] = ABORTED; decide(k, ABORT);
+					printf("MSC: P%d: Abort P%d: ok\n", me+1, k+1)
+				:: else -> assert(row[k] == (intent == COMMIT -> COMMITTED : ABORTED))
+				fi;
+				k++;
+				if :: k == me -> k++ :: else -> skip fi;
+				if :: k >= N -> k = 0; break :: else -> skip fi
+			   }
+			od;
+			atomic {
+				if
+				:: intent == ABORT -> row[me] = ABORTED; decide(me, ABORT)
+				:: else -> skip
+				fi;
+				intent = UNDEC;
+				interm[me] = false
+			};
 next:
 			skip
 #endif
@@ -355,26 +397,79 @@ next:
 	} unless { crashed[me] }
 }
 
-/* ======================= coordinator (PROTOCOL.md) ======================= */
+/* ========================= coordinator (PROTOCOL.md) ========================= */
 
-/* send a request; a crashed participant's messages go nowhere */
-#define SEND(i, m) atomic { if :: crashed[i] -> skip \
-                               :: else -> toP[i]!m,rnd; printf("MSC: C: %e -> P%d\n", m, i+1) fi }
-
-/* participant i's answer to this round, or NoAnswer once it has crashed
-   ("retrying until each acknowledges": a crashed participant never will) */
-inline await(i) {
-	if
-	:: atomic { ansr[i] == rnd -> got = ans[i]; printf("MSC: C: P%d answers %e\n", i+1, got) }
-	:: atomic { crashed[i] && ansr[i] != rnd -> got = NoAnswer;
-	            printf("MSC: C: P%d does not answer (crashed)\n", i+1) }
+/* send request m to every participant, in any order (docplat sends them in
+   parallel), one message a step: a crash may fall between two; a crashed
+   participant's messages go nowhere.  FULL: the bits of every step. */
+#define ROUNDDONE(FULL) \
+	if \
+	:: sent == FULL -> sent = 0; break \
+	:: else -> skip \
 	fi
-}
+#define SENDONE(m, j, FULL) \
+	:: atomic { (sent & (1 << j)) == 0 -> \
+		if \
+		:: crashed[j] -> skip \
+		:: else -> toP[j]!m,rnd; printf("MSC: C: %e -> P%d\n", m, j+1) \
+		fi; \
+		sent = sent | (1 << j); \
+		ROUNDDONE(FULL) }
+#if N == 2
+#define SENDS(m, FULL) SENDONE(m, 0, FULL) SENDONE(m, 1, FULL)
+#else
+#define SENDS(m, FULL) SENDONE(m, 0, FULL) SENDONE(m, 1, FULL) SENDONE(m, 2, FULL)
+#endif
+#define SENDALL(m) do SENDS(m, (1 << N) - 1) od
+/* rule 1: CanCommit to every participant while `started` is logged: the
+   record is written at any point among the sends, before any decision */
+#define CANCOMMIT_AND_LOG \
+	do \
+	SENDS(CanCommit, (1 << (N+1)) - 1) \
+	:: atomic { (sent & (1 << N)) == 0 -> \
+		clog = L_STARTED; printf("MSC: C: log started\n"); \
+		sent = sent | (1 << N); \
+		ROUNDDONE((1 << (N+1)) - 1) } \
+	od
+
+/* the answer of participant i to this round, or NoAnswer once it crashed
+   (a coordinator timeout; "retrying until each acknowledges": a crashed
+   participant never will) */
+#define NEXTANSWER(BADCOND) \
+	if \
+	:: BADCOND -> bad = true \
+	:: else -> skip \
+	fi; \
+	if \
+	:: got == NoAnswer -> miss = true \
+	:: else -> skip \
+	fi; \
+	got = 0; \
+	i++; \
+	if \
+	:: i == N -> i = 0; break \
+	:: else -> skip \
+	fi
+
+/* collect every participant's answer, in order; bad := some answer
+   satisfies BADCOND */
+#define COLLECT(BADCOND) \
+	bad = false; \
+	miss = false; \
+	i = 0; \
+	do \
+	:: atomic { ansr[i] == rnd -> got = ans[i]; ans[i] = 0; ansr[i] = 0; \
+	            printf("MSC: C: P%d answers %e\n", i+1, got); \
+	            NEXTANSWER(BADCOND) } \
+	:: atomic { crashed[i] && ansr[i] != rnd -> got = NoAnswer; \
+	            printf("MSC: C: P%d does not answer (crashed)\n", i+1); \
+	            NEXTANSWER(BADCOND) } \
+	od
 
 active proctype Coord() {
-	byte i;
+	byte i, sent;
 	mtype got;
-	bool bad, anyC, anyA, anyP;
+	bool bad, miss, anyC, anyA, anyP;
 	byte nreach;
 
 again:
@@ -382,7 +477,7 @@ again:
 	if
 	:: ccrashes > 0 ->
 		printf("MSC: C: restarts, log %e\n", clog);
-#ifdef FIX_RECOVERY
+#if defined(FIX_RECOVERY) && !defined(NOGRACE)
 		NOTERM;                 /* grace period: runs begun while it was down are over */
 #endif
 		goto recov
@@ -390,72 +485,53 @@ again:
 	fi;
 
 	/* rule 1 */
-	atomic { clog = L_STARTED; collecting = true; rnd++; printf("MSC: C: log started\n") };
-	for (i : 0 .. N-1) { SEND(i, CanCommit) }
+	atomic { collecting = true; rnd++ };
+	CANCOMMIT_AND_LOG;
 
-	/* rule 2: collect the votes; a vote that does not come: that participant crashed */
-	bad = false;
-	i = 0;
-	do
-	:: i < N ->
-		await(i);
-		if
-		:: got == Yes -> i++
-		:: else -> bad = true; break
-		fi
-	:: else -> break
-	od;
+	/* rule 2: the votes; a vote that does not come: that participant crashed */
+	COLLECT(got != Yes);
 	if
-	:: bad ->
-		atomic { collecting = false; clog = L_ABORTED; printf("MSC: C: log aborted\n"); decide(C, ABORT) };
-		goto abortphase
-	:: else ->
-		atomic { collecting = false; clog = L_PRECOMMIT; printf("MSC: C: log precommit\n") }
+	:: atomic { bad -> bad = false; miss = false; collecting = false; clog = L_ABORTED;
+	            printf("MSC: C: log aborted\n"); decide(C, ABORT) };
+	   goto abortphase
+	:: atomic { !bad -> miss = false; collecting = false; clog = L_PRECOMMIT; rnd++;
+	            printf("MSC: C: log precommit\n") }
 	fi;
-	rnd++;
-	for (i : 0 .. N-1) { SEND(i, PreCommit) }
+	SENDALL(PreCommit);
 
 	/* rule 3: every participant acknowledges PreCommit */
-	bad = false;
-	for (i : 0 .. N-1) {
-		await(i);
-		if
-		:: got != Ok -> bad = true
-		:: else -> skip
-		fi
-	}
+	COLLECT(got != Ok);
 	if
-	:: bad -> goto recov        /* rule 4: an acknowledgement that does not come */
+	:: atomic { bad -> bad = false; miss = false }; goto recov   /* rule 4: an acknowledgement that does not come */
 	:: else -> skip
 	fi;
 commitdecide:
-	atomic { clog = L_COMMITTING; printf("MSC: C: log committing\n"); decide(C, COMMIT) };
+	/* every participant acknowledged PreCommit: DoCommit.  The coordinator's
+	   commit outcome is counted here, when it first sends DoCommit. */
+	atomic {
+#ifdef FIX_STATUS
+		clog = L_COMMITTING; printf("MSC: C: log committing\n");
+#endif
+		rnd++; printf("MSC: C: DoCommit round\n"); decide(C, COMMIT) };
 commitphase:
-	rnd++;
-	for (i : 0 .. N-1) { SEND(i, DoCommit) }
-	for (i : 0 .. N-1) {
-		await(i);
-		if
-		:: got == Refused -> heuristic = true
-		:: else -> skip
-		fi
-	}
-	cdone = true;
+	SENDALL(DoCommit);
+	COLLECT(got == Refused);
+	/* once every participant acknowledged: log `committed` (cdone); a crashed
+	   one never will, and C goes on retrying it (not modelled further) */
+	atomic { heuristic = heuristic || bad; bad = false;
+	         if :: !miss -> cdone = true; printf("MSC: C: log committed\n") :: else -> skip fi;
+	         miss = false };
 	goto fin;
 
 abortdecide:
 	atomic { clog = L_ABORTED; printf("MSC: C: log aborted\n"); decide(C, ABORT) };
 abortphase:
 	rnd++;
-	for (i : 0 .. N-1) { SEND(i, Abort) }
-	for (i : 0 .. N-1) {
-		await(i);
-		if
-		:: got == Refused -> heuristic = true
-		:: else -> skip
-		fi
-	}
-	cdone = true;
+	SENDALL(Abort);
+	COLLECT(got == Refused);
+	atomic { heuristic = heuristic || bad; bad = false;
+	         if :: !miss -> cdone = true; printf("MSC: C: log done\n") :: else -> skip fi;
+	         miss = false };
 	goto fin;
 
 	/* rule 4: recovery, after a restart or an acknowledgement that did not come */
@@ -464,57 +540,54 @@ recov:
 	:: cdone || clog == L_NONE -> goto fin
 	:: !cdone && clog == L_STARTED -> goto abortdecide
 	:: !cdone && clog == L_ABORTED -> goto abortphase
-	:: !cdone && (clog == L_PRECOMMIT || clog == L_COMMITTING) ->
+	:: !cdone && (clog == L_PRECOMMIT || clog == L_COMMITTING) -> skip
+	fi;
 #ifdef FIX_RECOVERY
-		if
-		:: clog == L_COMMITTING -> goto commitphase   /* all had acknowledged PreCommit */
-		:: clog == L_PRECOMMIT && ccrashes == 0 -> goto resend
-		   /* an acknowledgement did not come, but C was never down: no
-		      participant can have run rule 3, resend PreCommit as written */
-		:: clog == L_PRECOMMIT && ccrashes > 0 -> skip
-		fi;
-		atomic {
-			anyC = false; anyA = false; anyP = false; nreach = 0;
-			for (i : 0 .. N-1) {
-				if
-				:: crashed[i] -> skip
-				:: !crashed[i] -> nreach++
-				fi;
-				if
-				:: crashed[i] -> skip
-				:: !crashed[i] && row[i] == COMMITTED -> anyC = true
-				:: !crashed[i] && (row[i] == ABORTED || row[i] == NONE) -> anyA = true
-				:: !crashed[i] && row[i] == PREC -> anyP = true
-				:: !crashed[i] && row[i] == READY -> skip
-				fi
-			}
-			printf("MSC: C: reads the rows: committed %d, aborted %d, precommitted %d\n", anyC, anyA, anyP)
-		}
-		if
-		:: nreach == 0 -> goto blocked                   /* no participant answers */
-		:: nreach > 0 && anyC -> goto commitdecide
-		:: nreach > 0 && !anyC && anyA -> goto abortdecide
-		:: nreach > 0 && !anyC && !anyA && !anyP -> goto abortdecide   /* all reachable rows ready */
-		:: nreach > 0 && !anyC && !anyA && anyP -> skip  /* resend PreCommit, then commit */
-		fi;
+	if
+	:: clog == L_COMMITTING -> rnd++; goto commitphase   /* all had acknowledged PreCommit */
+	:: clog == L_PRECOMMIT && ccrashes == 0 -> goto resend
+	   /* an acknowledgement did not come but C was never down, so no
+	      participant ran rule 3: resend PreCommit as written */
+	:: clog == L_PRECOMMIT && ccrashes > 0 -> skip
+	fi;
+	atomic {
+		anyC = false; anyA = false; anyP = false; nreach = 0;
+		i = 0;
+		do
+		:: i < N ->
+			if
+			:: crashed[i] -> skip
+			:: !crashed[i] && row[i] == COMMITTED -> anyC = true; nreach++
+			:: !crashed[i] && (row[i] == ABORTED || row[i] == NONE) -> anyA = true; nreach++
+			:: !crashed[i] && row[i] == PREC -> anyP = true; nreach++
+			:: !crashed[i] && row[i] == READY -> nreach++
+			fi;
+			i++
+		:: else -> i = 0; break
+		od;
+		printf("MSC: C: reads the rows: %d reachable; committed %d, aborted %d, precommitted %d\n",
+		       nreach, anyC, anyA, anyP)
+	}
+	if
+	:: atomic { nreach == 0 -> anyC = false; anyA = false; anyP = false }; goto blocked
+	:: atomic { nreach > 0 && anyC -> nreach = 0; anyC = false; anyA = false; anyP = false };
+	   goto commitdecide
+	:: atomic { nreach > 0 && !anyC && anyA -> nreach = 0; anyA = false; anyP = false };
+	   goto abortdecide
+	:: atomic { nreach > 0 && !anyC && !anyA && !anyP -> nreach = 0 };   /* all reachable ready */
+	   goto abortdecide
+	:: atomic { nreach > 0 && !anyC && !anyA && anyP -> nreach = 0; anyP = false }
+	fi;
 resend:
 #endif
-		/* resend PreCommit, then DoCommit; a participant that answers it
-		   has aborted makes the outcome abort */
-		rnd++;
-		for (i : 0 .. N-1) { SEND(i, PreCommit) }
-		bad = false;
-		for (i : 0 .. N-1) {
-			await(i);
-			if
-			:: got == Refused -> bad = true
-			:: else -> skip
-			fi
-		}
-		if
-		:: bad -> goto abortdecide
-		:: else -> goto commitdecide
-		fi
+	/* resend PreCommit, then DoCommit; a participant that answers it has
+	   aborted makes the outcome abort */
+	rnd++;
+	SENDALL(PreCommit);
+	COLLECT(got == Refused);
+	if
+	:: atomic { bad -> bad = false; miss = false }; goto abortdecide
+	:: atomic { !bad -> miss = false }; goto commitdecide
 	fi;
 
 fin:
@@ -522,9 +595,9 @@ fin:
 	goto end_c;
 
 blocked:
-	/* FIX_RECOVERY, total failure: every participant is down, any of them
-	   may have decided either way; wait until one comes back (in this
-	   crash-stop model none ever does) */
+	/* FIX_RECOVERY, total failure: no participant answers and any of them
+	   may have decided either way: wait until one comes back (in this
+	   crash-stop model none does) */
 	atomic { cblocked = true; printf("MSC: C: no participant answers: waits\n") };
 end_blocked:
 	(false)
@@ -533,7 +606,9 @@ end_blocked:
 	/* crashed: restart later from the durable log, or never */
 	if
 #ifndef NORECOVER
-	:: atomic { cdown = false; collecting = false; printf("MSC: C: RESTART\n") }; goto again
+	:: atomic { cdown = false; collecting = false; i = 0; sent = 0; got = 0; bad = false; miss = false;
+	            printf("MSC: C: RESTART\n") };
+	   goto again
 #endif
 	:: cdead = true; printf("MSC: C: stays down for good\n")
 	fi;
@@ -541,7 +616,7 @@ end_c:
 	skip
 }
 
-/* ============ crashes: any party, at any point, each at most once ============ */
+/* ============= crashes: any party, at any point, each at most once ============= */
 #define CRASHP(i) atomic { ncrash < MAXCRASH && !crashed[i] -> crashed[i] = true; ncrash++; \
                            printf("MSC: P%d: CRASH\n", i+1) }
 active proctype Crasher() {
@@ -566,15 +641,10 @@ init {
 	atomic { for (i : 0 .. N-1) { run Part(i) } }
 }
 
-/* ==================== termination, at every end state ==================== */
+/* ====================== termination, at every end state ====================== */
 #define PDONE(i) (crashed[i] || row[i] == NONE || dec[i] != UNDEC)
-#if N == 2
-#define ALLCRASHED (crashed[0] && crashed[1])
-#else
-#define ALLCRASHED (crashed[0] && crashed[1] && crashed[2])
-#endif
-/* the coordinator has finished, or is dead for good, or (FIX_RECOVERY) it
-   restarted after every participant crashed and waits for one to return */
+/* finished; or down for good; or (FIX_RECOVERY) back after every participant
+   crashed, waiting for one to return */
 #define CDONE (cdead || (cfinished && (clog == L_NONE || dec[C] != UNDEC)) || (cblocked && ALLCRASHED))
 #if N == 2
 #define ALLDONE (PDONE(0) && PDONE(1) && CDONE)
