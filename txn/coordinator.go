@@ -47,6 +47,12 @@ type CoordinatorOptions struct {
 	VoteTimeout  time.Duration // votes must all arrive within this [5s]
 	AckTimeout   time.Duration // PreCommit/DoCommit/Abort are retried for this long per attempt [3s]
 	RecoverAfter time.Duration // an unfinished transaction this old is resumed by Run [5s]
+	// RestartGrace: after a restart, a transaction found in `precommit` is
+	// left alone this long, so that participants' termination runs begun
+	// while the coordinator was down are over before it reads their rows
+	// (PROTOCOL.md, coordinator rule 4). It must exceed the participants'
+	// TerminationTimeout [2 x the default TerminationTimeout = 6s].
+	RestartGrace time.Duration
 	Retention    time.Duration // finished log rows are kept this long [24h]
 	Failpoints   Failpoints
 	Logger       *slog.Logger
@@ -61,6 +67,13 @@ type Coordinator struct {
 	// inflight marks transactions this process is driving right now, so that
 	// recovery does not race the request that owns them.
 	inflight sync.Map
+	// decidedHere holds the transactions whose `precommit` this process
+	// logged: for them no participant can have terminated on its own
+	// (they would have been answered `pending`), so recovery may resend
+	// PreCommit blindly. Any other `precommit` row comes from before a
+	// restart and is decided from the participants' rows.
+	decidedHere sync.Map
+	started     time.Time
 }
 
 // NewCoordinator returns a coordinator; call Run to recover unfinished transactions.
@@ -73,6 +86,7 @@ func NewCoordinator(opt CoordinatorOptions) *Coordinator {
 	def(&opt.VoteTimeout, 5*time.Second)
 	def(&opt.AckTimeout, 3*time.Second)
 	def(&opt.RecoverAfter, 5*time.Second)
+	def(&opt.RestartGrace, 2*defaultTerminationTimeout)
 	def(&opt.Retention, 24*time.Hour)
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -80,7 +94,8 @@ func NewCoordinator(opt CoordinatorOptions) *Coordinator {
 	if opt.Metrics == nil {
 		opt.Metrics = NewMetrics(nil)
 	}
-	return &Coordinator{opt: opt, log: opt.Logger.With("component", "txn-coordinator"), now: func() time.Time { return time.Now().UTC() }}
+	now := func() time.Time { return time.Now().UTC() }
+	return &Coordinator{opt: opt, log: opt.Logger.With("component", "txn-coordinator"), now: now, started: now()}
 }
 
 type coordinatorRow struct {
@@ -174,8 +189,9 @@ func (c *Coordinator) Execute(ctx context.Context, txid string, branches []Branc
 		// Not logged: the decision is not made. Abort is still safe.
 		return out, errors.Join(err, c.abort(ctx, txid, branches))
 	}
-	// The decision is durable: whatever happens next, the outcome is commit
-	// (recovery and the participants' timeouts finish it).
+	c.decidedHere.Store(txid, true)
+	// Commit is now the intended outcome; it becomes final when every
+	// participant has acknowledged PreCommit and `committing` is logged.
 	out.Committed = true
 	if err := c.step("after-log-precommit"); err != nil {
 		return out, err
@@ -248,9 +264,15 @@ func (c *Coordinator) each(ctx context.Context, branches []Branch, op func(ctx c
 	return ok, refusedBy
 }
 
-// finishCommit sends PreCommit then DoCommit. A participant that refuses
-// PreCommit has aborted on its own (it timed out uncertain and found no
-// peer precommitted): the outcome is then abort for everyone.
+// finishCommit sends PreCommit to every participant and, once all have
+// acknowledged, logs `committing` (the point of no return: from here the
+// status answer is commit) and sends DoCommit. A participant that refuses
+// PreCommit has aborted, which it can only have done while nobody could
+// have committed (no `committing` yet): the outcome is then abort. A
+// missing acknowledgement leaves the transaction in `precommit` for
+// recovery to resend: no participant commits before all are precommitted,
+// so a participant that comes back in `precommitted` can always be
+// brought to commit by its peers.
 func (c *Coordinator) finishCommit(ctx context.Context, txid string, branches []Branch) (map[string]bool, bool, error) {
 	if err := c.step("before-precommit"); err != nil {
 		return nil, true, err
@@ -258,15 +280,36 @@ func (c *Coordinator) finishCommit(ctx context.Context, txid string, branches []
 	acked, refusedBy := c.each(ctx, branches, func(ctx context.Context, p Participant) error { return p.PreCommit(ctx, txid) })
 	if len(refusedBy) > 0 {
 		c.log.Warn("a participant aborted before hearing PreCommit: aborting", "txid", txid, "refused_by", keys(refusedBy))
+		c.decidedHere.Delete(txid)
 		return nil, false, c.abort(ctx, txid, branches)
 	}
 	if err := c.step("after-precommit"); err != nil {
 		return nil, true, err
 	}
 	if len(acked) < len(branches) {
-		// Some did not answer: recovery goes on with them. The decision stands.
+		// Some did not answer: recovery resends PreCommit to them.
 		return nil, true, nil
 	}
+	return c.commit(ctx, txid, branches)
+}
+
+// commit logs `committing` and sends DoCommit to every participant.
+func (c *Coordinator) commit(ctx context.Context, txid string, branches []Branch) (map[string]bool, bool, error) {
+	if err := c.step("before-log-committing"); err != nil {
+		return nil, true, err
+	}
+	if err := c.logState(ctx, txid, logCommitting); err != nil {
+		return nil, true, err // still `precommit`: recovery goes on from there
+	}
+	c.decidedHere.Delete(txid)
+	if err := c.step("after-log-committing"); err != nil {
+		return nil, true, err
+	}
+	return c.doCommit(ctx, txid, branches)
+}
+
+// doCommit sends DoCommit; the decision is already final.
+func (c *Coordinator) doCommit(ctx context.Context, txid string, branches []Branch) (map[string]bool, bool, error) {
 	if err := c.step("before-docommit"); err != nil {
 		return nil, true, err
 	}
@@ -342,9 +385,13 @@ func (c *Coordinator) Status(ctx context.Context, txid string) (Decision, error)
 		return "", err
 	}
 	switch row.State {
-	case logStarted:
+	case logStarted, logPrecommit:
+		// `precommit` is not yet final: a participant that timed out while
+		// the coordinator was down may have aborted, and recovery decides
+		// from the rows (PROTOCOL.md, rule 4). Answering commit here is the
+		// first counterexample in model/README.md.
 		return DecisionPending, nil
-	case logPrecommit, logCommitting, logCommitted, logHeuristic:
+	case logCommitting, logCommitted, logHeuristic:
 		return DecisionCommit, nil
 	}
 	return DecisionAbort, nil

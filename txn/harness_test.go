@@ -127,6 +127,51 @@ type world struct {
 	status          *switchable
 	fp              *StepFailpoints
 	participants    map[string]Participant
+	down            map[string]*atomic.Bool // a down participant answers nobody
+}
+
+// unreachable is a participant as others see it: when down, every message
+// to it fails as if its process had crashed.
+type unreachable struct {
+	Participant
+	down *atomic.Bool
+}
+
+var errDown = errors.New("participant down")
+
+func (u unreachable) CanCommit(ctx context.Context, txid string, payload []byte, peers []string) (Vote, error) {
+	if u.down.Load() {
+		return Vote{}, errDown
+	}
+	return u.Participant.CanCommit(ctx, txid, payload, peers)
+}
+
+func (u unreachable) PreCommit(ctx context.Context, txid string) error {
+	if u.down.Load() {
+		return errDown
+	}
+	return u.Participant.PreCommit(ctx, txid)
+}
+
+func (u unreachable) DoCommit(ctx context.Context, txid string) error {
+	if u.down.Load() {
+		return errDown
+	}
+	return u.Participant.DoCommit(ctx, txid)
+}
+
+func (u unreachable) Abort(ctx context.Context, txid string) error {
+	if u.down.Load() {
+		return errDown
+	}
+	return u.Participant.Abort(ctx, txid)
+}
+
+func (u unreachable) State(ctx context.Context, txid string) (State, error) {
+	if u.down.Load() {
+		return "", errDown
+	}
+	return u.Participant.State(ctx, txid)
 }
 
 const quotaBytes = 1000
@@ -140,11 +185,13 @@ func newWorld(t testing.TB, backend testdb.Backend, fp *StepFailpoints) *world {
 	peers := func(name string) Participant { return w.participants[name] }
 	opt := func(name string, db *gorm.DB, h Handler) ParticipantOptions {
 		return ParticipantOptions{Name: name, DB: db, Handler: h, ForUpdate: forUpdate, ReadyTimeout: 150 * time.Millisecond,
-			PrecommitTimeout: 150 * time.Millisecond, Coordinator: w.status, Peers: peers, Failpoints: fp, Logger: quiet()}
+			PrecommitTimeout: 150 * time.Millisecond, TerminationTimeout: 100 * time.Millisecond, Coordinator: w.status, Peers: peers, Failpoints: fp, Logger: quiet()}
 	}
 	w.docs = NewParticipant(opt("documents", w.docsDB, docsHandler{}))
 	w.stats = NewParticipant(opt("stats", w.statsDB, statsHandler{quota: quotaBytes}))
-	w.participants["documents"], w.participants["stats"] = w.docs, w.stats
+	w.down = map[string]*atomic.Bool{"documents": {}, "stats": {}}
+	w.participants["documents"] = unreachable{w.docs, w.down["documents"]}
+	w.participants["stats"] = unreachable{w.stats, w.down["stats"]}
 	w.restartCoordinator(fp)
 	return w
 }
@@ -152,7 +199,7 @@ func newWorld(t testing.TB, backend testdb.Backend, fp *StepFailpoints) *world {
 // restartCoordinator replaces the coordinator by a fresh process's.
 func (w *world) restartCoordinator(fp Failpoints) {
 	w.coord = NewCoordinator(CoordinatorOptions{DB: w.docsDB, Participants: w.participants, VoteTimeout: time.Second,
-		AckTimeout: 300 * time.Millisecond, RecoverAfter: time.Nanosecond, Failpoints: fp, Logger: quiet()})
+		AckTimeout: 300 * time.Millisecond, RecoverAfter: time.Nanosecond, RestartGrace: 250 * time.Millisecond, Failpoints: fp, Logger: quiet()})
 	w.status.c.Store(w.coord)
 	w.status.down.Store(false)
 }

@@ -32,12 +32,15 @@ type ParticipantOptions struct {
 	ForUpdate        bool          // lock barrier rows with SELECT ... FOR UPDATE (MySQL; SQLite locks at BEGIN)
 	ReadyTimeout     time.Duration // a yes-voter that hears nothing for this long terminates [10s]
 	PrecommitTimeout time.Duration // a precommitted branch that hears nothing for this long terminates [10s]
-	Retention        time.Duration // finished rows are kept this long [24h]
-	Coordinator      StatusSource  // asked first by the termination protocol
-	Peers            func(name string) Participant
-	Failpoints       Failpoints
-	Logger           *slog.Logger
-	Metrics          *Metrics
+	// TerminationTimeout bounds one termination run [3s]; the coordinator's
+	// RestartGrace must be longer.
+	TerminationTimeout time.Duration
+	Retention          time.Duration // finished rows are kept this long [24h]
+	Coordinator        StatusSource  // asked first by the termination protocol
+	Peers              func(name string) Participant
+	Failpoints         Failpoints
+	Logger             *slog.Logger
+	Metrics            *Metrics
 }
 
 // ParticipantEngine runs the participant side of the protocol for one Handler.
@@ -54,6 +57,9 @@ func NewParticipant(opt ParticipantOptions) *ParticipantEngine {
 	}
 	if opt.PrecommitTimeout <= 0 {
 		opt.PrecommitTimeout = 10 * time.Second
+	}
+	if opt.TerminationTimeout <= 0 {
+		opt.TerminationTimeout = defaultTerminationTimeout
 	}
 	if opt.Retention <= 0 {
 		opt.Retention = 24 * time.Hour
