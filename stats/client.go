@@ -11,19 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"docplat/events"
 )
 
-// Client reaches a stats process (`docplat stats`): reads, and batches of
-// access records (it is a Sink).
+// Client reaches a stats process (`docplat stats`) for reads; that process
+// consumes the access topic itself.
 type Client struct {
 	Base   string
 	Secret string
 	HTTP   *http.Client
 }
-
-var _ Sink = (*Client)(nil)
 
 func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
@@ -81,23 +77,8 @@ func (c *Client) Departments(ctx context.Context, id string) ([]DepartmentUsage,
 	return out, err
 }
 
-// Offset asks the stats process for a consumer's position.
-func (c *Client) Offset(ctx context.Context, consumer string, _ int) (int64, error) {
-	var out struct {
-		Next int64 `json:"next_offset"`
-	}
-	err := c.call(ctx, "GET", "/internal/stats/offsets?consumer="+url.QueryEscape(consumer), nil, &out)
-	return out.Next, err
-}
-
-// ApplyBatch sends a batch to the stats process.
-func (c *Client) ApplyBatch(ctx context.Context, consumer string, _ int, recs []events.Record) error {
-	var out map[string]bool
-	return c.call(ctx, "POST", "/internal/stats/batches", batchRequest{Consumer: consumer, Records: recs}, &out)
-}
-
 // Ping checks that the stats process answers.
 func (c *Client) Ping(ctx context.Context) error {
 	var out map[string]int64
-	return c.call(ctx, "GET", "/internal/stats/offsets?consumer=ping", nil, &out)
+	return c.call(ctx, "GET", "/internal/stats/ping", nil, &out)
 }

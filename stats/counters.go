@@ -2,7 +2,6 @@ package stats
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"gorm.io/gorm"
@@ -10,19 +9,13 @@ import (
 	"docplat/events"
 )
 
-// Source is where access events come from: the in-process log now, a Kafka
-// partition once the access stream exists. Offsets are the consumer's to keep.
-type Source interface {
-	Read(from int64, max int) (recs []events.Record, next int64, lost int64)
-	Wait(offset int64, timeout time.Duration)
-}
-
 type counts struct {
 	views, downloads int64
 	last             time.Time
 }
 
-// ApplyBatch adds a batch of access records to the counters: one write per
+// ApplyBatch adds a batch of one partition's access records to the
+// counters (an event counts Access.N() times): one write per
 // document (and per document-hour) however many events the batch holds. The
 // consumer's position is stored in the same transaction and records before
 // it are skipped, so replaying a batch never counts twice.
@@ -66,9 +59,9 @@ func (s *Service) ApplyBatch(ctx context.Context, consumer string, part int, rec
 			}
 			for _, x := range []*counts{c, h} {
 				if a.Kind == "download" {
-					x.downloads++
+					x.downloads += a.N()
 				} else {
-					x.views++
+					x.views += a.N()
 				}
 				if at.After(x.last) {
 					x.last = at
@@ -133,58 +126,4 @@ func (s *Service) Offset(ctx context.Context, consumer string, part int) (int64,
 		return 0, err
 	}
 	return stored[0], err
-}
-
-// Sink is where batches of access records are counted: the stats Service
-// itself, or a Client reaching a stats process.
-type Sink interface {
-	ApplyBatch(ctx context.Context, consumer string, part int, recs []events.Record) error
-	Offset(ctx context.Context, consumer string, part int) (int64, error)
-}
-
-var _ Sink = (*Service)(nil)
-
-// Forward reads src from the sink's committed position for consumer in
-// batches of up to batch records (or whatever arrived within linger) and
-// applies them, until ctx ends. A failed batch is retried from the same
-// position; the sink's offset bookkeeping makes the retry count once.
-func Forward(ctx context.Context, src Source, sink Sink, consumer string, batch int, linger time.Duration, log *slog.Logger) {
-	var pos int64
-	for {
-		var err error
-		if pos, err = sink.Offset(ctx, consumer, 0); err == nil || ctx.Err() != nil {
-			break
-		}
-		log.Warn("reading the counters' position; retrying", "err", err)
-		sleepCtx(ctx, time.Second)
-	}
-	for ctx.Err() == nil {
-		src.Wait(pos, linger)
-		recs, next, lost := src.Read(pos, batch)
-		if lost > 0 {
-			log.Warn("access events lost before they were counted (the log overflowed)", "count", lost)
-		}
-		if len(recs) == 0 {
-			pos = next
-			continue
-		}
-		if err := sink.ApplyBatch(ctx, consumer, 0, recs); err != nil {
-			log.Warn("applying a batch of access events; will retry", "err", err, "from", recs[0].Offset)
-			sleepCtx(ctx, time.Second)
-			continue
-		}
-		pos = next
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-}
-
-// Consume is Forward into this service.
-func (s *Service) Consume(ctx context.Context, src Source, consumer string, batch int, linger time.Duration) {
-	Forward(ctx, src, s, consumer, batch, linger, s.log)
 }

@@ -3,10 +3,7 @@ package stats_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"reflect"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,14 +169,18 @@ func TestApplyBatchSkipsApplied(t *testing.T) {
 	})
 }
 
-// accessAt is the i-th access the consume tests append: five documents,
-// every third one a download.
+// accessAt is the i-th access the stream tests publish: five documents,
+// every third one a download, every seventh an aggregate of 4 accesses.
 func accessAt(base time.Time, i int) events.Access {
 	kind := "view"
 	if i%3 == 0 {
 		kind = "download"
 	}
-	return access(fmt.Sprintf("doc-%d", i%5), kind, base.Add(time.Duration(i)*time.Second))
+	a := access(fmt.Sprintf("doc-%d", i%5), kind, base.Add(time.Duration(i)*time.Second))
+	if i%7 == 0 {
+		a.Count = 4
+	}
+	return a
 }
 
 // expectedTotals is what the accesses [from, to) count per document.
@@ -189,9 +190,9 @@ func expectedTotals(from, to int) map[string]totals {
 		a := accessAt(time.Time{}, i)
 		c := want[a.DocumentID]
 		if a.Kind == "download" {
-			c.Downloads++
+			c.Downloads += a.N()
 		} else {
-			c.Views++
+			c.Views += a.N()
 		}
 		want[a.DocumentID] = c
 	}
@@ -207,243 +208,4 @@ func allTotals(t testing.TB, s *stats.Service) map[string]totals {
 		}
 	}
 	return got
-}
-
-// wakeLog is an events.Log (its records, offsets and overflow) whose Wait
-// cannot miss its timeout: events.Log.Wait can sleep until the next Append
-// when its timer fires while the waiter is waking up (see
-// TestConsumeReturnsOnIdleLog), which would leave a cancelled Consume
-// running. Appends go through the wrapper so that it can wake waiters.
-type wakeLog struct {
-	*events.Log
-	mu   sync.Mutex
-	cond *sync.Cond
-}
-
-func newWakeLog(capacity int) *wakeLog {
-	w := &wakeLog{Log: events.NewLog(capacity)}
-	w.cond = sync.NewCond(&w.mu)
-	return w
-}
-
-func (w *wakeLog) Append(a events.Access) {
-	w.Log.Append(a)
-	w.mu.Lock() // a waiter has either seen the new end or is registered
-	w.mu.Unlock()
-	w.cond.Broadcast()
-}
-
-func (w *wakeLog) Wait(offset int64, timeout time.Duration) {
-	timedOut := false
-	t := time.AfterFunc(timeout, func() {
-		w.mu.Lock()
-		timedOut = true
-		w.mu.Unlock()
-		w.cond.Broadcast()
-	})
-	defer t.Stop()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for w.Log.End() <= offset && !timedOut {
-		w.cond.Wait()
-	}
-}
-
-// startConsume runs Consume until the returned stop is called; stop waits
-// (at most 10 s) for it to return.
-func startConsume(t *testing.T, s *stats.Service, log stats.Source, consumer string) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.Consume(ctx, log, consumer, 50, 20*time.Millisecond)
-	}()
-	stopped := false
-	stop = func() {
-		t.Helper()
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("Consume did not return within 10s of its context being cancelled")
-		}
-	}
-	t.Cleanup(stop)
-	return stop
-}
-
-// TestConsumeCountsOnceAcrossRestart: 250 accesses appended while Consume
-// runs (batches of 50, linger 20 ms) are all counted; a Consume restarted
-// over the same log resumes from the stored position, counts what comes
-// next, and never counts anything twice.
-func TestConsumeCountsOnceAcrossRestart(t *testing.T) {
-	var logs *logCapture
-	newLogger := func() *slog.Logger { logs = &logCapture{}; return slog.New(logs) }
-	eachBackendLogged(t, newLogger, func(t *testing.T, s *stats.Service) {
-		ctx := context.Background()
-		const total, chunk, more = 250, 30, 20
-		// The log keeps only 100 records; the appender stays within that by
-		// appending a chunk (smaller than a batch, so linger flushes it) only
-		// once the previous ones are counted.
-		log := newWakeLog(100)
-		base := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
-		stop := startConsume(t, s, log, "restart")
-
-		appendErr := make(chan error, 1)
-		go func() {
-			defer close(appendErr)
-			for i := 0; i < total; {
-				for end := min(i+chunk, total); i < end; i++ {
-					log.Append(accessAt(base, i))
-				}
-				deadline := time.Now().Add(10 * time.Second)
-				for {
-					off, err := s.Offset(ctx, "restart", 0)
-					if err != nil {
-						appendErr <- err
-						return
-					}
-					if off >= int64(i) {
-						break
-					}
-					if time.Now().After(deadline) {
-						appendErr <- fmt.Errorf("consumer stuck at offset %d of %d", off, i)
-						return
-					}
-					time.Sleep(2 * time.Millisecond)
-				}
-			}
-		}()
-		want := expectedTotals(0, total)
-		eventually(t, "all 250 accesses to be counted", func() bool { return reflect.DeepEqual(allTotals(t, s), want) })
-		if err := <-appendErr; err != nil {
-			t.Fatal(err)
-		}
-		stop()
-		if got := allTotals(t, s); !reflect.DeepEqual(got, want) {
-			t.Fatalf("after stopping: %v, want %v", got, want)
-		}
-		if off, err := s.Offset(ctx, "restart", 0); err != nil || off != total {
-			t.Fatalf("Offset after stopping = %d, %v; want %d", off, err, total)
-		}
-
-		// Restart over the same log: nothing is counted again; new accesses are.
-		stop = startConsume(t, s, log, "restart")
-		for i := total; i < total+more; i++ {
-			log.Append(accessAt(base, i))
-		}
-		want = expectedTotals(0, total+more)
-		eventually(t, "the accesses appended after the restart to be counted", func() bool {
-			off, err := s.Offset(ctx, "restart", 0)
-			return err == nil && off == total+more
-		})
-		stop()
-		if got := allTotals(t, s); !reflect.DeepEqual(got, want) {
-			t.Fatalf("after the restart: %v, want %v", got, want)
-		}
-		if lost, n := logs.sumInt(slog.LevelWarn, "lost", "count"); n != 0 {
-			t.Errorf("%d records reported lost (%d warnings); the appender kept within the log", lost, n)
-		}
-	})
-}
-
-// TestConsumeFarBehindReportsLost: a consumer that starts after a small log
-// overflowed reports exactly the overwritten records as lost, counts the
-// rest and keeps consuming.
-func TestConsumeFarBehindReportsLost(t *testing.T) {
-	var logs *logCapture
-	newLogger := func() *slog.Logger { logs = &logCapture{}; return slog.New(logs) }
-	eachBackendLogged(t, newLogger, func(t *testing.T, s *stats.Service) {
-		ctx := context.Background()
-		const capacity, before, after = 10, 25, 7
-		log := newWakeLog(capacity)
-		base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-		for i := range before {
-			log.Append(accessAt(base, i))
-		}
-		stop := startConsume(t, s, log, "behind")
-		eventually(t, "the surviving records to be counted", func() bool {
-			off, err := s.Offset(ctx, "behind", 0)
-			return err == nil && off == before
-		})
-		lost, _ := logs.sumInt(slog.LevelWarn, "lost", "count")
-		if lost != before-capacity {
-			t.Fatalf("reported %d records lost, want %d", lost, before-capacity)
-		}
-		if got, want := allTotals(t, s), expectedTotals(before-capacity, before); !reflect.DeepEqual(got, want) {
-			t.Fatalf("counted %v, want only the records that survived: %v", got, want)
-		}
-
-		// It keeps consuming.
-		for i := before; i < before+after; i++ {
-			log.Append(accessAt(base, i))
-		}
-		eventually(t, "records appended later to be counted", func() bool {
-			off, err := s.Offset(ctx, "behind", 0)
-			return err == nil && off == before+after
-		})
-		stop()
-		var counted int64
-		for _, c := range allTotals(t, s) {
-			counted += c.Views + c.Downloads
-		}
-		if counted != before+after-lost {
-			t.Fatalf("counted %d accesses, want %d appended - %d lost = %d", counted, before+after, lost, before+after-lost)
-		}
-		if again, _ := logs.sumInt(slog.LevelWarn, "lost", "count"); again != lost {
-			t.Fatalf("lost count grew from %d to %d although the consumer kept up", lost, again)
-		}
-	})
-}
-
-// countingLog counts the Wait calls made on an events.Log.
-type countingLog struct {
-	*events.Log
-	waits atomic.Int64
-}
-
-func (c *countingLog) Wait(offset int64, timeout time.Duration) {
-	c.Log.Wait(offset, timeout)
-	c.waits.Add(1)
-}
-
-// TestConsumeReturnsOnIdleLog: consumers idling on events.Log (nothing
-// appended) keep waking up every linger and all return once cancelled.
-func TestConsumeReturnsOnIdleLog(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s *stats.Service) {
-		const consumers, wakeups = 100, 300
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		logs := make([]*countingLog, consumers)
-		var wg sync.WaitGroup
-		for i := range logs {
-			logs[i] = &countingLog{Log: events.NewLog(10)}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.Consume(ctx, logs[i], fmt.Sprintf("idle-%d", i), 50, 10*time.Microsecond)
-			}()
-		}
-		eventually(t, fmt.Sprintf("every consumer to wake up %d times on its idle log", wakeups), func() bool {
-			for _, l := range logs {
-				if l.waits.Load() < wakeups {
-					return false
-				}
-			}
-			return true
-		})
-		cancel()
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("cancelled consumers did not return within 10s")
-		}
-	})
 }

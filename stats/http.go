@@ -4,11 +4,8 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
-
-	"docplat/events"
 )
 
 // The stats process's internal API (shared secret in X-Docplat-Internal),
@@ -17,14 +14,8 @@ import (
 //	GET  /internal/stats/documents/{id}
 //	GET  /internal/stats/top?window=&limit=
 //	GET  /internal/stats/departments?id=
-//	GET  /internal/stats/offsets?consumer=
-//	POST /internal/stats/batches   {"consumer","records":[...]}
+//	GET  /internal/stats/ping
 const secretHeader = "X-Docplat-Internal"
-
-type batchRequest struct {
-	Consumer string          `json:"consumer"`
-	Records  []events.Record `json:"records"`
-}
 
 type errorBody struct {
 	Error string `json:"error"`
@@ -69,19 +60,8 @@ func (s *Service) InternalHandler(secret string) http.Handler {
 		v, err := s.Departments(r.Context(), r.URL.Query().Get("id"))
 		reply(w, v, err)
 	}))
-	mux.HandleFunc("GET /internal/stats/offsets", auth(func(w http.ResponseWriter, r *http.Request) {
-		v, err := s.Offset(r.Context(), r.URL.Query().Get("consumer"), 0)
-		reply(w, map[string]int64{"next_offset": v}, err)
-	}))
-	mux.HandleFunc("POST /internal/stats/batches", auth(func(w http.ResponseWriter, r *http.Request) {
-		var req batchRequest
-		if err := json.NewDecoder(io.LimitReader(r.Body, 32<<20)).Decode(&req); err != nil || req.Consumer == "" {
-			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(errorBody{"body must be {\"consumer\",\"records\"}"})
-			return
-		}
-		err := s.ApplyBatch(r.Context(), req.Consumer, 0, req.Records)
-		reply(w, map[string]bool{"ok": err == nil}, err)
+	mux.HandleFunc("GET /internal/stats/ping", auth(func(w http.ResponseWriter, r *http.Request) {
+		reply(w, map[string]int64{}, s.Ping(r.Context()))
 	}))
 	return mux
 }

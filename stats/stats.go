@@ -33,6 +33,8 @@ type Config struct {
 	MySQLDSN string
 	DataDir  string
 	Logger   *slog.Logger
+	// MaxOpenConns bounds the MySQL connections (default 32; see sqlstore.Config).
+	MaxOpenConns int
 }
 
 // Service owns the stats database.
@@ -78,6 +80,15 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return nil, err
+	}
+	if s.mysql {
+		n := cfg.MaxOpenConns
+		if n <= 0 {
+			n = 32
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	}
 	if _, err := migrations.Up(ctx, sqlDB, dialect, migrations.Stats); err != nil {
 		sqlDB.Close()

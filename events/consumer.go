@@ -1,0 +1,239 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// ConsumerConfig configures a Consumer. Brokers, Topic, Group and Handler
+// are required.
+type ConsumerConfig struct {
+	Brokers []string
+	Topic   string
+	Group   string
+
+	// Handler is called with batches of one partition's records in offset
+	// order. Offsets are committed only after it returns nil; an error
+	// redelivers the batch (from its first record) after RetryBackoff.
+	Handler func(ctx context.Context, partition int32, recs []Record) error
+	// StartOffsets, if set, is asked on every assignment where to resume
+	// each newly assigned partition: a consumer that stores its position
+	// with its results (exactly-once) returns it here. Partitions it omits
+	// resume from the group's committed offset, or the topic's start.
+	StartOffsets func(ctx context.Context, partitions []int32) (map[int32]int64, error)
+	// OnAssigned and OnRevoked are called when partitions move to and away
+	// from this member (a revoke also covers partitions lost to a session
+	// timeout); a consumer keeping per-partition state seeds and forgets it
+	// there. No batch of a partition is handled outside the two calls.
+	OnAssigned func(ctx context.Context, partitions []int32)
+	OnRevoked  func(ctx context.Context, partitions []int32)
+
+	// MaxBatch bounds the records per poll (default 1000).
+	MaxBatch int
+	// SessionTimeout is how long the group waits for a silent member before
+	// giving its partitions away (default 10s; heartbeats every tenth).
+	SessionTimeout time.Duration
+	// Balancer assigns partitions (default: eager range, which moved
+	// partitions fastest on kfake, see BenchmarkRebalance).
+	Balancer kgo.GroupBalancer
+	// RetryBackoff is the pause before a failed batch is redelivered
+	// (default 1s).
+	RetryBackoff time.Duration
+	Logger       *slog.Logger
+}
+
+// Consumer reads a topic in a consumer group and hands batches to a handler.
+type Consumer struct {
+	cfg ConsumerConfig
+	cl  *kgo.Client
+}
+
+// NewConsumer builds a consumer; Run consumes.
+func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
+	if len(cfg.Brokers) == 0 || cfg.Topic == "" || cfg.Group == "" || cfg.Handler == nil {
+		return nil, errors.New("events: a consumer needs brokers, a topic, a group and a handler")
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 1000
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
+	if cfg.Balancer == nil {
+		cfg.Balancer = kgo.RangeBalancer()
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	c := &Consumer{cfg: cfg}
+	parts := func(m map[string][]int32) []int32 { return m[cfg.Topic] }
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ConsumeTopics(cfg.Topic),
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.Balancers(cfg.Balancer),
+		kgo.SessionTimeout(cfg.SessionTimeout),
+		kgo.HeartbeatInterval(max(cfg.SessionTimeout/10, 100*time.Millisecond)),
+		kgo.RebalanceTimeout(max(2*cfg.SessionTimeout, 10*time.Second)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.DisableAutoCommit(),
+		// No rebalance between a poll and the commit of what it returned:
+		// a partition's batch is never handled by two members at once.
+		kgo.BlockRebalanceOnPoll(),
+		kgo.FetchMaxWait(100 * time.Millisecond),
+		kgo.DialTimeout(time.Second),
+		kgo.OnPartitionsAssigned(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+			if p := parts(m); len(p) > 0 && cfg.OnAssigned != nil {
+				cfg.OnAssigned(ctx, p)
+			}
+		}),
+		kgo.OnPartitionsRevoked(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+			if p := parts(m); len(p) > 0 && cfg.OnRevoked != nil {
+				cfg.OnRevoked(ctx, p)
+			}
+		}),
+		kgo.OnPartitionsLost(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+			if p := parts(m); len(p) > 0 && cfg.OnRevoked != nil {
+				cfg.OnRevoked(ctx, p)
+			}
+		}),
+	}
+	if cfg.StartOffsets != nil {
+		opts = append(opts, kgo.AdjustFetchOffsetsFn(c.adjust))
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, err
+	}
+	c.cl = cl
+	return c, nil
+}
+
+// adjust replaces the group's committed offsets by the handler's own.
+func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	mine := offsets[c.cfg.Topic]
+	if len(mine) == 0 {
+		return offsets, nil
+	}
+	parts := make([]int32, 0, len(mine))
+	for p := range mine {
+		parts = append(parts, p)
+	}
+	start, err := c.cfg.StartOffsets(ctx, parts)
+	if err != nil {
+		return nil, fmt.Errorf("events: start offsets of %s: %w", c.cfg.Topic, err)
+	}
+	for p, o := range start {
+		if _, ok := mine[p]; ok {
+			mine[p] = kgo.NewOffset().At(o)
+		}
+	}
+	return offsets, nil
+}
+
+// Run consumes until ctx ends, then leaves the group (its partitions move
+// to the other members at once) and closes the client.
+func (c *Consumer) Run(ctx context.Context) {
+	defer c.cl.Close() // leaves the group
+	for ctx.Err() == nil {
+		fetches := c.cl.PollRecords(ctx, c.cfg.MaxBatch)
+		if fetches.IsClientClosed() {
+			return
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				c.cfg.Logger.Warn("fetching access events", "topic", t, "partition", p, "err", err)
+			}
+		})
+		failed := c.handle(ctx, fetches)
+		c.cl.AllowRebalance()
+		if failed {
+			sleep(ctx, c.cfg.RetryBackoff)
+		}
+	}
+}
+
+// handle passes each partition's records to the handler and commits the
+// ones it accepted; a refused batch is rewound so that the next poll
+// returns it again. It reports whether any batch was refused.
+func (c *Consumer) handle(ctx context.Context, fetches kgo.Fetches) (failed bool) {
+	commit := map[int32]kgo.EpochOffset{}
+	rewind := map[int32]kgo.EpochOffset{}
+	fetches.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if _, refused := rewind[fp.Partition]; refused || len(fp.Records) == 0 || ctx.Err() != nil {
+			return // after a refused batch, the partition's later records wait for the redelivery
+		}
+		recs := make([]Record, 0, len(fp.Records))
+		for _, r := range fp.Records {
+			a, err := Decode(r.Value)
+			if err != nil {
+				// A record no consumer can read would stop the partition
+				// for ever: it is skipped, loudly.
+				c.cfg.Logger.Error("skipping an undecodable access event", "partition", r.Partition, "offset", r.Offset, "err", err)
+				continue
+			}
+			recs = append(recs, Record{Partition: r.Partition, Offset: r.Offset, Access: a})
+		}
+		first, last := fp.Records[0], fp.Records[len(fp.Records)-1]
+		if err := c.cfg.Handler(ctx, fp.Partition, recs); err != nil {
+			failed = true
+			if ctx.Err() == nil {
+				c.cfg.Logger.Warn("handling a batch of access events; it will be redelivered", "group", c.cfg.Group,
+					"partition", fp.Partition, "from", first.Offset, "err", err)
+			}
+			rewind[fp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: first.Offset}
+			return
+		}
+		commit[fp.Partition] = kgo.EpochOffset{Epoch: last.LeaderEpoch, Offset: last.Offset + 1}
+	})
+	if len(rewind) > 0 {
+		c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: rewind})
+	}
+	if len(commit) > 0 {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		c.cl.CommitOffsetsSync(cctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: commit},
+			func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+				if err == nil {
+					err = commitErr(resp)
+				}
+				if err != nil {
+					// The handler's results stand; a member that takes the
+					// partition over redelivers from the previous commit.
+					c.cfg.Logger.Warn("committing access event offsets", "group", c.cfg.Group, "err", err)
+				}
+			})
+		cancel()
+	}
+	return failed
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// commitErr is the first partition error of a commit's response.
+func commitErr(resp *kmsg.OffsetCommitResponse) error {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+				return fmt.Errorf("partition %d: %w", p.Partition, err)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package events_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"docplat/events"
+)
+
+// TestPublishedEventsAreKeyedByDocument: every published event reaches the
+// topic with its document id as the key, one document's events all on one
+// partition and in publication order, and each is counted as produced.
+func TestPublishedEventsAreKeyedByDocument(t *testing.T) {
+	b := startBroker(t, 6)
+	reg := prometheus.NewRegistry()
+	p, err := events.NewProducer(events.ProducerConfig{Brokers: b.Addrs(), Topic: testTopic, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const docs, each = 8, 25
+	for i := range each {
+		for d := range docs {
+			p.Publish(events.Access{DocumentID: fmt.Sprintf("doc-%d", d), Kind: "view", Bytes: int64(i), Count: int64(i % 3)})
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Close(time.Second)
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs()...), kgo.ConsumeTopics(testTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	partOf := map[string]int32{}
+	nextBytes := map[string]int64{}
+	for n := 0; n < docs*each; {
+		f := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records: %v", n, docs*each, err)
+		}
+		f.EachRecord(func(r *kgo.Record) {
+			n++
+			a, err := events.Decode(r.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(r.Key) != a.DocumentID {
+				t.Fatalf("record key %q, document %q", r.Key, a.DocumentID)
+			}
+			if p, ok := partOf[a.DocumentID]; ok && p != r.Partition {
+				t.Fatalf("%s on partitions %d and %d", a.DocumentID, p, r.Partition)
+			}
+			partOf[a.DocumentID] = r.Partition
+			if a.Bytes != nextBytes[a.DocumentID] || a.Count != a.Bytes%3 {
+				t.Fatalf("%s: event %+v out of order or altered, want bytes %d", a.DocumentID, a, nextBytes[a.DocumentID])
+			}
+			nextBytes[a.DocumentID]++
+		})
+	}
+	if len(partOf) != docs {
+		t.Fatalf("saw %d documents, want %d", len(partOf), docs)
+	}
+	if got := metric(t, reg, "docplat_access_events_produced_total", ""); got != docs*each {
+		t.Fatalf("produced counter %v, want %d", got, docs*each)
+	}
+}
+
+// TestPublishNeverBlocksWithoutBroker: with the broker unreachable from the
+// start, or stopped after a first event went through, 100,000 Publish calls
+// return (the test finishes) and the events beyond the buffer are counted
+// as dropped.
+func TestPublishNeverBlocksWithoutBroker(t *testing.T) {
+	cases := []struct {
+		name   string
+		broker func(t *testing.T) (addrs []string, stop func())
+	}{
+		{"unreachable", func(t *testing.T) ([]string, func()) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			ln.Close() // nothing listens there any more
+			return []string{addr}, func() {}
+		}},
+		{"stopped", func(t *testing.T) ([]string, func()) {
+			b := startBroker(t, 3)
+			return b.Addrs(), b.Close
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			addrs, stop := tc.broker(t)
+			reg := prometheus.NewRegistry()
+			const buffered = 1000
+			p, err := events.NewProducer(events.ProducerConfig{Brokers: addrs, Topic: testTopic, MaxBuffered: buffered, Registerer: reg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close(10 * time.Millisecond)
+			if tc.name == "stopped" {
+				p.Publish(events.Access{DocumentID: "first"})
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				err := p.Flush(ctx)
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				stop()
+			}
+			const calls = 100_000
+			for i := range calls {
+				p.Publish(events.Access{DocumentID: fmt.Sprintf("doc-%d", i%100), Kind: "view"})
+			}
+			// Records the client already knows it cannot send fail at once
+			// (undelivered); the rest wait in the buffer, which refuses more.
+			full := metric(t, reg, "docplat_access_events_dropped_total", events.DropBufferFull)
+			dropped := full + metric(t, reg, "docplat_access_events_dropped_total", events.DropUndelivered)
+			if full == 0 || dropped < calls-buffered {
+				t.Fatalf("dropped %v (buffer_full %v) after %d calls with a %d-record buffer, want at least %d", dropped, full, calls, buffered, calls-buffered)
+			}
+		})
+	}
+}
+
+// metric is a registered counter's value (with the given reason label, if any).
+func metric(t *testing.T, reg *prometheus.Registry, name, reason string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			match := reason == ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" && l.GetValue() == reason {
+					match = true
+				}
+			}
+			if match {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no metric %s{reason=%q}", name, reason)
+	return 0
+}
