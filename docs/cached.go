@@ -22,6 +22,13 @@ type Cache interface {
 // the function that releases it (lock.Locker, adapted where it is wired).
 type WriteLock func(ctx context.Context, key string) (release func(), err error)
 
+// Edge is the nginx hot tier as writers see it: Purge makes every edge
+// stop serving id below revision rev before it returns
+// (hotspot.EdgePurger, which skips documents that are not hot).
+type Edge interface {
+	Purge(ctx context.Context, id string, rev int) error
+}
+
 // ErrUnavailable: the write could not be made safely (the lock quorum or the
 // cache's invalidation store is unreachable); nothing was changed.
 var ErrUnavailable = errors.New("the document service cannot accept writes right now")
@@ -37,15 +44,18 @@ type cachedRepository struct {
 	cache       Cache
 	lock        WriteLock
 	lockTimeout time.Duration
+	edge        Edge // nil: no hot tier
 	decoded     *cache.Memo[Document]
 }
 
-// WithCache decorates repo with the read-through cache and the write protocol.
-func WithCache(repo Repository, c Cache, lock WriteLock, lockTimeout time.Duration) Repository {
+// WithCache decorates repo with the read-through cache and the write
+// protocol. edge (may be nil) is purged at the same two points as the
+// cache, so the hot tier keeps the cache's staleness bound.
+func WithCache(repo Repository, c Cache, lock WriteLock, lockTimeout time.Duration, edge Edge) Repository {
 	if lockTimeout <= 0 {
 		lockTimeout = 5 * time.Second
 	}
-	return &cachedRepository{Repository: repo, cache: c, lock: lock, lockTimeout: lockTimeout,
+	return &cachedRepository{Repository: repo, cache: c, lock: lock, lockTimeout: lockTimeout, edge: edge,
 		decoded: cache.NewMemo(func(b []byte) (Document, error) {
 			var d Document
 			return d, json.Unmarshal(b, &d)
@@ -82,6 +92,11 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 func (r *cachedRepository) invalidate(ctx context.Context, id string, version int) error {
 	if err := r.cache.Invalidate(ctx, docKey(id), int64(version)); err != nil {
 		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if r.edge != nil {
+		if err := r.edge.Purge(ctx, id, version); err != nil {
+			return fmt.Errorf("%w: purging the nginx hot tier: %v", ErrUnavailable, err)
+		}
 	}
 	return nil
 }

@@ -15,10 +15,10 @@ const (
 
 // RecordAccess counts a read: in memory for the listing's views sort (Run
 // flushes them in batches, one write per document per batch), and as an
-// event on the access log that the stats service consumes. Neither blocks.
+// event on the access stream that the stats service consumes. Neither blocks.
 func (s *Service) RecordAccess(id, kind string, bytes int64) {
-	if s.opt.AccessLog != nil {
-		s.opt.AccessLog.Append(events.Access{DocumentID: id, Kind: kind, Bytes: bytes, At: s.now()})
+	if s.opt.Access != nil {
+		s.opt.Access.Publish(events.Access{DocumentID: id, Kind: kind, Bytes: bytes, At: s.now(), Instance: s.opt.Instance})
 	}
 	s.mu.Lock()
 	c := s.counts[id]

@@ -20,8 +20,17 @@ type Options struct {
 	// MaxCachedContent (default 1 MiB); larger ones stream from the blob store.
 	ContentCache     Cache
 	MaxCachedContent int64
-	// AccessLog receives an event per read (for the stats service).
-	AccessLog interface{ Append(events.Access) }
+	// Access receives an event per read (the access stream that the stats
+	// service counts); Publish must not block.
+	Access AccessPublisher
+	// Instance names this process in its access events.
+	Instance string
+}
+
+// AccessPublisher is where reads are reported: events.Producer publishes
+// them to Kafka; the request path knows only this.
+type AccessPublisher interface {
+	Publish(events.Access)
 }
 
 // Service implements the document rules over a Repository and a blob store.

@@ -28,7 +28,13 @@ func (s *Server) getVersionContent(c *gin.Context) {
 // implements Range (206/416), If-None-Match/If-Modified-Since (304) and
 // If-Range from the ETag and modification time set here.
 func (s *Server) serveContent(c *gin.Context, version int) {
-	d, v, f, err := s.deps.Docs.Content(c, actor(c), c.Param("id"), version)
+	who := actor(c)
+	if who.Anonymous() {
+		if a, ok := s.tokenActor(c, c.Param("id")); ok {
+			who = a
+		}
+	}
+	d, v, f, err := s.deps.Docs.Content(c, who, c.Param("id"), version)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -75,13 +81,13 @@ func (w *contractErrors) WriteHeader(status int) {
 	h.Del("Content-Length")
 	h.Del("Content-Disposition")
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	w.ResponseWriter.WriteHeader(status)
 	code, msg := "bad_request", http.StatusText(status)
 	if status == http.StatusRequestedRangeNotSatisfiable {
 		// ServeContent omits it for a malformed header; RFC 9110 wants the size either way.
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))
 		msg = "the Range header does not fit the content (see Content-Range for its size)"
 	}
+	w.ResponseWriter.WriteHeader(status) // after every header: later ones are not sent
 	_ = json.NewEncoder(w.ResponseWriter).Encode(errorBody{Error: errorDetail{Code: code, Message: msg}})
 }
 

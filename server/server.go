@@ -33,6 +33,8 @@ type Deps struct {
 	Degraded map[string]Check
 	// Stats answers /api/v1/stats/* and /documents/{id}/stats (optional).
 	Stats Stats
+	// Hot lists the hot set for /api/v1/stats/hot (optional).
+	Hot HotLister
 	// Internal serves /internal/ (the three-phase-commit transport between
 	// services; it checks its own shared secret).
 	Internal http.Handler
@@ -54,6 +56,11 @@ type Options struct {
 	// username; defaults 6s and 10.
 	LoginEvery time.Duration
 	LoginBurst int
+	// ReadTokenSecret signs the per-document read tokens that the nginx
+	// hot tier also checks (shared with it); ReadTokenTTL is their life
+	// (default 5m).
+	ReadTokenSecret []byte
+	ReadTokenTTL    time.Duration
 }
 
 // Server routes requests to the services.
@@ -83,6 +90,9 @@ func New(deps Deps, opt Options) *Server {
 	}
 	if opt.LoginBurst <= 0 {
 		opt.LoginBurst = 10
+	}
+	if opt.ReadTokenTTL <= 0 {
+		opt.ReadTokenTTL = 5 * time.Minute
 	}
 	s := &Server{deps: deps, opt: opt, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry),
 		logins: newLoginLimiter(opt.LoginEvery, opt.LoginBurst)}
@@ -136,6 +146,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.PATCH("/documents/:id", s.patchDocument)
 	v1.DELETE("/documents/:id", s.deleteDocument)
 	v1.GET("/documents/:id/content", s.getContent)
+	v1.POST("/documents/:id/read-token", s.createReadToken)
 	v1.HEAD("/documents/:id/content", s.getContent)
 	v1.PUT("/documents/:id/content", s.putContent)
 	v1.GET("/documents/:id/versions", s.listVersions)

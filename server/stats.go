@@ -23,6 +23,7 @@ func (s *Server) statsRoutes(v1 *gin.RouterGroup) {
 	v1.GET("/documents/:id/stats", s.documentStats)
 	v1.GET("/stats/top", s.topDocuments)
 	v1.GET("/stats/departments", s.departmentStats)
+	v1.GET("/stats/hot", s.hotDocuments)
 }
 
 func (s *Server) statsOrFail(c *gin.Context) (Stats, bool) {

@@ -44,6 +44,11 @@ type Config struct {
 	MySQLDSN string
 	DataDir  string
 	Logger   *slog.Logger
+	// MaxOpenConns bounds this process's MySQL connections (default 32):
+	// every instance's pool, and the stats service's, must fit the
+	// server's max_connections together; a request waits for a free
+	// connection rather than fail with "Too many connections".
+	MaxOpenConns int
 }
 
 // Open connects to the database (it does not migrate: see Migrate).
@@ -84,8 +89,12 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		// One writer at a time is SQLite's model; readers run beside it (WAL).
 		db.sql.SetMaxOpenConns(8)
 	} else {
-		db.sql.SetMaxOpenConns(64)
-		db.sql.SetMaxIdleConns(64)
+		n := cfg.MaxOpenConns
+		if n <= 0 {
+			n = 32
+		}
+		db.sql.SetMaxOpenConns(n)
+		db.sql.SetMaxIdleConns(n)
 		db.sql.SetConnMaxLifetime(30 * time.Minute)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)

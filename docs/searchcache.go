@@ -1,0 +1,148 @@
+package docs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// searchCache keeps full-text search results for a short time, because a
+// full-text query costs the database milliseconds of CPU and a lecture's
+// students all search for the same words at once. Only the ranking (which
+// ids, which snippet, the total) comes from the cache: every item is
+// re-read through the document cache and re-checked against the caller's
+// rights, so a cached result never shows a document the caller may no
+// longer read, nor its old title. What the TTL bounds is how late a new or
+// newly matching document appears in results. An expired ranking is still
+// answered for up to staleFor while one request refreshes it in the
+// background: on MariaDB, Mroonga index writes lock the index table, and
+// searches must not queue behind uploads.
+type searchCache struct {
+	Repository
+	ttl     time.Duration
+	max     int
+	mu      sync.Mutex
+	entries map[string]searchEntry
+	flight  singleflight.Group
+}
+
+type searchEntry struct {
+	items   []Document
+	total   int64
+	expires time.Time
+}
+
+// staleFor is how long past its TTL a ranking may still be answered while
+// it is being refreshed.
+const staleFor = time.Minute
+
+// WithSearchCache decorates repo (normally the cached repository, whose Get
+// is cheap) with a search-result cache of the given TTL holding at most max
+// queries; ttl <= 0 returns repo unchanged.
+func WithSearchCache(repo Repository, ttl time.Duration, max int) Repository {
+	if ttl <= 0 {
+		return repo
+	}
+	if max <= 0 {
+		max = 4096
+	}
+	return &searchCache{Repository: repo, ttl: ttl, max: max, entries: map[string]searchEntry{}}
+}
+
+// searchKey identifies a query and whose rights filtered it.
+func searchKey(actor Actor, q Query) string {
+	who := "anon"
+	if !actor.Anonymous() {
+		who = fmt.Sprintf("u:%s:%s:%t:%t", actor.UserID, actor.DepartmentID, actor.Admin, actor.DeptAdmin)
+	}
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%d\x00%d", who, strings.Join(q.Terms, "\x01"), q.Tag, q.OwnerID,
+		q.DepartmentID, q.Sort, q.Page, q.Size)
+}
+
+func (c *searchCache) List(ctx context.Context, actor Actor, q Query) ([]Document, int64, error) {
+	if len(q.Terms) == 0 {
+		return c.Repository.List(ctx, actor, q) // plain listings are cheap and change with every upload
+	}
+	key := searchKey(actor, q)
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	refresh := func(ctx context.Context) (any, error) {
+		items, total, err := c.Repository.List(ctx, actor, q)
+		if err != nil {
+			return nil, err
+		}
+		e := searchEntry{items: items, total: total, expires: time.Now().Add(c.ttl)}
+		c.store(key, e)
+		return e, nil
+	}
+	switch {
+	case ok && now.Before(e.expires):
+	case ok && now.Before(e.expires.Add(staleFor)):
+		// Answer the previous ranking; one request refreshes it.
+		go func() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			_, _, _ = c.flight.Do(key, func() (any, error) { return refresh(rctx) })
+		}()
+	default:
+		// Detached from this request: the waiters sharing the flight must
+		// not fail because the first of them went away.
+		v, err, _ := c.flight.Do(key, func() (any, error) {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			return refresh(rctx)
+		})
+		if err != nil {
+			return nil, 0, err
+		}
+		e = v.(searchEntry)
+	}
+	return c.revalidate(ctx, actor, e)
+}
+
+// revalidate re-reads every item and drops those the caller may no longer
+// read (deleted, made private, ...), keeping the cached snippet.
+func (c *searchCache) revalidate(ctx context.Context, actor Actor, e searchEntry) ([]Document, int64, error) {
+	out := make([]Document, 0, len(e.items))
+	total := e.total
+	for _, it := range e.items {
+		d, err := c.Repository.Get(ctx, it.ID)
+		if errors.Is(err, ErrNotFound) || (err == nil && !canRead(actor, d)) {
+			total--
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		d.Snippet = it.Snippet
+		out = append(out, d)
+	}
+	return out, max(total, int64(len(out))), nil
+}
+
+func (c *searchCache) store(key string, e searchEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		now := time.Now()
+		for k, old := range c.entries {
+			if now.After(old.expires) {
+				delete(c.entries, k)
+			}
+		}
+		for k := range c.entries { // still full: drop arbitrary entries (map order)
+			if len(c.entries) < c.max {
+				break
+			}
+			delete(c.entries, k)
+		}
+	}
+	c.entries[key] = e
+}

@@ -1,0 +1,123 @@
+package docs
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// liveRepo answers List with fixed ranked items (as the database did when
+// the result was cached) and Get with the documents' current state.
+type liveRepo struct {
+	recordingRepo
+	current map[string]Document
+}
+
+func (r *liveRepo) Get(_ context.Context, id string) (Document, error) {
+	d, ok := r.current[id]
+	if !ok {
+		return Document{}, ErrNotFound
+	}
+	return d, nil
+}
+
+// TestSearchCacheNeverShowsWhatTheCallerMayNoLongerRead: a cached ranking
+// is served without asking the database again, but every item is re-read:
+// a document deleted or made private since drops out at once, a renamed
+// one shows its new title, and the snippet stays.
+func TestSearchCacheNeverShowsWhatTheCallerMayNoLongerRead(t *testing.T) {
+	pub := func(id, title string) Document { return Document{ID: id, Title: title, Visibility: Public} }
+	repo := &liveRepo{current: map[string]Document{"a": pub("a", "A"), "b": pub("b", "B"), "c": pub("c", "C")}}
+	for _, id := range []string{"a", "b", "c"} {
+		d := repo.current[id]
+		d.Snippet = "…" + id + "…"
+		repo.items = append(repo.items, d)
+	}
+	c := WithSearchCache(repo, time.Hour, 0)
+	ctx := context.Background()
+	q := Query{Terms: []string{"lecture"}, Sort: SortRelevance, Page: 1, Size: 20}
+	ids := func(items []Document) (out []string) {
+		for _, d := range items {
+			out = append(out, d.ID+"="+d.Title+d.Snippet)
+		}
+		return out
+	}
+	steps := []struct {
+		name      string
+		change    func()
+		actor     Actor
+		q         Query
+		want      []string
+		wantTotal int64
+		wantCalls int
+	}{
+		{"first search asks the database", nil, Actor{}, q, []string{"a=A…a…", "b=B…b…", "c=C…c…"}, 3, 1},
+		{"the same search is served from the cache", nil, Actor{}, q, []string{"a=A…a…", "b=B…b…", "c=C…c…"}, 3, 1},
+		{"another caller's search is its own", nil, Actor{UserID: "u1"}, q, []string{"a=A…a…", "b=B…b…", "c=C…c…"}, 3, 2},
+		{"renamed, deleted and made private since", func() {
+			repo.current["a"] = pub("a", "A2")
+			delete(repo.current, "b")
+			c := repo.current["c"]
+			c.Visibility = Private
+			c.OwnerID = "someone"
+			repo.current["c"] = c
+		}, Actor{}, q, []string{"a=A2…a…"}, 1, 2},
+		{"plain listings are never cached", nil, Actor{}, Query{Sort: SortCreated, Page: 1, Size: 20}, []string{"a=A…a…", "b=B…b…", "c=C…c…"}, 3, 3},
+	}
+	for _, s := range steps {
+		if s.change != nil {
+			s.change()
+		}
+		items, total, err := c.List(ctx, s.actor, s.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(items); len(got) != len(s.want) || total != s.wantTotal || repo.calls != s.wantCalls {
+			t.Fatalf("%s: %v total %d after %d database calls; want %v total %d after %d", s.name, got, total, repo.calls, s.want, s.wantTotal, s.wantCalls)
+		} else {
+			for i := range got {
+				if got[i] != s.want[i] {
+					t.Fatalf("%s: %v, want %v", s.name, got, s.want)
+				}
+			}
+		}
+	}
+}
+
+// countingRepo answers List with one item and counts the calls (from any goroutine).
+type countingRepo struct {
+	Repository
+	calls atomic.Int64
+}
+
+func (r *countingRepo) List(context.Context, Actor, Query) ([]Document, int64, error) {
+	r.calls.Add(1)
+	return []Document{{ID: "a"}}, 1, nil
+}
+
+func (r *countingRepo) Get(context.Context, string) (Document, error) {
+	return Document{ID: "a", Visibility: Public}, nil
+}
+
+// TestSearchCacheRefreshesExpiredRankingsInTheBackground: past its TTL a
+// ranking is still answered at once, and one refresh runs behind it.
+func TestSearchCacheRefreshesExpiredRankingsInTheBackground(t *testing.T) {
+	repo := &countingRepo{}
+	c := WithSearchCache(repo, time.Millisecond, 0)
+	q := Query{Terms: []string{"x"}, Page: 1, Size: 20}
+	c.List(context.Background(), Actor{}, q)
+	time.Sleep(5 * time.Millisecond)
+	items, _, err := c.List(context.Background(), Actor{}, q)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("expired ranking: %v %v", items, err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); repo.calls.Load() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the expired ranking was never refreshed")
+		}
+	}
+	if WithSearchCache(repo, 0, 0) != Repository(repo) {
+		t.Fatal("a zero TTL must disable the cache")
+	}
+}

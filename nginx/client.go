@@ -1,0 +1,163 @@
+package nginx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Errors the admin API answers with, so that the app can tell "someone was
+// newer" from "nginx is unwell".
+var (
+	ErrStale        = errors.New("nginx: a newer revision is already pushed or purged")          // 409
+	ErrTooLarge     = errors.New("nginx: the entry exceeds the hot tier's size limit")           // 413
+	ErrFull         = errors.New("nginx: the hot tier is full")                                  // 507
+	ErrPurgeTimeout = errors.New("nginx: not every worker confirmed the purge in time")          // 504
+	ErrForbidden    = errors.New("nginx: the admin API refused the secret (X-Docplat-Internal)") // 403
+)
+
+// Client talks to one nginx's admin listener.
+type Client struct {
+	Admin  string       // base URL, e.g. "http://127.0.0.1:8089"
+	Secret string       // the Config.Secret nginx was rendered with
+	HTTP   *http.Client // nil: a client with a 5s timeout
+}
+
+// Entry is a document's current bytes and the headers the hot tier serves
+// them with, as the app would.
+type Entry struct {
+	ID           string
+	Rev          int64     // metadata revision: the fence
+	Version      int       // content version
+	ETag         string    // as the app sends it, quoted: `"<sha256>"`
+	ContentType  string    //
+	LastModified time.Time // zero: no Last-Modified header
+	Filename     string    // raw; the hot tier formats Content-Disposition like mime.FormatMediaType
+	Visibility   string    // public | department | private
+	Body         []byte
+}
+
+// Listed is one entry of List.
+type Listed struct {
+	ID         string  `json:"id"`
+	Rev        int64   `json:"rev"`
+	Version    int     `json:"version"`
+	Size       int64   `json:"size"`
+	Visibility string  `json:"visibility"`
+	StoredAt   float64 `json:"stored_at"` // unix seconds
+}
+
+// Hit is the hot tier's reads of one document and kind since the last drain.
+type Hit struct {
+	DocumentID string `json:"document_id"`
+	Kind       string `json:"kind"` // view | download, as docs.AccessView/AccessDownload
+	Count      int64  `json:"count"`
+	Bytes      int64  `json:"bytes"`
+}
+
+var defaultHTTP = &http.Client{Timeout: 5 * time.Second}
+
+func (c *Client) do(ctx context.Context, method, path string, body []byte, h http.Header) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.Admin+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	req.Header.Set("X-Docplat-Internal", c.Secret)
+	hc := c.HTTP
+	if hc == nil {
+		hc = defaultHTTP
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("nginx admin %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusCreated:
+		return b, nil
+	case http.StatusConflict:
+		return nil, ErrStale
+	case http.StatusRequestEntityTooLarge:
+		return nil, ErrTooLarge
+	case http.StatusInsufficientStorage:
+		return nil, ErrFull
+	case http.StatusGatewayTimeout:
+		return nil, ErrPurgeTimeout
+	case http.StatusForbidden:
+		return nil, ErrForbidden
+	}
+	return nil, fmt.Errorf("nginx admin %s %s: %s: %.200s", method, path, resp.Status, b)
+}
+
+// Push stores e as the document's hot entry. ErrStale means a newer
+// revision (or a purge of one) got there first, which is fine.
+func (c *Client) Push(ctx context.Context, e Entry) error {
+	if e.ID == "" {
+		return errors.New("nginx: Push needs an id")
+	}
+	h := http.Header{}
+	h.Set("X-Doc-Rev", strconv.FormatInt(e.Rev, 10))
+	h.Set("X-Doc-Version", strconv.Itoa(e.Version))
+	h.Set("X-Doc-ETag", e.ETag)
+	h.Set("X-Doc-Content-Type", e.ContentType)
+	if !e.LastModified.IsZero() {
+		h.Set("X-Doc-Last-Modified", e.LastModified.UTC().Format(http.TimeFormat))
+	}
+	h.Set("X-Doc-Filename", e.Filename)
+	h.Set("X-Doc-Visibility", e.Visibility)
+	_, err := c.do(ctx, http.MethodPut, "/_hot/docs/"+url.PathEscape(e.ID), e.Body, h)
+	return err
+}
+
+// Purge fences revisions below rev out of the hot tier and returns once no
+// nginx worker can serve them any more (ErrPurgeTimeout otherwise).
+func (c *Client) Purge(ctx context.Context, id string, rev int64) error {
+	_, err := c.do(ctx, http.MethodDelete, "/_hot/docs/"+url.PathEscape(id)+"?rev="+strconv.FormatInt(rev, 10), nil, nil)
+	return err
+}
+
+// List returns the hot entries, sorted by id.
+func (c *Client) List(ctx context.Context) ([]Listed, error) {
+	b, err := c.do(ctx, http.MethodGet, "/_hot/docs", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Items []Listed `json:"items"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("nginx: decoding the entry list: %w", err)
+	}
+	return out.Items, nil
+}
+
+// DrainHits returns the hot tier's reads since the last drain and removes
+// exactly those from its counters; the caller must record them (the app's
+// RecordAccess) or they are lost.
+func (c *Client) DrainHits(ctx context.Context) ([]Hit, error) {
+	b, err := c.do(ctx, http.MethodGet, "/_hot/hits", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Items []Hit `json:"items"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("nginx: decoding the hit counts: %w", err)
+	}
+	return out.Items, nil
+}

@@ -1,0 +1,8 @@
+// Package nginx owns docplat's edge: the nginx configuration (rendered from
+// an embedded template), the Lua hot tier under lua/ (hot entries in a
+// lua_shared_dict, served without a round trip to the app; consistent
+// hashing over the app instances with fallback), the child nginx process,
+// and the Go client of the hot tier's admin API. It never decides what is
+// hot (the detector does) nor who may read what (docs/ does; readtoken
+// carries that decision to nginx).
+package nginx

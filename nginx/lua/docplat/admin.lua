@@ -1,0 +1,192 @@
+-- The admin listener (127.0.0.1 only, X-Docplat-Internal required): the app
+-- pushes hot entries, purges them, lists them and drains the hit counters.
+-- Each document's writes are serialized by a short shm lock so the revision
+-- fence (entry rev, tombstone rev) is checked and set atomically.
+local config = require("docplat.config")
+local hot = require("docplat.hot")
+local hits = require("docplat.hits")
+local json = require("docplat.json")
+local mediatype = require("docplat.mediatype")
+
+local _M = {}
+
+local entries = ngx.shared.docplat_hot
+local state = ngx.shared.docplat_state
+
+local visibilities = { public = true, department = true, private = true }
+
+local function lock(id)
+    local key = "lock:" .. id
+    for _ = 1, 1000 do
+        -- The TTL frees the lock if a handler dies holding it.
+        if state:add(key, true, 2) then
+            return key
+        end
+        ngx.sleep(0.001)
+    end
+    return nil
+end
+
+local function rev_of(s)
+    if not s or not s:find("^%d+$") or #s > 15 then
+        return nil
+    end
+    return tonumber(s)
+end
+
+local function authorized()
+    local got = ngx.var.http_x_docplat_internal
+    if not got or #got ~= #config.admin_secret then
+        return false
+    end
+    -- Compare every byte so timing says nothing about the secret.
+    local diff = 0
+    for i = 1, #got do
+        diff = bit.bor(diff, bit.bxor(got:byte(i), config.admin_secret:byte(i)))
+    end
+    return diff == 0
+end
+
+local function push(id)
+    local h = ngx.req.get_headers()
+    local rev = rev_of(h["x-doc-rev"])
+    local etag, ctype, vis = h["x-doc-etag"], h["x-doc-content-type"], h["x-doc-visibility"]
+    local filename = h["x-doc-filename"] or ""
+    if not rev or type(etag) ~= "string" or not etag:find('^"[^"]*"$') or type(ctype) ~= "string"
+        or not visibilities[vis] or type(filename) ~= "string" then
+        return json.fail(400, "bad_request",
+            "need X-Doc-Rev (integer), X-Doc-ETag (quoted), X-Doc-Content-Type and X-Doc-Visibility (public|department|private)")
+    end
+    ngx.req.read_body()
+    local body = ngx.req.get_body_data()
+    if not body then
+        if ngx.req.get_body_file() then
+            return json.fail(413, "too_large", "the entry exceeds the hot tier's size limit")
+        end
+        body = ""
+    end
+    if #body > config.max_entry_bytes then
+        return json.fail(413, "too_large", "the entry exceeds the hot tier's size limit")
+    end
+    local meta = {
+        rev = rev,
+        version = tonumber(h["x-doc-version"]) or 0,
+        etag = etag,
+        content_type = ctype,
+        last_modified = type(h["x-doc-last-modified"]) == "string" and h["x-doc-last-modified"] or nil,
+        visibility = vis,
+        size = #body,
+        stored_at = ngx.now(),
+        inline = mediatype.disposition("inline", filename),
+        attachment = mediatype.disposition("attachment", filename),
+        cache_control = vis == "public" and "public, no-cache" or "private, no-cache",
+    }
+    local key = lock(id)
+    if not key then
+        return json.fail(503, "unavailable", "the document's entry is busy; retry")
+    end
+    local tomb = state:get("tomb:" .. id)
+    local cur = state:get("rev:" .. id)
+    if (tomb and tomb > rev) or (cur and cur > rev) then
+        state:delete(key)
+        return json.fail(409, "conflict", "a newer revision was pushed or purged")
+    end
+    -- safe_set never evicts another hot entry to make room: a full dict
+    -- refuses (507) and the app keeps serving the document itself.
+    local ok, err = entries:safe_set("e:" .. id, hot.encode(meta, body))
+    if not ok then
+        state:delete(key)
+        if err == "no memory" then
+            return json.fail(507, "insufficient_storage", "the hot tier is full")
+        end
+        return json.fail(500, "internal", "storing the entry: " .. tostring(err))
+    end
+    state:set("rev:" .. id, rev)
+    state:delete(key)
+    -- Workers may hold an older copy in their LRU.
+    hot.announce(id)
+    return json.reply(cur and 200 or 201, { id = id, rev = rev, size = #body })
+end
+
+local function purge(id)
+    local rev = rev_of(ngx.var.arg_rev)
+    if not rev then
+        return json.fail(400, "bad_request", "need ?rev=<integer>")
+    end
+    local key = lock(id)
+    if not key then
+        return json.fail(503, "unavailable", "the document's entry is busy; retry")
+    end
+    local tomb = state:get("tomb:" .. id)
+    if not tomb or tomb < rev then
+        tomb = rev
+    end
+    state:set("tomb:" .. id, tomb, config.tombstone_ttl)
+    local cur = state:get("rev:" .. id)
+    local deleted = false
+    if cur and cur < rev then
+        entries:delete("e:" .. id)
+        state:delete("rev:" .. id)
+        deleted = true
+    end
+    local seq, err = hot.announce(id)
+    state:delete(key)
+    if not seq then
+        return json.fail(500, "internal", "announcing the purge: " .. tostring(err))
+    end
+    -- Only once every worker dropped its copy may the app consider the old
+    -- bytes gone.
+    local deadline = ngx.now() + config.purge_wait
+    while not hot.acked(seq) do
+        if ngx.now() >= deadline then
+            return json.fail(504, "timeout", "not every nginx worker confirmed the purge in time")
+        end
+        ngx.sleep(0.005)
+        ngx.update_time()
+    end
+    return json.reply(200, { id = id, rev = tomb, deleted = deleted })
+end
+
+local function list()
+    local items = {}
+    for _, k in ipairs(entries:get_keys(0)) do
+        local id = k:match("^e:(.*)$")
+        local v = id and entries:get(k)
+        local m = v and hot.decode_meta(v)
+        if m then
+            items[#items + 1] = { id = id, rev = m.rev, version = m.version, size = m.size,
+                visibility = m.visibility, stored_at = m.stored_at }
+        end
+    end
+    table.sort(items, function(a, b) return a.id < b.id end)
+    return json.reply(200, json.items(items))
+end
+
+function _M.handle()
+    if not authorized() then
+        return json.fail(403, "forbidden", "X-Docplat-Internal is missing or wrong")
+    end
+    local method, uri = ngx.req.get_method(), ngx.var.uri
+    local id = uri:match("^/_hot/docs/([%w_-]+)$")
+    if id and #id <= 128 then
+        if method == "PUT" then
+            return push(id)
+        elseif method == "DELETE" then
+            return purge(id)
+        end
+        return json.fail(405, "method_not_allowed", "PUT or DELETE")
+    end
+    if uri == "/_hot/docs" and method == "GET" then
+        return list()
+    end
+    if uri == "/_hot/hits" and method == "GET" then
+        local items = hits.drain()
+        if not items then
+            return json.fail(503, "unavailable", "another drain is running; retry")
+        end
+        return json.reply(200, json.items(items))
+    end
+    return json.fail(404, "not_found", "no such admin endpoint")
+end
+
+return _M

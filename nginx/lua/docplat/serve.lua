@@ -1,0 +1,237 @@
+-- GET/HEAD /api/v1/documents/{id}/content from a hot entry, answered the way
+-- server/content.go (http.ServeContent behind it) would answer. Only cases
+-- whose answer is certain are handled here; anything else (multiple ranges,
+-- If-Range, If-Match, If-Modified-Since alone, a range spelled unusually, a
+-- missing or failing token) falls through to the app, so the client gets
+-- the app's answer by construction.
+local hot = require("docplat.hot")
+local hits = require("docplat.hits")
+local token = require("docplat.token")
+
+local _M = {}
+
+-- The app's 416 body, byte for byte (Go's json.Encoder keeps field order
+-- and ends with a newline; cjson would not keep the order).
+local RANGE_BODY = '{"error":{"code":"bad_request","message":"the Range header does not fit the content (see Content-Range for its size)"}}\n'
+
+-- scan_etag is net/http's scanETag: an entity tag at the start of s and the
+-- rest, or nil.
+local function scan_etag(s)
+    s = s:gsub("^[ \t]+", "")
+    local start = 1
+    if s:sub(1, 2) == "W/" then
+        start = 3
+    end
+    if #s - start + 1 < 2 or s:sub(start, start) ~= '"' then
+        return nil
+    end
+    for i = start + 1, #s do
+        local c = s:byte(i)
+        if c == 0x22 then
+            return s:sub(1, i), s:sub(i + 1)
+        elseif not (c == 0x21 or (c >= 0x23 and c <= 0x7e) or c >= 0x80) then
+            return nil
+        end
+    end
+    return nil
+end
+
+local function opaque(etag)
+    return (etag:gsub("^W/", ""))
+end
+
+-- none_match is net/http's checkIfNoneMatch: true when the header matches
+-- (the answer is 304).
+local function none_match(inm, etag)
+    local buf = inm
+    while true do
+        buf = buf:gsub("^[ \t]+", ""):gsub("[ \t]+$", "")
+        if buf == "" then
+            return false
+        end
+        local c = buf:sub(1, 1)
+        if c == "," then
+            buf = buf:sub(2)
+        elseif c == "*" then
+            return true
+        else
+            local tag, rest = scan_etag(buf)
+            if not tag then
+                return false
+            end
+            if opaque(tag) == opaque(etag) then
+                return true
+            end
+            buf = rest
+        end
+    end
+end
+
+-- range returns "full", or "partial" with first and last byte, or
+-- "unsatisfiable", or nil for "let the app decide". It mirrors
+-- net/http's parseRange for one plainly written range.
+local function range(header, size)
+    if not header then
+        return "full"
+    end
+    if size == 0 then
+        return nil
+    end
+    local first, last = header:match("^bytes=(%d+)%-(%d*)$")
+    if first then
+        if #first > 15 or #last > 15 then
+            return nil
+        end
+        first = tonumber(first)
+        if first >= size then
+            return "unsatisfiable"
+        end
+        if last == "" then
+            return "partial", first, size - 1
+        end
+        last = tonumber(last)
+        if last < first then
+            -- parseRange's "invalid range": a 416 whose headers the app
+            -- writes differently (no Content-Range); let the app say it.
+            return nil
+        end
+        if last >= size then
+            last = size - 1
+        end
+        return "partial", first, last
+    end
+    local suffix = header:match("^bytes=%-(%d+)$")
+    if suffix and #suffix <= 15 then
+        suffix = tonumber(suffix)
+        if suffix == 0 then
+            return nil
+        end
+        if suffix > size then
+            suffix = size
+        end
+        return "partial", size - suffix, size - 1
+    end
+    return nil
+end
+
+local function authorized(id, meta)
+    if meta.visibility == "public" then
+        return true
+    end
+    local t = ngx.var.arg_token
+    if t then
+        t = ngx.unescape_uri(t)
+    else
+        t = ngx.var.http_x_docplat_read_token
+    end
+    if not t then
+        return false
+    end
+    local user, why = token.verify(t, id, meta.rev, ngx.time())
+    if not user then
+        ngx.log(ngx.INFO, "docplat: read token refused (", why, "), asking the app")
+        return false
+    end
+    return true
+end
+
+local function common_headers(meta, kind)
+    local h = ngx.header
+    h["ETag"] = meta.etag
+    h["Content-Disposition"] = kind == "download" and meta.attachment or meta.inline
+    h["X-Content-Type-Options"] = "nosniff"
+    h["Content-Security-Policy"] = "sandbox"
+    h["Cache-Control"] = meta.cache_control
+end
+
+-- content runs in the access phase: it either answers and finishes the
+-- request or returns and lets proxy_pass take it to the app.
+function _M.content(id)
+    local method = ngx.req.get_method()
+    if method ~= "GET" and method ~= "HEAD" then
+        return
+    end
+    local var = ngx.var
+    if var.http_if_match or var.http_if_unmodified_since or var.http_if_range
+        or (var.http_if_modified_since and not var.http_if_none_match) then
+        return
+    end
+    local e = hot.get(id)
+    if not e then
+        return
+    end
+    local meta = e.meta
+    if not authorized(id, meta) then
+        return
+    end
+    local size = meta.size
+    local inm = var.http_if_none_match
+    local not_modified = inm and none_match(inm, meta.etag)
+    local how, first, last
+    if not not_modified then
+        how, first, last = range(var.http_range, size)
+        if not how then
+            return
+        end
+    end
+
+    local kind = var.arg_download == "1" and "download" or "view"
+    var.docplat_cache = "HOT"
+    local ctx = ngx.ctx
+    if method == "GET" then
+        ctx.docplat_hit = { id = id, kind = kind, size = size }
+    end
+    local h = ngx.header
+
+    if not_modified then
+        common_headers(meta, kind)
+        ngx.status = ngx.HTTP_NOT_MODIFIED
+        ngx.send_headers()
+        return ngx.exit(ngx.HTTP_OK)
+    end
+    if how == "unsatisfiable" then
+        local body = RANGE_BODY
+        ngx.status = 416
+        h["Content-Type"] = "application/json; charset=utf-8"
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Content-Security-Policy"] = "sandbox"
+        h["Content-Range"] = "bytes */" .. size
+        h["Content-Length"] = #body
+        if method == "GET" then
+            ngx.print(body)
+        end
+        return ngx.exit(ngx.HTTP_OK)
+    end
+
+    common_headers(meta, kind)
+    h["Content-Type"] = meta.content_type
+    if meta.last_modified then
+        h["Last-Modified"] = meta.last_modified
+    end
+    h["Accept-Ranges"] = "bytes"
+    local body = e.body
+    if how == "partial" then
+        ngx.status = 206
+        h["Content-Range"] = "bytes " .. first .. "-" .. last .. "/" .. size
+        if first ~= 0 or last ~= size - 1 then
+            body = body:sub(first + 1, last + 1)
+        end
+    else
+        ngx.status = 200
+    end
+    h["Content-Length"] = #body
+    if method == "GET" then
+        ngx.print(body)
+    end
+    return ngx.exit(ngx.HTTP_OK)
+end
+
+-- log counts what the hot tier answered (the app counts the rest).
+function _M.log()
+    local hit = ngx.ctx.docplat_hit
+    if hit then
+        hits.record(hit.id, hit.kind, hit.size)
+    end
+end
+
+return _M

@@ -1,0 +1,82 @@
+// Package readtoken signs and verifies short-lived read tokens: proof that
+// the app has already authorized one user to read one revision of one
+// document until a deadline. nginx's hot tier (nginx/lua/docplat/token.lua)
+// checks the same format so that it can serve a non-public document without
+// a round trip to the app. The package owns the format only; it never
+// decides who may read what (docs/ does) and never reads configuration.
+//
+// Format: v1.<exp_unix>.<user_id>.<rev>.<hex hmac_sha1(secret, "v1|" + doc_id + "|" + user_id + "|" + rev + "|" + exp_unix)>
+//
+// The revision is the document's metadata revision (bumped by any change),
+// so a visibility change revokes every outstanding token. HMAC-SHA1 is what
+// nginx offers without extra modules (ngx.hmac_sha1) and is still a sound
+// MAC; the tokens are meant to live minutes, not days.
+package readtoken
+
+import (
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Verification failures. Each is distinct so that callers can log why a
+// token was refused; all of them mean "ask the app".
+var (
+	ErrMalformed    = errors.New("readtoken: malformed token")
+	ErrBadSignature = errors.New("readtoken: bad signature")
+	ErrExpired      = errors.New("readtoken: expired")
+	ErrStaleRev     = errors.New("readtoken: issued for another revision")
+)
+
+const version = "v1"
+
+// Sign returns a token letting userID read revision rev of docID until exp.
+// Ids must not contain '.' or '|' (docplat's ids are base32).
+func Sign(secret []byte, docID, userID string, rev int, exp time.Time) string {
+	e := strconv.FormatInt(exp.Unix(), 10)
+	r := strconv.Itoa(rev)
+	return version + "." + e + "." + userID + "." + r + "." + hex.EncodeToString(mac(secret, docID, userID, r, e))
+}
+
+// Verify checks token for docID at the entry's current revision rev and
+// returns the user it was issued to. The signature is checked before the
+// expiry and the revision so that a forged token learns nothing else.
+func Verify(secret []byte, token, docID string, rev int, now time.Time) (userID string, err error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 5 || parts[0] != version || parts[2] == "" {
+		return "", ErrMalformed
+	}
+	e, user, r, sig := parts[1], parts[2], parts[3], parts[4]
+	exp, err := strconv.ParseInt(e, 10, 64)
+	if err != nil || strconv.FormatInt(exp, 10) != e {
+		return "", ErrMalformed
+	}
+	tokRev, err := strconv.Atoi(r)
+	if err != nil || strconv.Itoa(tokRev) != r {
+		return "", ErrMalformed
+	}
+	got, err := hex.DecodeString(sig)
+	if err != nil || len(got) != sha1.Size {
+		return "", ErrMalformed
+	}
+	if !hmac.Equal(got, mac(secret, docID, user, r, e)) {
+		return "", ErrBadSignature
+	}
+	if exp <= now.Unix() {
+		return "", ErrExpired
+	}
+	if tokRev != rev {
+		return "", ErrStaleRev
+	}
+	return user, nil
+}
+
+func mac(secret []byte, docID, userID, rev, exp string) []byte {
+	m := hmac.New(sha1.New, secret)
+	m.Write([]byte(version + "|" + docID + "|" + userID + "|" + rev + "|" + exp))
+	return m.Sum(nil)
+}

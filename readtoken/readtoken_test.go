@@ -1,0 +1,91 @@
+package readtoken
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+	"time"
+)
+
+type vector struct {
+	Secret string `json:"secret"`
+	DocID  string `json:"doc_id"`
+	UserID string `json:"user_id"`
+	Rev    int    `json:"rev"`
+	Exp    int64  `json:"exp_unix"`
+	Token  string `json:"token"`
+}
+
+func loadVector(t *testing.T) vector {
+	t.Helper()
+	b, err := os.ReadFile("testdata/vector.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v vector
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestSignMatchesSharedVector(t *testing.T) {
+	v := loadVector(t)
+	got := Sign([]byte(v.Secret), v.DocID, v.UserID, v.Rev, time.Unix(v.Exp, 0))
+	if got != v.Token {
+		t.Fatalf("Sign = %q, want the shared vector %q", got, v.Token)
+	}
+}
+
+func TestVerify(t *testing.T) {
+	v := loadVector(t)
+	secret := []byte(v.Secret)
+	now := time.Unix(v.Exp-60, 0)
+	other := Sign(secret, "ZZZZZZZZ", v.UserID, v.Rev, time.Unix(v.Exp, 0))
+	tests := []struct {
+		name    string
+		secret  []byte
+		token   string
+		docID   string
+		rev     int
+		now     time.Time
+		want    string
+		wantErr error
+	}{
+		{"valid vector", secret, v.Token, v.DocID, v.Rev, now, v.UserID, nil},
+		{"wrong secret", []byte("other"), v.Token, v.DocID, v.Rev, now, "", ErrBadSignature},
+		{"other document's token", secret, other, v.DocID, v.Rev, now, "", ErrBadSignature},
+		{"tampered user", secret, "v1.4102444800.43.7.c38033689ca10a3255571eada319f9336f4b790c", v.DocID, v.Rev, now, "", ErrBadSignature},
+		{"tampered signature", secret, v.Token[:len(v.Token)-1] + "d", v.DocID, v.Rev, now, "", ErrBadSignature},
+		{"expired at exp", secret, v.Token, v.DocID, v.Rev, time.Unix(v.Exp, 0), "", ErrExpired},
+		{"stale revision", secret, v.Token, v.DocID, v.Rev + 1, now, "", ErrStaleRev},
+		{"empty", secret, "", v.DocID, v.Rev, now, "", ErrMalformed},
+		{"wrong version", secret, "v2" + v.Token[2:], v.DocID, v.Rev, now, "", ErrMalformed},
+		{"too few parts", secret, "v1.4102444800.42.7", v.DocID, v.Rev, now, "", ErrMalformed},
+		{"non-numeric exp", secret, "v1.x.42.7.c38033689ca10a3255571eada319f9336f4b790c", v.DocID, v.Rev, now, "", ErrMalformed},
+		{"padded rev", secret, "v1.4102444800.42.07.c38033689ca10a3255571eada319f9336f4b790c", v.DocID, v.Rev, now, "", ErrMalformed},
+		{"short signature", secret, "v1.4102444800.42.7.c380", v.DocID, v.Rev, now, "", ErrMalformed},
+		{"empty user", secret, "v1.4102444800..7.c38033689ca10a3255571eada319f9336f4b790c", v.DocID, v.Rev, now, "", ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Verify(tt.secret, tt.token, tt.docID, tt.rev, tt.now)
+			if !errors.Is(err, tt.wantErr) || got != tt.want {
+				t.Fatalf("Verify = (%q, %v), want (%q, %v)", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestSignVerifyRoundTrip(t *testing.T) {
+	secret := []byte("s3cret")
+	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, user := range []string{"1", "user-7", "ABC234"} {
+		tok := Sign(secret, "DOC234", user, 3, exp)
+		got, err := Verify(secret, tok, "DOC234", 3, exp.Add(-time.Second))
+		if err != nil || got != user {
+			t.Fatalf("round trip for %q: (%q, %v)", user, got, err)
+		}
+	}
+}

@@ -1,0 +1,42 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// HotDocument is one entry of the hot set now.
+type HotDocument struct {
+	DocumentID string    `json:"document_id"`
+	RatePerSec float64   `json:"rate_per_s"`
+	Since      time.Time `json:"since"`
+}
+
+// HotLister reads the hot set (hotspot.HotSet, adapted where it is wired).
+type HotLister func(ctx context.Context) ([]HotDocument, error)
+
+// hotDocuments answers GET /api/v1/stats/hot: the documents hot right now,
+// hottest first, limited to those the caller may read (a hot private
+// document's id is not everyone's business).
+func (s *Server) hotDocuments(c *gin.Context) {
+	if s.deps.Hot == nil {
+		c.JSON(http.StatusOK, gin.H{"items": []HotDocument{}})
+		return
+	}
+	all, err := s.deps.Hot(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items := make([]HotDocument, 0, len(all))
+	who := actor(c)
+	for _, h := range all {
+		if _, err := s.deps.Docs.Get(c, who, h.DocumentID); err == nil {
+			items = append(items, h)
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": items})
+}
