@@ -35,6 +35,8 @@
 //     alike; the failure classes tell fast 503s from slow timeouts.
 //   - Reports: Result.Table (aligned human text) and JSON through the struct
 //     tags of Result and Stats (durations as float milliseconds, "p99_ms").
+//   - Tally: the same statistics for outcomes measured elsewhere (used by
+//     loadgen/jtl to summarize JMeter results files).
 //
 // # Mean of the slowest 10%
 //

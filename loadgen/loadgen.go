@@ -63,6 +63,14 @@ type Config struct {
 	Steps []Step
 	// Users is the closed-loop number of concurrent users.
 	Users int
+	// ThinkTime is how long a closed-loop user waits between a response and
+	// its next request, drawn uniformly from [ThinkTime/2, 3*ThinkTime/2)
+	// (JMeter's uniform random timer); 0: none, every user sends back to
+	// back and latency follows Little's law (Users / throughput). Users
+	// with a think time also start at a random moment of their first think
+	// time, so that they do not all send their first request at once (give
+	// Warmup at least 1.5 x ThinkTime).
+	ThinkTime time.Duration
 	// Duration is the measured window (after Warmup).
 	Duration time.Duration
 	// Warmup runs before Duration at the first step's settings; its requests
@@ -102,7 +110,7 @@ func (c *Config) normalize() ([]phase, error) {
 	default:
 		return nil, fmt.Errorf("loadgen: unknown mode %q (want %q or %q)", c.Mode, Open, Closed)
 	}
-	if c.Timeout < 0 || c.Warmup < 0 || c.Duration < 0 || c.MaxInFlight < 0 || c.Users < 0 || c.Rate < 0 {
+	if c.Timeout < 0 || c.Warmup < 0 || c.Duration < 0 || c.MaxInFlight < 0 || c.Users < 0 || c.Rate < 0 || c.ThinkTime < 0 {
 		return nil, errors.New("loadgen: negative setting in Config")
 	}
 	if c.Timeout == 0 {
@@ -325,6 +333,25 @@ func (g *gen) user(u int) {
 			timer.Stop()
 		}
 	}()
+	// sleep waits d (never past the end of the run, so that Elapsed ends
+	// with the window); false: the run was cancelled.
+	sleep := func(d time.Duration) bool {
+		d = min(d, time.Until(g.end))
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
+		}
+		select {
+		case <-timer.C:
+			return true
+		case <-g.ctx.Done():
+			return false
+		}
+	}
+	if g.cfg.ThinkTime > 0 && !sleep(time.Duration(rng.Int64N(int64(g.cfg.ThinkTime)*3/2))) {
+		return
+	}
 	for {
 		now := time.Now()
 		if !now.Before(g.end) || g.ctx.Err() != nil {
@@ -333,15 +360,7 @@ func (g *gen) user(u int) {
 		ph := g.phaseAt(now.Sub(g.start))
 		if u >= ph.users {
 			// Idle in this phase: sleep until the next one.
-			d := g.start.Add(ph.end).Sub(now)
-			if timer == nil {
-				timer = time.NewTimer(d)
-			} else {
-				timer.Reset(d)
-			}
-			select {
-			case <-timer.C:
-			case <-g.ctx.Done():
+			if !sleep(g.start.Add(ph.end).Sub(now)) {
 				return
 			}
 			continue
@@ -355,6 +374,9 @@ func (g *gen) user(u int) {
 		}
 		if !sent.Before(g.measureStart) {
 			g.rec.record(req.Name, done.Sub(sent), status, err, 0)
+		}
+		if g.cfg.ThinkTime > 0 && !sleep(g.cfg.ThinkTime/2+time.Duration(rng.Int64N(int64(g.cfg.ThinkTime)))) {
+			return
 		}
 	}
 }

@@ -245,6 +245,11 @@ func (r *recorder) record(name string, lat time.Duration, status int, err error,
 	} else if !r.success(status) {
 		class = fmt.Sprintf("status %d", status)
 	}
+	r.recordClass(name, lat, class, lag)
+}
+
+// recordClass adds one outcome whose failure class is known ("" = success).
+func (r *recorder) recordClass(name string, lat time.Duration, class string, lag time.Duration) {
 	v := max(int64(lat), 0)
 	r.mu.Lock()
 	defer r.mu.Unlock()

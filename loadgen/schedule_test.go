@@ -353,3 +353,30 @@ func TestManyConnections(t *testing.T) {
 	t.Logf("%d users: %d requests, %.0f req/s, %d connections, p50 %v p99 %v max %v",
 		users, res.Total, res.RequestsPerSec, conns.Load(), res.P50, res.P99, res.Max)
 }
+
+// TestClosedLoopThinkTime: with a think time each user pauses between a
+// response and its next request, so a fast server sees about
+// users x duration / think requests, not thousands.
+func TestClosedLoopThinkTime(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	const users, think = 4, 100 * time.Millisecond
+	res, _, err := run(context.Background(), nil, get(srv.URL, "x"), Config{Mode: Closed, Users: users, Duration: time.Second, ThinkTime: think})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each pause is at least think/2, so a user sends at most 1s/(think/2)+1 requests.
+	if most := users * (int(time.Second/(think/2)) + 1); res.Total > int64(most) || res.Total < users {
+		t.Fatalf("%d requests, want between %d and %d", res.Total, users, most)
+	}
+	// A think time longer than the run must not stretch it (nor Elapsed,
+	// which the rates divide by).
+	long, _, err := run(context.Background(), nil, get(srv.URL, "x"), Config{Mode: Closed, Users: users, Duration: 200 * time.Millisecond, ThinkTime: time.Minute})
+	if err != nil || long.Elapsed.Duration() > 30*time.Second {
+		t.Fatalf("a 200ms run with a 1m think time lasted %v (%v)", long.Elapsed, err)
+	}
+	if _, _, err := run(context.Background(), nil, get(srv.URL, "x"), Config{Mode: Closed, Users: 1, Duration: time.Millisecond, ThinkTime: -1}); err == nil {
+		t.Error("a negative think time was accepted")
+	}
+}

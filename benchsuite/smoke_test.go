@@ -1,0 +1,83 @@
+package benchsuite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"docplat/internal/localcluster"
+	"docplat/nginx"
+)
+
+// TestQuickSuiteMeasuresEveryPart runs the whole suite in -quick mode on a
+// cluster of its own (about 50 s on an idle 2-core machine: cluster start,
+// seeding, ~20 one-second measurements). It needs nginx with Lua,
+// redis-server and MariaDB; without them it skips, except under CI where
+// they are required. It is skipped with -short: it is the one slow test of
+// the package, and the short tier is for the unit tests.
+func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the smoke run starts a cluster (~50 s)")
+	}
+	need := func(what string, err error) {
+		if err == nil {
+			return
+		}
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required in CI: %v", what, err)
+		}
+		t.Skipf("%s is not available: %v", what, err)
+	}
+	need("nginx with Lua (scripts/nginx-install.sh)", nginx.Available())
+	_, err := exec.LookPath("redis-server")
+	need("redis-server", err)
+	if os.Getenv("DOCPLAT_TEST_SKIP_MYSQL") != "" {
+		t.Skip("DOCPLAT_TEST_SKIP_MYSQL: the cluster runs on MariaDB")
+	}
+	db, err := sql.Open("mysql", localcluster.MySQLRoot)
+	if err == nil {
+		err = db.Ping()
+		db.Close()
+	}
+	need("MariaDB on 127.0.0.1:3306 (scripts/test-deps.sh)", err)
+
+	cfg := DefaultConfig(true)
+	cfg.Repo = ".."
+	var logs bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatalf("%v\nlog:\n%s", err, logs.String())
+	}
+	want := []string{"nginx-static", "nethttp", "redis-get", "mariadb-select", "hot-tier", "l1-hit", "l2-hit", "uncached", "search", "upload-3pc"}
+	for _, name := range want {
+		m := rep.Find(name)
+		if m == nil || m.Result == nil || m.Result.Successes == 0 {
+			t.Errorf("%s: not measured: %+v", name, m)
+			continue
+		}
+		if m.Kind == Path && rep.Find(m.Baseline) == nil {
+			t.Errorf("%s: its baseline %q is not in the report", name, m.Baseline)
+		}
+	}
+	if m := rep.Find("hot-tier"); m != nil && !strings.Contains(m.Note, "HOT checked") {
+		t.Errorf("hot tier: %s", m.Note)
+	}
+	if m := rep.Find("uncached"); m != nil && m.Result.Total != int64(cfg.Docs) {
+		t.Errorf("uncached: %d reads recorded, want one per seeded document (%d)", m.Result.Total, cfg.Docs)
+	}
+	if rep.Reference == nil || len(rep.Reference.Points) != len(cfg.RefSteps) || len(rep.OfferedLoad) != 2 {
+		t.Errorf("curves: reference %+v, offered load %d", rep.Reference, len(rep.OfferedLoad))
+	}
+	paths, err := rep.WriteAll(t.TempDir(), t.TempDir())
+	if err != nil || len(paths) != 5 {
+		t.Errorf("WriteAll: %v %v", paths, err)
+	}
+}

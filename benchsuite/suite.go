@@ -1,0 +1,213 @@
+package benchsuite
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"docplat/internal/localcluster"
+	"docplat/loadgen"
+	"docplat/loadgen/scenario"
+)
+
+// Run starts the cluster, measures everything cfg asks for, stops the
+// cluster and returns the report. A measurement that recorded no success is
+// kept in the report and named in the returned error, so a broken path
+// cannot pass for a figure.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// One descriptor per connection here, and one at nginx (its own
+	// process, which inherits this limit through cluster.sh, as the apps do).
+	if soft, _, err := scenario.RaiseFileLimit(); err != nil || soft < uint64(cfg.maxConns()+512) {
+		log.Warn("open-files limit may be too low for the largest step", "soft", soft, "need", cfg.maxConns()+512, "err", err)
+	}
+	rep := &Report{Started: time.Now(), Version: cfg.Version, Machine: DescribeMachine(),
+		Settings: Settings{Connections: cfg.Connections, Warmup: loadgen.Millis(cfg.Warmup),
+			Duration: loadgen.Millis(cfg.Duration), BodyBytes: cfg.BodyBytes, Quick: cfg.Quick, Mix: cfg.Mix,
+			RefMix: cfg.RefMix, RefThink: loadgen.Millis(cfg.RefThink)}}
+	c, err := localcluster.Launch(ctx, cfg.Repo, max(4096, cfg.maxConns()+4096), nil, log)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Stop()
+	r := &runner{cfg: cfg, log: log, c: c, rep: rep}
+	err = r.all(ctx)
+	rep.Finished = time.Now()
+	return rep, errors.Join(err, r.problems())
+}
+
+type runner struct {
+	cfg     Config
+	log     *slog.Logger
+	c       *localcluster.Cluster
+	rep     *Report
+	api     *scenario.API
+	content []byte   // the 10 KB document, static file and baseline value
+	docID   string   // that document
+	ids     []string // seeded documents
+	words   []string
+}
+
+func (r *runner) all(ctx context.Context) error {
+	r.words = scenario.DefaultWords()
+	r.api = &scenario.API{Base: r.c.NginxURL(), Client: loadgen.NewClient(16, 30*time.Second)}
+	if err := r.api.Login(ctx, "admin", r.c.Password); err != nil {
+		return err
+	}
+	rng := rand.New(rand.NewPCG(7, 10))
+	r.content = make([]byte, r.cfg.BodyBytes)
+	for i := range r.content {
+		r.content[i] = "abcdefghijklmnopqrstuvwxyz \n"[rng.IntN(28)]
+	}
+	var err error
+	if r.docID, err = r.api.Upload(ctx, scenario.SeedFile{Name: "handout.txt", Title: "bench handout", Tags: "bench", Content: r.content}); err != nil {
+		return err
+	}
+	seedStart := time.Now()
+	files := scenario.GeneratedFiles(r.cfg.Docs, r.cfg.BodyBytes, r.words, 1)
+	if r.ids, err = r.api.UploadAll(ctx, files, 8); err != nil {
+		return fmt.Errorf("seeding: %w", err)
+	}
+	r.log.Info("seeded", "documents", len(r.ids), "took", time.Since(seedStart).Round(time.Millisecond))
+
+	for _, step := range []func(context.Context) error{r.baselines, r.paths, r.offeredLoad, r.reference} {
+		if err := step(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// problems names the measurements that recorded no success.
+func (r *runner) problems() error {
+	var errs []error
+	check := func(name string, res *loadgen.Result) {
+		if res == nil || res.Successes == 0 {
+			errs = append(errs, fmt.Errorf("%s: no successful request", name))
+		}
+	}
+	for _, m := range r.rep.Measurements {
+		check(m.Name, m.Result)
+	}
+	for _, c := range append(append([]*Curve{}, r.rep.OfferedLoad...), r.rep.Reference) {
+		if c == nil {
+			continue
+		}
+		for _, p := range c.Points {
+			check(fmt.Sprintf("%s at %g", c.Name, p.X), p.Result)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (r *runner) add(m *Measurement) {
+	res := m.Result
+	r.log.Info("measured", "name", m.Name, "succ/s", int(res.SuccessesPerSec), "mean_ms", res.Mean.Ms(),
+		"p99_ms", res.P99.Ms(), "failures", res.Failures, "load", LoadAvg())
+	r.rep.Measurements = append(r.rep.Measurements, m)
+}
+
+// closed runs src in a closed loop with the suite's connections, on a
+// client of its own (no connection outlives a measurement).
+func (r *runner) closed(ctx context.Context, src loadgen.Source, users int, warmup, duration time.Duration) (*loadgen.Result, error) {
+	return r.closedThink(ctx, src, users, warmup, duration, 0)
+}
+
+// closedThink is closed with a think time between a user's requests.
+func (r *runner) closedThink(ctx context.Context, src loadgen.Source, users int, warmup, duration, think time.Duration) (*loadgen.Result, error) {
+	client := loadgen.NewClient(users, 0)
+	defer client.CloseIdleConnections()
+	res, err := loadgen.Run(ctx, client, src, loadgen.Config{Mode: loadgen.Closed, Users: users, ThinkTime: think,
+		Warmup: warmup, Duration: duration, Timeout: r.cfg.Timeout, Seed: 1})
+	return res, err
+}
+
+func (r *runner) measureHTTP(ctx context.Context, m *Measurement, src loadgen.Source) error {
+	res, err := r.closed(ctx, src, r.cfg.Connections, r.cfg.Warmup, r.cfg.Duration)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.Name, err)
+	}
+	m.Result = res
+	r.add(m)
+	return nil
+}
+
+func get(u string) loadgen.Source {
+	return loadgen.Func(func(*rand.Rand) loadgen.Request { return loadgen.Request{Method: http.MethodGet, URL: u} })
+}
+
+// fetch GETs u once and returns the body and the X-Cache header.
+func fetch(ctx context.Context, u string) ([]byte, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: status %d", u, res.StatusCode)
+	}
+	return b, res.Header.Get("X-Cache"), err
+}
+
+// sameBytes checks that u serves the suite's content, so that every target
+// of a ratio serves the same bytes.
+func (r *runner) sameBytes(ctx context.Context, u string) error {
+	b, _, err := fetch(ctx, u)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(b, r.content) {
+		return fmt.Errorf("GET %s: %d bytes that are not the suite's %d", u, len(b), len(r.content))
+	}
+	return nil
+}
+
+// warmHot reads u through nginx from 16 clients until nginx answers it
+// from the hot tier (X-Cache: HOT), for at most 30 s.
+func warmHot(ctx context.Context, u string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var hot atomic.Bool
+	var wg sync.WaitGroup
+	client := loadgen.NewClient(16, 5*time.Second)
+	defer client.CloseIdleConnections()
+	for range 16 {
+		wg.Go(func() {
+			for !hot.Load() && ctx.Err() == nil {
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+				res, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.Header.Get("X-Cache") == "HOT" {
+					hot.Store(true)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if !hot.Load() {
+		return fmt.Errorf("%s was not promoted to the hot tier within 30 s", u)
+	}
+	return nil
+}
+
+func searchURL(base, q string) string { return base + "/api/v1/documents?q=" + url.QueryEscape(q) }

@@ -1,0 +1,258 @@
+package scenario
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// API is the small part of docplat's contract that seeding needs.
+type API struct {
+	Base   string // server URL, no trailing slash
+	Token  string
+	Client *http.Client
+}
+
+// apiError is a non-2xx answer, with the contract's error body.
+type apiError struct {
+	op     string
+	status int
+	body   string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s: status %d: %s", e.op, e.status, strings.TrimSpace(e.body))
+}
+
+func (a *API) do(ctx context.Context, op, method, path string, body io.Reader, ctype string, want int, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, body)
+	if err != nil {
+		return err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if a.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.Token)
+	}
+	res, err := a.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if res.StatusCode != want {
+		return &apiError{op: op, status: res.StatusCode, body: string(b)}
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s: decoding the answer: %w", op, err)
+		}
+	}
+	return nil
+}
+
+// Login signs in and keeps the token for the calls that follow.
+func (a *API) Login(ctx context.Context, username, password string) error {
+	in, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	var out struct {
+		Token string `json:"token"`
+	}
+	if err := a.do(ctx, "login", http.MethodPost, "/api/v1/auth/login", bytes.NewReader(in), "application/json", http.StatusOK, &out); err != nil {
+		return err
+	}
+	if out.Token == "" {
+		return errors.New("login: the answer has no token")
+	}
+	a.Token = out.Token
+	return nil
+}
+
+// Document is the part of the document JSON seeding reads.
+type Document struct {
+	ID         string `json:"id"`
+	Visibility string `json:"visibility"`
+}
+
+// PublicIDs returns up to n ids of existing public documents, newest listing
+// order first (reads in the run are anonymous, so only public ones qualify).
+func (a *API) PublicIDs(ctx context.Context, n int) ([]string, error) {
+	var ids []string
+	for page := 1; len(ids) < n && page <= 100000; page++ {
+		var out struct {
+			Items []Document `json:"items"`
+			Total int        `json:"total"`
+		}
+		path := fmt.Sprintf("/api/v1/documents?page=%d&page_size=100", page)
+		if err := a.do(ctx, "list documents", http.MethodGet, path, nil, "", http.StatusOK, &out); err != nil {
+			return nil, err
+		}
+		for _, d := range out.Items {
+			if d.Visibility == "public" && len(ids) < n {
+				ids = append(ids, d.ID)
+			}
+		}
+		if len(out.Items) < 100 {
+			break
+		}
+	}
+	return ids, nil
+}
+
+// SeedFile is one document to upload.
+type SeedFile struct {
+	Name    string // file name sent in the multipart part
+	Title   string
+	Tags    string // comma list
+	Content []byte
+}
+
+// Upload creates one public document and returns its id.
+func (a *API) Upload(ctx context.Context, f SeedFile) (string, error) {
+	body, ctype := multipartBody(map[string]string{
+		"title": f.Title, "tags": f.Tags, "visibility": "public",
+	}, f.Name, f.Content)
+	var d Document
+	if err := a.do(ctx, "upload "+f.Name, http.MethodPost, "/api/v1/documents", bytes.NewReader(body), ctype, http.StatusCreated, &d); err != nil {
+		return "", err
+	}
+	return d.ID, nil
+}
+
+// UploadAll uploads files with a few concurrent requests and returns their
+// ids in the same order. It stops at the first error.
+func (a *API) UploadAll(ctx context.Context, files []SeedFile, workers int) ([]string, error) {
+	ids := make([]string, len(files))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				id, err := a.Upload(ctx, files[i])
+				if err != nil {
+					cancel(err)
+					return
+				}
+				ids[i] = id
+			}
+		}()
+	}
+	func() {
+		defer close(next)
+		for i := range files {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// CorpusFiles returns n documents from a corpus directory laid out like
+// /work/shared/corpus: manifest.tsv (file, lang, bytes, sha256, title) and
+// the files it names. When n exceeds the corpus it cycles through it again
+// with numbered titles (identical content is stored once by the server).
+func CorpusFiles(dir string, n int) ([]SeedFile, error) {
+	f, err := os.Open(filepath.Join(dir, "manifest.tsv"))
+	if err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	defer f.Close()
+	type entry struct{ file, lang, title string }
+	var entries []entry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for first := true; sc.Scan(); first = false {
+		cols := strings.Split(sc.Text(), "\t")
+		if first || len(cols) < 5 {
+			continue // header, or a line that is not an entry
+		}
+		entries = append(entries, entry{file: cols[0], lang: cols[1], title: cols[4]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("corpus: %s lists no files", filepath.Join(dir, "manifest.tsv"))
+	}
+	out := make([]SeedFile, 0, n)
+	cache := map[string][]byte{}
+	for i := range n {
+		e := entries[i%len(entries)]
+		b, ok := cache[e.file]
+		if !ok {
+			b, err = os.ReadFile(filepath.Join(dir, filepath.FromSlash(e.file)))
+			if err != nil {
+				return nil, fmt.Errorf("corpus: %w", err)
+			}
+			cache[e.file] = b
+		}
+		title := truncateRunes(strings.TrimSpace(e.title), 180)
+		if title == "" {
+			title = filepath.Base(e.file)
+		}
+		if round := i / len(entries); round > 0 {
+			title = fmt.Sprintf("%s (%d)", title, round+1)
+		}
+		out = append(out, SeedFile{Name: filepath.Base(e.file), Title: title, Tags: "loadgen," + e.lang, Content: b})
+	}
+	return out, nil
+}
+
+// GeneratedFiles returns n small text documents made of words, for runs
+// without a corpus.
+func GeneratedFiles(n, size int, words []string, seed int64) []SeedFile {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x5eed))
+	out := make([]SeedFile, n)
+	for i := range out {
+		out[i] = SeedFile{
+			Name:    fmt.Sprintf("loadgen-seed-%d.txt", i),
+			Title:   fmt.Sprintf("loadgen seed %d", i),
+			Tags:    "loadgen",
+			Content: generatedText(rng, words, size),
+		}
+	}
+	return out
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}
+
+// BaseURL normalizes a server URL (scheme and host, no trailing slash).
+func BaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%q is not an http(s) URL such as http://127.0.0.1:8080", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
