@@ -5,7 +5,7 @@ BIN      := bin/docplat
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-unit bench vet fmt-check clean
+.PHONY: all build run test test-unit bench bench-suite bench-go bench-e2e jmeter cluster-up cluster-down vet fmt-check clean
 
 all: build
 
@@ -25,11 +25,41 @@ test: vet fmt-check
 test-unit:
 	DOCPLAT_TEST_SKIP_MYSQL=1 $(GO) test -count=1 ./...
 
-# Benchmarks that back the figures in README (MariaDB must be up: see make test).
-bench:
+# The benchmark suite (docplat bench, package benchsuite: ~6 min on 2 cores):
+# a cluster of its own on free loopback ports, the baselines and docplat's
+# paths in one run, the offered-load curves and the reference table; it
+# writes bench/results/<time>.{json,txt,md} and bench/plots/*.svg. Then the
+# in-process Go benchmarks (~3 min) with their ratios. Loopback only.
+# BENCH_ARGS=-quick for a smoke run of under a minute.
+BENCH_ARGS ?=
+bench: bench-suite bench-go bench-e2e
+
+bench-suite:
 	./scripts/test-deps.sh
+	$(GO) run ./cmd/docplat bench $(BENCH_ARGS)
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s -count 1 ./cmd/docplat 2>/dev/null | awk -f scripts/bench-ratios.awk
 	$(GO) test -run '^$$' -bench HitRatio -benchtime 1x ./cache 2>/dev/null | grep -E '^(Benchmark|ok)'
+	$(GO) test -run '^$$' -bench . -benchtime 2s -cpu 1 ./hotspot 2>/dev/null | grep -E '^(Benchmark|ok)'
+
+# Burst-to-hot timing and hot tier vs static with wrk (a cluster of their own).
+bench-e2e:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./e2e 2>/dev/null | grep -E '^(Benchmark|ok|FAIL)'
+
+# The whole system on this machine, each part its own process (see README):
+# nginx :8080 -> 3 app instances, stats, 2 detectors, Kafka (kfake), 3 Redis, MariaDB.
+cluster-up:
+	./scripts/cluster.sh up
+
+cluster-down:
+	./scripts/cluster.sh down
+
+# JMeter plan against an embedded server, stepped 100..10,000 users (installs
+# Debian's jmeter if missing); e.g. make jmeter JMETER_ARGS='-steps "100 500" -duration 20'.
+JMETER_ARGS ?=
+jmeter:
+	./scripts/jmeter.sh $(JMETER_ARGS)
 
 vet:
 	$(GO) vet ./...

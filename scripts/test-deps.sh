@@ -10,6 +10,10 @@ need_apt=()
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -f /usr/lib/mysql/plugin/ha_mroonga.so ] || need_apt+=(mariadb-plugin-mroonga)
+# JMeter (Debian's 2.13) and a JDK for scripts/jmeter.sh's launcher: the
+# JMeter smoke test in cmd/docplat must run when CI is set.
+[ -d /usr/share/jmeter/lib/ext ] || need_apt+=(jmeter)
+command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -34,4 +38,5 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
   for _ in $(seq 1 40); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
 fi
-log "MariaDB (with Mroonga) and Redis are ready"
+"$(dirname "$0")/nginx-install.sh"
+log "MariaDB (with Mroonga), Redis and nginx with Lua are ready"

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"docplat/hotspot"
 	"docplat/txn"
 )
 
@@ -51,6 +53,27 @@ type config struct {
 	CacheL1TTL      time.Duration
 	CacheL2TTL      time.Duration
 	CacheStaleFor   time.Duration
+
+	KafkaBrokers        string
+	KafkaTopic          string
+	KafkaAddr           string
+	KafkaPartitions     int64
+	KafkaSessionTimeout time.Duration
+
+	DBMaxConns     int64
+	SearchCacheTTL time.Duration
+
+	NginxAdmin      string
+	ReadTokenSecret string
+	ReadTokenTTL    time.Duration
+	HotDetector     bool
+	HotRate         int64
+	HotCoolRate     int64
+	HotWindow       time.Duration
+	HotMinDuration  time.Duration
+	HotMaxBytes     int64
+	HotLease        time.Duration
+	HotspotAddr     string
 
 	envErrs []error
 }
@@ -133,6 +156,24 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.DurationVar(&c.CacheL1TTL, "cache-l1-ttl", c.duration(env, "DOCPLAT_CACHE_L1_TTL", time.Minute), "freshness of L1 entries (DOCPLAT_CACHE_L1_TTL)")
 	fs.DurationVar(&c.CacheL2TTL, "cache-l2-ttl", c.duration(env, "DOCPLAT_CACHE_L2_TTL", 10*time.Minute), "freshness of L2 entries, jittered ±10% (DOCPLAT_CACHE_L2_TTL)")
 	fs.DurationVar(&c.CacheStaleFor, "cache-stale-for", c.duration(env, "DOCPLAT_CACHE_STALE_FOR", 30*time.Second), "when the database fails, L1 entries may be served this long past freshness; 0 disables (DOCPLAT_CACHE_STALE_FOR)")
+	fs.StringVar(&c.KafkaBrokers, "kafka-brokers", c.str(env, "DOCPLAT_KAFKA_BROKERS", ""), "comma-separated Kafka brokers of the access stream, host:port; empty starts an in-process development broker (embedded mode, one instance only) (DOCPLAT_KAFKA_BROKERS)")
+	fs.StringVar(&c.KafkaTopic, "kafka-topic", c.str(env, "DOCPLAT_KAFKA_TOPIC", "docplat.access"), "Kafka topic of the access events (DOCPLAT_KAFKA_TOPIC)")
+	fs.StringVar(&c.KafkaAddr, "kafka-addr", c.str(env, "DOCPLAT_KAFKA_ADDR", "127.0.0.1:9092"), "for 'docplat kafka': listen address of the development broker (DOCPLAT_KAFKA_ADDR)")
+	fs.Int64Var(&c.KafkaPartitions, "kafka-partitions", c.int64(env, "DOCPLAT_KAFKA_PARTITIONS", 6), "partitions of the access topic when docplat creates it (development broker, embedded mode) (DOCPLAT_KAFKA_PARTITIONS)")
+	fs.DurationVar(&c.KafkaSessionTimeout, "kafka-session-timeout", c.duration(env, "DOCPLAT_KAFKA_SESSION_TIMEOUT", 10*time.Second), "a consumer silent this long loses its partitions to the rest of its group; within the brokers' group.min/max.session.timeout.ms (DOCPLAT_KAFKA_SESSION_TIMEOUT)")
+	fs.Int64Var(&c.DBMaxConns, "db-max-conns", c.int64(env, "DOCPLAT_DB_MAX_CONNS", 32), "MySQL connections this process may open, per database; every instance's and the stats service's together must stay under the server's max_connections (DOCPLAT_DB_MAX_CONNS)")
+	fs.DurationVar(&c.SearchCacheTTL, "search-cache-ttl", c.duration(env, "DOCPLAT_SEARCH_CACHE_TTL", 5*time.Second), "full-text search rankings are reused this long per query and caller (items are re-checked on every answer); 0 disables (DOCPLAT_SEARCH_CACHE_TTL)")
+	fs.StringVar(&c.NginxAdmin, "nginx-admin", c.str(env, "DOCPLAT_NGINX_ADMIN", ""), "comma-separated admin URLs of the nginx hot tiers (loopback, e.g. http://127.0.0.1:8081); empty: no hot tier (DOCPLAT_NGINX_ADMIN)")
+	fs.StringVar(&c.ReadTokenSecret, "read-token-secret", c.str(env, "DOCPLAT_READ_TOKEN_SECRET", ""), "secret signing per-document read tokens, shared with nginx; empty: a random one (tokens then work on this instance only) (DOCPLAT_READ_TOKEN_SECRET)")
+	fs.DurationVar(&c.ReadTokenTTL, "read-token-ttl", c.duration(env, "DOCPLAT_READ_TOKEN_TTL", 5*time.Minute), "life of a read token (DOCPLAT_READ_TOKEN_TTL)")
+	fs.BoolVar(&c.HotDetector, "hotspot-detector", c.bool(env, "DOCPLAT_HOTSPOT_DETECTOR", true), "run the hot-document detector in this process (turn off when 'docplat hotspot' processes run) (DOCPLAT_HOTSPOT_DETECTOR)")
+	fs.Int64Var(&c.HotRate, "hot-rate", c.int64(env, "DOCPLAT_HOT_RATE", 200), "accesses per second over the window that make a document hot (DOCPLAT_HOT_RATE)")
+	fs.Int64Var(&c.HotCoolRate, "hot-cool-rate", c.int64(env, "DOCPLAT_HOT_COOL_RATE", 100), "a hot document cools below this rate (hysteresis; less than hot-rate) (DOCPLAT_HOT_COOL_RATE)")
+	fs.DurationVar(&c.HotWindow, "hot-window", c.duration(env, "DOCPLAT_HOT_WINDOW", time.Second), "sliding window of the hot-document detector, in 10 slices (DOCPLAT_HOT_WINDOW)")
+	fs.DurationVar(&c.HotMinDuration, "hot-min-duration", c.duration(env, "DOCPLAT_HOT_MIN_DURATION", 10*time.Second), "a document stays hot at least this long, and cools only after this long below the cool rate (DOCPLAT_HOT_MIN_DURATION)")
+	fs.Int64Var(&c.HotMaxBytes, "hot-max-bytes", c.int64(env, "DOCPLAT_HOT_MAX_BYTES", 1<<20), "largest content the nginx hot tier holds; larger hot documents stay on the app (DOCPLAT_HOT_MAX_BYTES)")
+	fs.DurationVar(&c.HotLease, "hot-lease", c.duration(env, "DOCPLAT_HOT_LEASE", 15*time.Second), "a hot entry whose detector stops renewing it is demoted after this long; longer than a consumer-group rebalance (DOCPLAT_HOT_LEASE)")
+	fs.StringVar(&c.HotspotAddr, "hotspot-addr", c.str(env, "DOCPLAT_HOTSPOT_ADDR", "127.0.0.1:9300"), "for 'docplat hotspot': listen address of its /metrics and /healthz (DOCPLAT_HOTSPOT_ADDR)")
 	fs.StringVar(&c.LogLevel, "log-level", c.str(env, "DOCPLAT_LOG_LEVEL", "info"), "debug, info, warn or error (DOCPLAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.str(env, "DOCPLAT_LOG_FORMAT", "json"), "json or text (DOCPLAT_LOG_FORMAT)")
 }
@@ -202,6 +243,52 @@ func (c *config) validate() error {
 	if c.CacheStaleFor < 0 {
 		errs = append(errs, errors.New("cache-stale-for must not be negative"))
 	}
+	for _, b := range c.kafkaBrokers() {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			errs = append(errs, fmt.Errorf("kafka-brokers: %q is not host:port", b))
+		}
+	}
+	if !validTopic(c.KafkaTopic) {
+		errs = append(errs, fmt.Errorf("kafka-topic %q must be 1-249 characters of a-z A-Z 0-9 . _ -", c.KafkaTopic))
+	}
+	if c.StatsURL != "" && len(c.kafkaBrokers()) == 0 {
+		errs = append(errs, errors.New("kafka-brokers is required with stats-url: the stats process consumes the access topic itself and cannot reach an in-process broker"))
+	}
+	if c.KafkaPartitions < 1 || c.KafkaPartitions > 1024 {
+		errs = append(errs, errors.New("kafka-partitions must be between 1 and 1024"))
+	}
+	if c.KafkaSessionTimeout < 500*time.Millisecond || c.KafkaSessionTimeout > 5*time.Minute {
+		errs = append(errs, errors.New("kafka-session-timeout must be between 500ms and 5m"))
+	}
+	for _, u := range c.nginxAdmins() {
+		if pu, err := url.Parse(u); err != nil || pu.Scheme != "http" || pu.Host == "" {
+			errs = append(errs, fmt.Errorf("nginx-admin: %q is not an http:// URL", u))
+		}
+	}
+	if len(c.nginxAdmins()) > 0 && len(c.InternalSecret) < 16 {
+		errs = append(errs, errors.New("nginx-admin needs internal-secret (16+ characters): nginx's admin endpoints check it"))
+	}
+	if c.ReadTokenSecret != "" && len(c.ReadTokenSecret) < 16 {
+		errs = append(errs, errors.New("read-token-secret must be at least 16 characters"))
+	}
+	if c.ReadTokenTTL < time.Second || c.ReadTokenTTL > 24*time.Hour {
+		errs = append(errs, errors.New("read-token-ttl must be between 1s and 24h"))
+	}
+	if err := c.detectorConfig().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("hot-document detector: %w", err))
+	}
+	if c.SearchCacheTTL < 0 || c.SearchCacheTTL > time.Hour {
+		errs = append(errs, errors.New("search-cache-ttl must be between 0 and 1h"))
+	}
+	if c.DBMaxConns < 2 || c.DBMaxConns > 10000 {
+		errs = append(errs, errors.New("db-max-conns must be between 2 and 10000"))
+	}
+	if c.HotMaxBytes < 1 || c.HotMaxBytes > 64<<20 {
+		errs = append(errs, errors.New("hot-max-bytes must be between 1 and 64 MiB"))
+	}
+	if c.HotLease < time.Second {
+		errs = append(errs, errors.New("hot-lease must be at least 1s"))
+	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
@@ -229,6 +316,48 @@ func (c *config) lockAddrs() []string {
 		}
 	}
 	return out
+}
+
+func (c *config) nginxAdmins() []string {
+	var out []string
+	for _, u := range strings.Split(c.NginxAdmin, ",") {
+		if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// detectorConfig is the hot-document detector's configuration.
+func (c *config) detectorConfig() hotspot.Config {
+	d := hotspot.DefaultConfig()
+	d.Window, d.Slices = c.HotWindow, 10
+	d.HotRate, d.CoolRate = float64(c.HotRate), float64(c.HotCoolRate)
+	d.MinHotDuration = c.HotMinDuration
+	return d
+}
+
+func (c *config) kafkaBrokers() []string {
+	var out []string
+	for _, b := range strings.Split(c.KafkaBrokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// validTopic is Kafka's rule for topic names.
+func validTopic(t string) bool {
+	if t == "" || len(t) > 249 || t == "." || t == ".." {
+		return false
+	}
+	for _, r := range t {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func parseLevel(s string) (slog.Level, error) {

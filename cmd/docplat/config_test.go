@@ -31,6 +31,18 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		{"tiny blob grace", nil, []string{"--blob-grace", "1s"}, nil, "blob-grace"},
 		{"bad trusted proxy", map[string]string{"DOCPLAT_TRUSTED_PROXIES": "10.0.0.1, nginx.local"}, nil, nil, "trusted-proxies"},
 		{"bad log level", nil, []string{"--log-level", "loud"}, nil, "log-level"},
+		{"hot path and pool defaults", nil, nil, func(c config) bool {
+			return c.DBMaxConns == 32 && c.SearchCacheTTL == 5*time.Second && c.HotRate == 200 && c.HotCoolRate == 100 &&
+				c.HotDetector && len(c.nginxAdmins()) == 0 && c.ReadTokenTTL == 5*time.Minute
+		}, ""},
+		{"nginx admins parsed", map[string]string{"DOCPLAT_NGINX_ADMIN": "http://127.0.0.1:8081/, http://127.0.0.1:8082", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}, nil,
+			func(c config) bool { a := c.nginxAdmins(); return len(a) == 2 && a[0] == "http://127.0.0.1:8081" }, ""},
+		{"db pool too small", nil, []string{"--db-max-conns", "1"}, nil, "db-max-conns"},
+		{"negative search cache", nil, []string{"--search-cache-ttl", "-1s"}, nil, "search-cache-ttl"},
+		{"nginx admin without secret", map[string]string{"DOCPLAT_NGINX_ADMIN": "http://127.0.0.1:8081"}, nil, nil, "internal-secret"},
+		{"nginx admin not a URL", map[string]string{"DOCPLAT_NGINX_ADMIN": "127.0.0.1:8081", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}, nil, nil, "nginx-admin"},
+		{"short read-token secret", map[string]string{"DOCPLAT_READ_TOKEN_SECRET": "short"}, nil, nil, "read-token-secret"},
+		{"cool rate not below hot rate", nil, []string{"--hot-rate", "100", "--hot-cool-rate", "100"}, nil, "hot-document detector"},
 		{"every problem at once", map[string]string{"DOCPLAT_MIGRATE": "x"}, []string{"--log-format", "xml"}, nil, "log-format"},
 	}
 	for _, tc := range cases {

@@ -14,7 +14,7 @@ import (
 var uploadCrashSteps = []string{
 	"coord.before-log-started", "coord.after-log-started", "coord.before-cancommit", "coord.after-cancommit",
 	"coord.before-log-precommit", "coord.after-log-precommit", "coord.before-precommit", "coord.after-precommit",
-	"coord.before-docommit", "coord.after-docommit",
+	"coord.before-log-committing", "coord.after-log-committing", "coord.before-docommit", "coord.after-docommit",
 	"documents.before-vote-persist", "documents.after-vote-persist", "documents.before-precommit-persist",
 	"documents.after-precommit-persist", "documents.before-commit-persist", "documents.after-commit-persist",
 	"stats.before-vote-persist", "stats.after-vote-persist", "stats.before-precommit-persist",

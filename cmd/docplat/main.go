@@ -18,8 +18,14 @@ commands:
   migrate   apply pending database migrations and exit
   user      manage users (docplat user create --username NAME --role ROLE ...)
   stats     run the stats service as its own process (see --stats-url)
+  kafka     run a development Kafka broker with the access topic (--kafka-addr)
+  nginx     render the nginx hot tier's config into --prefix and run nginx in the foreground
+  hotspot   run a hot-document detector (consumer group on the access topic; needs --redis-addr, --kafka-brokers)
   reconcile recompute department usage from the documents (after a partition)
   gc        collect unreferenced blobs and staging leftovers once
+  loadgen   load-test a server with docplat's scenarios (docplat loadgen -h)
+  bench     run the benchmark suite on a local cluster of its own (docplat bench -h)
+  jtl       summarize a JMeter results file (docplat jtl summary FILE.jtl)
   version   print the version
 
 Every flag can also be set by its DOCPLAT_* environment variable; run
@@ -49,10 +55,22 @@ func run(ctx context.Context, args []string, env envSource) error {
 		return userCmd(ctx, args, env)
 	case "stats":
 		return statsCmd(ctx, args, env)
+	case "kafka":
+		return kafkaCmd(ctx, args, env)
+	case "hotspot":
+		return hotspotCmd(ctx, args, env)
+	case "nginx":
+		return nginxCmd(ctx, args, env)
 	case "reconcile":
 		return reconcileCmd(ctx, args, env)
 	case "gc":
 		return gcCmd(ctx, args, env)
+	case "loadgen":
+		return loadgenCmd(ctx, args)
+	case "bench":
+		return benchCmd(ctx, args)
+	case "jtl":
+		return jtlCmd(args)
 	case "version":
 		fmt.Println(versionString())
 		return nil

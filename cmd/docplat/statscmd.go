@@ -27,19 +27,32 @@ type statsServer struct {
 	branch      *txn.ParticipantEngine
 	coordinator *txn.HTTPClient
 	handler     http.Handler
+	stream      stats.StreamConfig
+}
+
+// run runs the participant's timeouts and the access counters until ctx ends.
+func (s *statsServer) run(ctx context.Context) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.branch.Run(ctx, 0) })
+	wg.Go(func() { s.svc.ConsumeStream(ctx, s.stream) })
+	return &wg
 }
 
 func buildStatsServer(ctx context.Context, cfg config, log *slog.Logger) (*statsServer, error) {
 	if cfg.InternalSecret == "" {
 		return nil, errors.New("docplat stats needs --internal-secret (DOCPLAT_INTERNAL_SECRET), shared with the document service")
 	}
-	svc, err := stats.Open(ctx, stats.Config{MySQLDSN: cfg.StatsMySQLDSN, DataDir: cfg.DataDir, Logger: log})
+	if len(cfg.kafkaBrokers()) == 0 {
+		return nil, errors.New("docplat stats needs --kafka-brokers (DOCPLAT_KAFKA_BROKERS): it counts the access topic the document service publishes to")
+	}
+	svc, err := stats.Open(ctx, stats.Config{MySQLDSN: cfg.StatsMySQLDSN, DataDir: cfg.DataDir, Logger: log, MaxOpenConns: int(cfg.DBMaxConns)})
 	if err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := &statsServer{svc: svc, coordinator: &txn.HTTPClient{Base: cfg.CoordinatorURL, Secret: cfg.InternalSecret}}
+	s := &statsServer{svc: svc, coordinator: &txn.HTTPClient{Base: cfg.CoordinatorURL, Secret: cfg.InternalSecret},
+		stream: stats.StreamConfig{Brokers: cfg.kafkaBrokers(), Topic: cfg.KafkaTopic, SessionTimeout: cfg.KafkaSessionTimeout, Logger: log}}
 	s.branch = txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: svc.DB(), Handler: svc.Usage(),
 		ForUpdate: svc.MySQL(), Coordinator: s.coordinator, Peers: s.coordinator.Participant,
 		Logger: log, Metrics: txn.NewMetrics(reg), ReadyTimeout: cfg.TxnTimeout, PrecommitTimeout: cfg.TxnTimeout})
@@ -91,8 +104,7 @@ func statsCmd(ctx context.Context, args []string, env envSource) error {
 	}
 	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	wg.Go(func() { s.branch.Run(bg, 0) })
+	wg := s.run(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

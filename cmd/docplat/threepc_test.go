@@ -6,7 +6,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"docplat/events"
 	"docplat/internal/testdb"
 )
 
@@ -144,8 +146,14 @@ func TestAccessCountsReachTheStatsService(t *testing.T) {
 // against it over HTTP: uploads, the quota vote, usage and counters.
 func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 	const secret = "internal-secret-for-tests"
+	broker, err := events.StartBroker(t.Context(), events.BrokerConfig{Topic: "docplat.access"}) // as `docplat kafka` runs it
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(broker.Close)
+	brokers := strings.Join(broker.Addrs(), ",")
 	statsCfg := testConfig(t, testdb.MariaDB)
-	statsCfg.InternalSecret = secret
+	statsCfg.InternalSecret, statsCfg.KafkaBrokers, statsCfg.KafkaSessionTimeout = secret, brokers, time.Second
 	ss, err := buildStatsServer(t.Context(), statsCfg, quietLog())
 	if err != nil {
 		t.Fatal(err)
@@ -154,12 +162,12 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 	statsSrv := httptest.NewServer(ss.handler)
 	t.Cleanup(statsSrv.Close)
 	runCtx, stop := contextWithCancel()
-	t.Cleanup(stop)
-	go ss.branch.Run(runCtx, 0)
+	bg := ss.run(runCtx)
+	t.Cleanup(func() { stop(); bg.Wait() })
 
 	cfg := testConfig(t, testdb.MariaDB)
 	cfg.StatsMySQLDSN = ""
-	cfg.StatsURL, cfg.InternalSecret = statsSrv.URL, secret
+	cfg.StatsURL, cfg.InternalSecret, cfg.KafkaBrokers = statsSrv.URL, secret, brokers
 	a := startApp(t, cfg)
 	ss.coordinator.Base = a.srv.URL // the stats process asks the document service on timeouts
 

@@ -114,7 +114,7 @@ func reconcileCmd(ctx context.Context, args []string, env envSource) error {
 	if cfg.StatsURL != "" && cfg.StatsMySQLDSN == "" {
 		return errors.New("reconcile works on the stats database directly: set --stats-mysql-dsn")
 	}
-	st, err := stats.Open(ctx, stats.Config{MySQLDSN: cfg.StatsMySQLDSN, DataDir: cfg.DataDir, Logger: log})
+	st, err := stats.Open(ctx, stats.Config{MySQLDSN: cfg.StatsMySQLDSN, DataDir: cfg.DataDir, Logger: log, MaxOpenConns: int(cfg.DBMaxConns)})
 	if err != nil {
 		return err
 	}

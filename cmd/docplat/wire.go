@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"docplat/cache"
 	"docplat/docs"
 	"docplat/events"
+	"docplat/hotspot"
 	"docplat/lock"
 	"docplat/redisembed"
 	"docplat/server"
@@ -41,17 +43,25 @@ type app struct {
 	docs     *docs.Service
 	server   *server.Server
 
-	stats     *stats.Service // nil when the stats service is a separate process
-	statsAPI  statsAPI
-	coord     *txn.Coordinator
-	branches  []*txn.ParticipantEngine
-	accessLog *events.Log
+	stats    *stats.Service // nil when the stats service is a separate process
+	statsAPI statsAPI
+	coord    *txn.Coordinator
+	branches []*txn.ParticipantEngine
+	broker   *events.Broker   // the in-process development broker in embedded mode, else nil
+	brokers  []string         // the access stream's Kafka brokers
+	access   *events.Producer // publishes every read to the access topic
+
+	reg             *prometheus.Registry
+	hotSet          *hotspot.HotSet
+	edges           []hotspot.Edge      // the nginx hot tiers
+	hitSources      []hotspot.HitSource // the same nginx, whose hit counters are drained
+	readTokenSecret []byte
 }
 
 // openStore opens the database and the blob store, migrating when asked
 // (always in embedded mode) and refusing to run on a schema that is behind.
 func openStore(ctx context.Context, cfg config, log *slog.Logger) (*sqlstore.DB, *blob.Store, error) {
-	db, err := sqlstore.Open(ctx, sqlstore.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Logger: log})
+	db, err := sqlstore.Open(ctx, sqlstore.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Logger: log, MaxOpenConns: int(cfg.DBMaxConns)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -157,23 +167,32 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	if err := a.wireTransactions(ctx, reg); err != nil {
 		return nil, err
 	}
-	a.accessLog = events.NewLog(1 << 16)
+	if err := a.wireAccessStream(ctx, reg); err != nil {
+		return nil, err
+	}
+	if err := a.wireHot(); err != nil {
+		return nil, err
+	}
 	a.accounts = accounts.NewService(accounts.WithCache(db.Accounts(), a.cache), accounts.Options{SessionTTL: cfg.SessionTTL})
-	repo := docs.WithCache(docs.WithThreePhaseCommit(db.Documents(), a.coord), a.cache, writeLock, cfg.LockTimeout)
+	repo := docs.WithCache(docs.WithThreePhaseCommit(db.Documents(), a.coord), a.cache, writeLock, cfg.LockTimeout, a.edgePurger())
+	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
 	a.docs = docs.NewService(repo, blobs, docs.Options{
 		MaxUploadBytes: cfg.MaxUploadBytes, BlobGrace: cfg.BlobGrace, Logger: log,
-		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, AccessLog: a.accessLog})
+		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, Access: a.access, Instance: cfg.instanceName()})
 	a.server = server.New(server.Deps{
 		Accounts: a.accounts,
 		Docs:     a.docs,
 		Checks:   map[string]server.Check{"database": db.Ping},
 		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
 		Stats:    a.statsAPI,
+		Hot:      a.hotLister,
 		Internal: a.internalHandler(),
 		UI:       web.Handler(),
 		Logger:   log,
 		Registry: reg,
-	}, server.Options{SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies()})
+	}, server.Options{SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies(),
+		ReadTokenSecret: a.readTokenSecret, ReadTokenTTL: cfg.ReadTokenTTL})
+	a.reg = reg
 	return a, nil
 }
 
@@ -206,7 +225,7 @@ func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) e
 		return nil
 	}
 	var err error
-	a.stats, err = stats.Open(ctx, stats.Config{MySQLDSN: a.cfg.StatsMySQLDSN, DataDir: a.cfg.DataDir, Logger: a.log})
+	a.stats, err = stats.Open(ctx, stats.Config{MySQLDSN: a.cfg.StatsMySQLDSN, DataDir: a.cfg.DataDir, Logger: a.log, MaxOpenConns: int(a.cfg.DBMaxConns)})
 	if err != nil {
 		return err
 	}
@@ -219,11 +238,47 @@ func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) e
 	return nil
 }
 
+// wireAccessStream connects the producer of access events to the Kafka
+// brokers, or starts the development broker in this process when none are
+// configured: on SQLite its log is kept in the data directory (one
+// instance by construction); on MariaDB, where several instances may share
+// the data directory, in memory (each instance then counts its own reads,
+// under its own topic id; events not yet counted at shutdown are lost).
+func (a *app) wireAccessStream(ctx context.Context, reg prometheus.Registerer) error {
+	a.brokers = a.cfg.kafkaBrokers()
+	if len(a.brokers) == 0 {
+		bc := events.BrokerConfig{Topic: a.cfg.KafkaTopic, Partitions: int(a.cfg.KafkaPartitions)}
+		if a.db.Embedded() {
+			bc.DataDir = filepath.Join(a.cfg.DataDir, "kafka")
+		}
+		b, err := events.StartBroker(ctx, bc)
+		if err != nil {
+			return err
+		}
+		a.broker, a.brokers = b, b.Addrs()
+		msg := "embedded Kafka: the access stream runs on an in-process development broker (kfake); set DOCPLAT_KAFKA_BROKERS to use a Kafka cluster"
+		if !a.db.Embedded() {
+			a.log.Warn(msg+" (in memory: each instance counts only its own reads, and reads not yet counted at shutdown are lost)", "addr", b.Addrs()[0])
+		} else {
+			a.log.Info(msg, "addr", b.Addrs()[0])
+		}
+	} else {
+		a.log.Info("access stream: Kafka", "brokers", a.brokers, "topic", a.cfg.KafkaTopic)
+	}
+	var err error
+	a.access, err = events.NewProducer(events.ProducerConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, Registerer: reg, Logger: a.log})
+	return err
+}
+
+// streamConfig is how the stats counters read the access topic.
+func (a *app) streamConfig() stats.StreamConfig {
+	return stats.StreamConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, SessionTimeout: a.cfg.KafkaSessionTimeout, Logger: a.log}
+}
+
 // statsAPI is the stats service as this process uses it: reads, counting
 // sink, health (the in-process Service or a Client of a stats process).
 type statsAPI interface {
 	server.Stats
-	stats.Sink
 	Ping(ctx context.Context) error
 }
 
@@ -252,14 +307,23 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 	for _, b := range a.branches {
 		wg.Go(func() { b.Run(ctx, 0) })
 	}
-	// The log's offsets restart with the process: the consumer's position is kept per log.
-	consumer := "counters@" + a.accessLog.ID()
-	wg.Go(func() { stats.Forward(ctx, a.accessLog, a.statsAPI, consumer, 1000, 200*time.Millisecond, a.log) })
+	for _, job := range a.runHot(ctx, a.reg) {
+		wg.Go(job)
+	}
+	if a.stats != nil { // a separate stats process consumes the topic itself
+		wg.Go(func() { a.stats.ConsumeStream(ctx, a.streamConfig()) })
+	}
 	return &wg
 }
 
 func (a *app) Close() error {
 	var errs []error
+	if a.access != nil {
+		a.access.Close(2 * time.Second)
+	}
+	if a.broker != nil {
+		a.broker.Close()
+	}
 	if a.stats != nil {
 		errs = append(errs, a.stats.Close())
 	}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"docplat/benchsuite"
+)
+
+// benchCmd runs `docplat bench`: the benchmark suite (package benchsuite)
+// on a cluster of its own, or with -from re-renders the table and charts of
+// an earlier run's JSON.
+func benchCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	quick := fs.Bool("quick", false, "smoke run: about a second per measurement, small steps (plots go to -results, not -plots)")
+	repo := fs.String("repo", ".", "repository root (scripts/cluster.sh is run from there)")
+	results := fs.String("results", "bench/results", "directory for <timestamp>.json/.txt/.md")
+	plots := fs.String("plots", "bench/plots", "directory for the SVG charts README embeds")
+	from := fs.String("from", "", "render the table and charts of this JSON report instead of measuring")
+	conns := fs.Int("connections", 0, "closed-loop connections per measurement (0: 64)")
+	steps := fs.String("ref-steps", "", "reference-table concurrencies, e.g. 100,500,1000,5000,10000 (empty: the default)")
+	docs := fs.Int("docs", 0, "documents seeded (0: the default)")
+	think := fs.Duration("ref-think", -1, "reference table: each user's think time between requests (negative: the default, 10s)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if *from != "" {
+		rep, err := benchsuite.ReadJSON(*from)
+		if err != nil {
+			return err
+		}
+		fmt.Print(rep.Table())
+		paths, err := rep.WriteCharts(*plots)
+		log.Info("charts written", "files", paths)
+		return err
+	}
+	cfg := benchsuite.DefaultConfig(*quick)
+	cfg.Repo, cfg.Version = *repo, versionString()
+	if *conns > 0 {
+		cfg.Connections = *conns
+	}
+	if *docs > 0 {
+		cfg.Docs = *docs
+	}
+	if *think >= 0 {
+		cfg.RefThink = *think
+	}
+	if *steps != "" {
+		cfg.RefSteps = nil
+		for s := range strings.SplitSeq(*steps, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("bench: -ref-steps: %q is not a number", s)
+			}
+			cfg.RefSteps = append(cfg.RefSteps, n)
+		}
+	}
+	plotDir := *plots
+	if *quick {
+		plotDir = *results // a smoke run must not replace the charts README shows
+	}
+	rep, runErr := benchsuite.Run(ctx, cfg, log)
+	if rep == nil {
+		return runErr
+	}
+	fmt.Print(rep.Table())
+	paths, err := rep.WriteAll(*results, plotDir)
+	if err == nil {
+		log.Info("results written", "files", paths)
+	}
+	return errors.Join(runErr, err)
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"docplat/internal/testdb"
+	"docplat/loadgen"
+	"docplat/loadgen/scenario"
+)
+
+// TestLoadgenRecordsSuccessesAgainstEmbeddedServer is the CI smoke test of
+// `docplat loadgen`: it seeds through the API of an in-process embedded
+// server, runs the default mix closed-loop for 3 s and fails unless every
+// kind of request recorded successes.
+func TestLoadgenRecordsSuccessesAgainstEmbeddedServer(t *testing.T) {
+	a := newTestApp(t, testdb.SQLite)
+	out := filepath.Join(t.TempDir(), "out.json")
+	err := loadgenCmd(context.Background(), []string{
+		"-url", a.srv.URL, "-user", "admin", "-password", adminPassword,
+		"-docs", "20", "-users", "8", "-duration", "3s", "-json", out,
+	})
+	if err != nil {
+		t.Fatalf("docplat loadgen: %v", err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res loadgen.Result
+	if err := json.Unmarshal(b, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Successes == 0 {
+		t.Fatalf("no successful request: %s", b)
+	}
+	for _, kind := range scenario.Kinds {
+		if s := res.ByName[kind]; s == nil || s.Successes == 0 {
+			t.Errorf("%s: no successes (%s)", kind, b)
+		}
+	}
+}
+
+func TestJTLSummaryCommandFailsWithoutSamples(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.jtl")
+	if err := os.WriteFile(empty, []byte("timeStamp,elapsed,label,responseCode,success\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"summary", empty},
+		{"summary", filepath.Join(dir, "missing.jtl")},
+		{"summary"},
+		{"sum", empty},
+	} {
+		if err := jtlCmd(args); err == nil {
+			t.Errorf("docplat jtl %s: succeeded", strings.Join(args, " "))
+		}
+	}
+}
+
+// TestJMeterPlanRecordsResults is the CI smoke test of the JMeter plan: it
+// runs scripts/jmeter.sh (the XStream launcher, seeding, one 5-user step of
+// 3 s) against an in-process embedded server and fails unless the step's
+// summary recorded successes. Without JMeter it skips, unless CI is set.
+func TestJMeterPlanRecordsResults(t *testing.T) {
+	if _, err := os.Stat("/usr/share/jmeter/lib/ext/ApacheJMeter_core.jar"); err != nil {
+		if os.Getenv("CI") == "" {
+			t.Skip("JMeter is not installed (apt-get install jmeter, or scripts/test-deps.sh); set CI to make this a failure")
+		}
+		t.Fatal("CI is set but JMeter is not installed: scripts/test-deps.sh installs it")
+	}
+	if testing.Short() {
+		t.Skip("starts a JVM")
+	}
+	a := newTestApp(t, testdb.SQLite)
+	host, port, _ := strings.Cut(strings.TrimPrefix(a.srv.URL, "http://"), ":")
+	out := t.TempDir()
+	cmd := exec.Command("../../scripts/jmeter.sh", "-host", host, "-port", port,
+		"-user", "admin", "-password", adminPassword,
+		"-steps", "5", "-duration", "3", "-ramp", "1", "-docs", "10", "-out", out)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("scripts/jmeter.sh: %v\n%s", err, b)
+	}
+	js, err := os.ReadFile(filepath.Join(out, "step-5.json"))
+	if err != nil {
+		t.Fatalf("no summary written: %v\n%s", err, b)
+	}
+	var s struct {
+		Total     int64                                 `json:"total"`
+		Successes int64                                 `json:"successes"`
+		ByName    map[string]*struct{ Successes int64 } `json:"by_name"`
+	}
+	if err := json.Unmarshal(js, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Successes == 0 {
+		t.Fatalf("JMeter recorded no successful sample: %s", js)
+	}
+	for _, kind := range scenario.Kinds {
+		if n := s.ByName[kind]; n == nil || n.Successes == 0 {
+			t.Errorf("JMeter: %s has no successes: %s", kind, js)
+		}
+	}
+}

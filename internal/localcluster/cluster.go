@@ -1,0 +1,275 @@
+// Package localcluster starts and stops scripts/cluster.sh's cluster from
+// Go (the benchmark suite and the end-to-end tests), on free ports, in a
+// temporary directory and with databases of its own that Stop drops.
+package localcluster
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // dropping the run's databases
+)
+
+// Cluster is scripts/cluster.sh's cluster, started on ports and a database
+// of its own so that it never meets a cluster already running on the
+// defaults. Port layout (cluster.sh): nginx Base, nginx admin Base+1, stats
+// Base+10, app i Base+10+i, Kafka Base+20, Redis i Base+30+i, detector i
+// Base+40+i; Base+14..19 are free for extra apps (StartApp).
+type Cluster struct {
+	Repo     string // repository root (scripts/cluster.sh lives there)
+	Dir      string // CLUSTER_DIR
+	Base     int    // CLUSTER_BASE
+	DB       string // CLUSTER_DB (and DB+"_stats")
+	Password string // the admin's
+	env      []string
+	log      *slog.Logger
+}
+
+// MySQLRoot is the DSN of the machine's MariaDB that cluster.sh uses.
+const MySQLRoot = "root@tcp(127.0.0.1:3306)/"
+
+// Launch runs `scripts/cluster.sh up` on free ports in a new temporary
+// directory, with a database named for this run. workerConns sizes nginx
+// (NGINX_WORKER_CONNECTIONS); extraEnv reaches every process (DOCPLAT_*).
+func Launch(ctx context.Context, repo string, workerConns int, extraEnv []string, log *slog.Logger) (*Cluster, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	repo, err := filepath.Abs(repo)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "docplat-cluster-")
+	if err != nil {
+		return nil, err
+	}
+	// nginx's workers (user nobody) read the static baseline file below it.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, err
+	}
+	base, err := freeBase()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Repo: repo, Dir: dir, Base: base, log: log,
+		DB:       fmt.Sprintf("docplat_cluster_%d_%d", os.Getpid(), time.Now().Unix()%100000),
+		Password: fmt.Sprintf("cluster-%x", rand.Uint64())}
+	c.env = append(os.Environ(), "CLUSTER_DIR="+dir, fmt.Sprintf("CLUSTER_BASE=%d", base),
+		"CLUSTER_DB="+c.DB, "CLUSTER_ADMIN_PASSWORD="+c.Password,
+		fmt.Sprintf("NGINX_WORKER_CONNECTIONS=%d", workerConns), "DOCPLAT_LOG_LEVEL=warn")
+	c.env = append(c.env, extraEnv...)
+	log.Info("starting the cluster", "dir", dir, "base", base, "db", c.DB)
+	start := time.Now()
+	if out, err := c.script(ctx, "up"); err != nil {
+		c.Stop()
+		return nil, fmt.Errorf("cluster up: %w\n%s", err, out)
+	}
+	log.Info("cluster up", "took", time.Since(start).Round(time.Millisecond), "url", c.NginxURL())
+	return c, nil
+}
+
+func (c *Cluster) script(ctx context.Context, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.Repo, "scripts", "cluster.sh"), args...)
+	cmd.Env = c.env
+	cmd.Dir = c.Repo
+	return cmd.CombinedOutput()
+}
+
+// Stop runs `scripts/cluster.sh down` (it stops every process by its PID),
+// drops the run's databases and removes the directory.
+func (c *Cluster) Stop() {
+	if out, err := c.script(context.Background(), "down"); err != nil {
+		c.log.Warn("cluster down", "err", err, "out", string(out))
+	}
+	if db, err := sql.Open("mysql", MySQLRoot); err == nil {
+		for _, name := range []string{c.DB, c.DB + "_stats"} {
+			if _, err := db.Exec("DROP DATABASE IF EXISTS `" + name + "`"); err != nil {
+				c.log.Warn("dropping the run's database", "db", name, "err", err)
+			}
+		}
+		db.Close()
+	}
+	if os.Getenv("DOCPLAT_BENCH_KEEP") == "" && os.Getenv("DOCPLAT_E2E_KEEP") == "" {
+		os.RemoveAll(c.Dir)
+	}
+}
+
+// NginxURL is the cluster's public entry.
+func (c *Cluster) NginxURL() string { return fmt.Sprintf("http://127.0.0.1:%d", c.Base) }
+
+// AppURL is app instance i (1..3), bypassing nginx.
+func (c *Cluster) AppURL(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", c.Base+10+i) }
+
+// RedisAddr is Redis node i (1..3); node 1 holds L2 and the hot set.
+func (c *Cluster) RedisAddr(i int) string { return fmt.Sprintf("127.0.0.1:%d", c.Base+30+i) }
+
+// DSN is the cluster's application database.
+func (c *Cluster) DSN() string { return MySQLRoot + c.DB }
+
+// StaticDir is the directory nginx serves under /_bench/static/, made
+// readable by nginx's workers.
+func (c *Cluster) StaticDir() (string, error) {
+	static := filepath.Join(c.Dir, "nginx", "static")
+	if err := os.MkdirAll(static, 0o755); err != nil {
+		return "", err
+	}
+	// The prefix is rendered 0750 and the workers run as nobody.
+	for _, d := range []string{filepath.Dir(static), static} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	return static, nil
+}
+
+// App is an app instance started beside the cluster's.
+type App struct {
+	URL string
+	cmd *exec.Cmd
+}
+
+// StartApp runs one more `docplat serve` on the cluster's stores, with the
+// same settings as cluster.sh gives its apps plus extraEnv (the suite runs
+// one with DOCPLAT_CACHE_L1_MB=0 to measure L2 hits). Stop it with Stop.
+func (c *Cluster) StartApp(ctx context.Context, port int, extraEnv ...string) (*App, error) {
+	secrets, err := readEnvFile(filepath.Join(c.Dir, "secrets.env"))
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(filepath.Join(c.Dir, "docplat"), "serve", "--addr", addr)
+	cmd.Env = append(append(append(c.env, secrets...),
+		"DOCPLAT_MYSQL_DSN="+c.DSN(),
+		"DOCPLAT_STATS_MYSQL_DSN="+c.DSN()+"_stats",
+		"DOCPLAT_DATA_DIR="+filepath.Join(c.Dir, "data"),
+		"DOCPLAT_REDIS_ADDR="+c.RedisAddr(1),
+		"DOCPLAT_LOCK_REDIS_ADDRS="+strings.Join([]string{c.RedisAddr(1), c.RedisAddr(2), c.RedisAddr(3)}, ","),
+		fmt.Sprintf("DOCPLAT_KAFKA_BROKERS=127.0.0.1:%d", c.Base+20),
+		fmt.Sprintf("DOCPLAT_NGINX_ADMIN=http://127.0.0.1:%d", c.Base+1),
+		fmt.Sprintf("DOCPLAT_STATS_URL=http://127.0.0.1:%d", c.Base+10),
+		"DOCPLAT_TRUSTED_PROXIES=127.0.0.1", "DOCPLAT_LOG_FORMAT=text", "DOCPLAT_HOTSPOT_DETECTOR=false",
+	), extraEnv...)
+	logf, err := os.Create(filepath.Join(c.Dir, "logs", fmt.Sprintf("bench-app-%d.log", port)))
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	a := &App{URL: "http://" + addr, cmd: cmd}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(a.URL + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				// Reap the process when it ends; Stop signals it by PID.
+				return a, nil
+			}
+		}
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("localcluster: app on %s exited: %v (log: %s)", addr, err, logf.Name())
+		case <-ctx.Done():
+			a.Stop()
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			a.Stop()
+			return nil, fmt.Errorf("localcluster: app on %s not ready in 30s (log: %s)", addr, logf.Name())
+		}
+	}
+}
+
+// Stop terminates the app by its PID and waits up to 10 s before killing it.
+func (a *App) Stop() {
+	if a == nil || a.cmd.Process == nil {
+		return
+	}
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	for range 100 {
+		if a.cmd.Process.Signal(syscall.Signal(0)) != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = a.cmd.Process.Kill()
+}
+
+func readEnvFile(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); strings.Contains(l, "=") && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out, sc.Err()
+}
+
+// freeBase finds 50 consecutive free loopback ports.
+func freeBase() (int, error) {
+	for range 200 {
+		base := 20000 + rand.IntN(400)*100
+		ok := true
+		for p := base; p < base+50 && ok; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			l.Close()
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, errors.New("localcluster: no 50 consecutive free ports in 20000..59999")
+}
+
+// Kill kills process name (app1, hotspot2, ...) with -9, by its PID.
+func (c *Cluster) Kill(ctx context.Context, name string) error {
+	if out, err := c.script(ctx, "kill", name); err != nil {
+		return fmt.Errorf("cluster kill %s: %w\n%s", name, err, out)
+	}
+	return nil
+}
+
+// Secret is one of the secrets cluster.sh generated (secrets.env).
+func (c *Cluster) Secret(name string) (string, error) {
+	vars, err := readEnvFile(filepath.Join(c.Dir, "secrets.env"))
+	if err != nil {
+		return "", err
+	}
+	for _, v := range vars {
+		if val, ok := strings.CutPrefix(v, name+"="); ok {
+			return val, nil
+		}
+	}
+	return "", fmt.Errorf("localcluster: no %s in secrets.env", name)
+}

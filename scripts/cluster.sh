@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The whole of docplat on one machine, each part its own process:
+#   nginx (hot tier, consistent hash)  :8080   admin 127.0.0.1:8081
+#   3 app instances (docplat serve)    127.0.0.1:8091-8093
+#   stats service (docplat stats)      127.0.0.1:8090
+#   2 hot-document detectors           metrics 127.0.0.1:9301-9302
+#   Kafka (docplat kafka, kfake)       127.0.0.1:9092
+#   3 Redis nodes (L2 + hot set on the first; Redlock on all three) 6391-6393
+#   MariaDB (the machine's, 127.0.0.1:3306): databases docplat_cluster(_stats)
+#
+#   scripts/cluster.sh up | down | status | kill NAME
+# Every process is started by this script, its PID kept in
+# $CLUSTER_DIR/pids/NAME.pid, and stopped by that PID. CLUSTER_BASE=N moves
+# every port to N+offset (tests use it to run beside a cluster on defaults).
+# NGINX_WORKER_CONNECTIONS (default 4096 per worker, 2 workers) sizes nginx
+# for many concurrent clients; nginx and the apps inherit `ulimit -n`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+dir=${CLUSTER_DIR:-$root/.cluster}
+if [ -n "${CLUSTER_BASE:-}" ]; then
+  b=$CLUSTER_BASE
+  NGINX_PORT=$b; NGINX_ADMIN_PORT=$((b + 1)); STATS_PORT=$((b + 10))
+  APP_PORTS="$((b + 11)) $((b + 12)) $((b + 13))"; KAFKA_PORT=$((b + 20))
+  REDIS_PORTS="$((b + 31)) $((b + 32)) $((b + 33))"; HOTSPOT_PORTS="$((b + 41)) $((b + 42))"
+fi
+NGINX_PORT=${NGINX_PORT:-8080}
+NGINX_ADMIN_PORT=${NGINX_ADMIN_PORT:-8081}
+STATS_PORT=${STATS_PORT:-8090}
+APP_PORTS=${APP_PORTS:-"8091 8092 8093"}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+REDIS_PORTS=${REDIS_PORTS:-"6391 6392 6393"}
+HOTSPOT_PORTS=${HOTSPOT_PORTS:-"9301 9302"}
+DB=${CLUSTER_DB:-docplat_cluster}
+ADMIN_PASSWORD=${CLUSTER_ADMIN_PASSWORD:-docplat-admin-pw}
+BIN=$dir/docplat
+
+log() { printf 'cluster: %s\n' "$*" >&2; }
+
+# start NAME CMD...: runs CMD in its own session, logs to logs/NAME.log.
+start() {
+  local name=$1; shift
+  setsid "$@" >"$dir/logs/$name.log" 2>&1 < /dev/null &
+  echo $! >"$dir/pids/$name.pid"
+}
+
+alive() { [ -f "$dir/pids/$1.pid" ] && kill -0 "$(cat "$dir/pids/$1.pid")" 2>/dev/null; }
+
+wait_http() { # URL NAME
+  for _ in $(seq 1 150); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    alive "$2" || { log "$2 exited; its log:"; tail -20 "$dir/logs/$2.log" >&2; return 1; }
+    sleep 0.2
+  done
+  log "$2 did not answer $1 in 30s"; tail -20 "$dir/logs/$2.log" >&2; return 1
+}
+
+wait_port() { # PORT NAME
+  for _ in $(seq 1 150); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    alive "$2" || { log "$2 exited; its log:"; tail -20 "$dir/logs/$2.log" >&2; return 1; }
+    sleep 0.2
+  done
+  log "$2 did not listen on $1 in 30s"; return 1
+}
+
+stop_pid() { # NAME
+  local f=$dir/pids/$1.pid pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { log "$1 ($pid) ignored TERM for 10s: KILL"; kill -KILL "$pid" 2>/dev/null || true; }
+  fi
+  rm -f "$f"
+}
+
+up() {
+  if ls "$dir"/pids/*.pid >/dev/null 2>&1; then
+    log "already up in $dir (scripts/cluster.sh down first)"; exit 1
+  fi
+  mkdir -p "$dir/pids" "$dir/logs" "$dir/data"
+  "$root/scripts/nginx-install.sh"
+  mariadb -uroot -h127.0.0.1 -e 'SELECT 1' >/dev/null 2>&1 || {
+    log "starting MariaDB"; start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    for _ in $(seq 1 60); do mariadb -uroot -h127.0.0.1 -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.5; done
+  }
+  log "building docplat"
+  go build -o "$BIN" ./cmd/docplat
+  if [ ! -f "$dir/secrets.env" ]; then
+    { echo "DOCPLAT_INTERNAL_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+      echo "DOCPLAT_READ_TOKEN_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"; } >"$dir/secrets.env"
+    chmod 600 "$dir/secrets.env"
+  fi
+  set -a; . "$dir/secrets.env"; set +a
+
+  local i=0 p
+  for p in $REDIS_PORTS; do
+    i=$((i + 1))
+    start "redis$i" redis-server --bind 127.0.0.1 --port "$p" --save "" --appendonly no
+  done
+  for p in $REDIS_PORTS; do wait_port "$p" "redis1"; done
+  start kafka "$BIN" kafka --kafka-addr "127.0.0.1:$KAFKA_PORT" --log-format text
+  wait_port "$KAFKA_PORT" kafka
+
+  mariadb -uroot -h127.0.0.1 -e "CREATE DATABASE IF NOT EXISTS \`$DB\`; CREATE DATABASE IF NOT EXISTS \`${DB}_stats\`"
+  local redis=($REDIS_PORTS) apps=($APP_PORTS) hs=($HOTSPOT_PORTS)
+  export DOCPLAT_MYSQL_DSN="root@tcp(127.0.0.1:3306)/$DB"
+  export DOCPLAT_STATS_MYSQL_DSN="root@tcp(127.0.0.1:3306)/${DB}_stats"
+  export DOCPLAT_DATA_DIR="$dir/data"
+  export DOCPLAT_REDIS_ADDR="127.0.0.1:${redis[0]}"
+  export DOCPLAT_LOCK_REDIS_ADDRS="127.0.0.1:${redis[0]},127.0.0.1:${redis[1]},127.0.0.1:${redis[2]}"
+  export DOCPLAT_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+  export DOCPLAT_NGINX_ADMIN="http://127.0.0.1:$NGINX_ADMIN_PORT"
+  export DOCPLAT_TRUSTED_PROXIES=127.0.0.1
+  export DOCPLAT_LOG_FORMAT=text
+  "$BIN" migrate >/dev/null
+  "$BIN" user create --username admin --password "$ADMIN_PASSWORD" --role admin >/dev/null 2>&1 || true
+
+  start stats "$BIN" stats --stats-addr "127.0.0.1:$STATS_PORT" --coordinator-url "http://127.0.0.1:${apps[0]}"
+  export DOCPLAT_STATS_URL="http://127.0.0.1:$STATS_PORT"
+  local upstreams=""
+  i=0
+  for p in "${apps[@]}"; do
+    i=$((i + 1))
+    DOCPLAT_HOTSPOT_DETECTOR=false start "app$i" "$BIN" serve --addr "127.0.0.1:$p"
+    upstreams="$upstreams,127.0.0.1:$p"
+  done
+  i=0
+  for p in "${hs[@]}"; do
+    i=$((i + 1))
+    start "hotspot$i" "$BIN" hotspot --hotspot-addr "127.0.0.1:$p"
+  done
+  start nginx "$BIN" nginx --prefix "$dir/nginx" --listen "127.0.0.1:$NGINX_PORT" \
+    --admin-listen "127.0.0.1:$NGINX_ADMIN_PORT" --upstreams "${upstreams#,}" --workers 2 \
+    --worker-connections "${NGINX_WORKER_CONNECTIONS:-4096}"
+
+  wait_http "http://127.0.0.1:$STATS_PORT/healthz" stats
+  i=0
+  for p in "${apps[@]}"; do i=$((i + 1)); wait_http "http://127.0.0.1:$p/readyz" "app$i"; done
+  i=0
+  for p in "${hs[@]}"; do i=$((i + 1)); wait_http "http://127.0.0.1:$p/healthz" "hotspot$i"; done
+  wait_http "http://127.0.0.1:$NGINX_PORT/healthz" nginx
+  log "up: http://127.0.0.1:$NGINX_PORT (admin / $ADMIN_PASSWORD); logs in $dir/logs; scripts/cluster.sh down stops it"
+}
+
+down() {
+  local n
+  # Front to back: nginx first, the stores last.
+  for n in nginx app1 app2 app3 hotspot1 hotspot2 stats kafka redis1 redis2 redis3; do stop_pid "$n"; done
+  for f in "$dir"/pids/*.pid; do [ -f "$f" ] && stop_pid "$(basename "$f" .pid)"; done
+  log "down"
+}
+
+status() {
+  local f n
+  for f in "$dir"/pids/*.pid; do
+    [ -f "$f" ] || continue
+    n=$(basename "$f" .pid)
+    if alive "$n"; then echo "$n up (pid $(cat "$f"))"; else echo "$n DOWN"; fi
+  done
+}
+
+case ${1:-} in
+up) up ;;
+down) down ;;
+status) status ;;
+kill) [ -n "${2:-}" ] || { echo "usage: $0 kill NAME" >&2; exit 2; }
+  kill -KILL "$(cat "$dir/pids/$2.pid")"; rm -f "$dir/pids/$2.pid"; log "killed $2 (-9)" ;;
+*) echo "usage: $0 up|down|status|kill NAME" >&2; exit 2 ;;
+esac
