@@ -107,8 +107,11 @@ func TestAcquireRelease(t *testing.T) {
 			if r.err != nil {
 				t.Fatalf("second Acquire after Release: %v", r.err)
 			}
-			if got := holders(t, raw, "doc:1"); got != 3 {
-				t.Errorf("after hand-over the key is on %d of 3 nodes, want 3", got)
+			// A quorum, not every node: the waiter's retry may race the
+			// release, winning two nodes before the third is released
+			// (Redlock's guarantee is the majority).
+			if got := holders(t, raw, "doc:1"); got < 2 {
+				t.Errorf("after hand-over the key is on %d of 3 nodes, want a quorum (>= 2)", got)
 			}
 			mustRelease(t, r.ls)
 		case <-time.After(5 * time.Second):
