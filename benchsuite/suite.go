@@ -81,8 +81,13 @@ func (r *runner) all(ctx context.Context) error {
 	}
 	r.log.Info("seeded", "documents", len(r.ids), "took", time.Since(seedStart).Round(time.Millisecond))
 
-	for _, step := range []func(context.Context) error{r.baselines, r.paths, r.offeredLoad, r.reference} {
-		if err := step(ctx); err != nil {
+	sections := []struct {
+		name string
+		run  func(context.Context) error
+	}{{"baselines", r.baselines}, {"paths", r.paths}, {"offered load", r.offeredLoad}, {"reference", r.reference}}
+	for _, s := range sections {
+		r.settle(ctx, s.name, 30*time.Second)
+		if err := s.run(ctx); err != nil {
 			return err
 		}
 	}

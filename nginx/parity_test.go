@@ -66,12 +66,12 @@ func (w *oracleErrors) WriteHeader(status int) {
 	h.Del("Content-Length")
 	h.Del("Content-Disposition")
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	w.ResponseWriter.WriteHeader(status)
 	code, msg := "bad_request", http.StatusText(status)
 	if status == http.StatusRequestedRangeNotSatisfiable {
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))
 		msg = "the Range header does not fit the content (see Content-Range for its size)"
 	}
+	w.ResponseWriter.WriteHeader(status) // after every header, as in server/content.go
 	type detail struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`

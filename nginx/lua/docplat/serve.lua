@@ -91,8 +91,8 @@ local function range(header, size)
         end
         last = tonumber(last)
         if last < first then
-            -- parseRange's "invalid range": a 416 whose headers the app
-            -- writes differently (no Content-Range); let the app say it.
+            -- parseRange's "invalid range": a malformed header, rare
+            -- enough to let the app give its 416.
             return nil
         end
         if last >= size then
