@@ -124,10 +124,14 @@ func TestPublishNeverBlocksWithoutBroker(t *testing.T) {
 			}
 			// Records the client already knows it cannot send fail at once
 			// (undelivered); the rest wait in the buffer, which refuses more.
+			// A buffered record that fails while the loop runs frees its
+			// slot for a later call, so allow one buffer's worth of such
+			// turnover: what matters is that the excess is dropped, not
+			// queued.
 			full := metric(t, reg, "docplat_access_events_dropped_total", events.DropBufferFull)
 			dropped := full + metric(t, reg, "docplat_access_events_dropped_total", events.DropUndelivered)
-			if full == 0 || dropped < calls-buffered {
-				t.Fatalf("dropped %v (buffer_full %v) after %d calls with a %d-record buffer, want at least %d", dropped, full, calls, buffered, calls-buffered)
+			if want := float64(calls - 2*buffered); full == 0 || dropped < want {
+				t.Fatalf("dropped %v (buffer_full %v) after %d calls with a %d-record buffer, want at least %v", dropped, full, calls, buffered, want)
 			}
 		})
 	}
