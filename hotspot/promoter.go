@@ -43,6 +43,10 @@ type Edge interface {
 // served from the edge (gone, too large).
 type Source interface {
 	HotContent(ctx context.Context, id string) (Content, error)
+	// HotRevision is the document's current revision from the same source,
+	// without its bytes: Reconcile runs every half second and must not
+	// re-read every hot blob just to learn that the edges are current.
+	HotRevision(ctx context.Context, id string) (int, error)
 }
 
 // ErrNotPromotable is returned by a Source for documents the edge must not hold.
@@ -172,6 +176,9 @@ func (p *Promoter) Reconcile(ctx context.Context) {
 		}
 	}
 	for _, e := range hot {
+		if current, err := p.edgesCurrent(ctx, e.ID, held); err != nil || current {
+			continue
+		}
 		var content *Content
 		for i, edge := range p.cfg.Edges {
 			if held[i] == nil {
@@ -205,6 +212,40 @@ func (p *Promoter) Reconcile(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// edgesCurrent reports whether every edge that answered already holds id
+// at its current revision, reading the revision only (not the bytes). A
+// document that can no longer be promoted leaves the hot set.
+func (p *Promoter) edgesCurrent(ctx context.Context, id string, held []map[string]int) (bool, error) {
+	oldest, answered := -1, false
+	for _, h := range held {
+		if h == nil {
+			continue // that edge did not answer
+		}
+		rev, ok := h[id]
+		if !ok {
+			return false, nil
+		}
+		if !answered || rev < oldest {
+			oldest = rev
+		}
+		answered = true
+	}
+	if !answered {
+		return true, nil // nobody to push to this round
+	}
+	rev, err := p.cfg.Source.HotRevision(ctx, id)
+	if errors.Is(err, ErrNotPromotable) {
+		p.pushes.WithLabelValues("not_promotable").Inc()
+		_ = p.cfg.HotSet.Remove(ctx, id)
+		return true, nil // the next round purges it from the edges
+	}
+	if err != nil {
+		p.log.Warn("reading a hot document's revision", "document_id", id, "err", err)
+		return false, err
+	}
+	return oldest >= rev, nil
 }
 
 // warnOnce logs an edge's failure when it starts, not on every round.

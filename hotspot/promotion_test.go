@@ -97,12 +97,30 @@ type fakeSource struct {
 	mu           sync.Mutex
 	revs         map[string]int
 	beforeReturn func(id string)
+	contentReads int
+}
+
+func (s *fakeSource) HotRevision(_ context.Context, id string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rev, ok := s.revs[id]
+	if !ok {
+		return 0, ErrNotPromotable
+	}
+	return rev, nil
+}
+
+func (s *fakeSource) reads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.contentReads
 }
 
 func (s *fakeSource) HotContent(_ context.Context, id string) (Content, error) {
 	s.mu.Lock()
 	rev, ok := s.revs[id]
 	hook := s.beforeReturn
+	s.contentReads++
 	s.mu.Unlock()
 	if !ok {
 		return Content{}, ErrNotPromotable
@@ -143,6 +161,48 @@ func TestPromoterMakesEveryEdgeHoldExactlyTheHotSet(t *testing.T) {
 	for _, e := range entries {
 		if e.ID == "D" {
 			t.Errorf("D cannot be promoted (deleted) but stays in the hot set")
+		}
+	}
+}
+
+// TestPromoterReadsBytesOnlyForAnEdgeThatNeedsThem: once every edge holds
+// the current revision, reconcile rounds read revisions, not blobs; a new
+// revision is read once and pushed to every edge; a deleted document leaves
+// the hot set without its bytes being read.
+func TestPromoterReadsBytesOnlyForAnEdgeThatNeedsThem(t *testing.T) {
+	ctx := context.Background()
+	hs := newHotSet(t)
+	src := &fakeSource{revs: map[string]int{"A": 1, "B": 1}}
+	e1, e2 := newEdge("e1"), newEdge("e2")
+	p := NewPromoter(PromoterConfig{HotSet: hs, Edges: []Edge{e1, e2}, Source: src, Logger: quietLogger()})
+	lease := time.Now().Add(time.Minute)
+	if err := hs.Put(ctx, []Entry{{ID: "A", LeaseUntil: lease}, {ID: "B", LeaseUntil: lease}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name      string
+		change    func()
+		wantReads int // content reads in this round
+		wantHeld  map[string]int
+	}{
+		{"first round pushes both", func() {}, 2, map[string]int{"A": 1, "B": 1}},
+		{"nothing changed", func() {}, 0, map[string]int{"A": 1, "B": 1}},
+		{"A written", func() { src.set("A", 2) }, 1, map[string]int{"A": 2, "B": 1}},
+		{"one edge lost A", func() { e2.mu.Lock(); delete(e2.held, "A"); e2.mu.Unlock() }, 1, map[string]int{"A": 2, "B": 1}},
+		{"B deleted", func() { src.mu.Lock(); delete(src.revs, "B"); src.mu.Unlock() }, 0, map[string]int{"A": 2, "B": 1}},
+		{"B purged next round", func() {}, 0, map[string]int{"A": 2}},
+	}
+	for _, st := range steps {
+		st.change()
+		before := src.reads()
+		p.Reconcile(ctx)
+		if got := src.reads() - before; got != st.wantReads {
+			t.Errorf("%s: %d content reads, want %d", st.name, got, st.wantReads)
+		}
+		for _, e := range []*fakeEdge{e1, e2} {
+			if got := e.holds(); fmt.Sprint(got) != fmt.Sprint(st.wantHeld) {
+				t.Errorf("%s: %s holds %v, want %v", st.name, e.name, got, st.wantHeld)
+			}
 		}
 	}
 }

@@ -99,16 +99,31 @@ func (a *app) hotLister(ctx context.Context) ([]server.HotDocument, error) {
 // (the database and the blob store, never a cache: see hotspot.Promoter).
 type hotSource struct{ a *app }
 
-func (s hotSource) HotContent(ctx context.Context, id string) (hotspot.Content, error) {
+func (s hotSource) HotRevision(ctx context.Context, id string) (int, error) {
+	d, err := s.row(ctx, id)
+	return d.Revision, err
+}
+
+// row is the document's row, or ErrNotPromotable when the edge must not
+// hold it (gone, or larger than the hot tier takes).
+func (s hotSource) row(ctx context.Context, id string) (docs.Document, error) {
 	d, err := s.a.db.Documents().Get(ctx, id)
 	if errors.Is(err, docs.ErrNotFound) {
-		return hotspot.Content{}, hotspot.ErrNotPromotable
+		return docs.Document{}, hotspot.ErrNotPromotable
 	}
 	if err != nil {
-		return hotspot.Content{}, err
+		return docs.Document{}, err
 	}
 	if d.Size > s.a.cfg.HotMaxBytes {
-		return hotspot.Content{}, hotspot.ErrNotPromotable
+		return docs.Document{}, hotspot.ErrNotPromotable
+	}
+	return d, nil
+}
+
+func (s hotSource) HotContent(ctx context.Context, id string) (hotspot.Content, error) {
+	d, err := s.row(ctx, id)
+	if err != nil {
+		return hotspot.Content{}, err
 	}
 	f, err := s.a.blobs.Open(d.SHA256)
 	if err != nil {
