@@ -43,9 +43,7 @@ func (r *runner) open(ctx context.Context, src loadgen.Source, rate float64) (*l
 	// The cap keeps an overloaded step from opening thousands of
 	// connections; requests beyond it wait and count as late (see loadgen).
 	const maxInFlight = 1024
-	client := loadgen.NewClient(maxInFlight, 0)
-	defer client.CloseIdleConnections()
-	res, err := loadgen.Run(ctx, client, src, loadgen.Config{Mode: loadgen.Open, Rate: rate, MaxInFlight: maxInFlight,
+	res, err := loadgen.Run(ctx, nil, src, loadgen.Config{Mode: loadgen.Open, Rate: rate, MaxInFlight: maxInFlight,
 		Warmup: r.cfg.Warmup / 2, Duration: r.cfg.StepDuration, Timeout: r.cfg.Timeout, Seed: 1})
 	if err != nil {
 		return nil, err

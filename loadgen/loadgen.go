@@ -187,6 +187,9 @@ func run(ctx context.Context, client *http.Client, src Source, cfg Config) (*Res
 			tr.MaxConnsPerHost = n
 		}
 		client = &http.Client{Transport: tr}
+		// Ours: its connections must not outlive the run (a stepped
+		// benchmark would otherwise keep every step's connections open).
+		defer tr.CloseIdleConnections()
 	}
 	g := &gen{ctx: ctx, client: client, src: src, cfg: cfg, phases: phases, rec: newRecorder(cfg.Success)}
 	g.start = time.Now()

@@ -383,3 +383,32 @@ func TestClosedLoopThinkTime(t *testing.T) {
 		t.Error("a negative think time was accepted")
 	}
 }
+
+// TestRunClosesTheConnectionsItOpened: with no client given, Run sizes its
+// own, and none of that client's connections outlives the run.
+func TestRunClosesTheConnectionsItOpened(t *testing.T) {
+	var open atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	res, err := Run(context.Background(), nil, get(srv.URL, ""), Config{Mode: Closed, Users: 8, Duration: 200 * time.Millisecond})
+	if err != nil || res.Successes == 0 {
+		t.Fatalf("run: %v, %d successes", err, res.Successes)
+	}
+	// The server sees the close a moment after the client makes it.
+	deadline := time.Now().Add(5 * time.Second)
+	for open.Load() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := open.Load(); n != 0 {
+		t.Fatalf("%d connections still open after Run returned", n)
+	}
+}
