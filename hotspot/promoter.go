@@ -34,6 +34,8 @@ type EdgeEntry struct {
 type Edge interface {
 	Name() string
 	Push(ctx context.Context, c Content) error
+	// Purge evicts the entry if its revision is rev or older and refuses
+	// later pushes older than rev.
 	Purge(ctx context.Context, id string, rev int) error
 	List(ctx context.Context) ([]EdgeEntry, error)
 }
@@ -169,7 +171,11 @@ func (p *Promoter) Reconcile(ctx context.Context) {
 		for _, e := range entries {
 			held[i][e.ID] = e.Rev
 			if !want[e.ID] {
-				if err := edge.Purge(ctx, e.ID, e.Rev+1); err == nil {
+				// At the held revision, not above it: a demotion is no
+				// write, and fencing rev+1 would refuse the same revision
+				// for the tombstone's lifetime if the document heats up
+				// again (a lecture's break).
+				if err := edge.Purge(ctx, e.ID, e.Rev); err == nil {
 					p.purges.Inc()
 				}
 			}

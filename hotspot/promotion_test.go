@@ -65,7 +65,7 @@ func (e *fakeEdge) Purge(_ context.Context, id string, rev int) error {
 	}
 	e.purges = append(e.purges, id)
 	e.tombstones[id] = max(e.tombstones[id], rev)
-	if e.held[id] < rev {
+	if held, ok := e.held[id]; ok && held <= rev {
 		delete(e.held, id)
 	}
 	return nil
@@ -203,6 +203,36 @@ func TestPromoterReadsBytesOnlyForAnEdgeThatNeedsThem(t *testing.T) {
 			if got := e.holds(); fmt.Sprint(got) != fmt.Sprint(st.wantHeld) {
 				t.Errorf("%s: %s holds %v, want %v", st.name, e.name, got, st.wantHeld)
 			}
+		}
+	}
+}
+
+// TestDemotedDocumentComesBackAtOnce: a document that cools (a lecture's
+// break) and heats up again is pushed again at the same revision; the
+// demotion's purge must not fence it out.
+func TestDemotedDocumentComesBackAtOnce(t *testing.T) {
+	ctx := context.Background()
+	hs := newHotSet(t)
+	src := &fakeSource{revs: map[string]int{"A": 4}}
+	edge := newEdge("e1")
+	p := NewPromoter(PromoterConfig{HotSet: hs, Edges: []Edge{edge}, Source: src, Logger: quietLogger()})
+	hot := []Entry{{ID: "A", LeaseUntil: time.Now().Add(time.Minute)}}
+	steps := []struct {
+		name   string
+		change func() error
+		want   map[string]int
+	}{
+		{"promoted", func() error { return hs.Put(ctx, hot, []string{"A"}) }, map[string]int{"A": 4}},
+		{"demoted", func() error { return hs.Remove(ctx, "A") }, map[string]int{}},
+		{"promoted again", func() error { return hs.Put(ctx, hot, []string{"A"}) }, map[string]int{"A": 4}},
+	}
+	for _, st := range steps {
+		if err := st.change(); err != nil {
+			t.Fatal(err)
+		}
+		p.Reconcile(ctx)
+		if got := edge.holds(); fmt.Sprint(got) != fmt.Sprint(st.want) {
+			t.Fatalf("%s: edge holds %v, want %v", st.name, got, st.want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package nginx
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -100,6 +101,16 @@ func TestStalePushAfterPurgeIsRefused(t *testing.T) {
 		{"push rev 2", func() error { return tier.client.Push(ctx, app.entry("D1", 2, "public")) }, nil},
 		{"older purge keeps rev 2", func() error { return tier.client.Purge(ctx, "D1", 1) }, nil},
 		{"push rev 1 under entry rev 2", func() error { return tier.client.Push(ctx, app.entry("D1", 1, "public")) }, ErrStale},
+		// A demotion purges at the held revision: the entry goes, and the
+		// same revision may come back when the document heats up again.
+		{"purge at the entry's own revision evicts it", func() error {
+			if err := tier.client.Purge(ctx, "D1", 2); err != nil {
+				return err
+			}
+			return notListed(ctx, tier.client, "D1")
+		}, nil},
+		{"the same revision is pushed again", func() error { return tier.client.Push(ctx, app.entry("D1", 2, "public")) }, nil},
+		{"an older one still is not", func() error { return tier.client.Push(ctx, app.entry("D1", 1, "public")) }, ErrStale},
 		{"push too large", func() error {
 			e := app.entry("D2", 1, "public")
 			e.Body = []byte(strings.Repeat("x", 1<<20+1))
@@ -163,4 +174,18 @@ func TestHitsDrainCountsExactlyTheHotAnswers(t *testing.T) {
 	if err != nil || len(again) != 0 {
 		t.Fatalf("second drain = %+v, %v; want nothing", again, err)
 	}
+}
+
+// notListed fails when the hot tier still lists id.
+func notListed(ctx context.Context, c *Client, id string) error {
+	entries, err := c.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.ID == id {
+			return fmt.Errorf("%s still listed at rev %d", id, e.Rev)
+		}
+	}
+	return nil
 }

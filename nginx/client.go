@@ -123,8 +123,9 @@ func (c *Client) Push(ctx context.Context, e Entry) error {
 	return err
 }
 
-// Purge fences revisions below rev out of the hot tier and returns once no
-// nginx worker can serve them any more (ErrPurgeTimeout otherwise).
+// Purge evicts the entry if its revision is rev or older, refuses later
+// pushes older than rev, and returns once no nginx worker can serve the
+// evicted bytes any more (ErrPurgeTimeout otherwise).
 func (c *Client) Purge(ctx context.Context, id string, rev int64) error {
 	_, err := c.do(ctx, http.MethodDelete, "/_hot/docs/"+url.PathEscape(id)+"?rev="+strconv.FormatInt(rev, 10), nil, nil)
 	return err

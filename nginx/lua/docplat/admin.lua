@@ -124,7 +124,7 @@ local function purge(id)
     state:set("tomb:" .. id, tomb, config.tombstone_ttl)
     local cur = state:get("rev:" .. id)
     local deleted = false
-    if cur and cur < rev then
+    if cur and cur <= rev then
         entries:delete("e:" .. id)
         state:delete("rev:" .. id)
         deleted = true
