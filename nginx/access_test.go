@@ -2,44 +2,21 @@ package nginx
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"docplat/readtoken"
+	"docplat/readtoken/tokenvector"
 )
-
-type tokenVector struct {
-	Secret string `json:"secret"`
-	DocID  string `json:"doc_id"`
-	UserID string `json:"user_id"`
-	Rev    int    `json:"rev"`
-	Exp    int64  `json:"exp_unix"`
-	Token  string `json:"token"`
-}
-
-func loadTokenVector(t *testing.T) tokenVector {
-	t.Helper()
-	b, err := os.ReadFile("../readtoken/testdata/vector.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v tokenVector
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 // TestNonPublicNeedsAValidToken: nginx serves a non-public entry only with
 // a token readtoken would accept for that document and revision; every
 // other request reaches the app, which decides.
 func TestNonPublicNeedsAValidToken(t *testing.T) {
-	v := loadTokenVector(t)
+	v := tokenvector.Load(t)
 	secret := []byte(v.Secret)
 	app := &contentApp{name: "a", body: []byte("private notes"), etag: `"e1"`, ctype: "text/plain", filename: "n.txt"}
 	tier := startContentTier(t, app, Config{TokenSecret: v.Secret})

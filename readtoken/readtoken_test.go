@@ -1,37 +1,15 @@
 package readtoken
 
 import (
-	"encoding/json"
 	"errors"
-	"os"
 	"testing"
 	"time"
+
+	"docplat/readtoken/tokenvector"
 )
 
-type vector struct {
-	Secret string `json:"secret"`
-	DocID  string `json:"doc_id"`
-	UserID string `json:"user_id"`
-	Rev    int    `json:"rev"`
-	Exp    int64  `json:"exp_unix"`
-	Token  string `json:"token"`
-}
-
-func loadVector(t *testing.T) vector {
-	t.Helper()
-	b, err := os.ReadFile("testdata/vector.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v vector
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 func TestSignMatchesSharedVector(t *testing.T) {
-	v := loadVector(t)
+	v := tokenvector.Load(t)
 	got := Sign([]byte(v.Secret), v.DocID, v.UserID, v.Rev, time.Unix(v.Exp, 0))
 	if got != v.Token {
 		t.Fatalf("Sign = %q, want the shared vector %q", got, v.Token)
@@ -39,7 +17,7 @@ func TestSignMatchesSharedVector(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
-	v := loadVector(t)
+	v := tokenvector.Load(t)
 	secret := []byte(v.Secret)
 	now := time.Unix(v.Exp-60, 0)
 	other := Sign(secret, "ZZZZZZZZ", v.UserID, v.Rev, time.Unix(v.Exp, 0))
