@@ -54,6 +54,29 @@ type DocumentChange struct {
 	Version        *Version `json:"version,omitempty"`
 	Text           string   `json:"text,omitempty"`
 	Staged         string   `json:"staged,omitempty"` // the staged blob's temp name
+	// Idempotency names the client's Idempotency-Key record that the
+	// commit marks, in the same local transaction as the change.
+	Idempotency *IdempotencyRef `json:"idempotency,omitempty"`
+}
+
+// IdempotencyRef is a client's Idempotency-Key, scoped to its user.
+type IdempotencyRef struct {
+	UserID string `json:"user_id"`
+	Key    string `json:"key"`
+}
+
+type idempotencyCtxKey struct{}
+
+// WithIdempotencyKey returns ctx carrying the key the write runs under.
+func WithIdempotencyKey(ctx context.Context, ref IdempotencyRef) context.Context {
+	return context.WithValue(ctx, idempotencyCtxKey{}, ref)
+}
+
+func idempotencyFrom(ctx context.Context) *IdempotencyRef {
+	if ref, ok := ctx.Value(idempotencyCtxKey{}).(IdempotencyRef); ok {
+		return &ref
+	}
+	return nil
 }
 
 // UsageChange is the stats participant's payload (the stats service reads
@@ -81,6 +104,7 @@ func WithThreePhaseCommit(repo Repository, coord Coordinator) Repository {
 }
 
 func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, usage UsageChange) error {
+	change.Idempotency = idempotencyFrom(ctx)
 	docPayload, err := json.Marshal(change)
 	if err != nil {
 		return err

@@ -62,6 +62,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, docs.ErrNotYetReadable), errors.Is(err, docs.ErrInDoubt):
 		// Never "nothing was changed": the write stands or may (README, "Read-your-writes").
 		s.log.WarnContext(c, "write answered before it was readable", "err", err, "request_id", requestIDOf(c))
+		c.Set(writeInDoubtKey, true)
 		c.Header("Retry-After", "5")
 		msg := "the change is committed but not readable yet; it will be applied without further action: do not repeat it (a retry with the same Idempotency-Key returns its outcome)"
 		if errors.Is(err, docs.ErrInDoubt) {

@@ -18,6 +18,7 @@ import (
 	"docplat/blob"
 	"docplat/cache"
 	"docplat/docs"
+	"docplat/idempotency"
 	"docplat/events"
 	"docplat/hotspot"
 	"docplat/lock"
@@ -46,6 +47,7 @@ type app struct {
 	stats    *stats.Service // nil when the stats service is a separate process
 	statsAPI statsAPI
 	coord    *txn.Coordinator
+	idem     *idempotency.Store
 	branches []*txn.ParticipantEngine
 	broker   *events.Broker   // the in-process development broker in embedded mode, else nil
 	brokers  []string         // the access stream's Kafka brokers
@@ -179,7 +181,9 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	a.docs = docs.NewService(repo, blobs, docs.Options{
 		MaxUploadBytes: cfg.MaxUploadBytes, BlobGrace: cfg.BlobGrace, Logger: log,
 		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, Access: a.access, Instance: cfg.instanceName()})
+	a.idem = idempotency.New(db.Gorm(), idempotency.Options{Registerer: reg, Logger: log})
 	a.server = server.New(server.Deps{
+		Idempotency: a.idem,
 		Accounts: a.accounts,
 		Docs:     a.docs,
 		Checks:   map[string]server.Check{"database": db.Ping},
@@ -307,6 +311,7 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 	wg.Go(func() { a.purgeTokens(ctx) })
 	wg.Go(func() { a.cache.Run(ctx) })
 	wg.Go(func() { a.coord.Run(ctx, 0) })
+	wg.Go(func() { a.idem.Run(ctx, time.Minute) })
 	for _, b := range a.branches {
 		wg.Go(func() { b.Run(ctx, 0) })
 	}
