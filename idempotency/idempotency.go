@@ -60,11 +60,11 @@ type Response struct {
 type Verdict int
 
 const (
-	Run        Verdict = iota // the claim is this request's: do the write
-	Replay                    // answer Claim.Response
-	Committed                 // the write committed but its answer was not recorded: rebuild it from Claim.DocumentID
-	InFlight                  // another request with this key is running
-	Mismatch                  // the key was used for a different request
+	Run       Verdict = iota // the claim is this request's: do the write
+	Replay                   // answer Claim.Response
+	Committed                // the write committed but its answer was not recorded: rebuild it from Claim.DocumentID
+	InFlight                 // another request with this key is running
+	Mismatch                 // the key was used for a different request
 )
 
 // Claim is the outcome of Begin.

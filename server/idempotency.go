@@ -186,4 +186,3 @@ func (r *recorder) response() idempotency.Response {
 	}
 	return idempotency.Response{Status: r.Status(), Header: h, Body: r.body}
 }
-

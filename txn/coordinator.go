@@ -78,9 +78,9 @@ type CoordinatorOptions struct {
 	// synchronous participants [20s]. It must stay well under the cache's
 	// tombstone life minus its fill lease (docs/cached.go's fence).
 	CommitWait time.Duration
-	Failpoints   Failpoints
-	Logger       *slog.Logger
-	Metrics      *Metrics
+	Failpoints Failpoints
+	Logger     *slog.Logger
+	Metrics    *Metrics
 }
 
 // Coordinator drives transactions and answers the termination protocol.

@@ -18,9 +18,9 @@ import (
 	"docplat/blob"
 	"docplat/cache"
 	"docplat/docs"
-	"docplat/idempotency"
 	"docplat/events"
 	"docplat/hotspot"
+	"docplat/idempotency"
 	"docplat/lock"
 	"docplat/redisembed"
 	"docplat/server"
@@ -184,16 +184,16 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	a.idem = idempotency.New(db.Gorm(), idempotency.Options{Registerer: reg, Logger: log})
 	a.server = server.New(server.Deps{
 		Idempotency: a.idem,
-		Accounts: a.accounts,
-		Docs:     a.docs,
-		Checks:   map[string]server.Check{"database": db.Ping},
-		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
-		Stats:    a.statsAPI,
-		Hot:      a.hotLister,
-		Internal: a.internalHandler(),
-		UI:       web.Handler(),
-		Logger:   log,
-		Registry: reg,
+		Accounts:    a.accounts,
+		Docs:        a.docs,
+		Checks:      map[string]server.Check{"database": db.Ping},
+		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
+		Stats:       a.statsAPI,
+		Hot:         a.hotLister,
+		Internal:    a.internalHandler(),
+		UI:          web.Handler(),
+		Logger:      log,
+		Registry:    reg,
 	}, server.Options{SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies(),
 		ReadTokenSecret: a.readTokenSecret, ReadTokenTTL: cfg.ReadTokenTTL})
 	a.reg = reg
