@@ -252,7 +252,9 @@ func (c *Coordinator) synchronousDone(branches []Branch, applied map[string]bool
 // ErrNotApplied after.
 func (c *Coordinator) awaitSynchronous(ctx context.Context, txid string, branches []Branch, applied map[string]bool, start time.Time) (map[string]bool, bool, error) {
 	deadline := start.Add(c.opt.CommitWait)
+	waited := false
 	for delay := 20 * time.Millisecond; !c.synchronousDone(branches, applied); delay = min(2*delay, time.Second) {
+		waited = true
 		if time.Now().Add(delay).After(deadline) {
 			c.opt.Metrics.syncWaits.WithLabelValues("gave_up").Inc()
 			if applied == nil {
@@ -285,7 +287,7 @@ func (c *Coordinator) awaitSynchronous(ctx context.Context, txid string, branche
 			maps.Copy(applied, more)
 		}
 	}
-	if time.Since(start) > c.opt.AckTimeout {
+	if waited {
 		c.opt.Metrics.syncWaits.WithLabelValues("waited").Inc()
 	}
 	return applied, true, nil
