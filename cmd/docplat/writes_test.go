@@ -120,23 +120,16 @@ func TestAcknowledgedWritesAreReadableAtOnceUnderLoad(t *testing.T) {
 			writers.Go(func() {
 				for n := range 3 {
 					title := fmt.Sprintf("ryw-%d-%d", w, n)
-					r, d := member.upload(title+".txt", []byte(fmt.Sprintf("first %d %d", w, n)), nil)
-					for try := 0; r.status == http.StatusServiceUnavailable && try < 5; try++ {
-						// Refused under the stall (the vote timed out): that
-						// answer must be true as well.
-						if !strings.Contains(string(r.body), "nothing was changed") || r.header.Get("Retry-After") == "" {
-							t.Errorf("upload refused untruthfully: %d %s", r.status, r.body)
-							return
-						}
+					var d document
+					r := truthfully(t, &refused, "upload", func() response {
+						var r response
+						r, d = member.upload(title+".txt", []byte(fmt.Sprintf("first %d %d", w, n)), nil)
+						return r
+					}, func() bool {
 						var exists int64
 						writeApp.db.SQL().QueryRow("SELECT COUNT(*) FROM documents WHERE title = ?", title).Scan(&exists)
-						if exists != 0 {
-							t.Errorf("upload answered 503 'nothing was changed', but %s exists", title)
-							return
-						}
-						refused.Add(1)
-						r, d = member.upload(title+".txt", []byte(fmt.Sprintf("first %d %d", w, n)), nil)
-					}
+						return exists == 0
+					})
 					if r.status != http.StatusCreated {
 						t.Errorf("upload: %d %s", r.status, r.body)
 						return
@@ -149,8 +142,17 @@ func TestAcknowledgedWritesAreReadableAtOnceUnderLoad(t *testing.T) {
 					if !listed(d.ID) {
 						t.Errorf("upload answered 201, but %s is not in its owner's list", d.ID)
 					}
-					body, ct := multipartBody("v2.txt", []byte(fmt.Sprintf("second %d %d", w, n)), nil)
-					v := member.do("PUT", "/api/v1/documents/"+d.ID+"/content", body, map[string]string{"Content-Type": ct})
+					unchanged := func(version int) func() bool {
+						return func() bool {
+							var got document
+							g := reader.do("GET", "/api/v1/documents/"+d.ID, nil, nil)
+							return g.status == 200 && json.Unmarshal(g.body, &got) == nil && got.Version == version
+						}
+					}
+					v := truthfully(t, &refused, "new version", func() response {
+						body, ct := multipartBody("v2.txt", []byte(fmt.Sprintf("second %d %d", w, n)), nil)
+						return member.do("PUT", "/api/v1/documents/"+d.ID+"/content", body, map[string]string{"Content-Type": ct})
+					}, unchanged(1))
 					if v.status != 200 {
 						t.Errorf("new version: %d %s", v.status, v.body)
 						return
@@ -163,7 +165,10 @@ func TestAcknowledgedWritesAreReadableAtOnceUnderLoad(t *testing.T) {
 					if c := reader.do("GET", "/api/v1/documents/"+d.ID+"/content", nil, nil); string(c.body) != fmt.Sprintf("second %d %d", w, n) {
 						t.Errorf("new version answered 200, then the content is %d %q", c.status, c.body)
 					}
-					if del := member.do("DELETE", "/api/v1/documents/"+d.ID, nil, nil); del.status != 204 {
+					del := truthfully(t, &refused, "delete", func() response {
+						return member.do("DELETE", "/api/v1/documents/"+d.ID, nil, nil)
+					}, unchanged(2))
+					if del.status != 204 {
 						t.Errorf("delete: %d %s", del.status, del.body)
 						return
 					}
@@ -186,6 +191,27 @@ func TestAcknowledgedWritesAreReadableAtOnceUnderLoad(t *testing.T) {
 		t.Logf("%d acknowledged writes checked, %d truthfully refused, %d commits stalled %v past the ack timeout",
 			acked.Load(), refused.Load(), fp.stalls.Load(), fp.hold)
 	})
+}
+
+// truthfully runs a write, retrying it while it is refused under the load
+// (503: a vote or a lock timed out); each refusal must say that nothing was
+// changed, carry Retry-After, and be true (unchanged reports it).
+func truthfully(t *testing.T, refused *atomic.Int64, what string, write func() response, unchanged func() bool) response {
+	t.Helper()
+	r := write()
+	for try := 0; r.status == http.StatusServiceUnavailable && try < 5; try++ {
+		if !strings.Contains(string(r.body), "nothing was changed") || r.header.Get("Retry-After") == "" {
+			t.Errorf("%s refused untruthfully: %d %s", what, r.status, r.body)
+			return r
+		}
+		if !unchanged() {
+			t.Errorf("%s answered 503 'nothing was changed', but it changed", what)
+			return r
+		}
+		refused.Add(1)
+		r = write()
+	}
+	return r
 }
 
 // me is the caller's own user.
