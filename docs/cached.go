@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -30,13 +31,15 @@ type Edge interface {
 }
 
 // ErrUnavailable: the write could not be made safely (the lock quorum or the
-// cache's invalidation store is unreachable); nothing was changed.
+// cache's invalidation store is unreachable before the commit, or the
+// transaction aborted); nothing was changed.
 var ErrUnavailable = errors.New("the document service cannot accept writes right now")
 
 // cachedRepository reads documents through the cache and brackets every
 // write with the document's lock and two invalidations: one before the
 // commit (so no reader can fill the old version into L2 while the write is
-// in flight) and one after it, carrying the committed version. The lock
+// in flight; a write that cannot record it is refused) and one after it,
+// carrying the committed version (best effort: see afterCommit). The lock
 // keeps writers of one document in line; correctness does not depend on it,
 // because every cache level is fenced by the row version.
 type cachedRepository struct {
@@ -46,6 +49,7 @@ type cachedRepository struct {
 	lockTimeout time.Duration
 	edge        Edge // nil: no hot tier
 	decoded     *cache.Memo[Document]
+	log         *slog.Logger
 }
 
 // WithCache decorates repo with the read-through cache and the write
@@ -55,7 +59,7 @@ func WithCache(repo Repository, c Cache, lock WriteLock, lockTimeout time.Durati
 	if lockTimeout <= 0 {
 		lockTimeout = 5 * time.Second
 	}
-	return &cachedRepository{Repository: repo, cache: c, lock: lock, lockTimeout: lockTimeout, edge: edge,
+	return &cachedRepository{Repository: repo, cache: c, lock: lock, lockTimeout: lockTimeout, edge: edge, log: slog.Default(),
 		decoded: cache.NewMemo(func(b []byte) (Document, error) {
 			var d Document
 			return d, json.Unmarshal(b, &d)
@@ -123,22 +127,58 @@ func (r *cachedRepository) write(ctx context.Context, id string, check func(Docu
 		return err
 	}
 	committed, err := fn()
+	if mayHaveCommitted(err) {
+		r.afterCommit(ctx, id, cur.Revision+1)
+		return err
+	}
 	if err != nil {
 		return err
 	}
-	// Not cancellable: the commit happened, the tombstone must follow it.
-	return r.invalidate(context.WithoutCancel(ctx), id, committed)
+	r.afterCommit(ctx, id, committed)
+	return nil
 }
 
-func (r *cachedRepository) Create(ctx context.Context, d Document, c NewContent) error {
-	// The id is new: nothing to lock, but a negative entry may exist.
-	if err := r.invalidate(ctx, d.ID, d.Revision); err != nil {
-		return err
+// mayHaveCommitted: the write's error leaves it committed or on its way
+// (the cache must be fenced as for a success).
+func mayHaveCommitted(err error) bool {
+	return errors.Is(err, ErrNotYetReadable) || errors.Is(err, ErrInDoubt)
+}
+
+// afterCommitRetry bounds the background retries of a failed post-commit
+// invalidation: past the cache's tombstone life nothing older can be
+// refilled anyway (the pre-commit tombstone and the fill lease, below).
+const afterCommitRetry = time.Minute
+
+// afterCommit records the committed version in the cache and the hot tier.
+// Its failure does not change the answer: the write happened, and saying
+// "unavailable, nothing changed" would make the client pay twice. Staleness
+// stays bounded without it, because the pre-commit invalidation (which a
+// write cannot pass without) already tombstoned the next revision in L2 and
+// every L1 and purged the edge below it: no level can be filled with the
+// old version while that tombstone lives (the cache's TombstoneTTL, 60 s,
+// well beyond the coordinator's CommitWait plus the fill lease). It is
+// retried in the background so that the committed revision, not only the
+// predicted one, is recorded once the cache node answers again.
+func (r *cachedRepository) afterCommit(ctx context.Context, id string, version int) {
+	ctx = context.WithoutCancel(ctx)
+	err := r.invalidate(ctx, id, version)
+	if err == nil {
+		return
 	}
-	if err := r.Repository.Create(ctx, d, c); err != nil {
-		return err
-	}
-	return r.invalidate(context.WithoutCancel(ctx), d.ID, d.Revision)
+	r.log.WarnContext(ctx, "post-commit invalidation failed; the write stands, retrying in the background",
+		"document_id", id, "revision", version, "err", err)
+	go func() {
+		deadline := time.Now().Add(afterCommitRetry)
+		for delay := 100 * time.Millisecond; time.Now().Before(deadline); delay = min(2*delay, 5*time.Second) {
+			time.Sleep(delay)
+			if err = r.invalidate(ctx, id, version); err == nil {
+				r.log.InfoContext(ctx, "post-commit invalidation recorded after retries", "document_id", id, "revision", version)
+				return
+			}
+		}
+		r.log.ErrorContext(ctx, "post-commit invalidation abandoned; the pre-commit tombstone has expired meanwhile",
+			"document_id", id, "revision", version, "err", err)
+	}()
 }
 
 func (r *cachedRepository) AddVersion(ctx context.Context, id string, check func(Document) error, c NewContent) (Document, error) {

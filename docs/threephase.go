@@ -3,9 +3,23 @@ package docs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"docplat/txn"
+)
+
+// Answers for a write that was committed, or may yet be, when the caller
+// cannot be told it is done. Neither may be answered as "nothing changed".
+var (
+	// ErrNotYetReadable: the change is committed and will not be undone,
+	// but it could not be made readable (applied in the documents
+	// database) within the coordinator's commit wait; recovery applies it.
+	ErrNotYetReadable = errors.New("the change is committed but not readable yet; it will be applied without further action")
+	// ErrInDoubt: the change was on its way to commit when the answer had
+	// to be given; recovery decides it (normally commit).
+	ErrInDoubt = errors.New("the change's outcome is not known yet; it will be decided without further action")
 )
 
 // Coordinator runs a three-phase commit (txn.Coordinator).
@@ -40,6 +54,29 @@ type DocumentChange struct {
 	Version        *Version `json:"version,omitempty"`
 	Text           string   `json:"text,omitempty"`
 	Staged         string   `json:"staged,omitempty"` // the staged blob's temp name
+	// Idempotency names the client's Idempotency-Key record that the
+	// commit marks, in the same local transaction as the change.
+	Idempotency *IdempotencyRef `json:"idempotency,omitempty"`
+}
+
+// IdempotencyRef is a client's Idempotency-Key, scoped to its user.
+type IdempotencyRef struct {
+	UserID string `json:"user_id"`
+	Key    string `json:"key"`
+}
+
+type idempotencyCtxKey struct{}
+
+// WithIdempotencyKey returns ctx carrying the key the write runs under.
+func WithIdempotencyKey(ctx context.Context, ref IdempotencyRef) context.Context {
+	return context.WithValue(ctx, idempotencyCtxKey{}, ref)
+}
+
+func idempotencyFrom(ctx context.Context) *IdempotencyRef {
+	if ref, ok := ctx.Value(idempotencyCtxKey{}).(IdempotencyRef); ok {
+		return &ref
+	}
+	return nil
 }
 
 // UsageChange is the stats participant's payload (the stats service reads
@@ -67,6 +104,7 @@ func WithThreePhaseCommit(repo Repository, coord Coordinator) Repository {
 }
 
 func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, usage UsageChange) error {
+	change.Idempotency = idempotencyFrom(ctx)
 	docPayload, err := json.Marshal(change)
 	if err != nil {
 		return err
@@ -82,12 +120,19 @@ func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, u
 		}
 		branches = append(branches, txn.Branch{Participant: ParticipantStats, Payload: p})
 	}
+	// Execute answers committed only once the documents participant (the
+	// one every instance reads) has applied the change, so the caller reads
+	// what it wrote as soon as it is answered (txn.CoordinatorOptions.Synchronous).
 	out, err := r.coord.Execute(ctx, "tx-"+NewID(), branches)
-	if err != nil && !out.Committed {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	if out.Committed {
+	switch {
+	case out.Committed && err == nil:
 		return nil
+	case errors.Is(err, txn.ErrNotApplied):
+		return fmt.Errorf("%w: %v", ErrNotYetReadable, err)
+	case out.Committed:
+		return fmt.Errorf("%w: %v", ErrInDoubt, err)
+	case err != nil:
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	switch {
 	case out.Votes[ParticipantStats].Reason == "quota":
@@ -120,7 +165,24 @@ func (r *threePhaseRepository) AddVersion(ctx context.Context, id string, check 
 	if err != nil {
 		return Document{}, err
 	}
-	return r.Repository.Get(ctx, id)
+	return r.committedDocument(ctx, id)
+}
+
+// committedDocument reads a document back after its change committed. The
+// caller's cancellation no longer matters and a failed read is retried
+// briefly: the change happened, so the answer may not become "unavailable,
+// nothing changed".
+func (r *threePhaseRepository) committedDocument(ctx context.Context, id string) (Document, error) {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for delay := 20 * time.Millisecond; delay < 2*time.Second; delay *= 2 {
+		var d Document
+		if d, err = r.Repository.Get(ctx, id); err == nil || errors.Is(err, ErrNotFound) {
+			return d, err // not found: deleted meanwhile by another writer
+		}
+		time.Sleep(delay)
+	}
+	return Document{}, fmt.Errorf("%w: reading it back: %v", ErrNotYetReadable, err)
 }
 
 func (r *threePhaseRepository) Delete(ctx context.Context, id string, check func(Document) error) error {

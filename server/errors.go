@@ -59,6 +59,16 @@ func (s *Server) fail(c *gin.Context, err error) {
 		abort(c, http.StatusUnsupportedMediaType, "unsupported_type", "this file type is not allowed (allowed: text, Markdown, HTML, CSV, JSON, PDF, images, Office and OpenDocument files, zip)")
 	case errors.Is(err, docs.ErrPrecondition):
 		abort(c, http.StatusPreconditionFailed, "precondition_failed", docs.ErrPrecondition.Error())
+	case errors.Is(err, docs.ErrNotYetReadable), errors.Is(err, docs.ErrInDoubt):
+		// Never "nothing was changed": the write stands or may (README, "Read-your-writes").
+		s.log.WarnContext(c, "write answered before it was readable", "err", err, "request_id", requestIDOf(c))
+		c.Set(writeInDoubtKey, true)
+		c.Header("Retry-After", "5")
+		msg := "the change is committed but not readable yet; it will be applied without further action: do not repeat it (a retry with the same Idempotency-Key returns its outcome)"
+		if errors.Is(err, docs.ErrInDoubt) {
+			msg = "the change's outcome is not known yet (it will be decided without further action, normally as done): do not repeat it blindly (a retry with the same Idempotency-Key returns its outcome)"
+		}
+		abort(c, http.StatusServiceUnavailable, "unavailable", msg)
 	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
 		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
 		c.Header("Retry-After", "5")

@@ -42,6 +42,9 @@ type Deps struct {
 	UI       http.Handler
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
+	// Idempotency records the outcomes of writes made under an
+	// Idempotency-Key (nil: the header is ignored).
+	Idempotency IdempotencyStore
 }
 
 // Options tune the HTTP layer.
@@ -140,15 +143,15 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/me", s.me)
 	v1.POST("/me/tokens", s.createToken)
 
-	v1.POST("/documents", s.uploadDocument)
+	v1.POST("/documents", s.idempotent, s.uploadDocument)
 	v1.GET("/documents", s.listDocuments)
 	v1.GET("/documents/:id", s.getDocument)
 	v1.PATCH("/documents/:id", s.patchDocument)
-	v1.DELETE("/documents/:id", s.deleteDocument)
+	v1.DELETE("/documents/:id", s.idempotent, s.deleteDocument)
 	v1.GET("/documents/:id/content", s.getContent)
 	v1.POST("/documents/:id/read-token", s.createReadToken)
 	v1.HEAD("/documents/:id/content", s.getContent)
-	v1.PUT("/documents/:id/content", s.putContent)
+	v1.PUT("/documents/:id/content", s.idempotent, s.putContent)
 	v1.GET("/documents/:id/versions", s.listVersions)
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
 

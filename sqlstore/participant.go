@@ -11,6 +11,7 @@ import (
 
 	"docplat/blob"
 	"docplat/docs"
+	"docplat/idempotency"
 	"docplat/txn"
 )
 
@@ -93,11 +94,23 @@ func (p *DocsParticipant) Prepare(_ context.Context, tx *gorm.DB, _ string, payl
 	return nil
 }
 
-func (p *DocsParticipant) Commit(_ context.Context, tx *gorm.DB, _ string, payload []byte) error {
+func (p *DocsParticipant) Commit(ctx context.Context, tx *gorm.DB, txid string, payload []byte) error {
 	c, err := decodeChange(payload)
 	if err != nil {
 		return err
 	}
+	if err := p.apply(ctx, tx, c); err != nil {
+		return err
+	}
+	if ref := c.Idempotency; ref != nil {
+		// With the change, in its transaction: a retry under this key can
+		// never run the write again, whatever happens to the answer.
+		return idempotency.MarkCommitted(tx, ref.UserID, ref.Key, c.Document.ID)
+	}
+	return nil
+}
+
+func (p *DocsParticipant) apply(_ context.Context, tx *gorm.DB, c docs.DocumentChange) error {
 	switch c.Op {
 	case docs.OpCreate:
 		// The usage update goes first: it takes the department row's

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,9 +26,22 @@ type Outcome struct {
 	// Votes as received (missing: no answer in time).
 	Votes map[string]Vote
 	// Applied lists the participants that acknowledged DoCommit; the others
-	// finish through recovery or their own timeout.
+	// finish through recovery or their own timeout. With a nil error, every
+	// synchronous participant (CoordinatorOptions.Synchronous) is in it.
 	Applied map[string]bool
 }
+
+var (
+	// ErrNotApplied: the decision is commit (final, it will be applied),
+	// but a synchronous participant did not apply it within CommitWait;
+	// recovery goes on re-driving DoCommit. The caller must not say the
+	// change failed, nor that it is readable yet.
+	ErrNotApplied = errors.New("txn: committed, but not yet applied by every synchronous participant")
+	// ErrInDoubt: commit was intended but not every participant
+	// acknowledged PreCommit within CommitWait, so the outcome is not final;
+	// recovery decides it (normally commit).
+	ErrInDoubt = errors.New("txn: the outcome is not decided yet")
+)
 
 // Coordinator log states. Final: committed, aborted, heuristic.
 const (
@@ -54,9 +69,18 @@ type CoordinatorOptions struct {
 	// TerminationTimeout [2 x the default TerminationTimeout = 6s].
 	RestartGrace time.Duration
 	Retention    time.Duration // finished log rows are kept this long [24h]
-	Failpoints   Failpoints
-	Logger       *slog.Logger
-	Metrics      *Metrics
+	// Synchronous names the participants whose DoCommit Execute waits for
+	// before it answers commit: the ones callers read from right after the
+	// answer (docplat: the documents participant). Their PreCommit and
+	// DoCommit are retried past AckTimeout, up to CommitWait.
+	Synchronous []string
+	// CommitWait bounds how long Execute drives a commit for the
+	// synchronous participants [20s]. It must stay well under the cache's
+	// tombstone life minus its fill lease (docs/cached.go's fence).
+	CommitWait time.Duration
+	Failpoints Failpoints
+	Logger     *slog.Logger
+	Metrics    *Metrics
 }
 
 // Coordinator drives transactions and answers the termination protocol.
@@ -88,6 +112,7 @@ func NewCoordinator(opt CoordinatorOptions) *Coordinator {
 	def(&opt.RecoverAfter, 5*time.Second)
 	def(&opt.RestartGrace, 2*defaultTerminationTimeout)
 	def(&opt.Retention, 24*time.Hour)
+	def(&opt.CommitWait, 20*time.Second)
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -197,11 +222,75 @@ func (c *Coordinator) Execute(ctx context.Context, txid string, branches []Branc
 		return out, err
 	}
 	applied, committed, err := c.finishCommit(ctx, txid, branches)
+	if committed && err == nil {
+		applied, committed, err = c.awaitSynchronous(ctx, txid, branches, applied, start)
+	}
 	out.Applied, out.Committed = applied, committed
 	outcome := map[bool]string{true: "committed", false: "aborted"}[committed]
 	c.opt.Metrics.outcomes.WithLabelValues(outcome).Inc()
 	c.opt.Metrics.phase.WithLabelValues("total").Observe(time.Since(start).Seconds())
 	return out, err
+}
+
+// synchronousDone reports whether every synchronous participant of the
+// transaction has applied DoCommit.
+func (c *Coordinator) synchronousDone(branches []Branch, applied map[string]bool) bool {
+	for _, b := range branches {
+		if slices.Contains(c.opt.Synchronous, b.Participant) && !applied[b.Participant] {
+			return false
+		}
+	}
+	return true
+}
+
+// awaitSynchronous keeps driving a commit until every synchronous
+// participant has applied it, so that the caller, once answered, reads what
+// it wrote: a DoCommit that failed for longer than AckTimeout (a busy or
+// overloaded database) is retried here rather than left to recovery. The
+// other participants' acknowledgements are not awaited. Past CommitWait it
+// answers the truth: ErrInDoubt while `committing` is not logged,
+// ErrNotApplied after.
+func (c *Coordinator) awaitSynchronous(ctx context.Context, txid string, branches []Branch, applied map[string]bool, start time.Time) (map[string]bool, bool, error) {
+	deadline := start.Add(c.opt.CommitWait)
+	waited := false
+	for delay := 20 * time.Millisecond; !c.synchronousDone(branches, applied); delay = min(2*delay, time.Second) {
+		waited = true
+		if time.Now().Add(delay).After(deadline) {
+			c.opt.Metrics.syncWaits.WithLabelValues("gave_up").Inc()
+			if applied == nil {
+				c.log.Warn("commit not decided within the commit wait; recovery will finish it", "txid", txid, "wait", c.opt.CommitWait)
+				return nil, true, ErrInDoubt
+			}
+			c.log.Warn("commit not applied by a synchronous participant within the commit wait; recovery will apply it", "txid", txid, "wait", c.opt.CommitWait)
+			return applied, true, ErrNotApplied
+		}
+		time.Sleep(delay)
+		var (
+			more      map[string]bool
+			committed bool
+			err       error
+		)
+		if applied == nil {
+			// `committing` is not logged yet: PreCommit goes on (idempotent
+			// for those who acknowledged it).
+			more, committed, err = c.finishCommit(ctx, txid, branches)
+		} else {
+			more, committed, err = c.doCommit(ctx, txid, branches)
+		}
+		if err != nil || !committed {
+			return more, committed, err
+		}
+		if more != nil {
+			if applied == nil {
+				applied = map[string]bool{}
+			}
+			maps.Copy(applied, more)
+		}
+	}
+	if waited {
+		c.opt.Metrics.syncWaits.WithLabelValues("waited").Inc()
+	}
+	return applied, true, nil
 }
 
 func (c *Coordinator) collectVotes(ctx context.Context, txid string, branches []Branch) map[string]Vote {

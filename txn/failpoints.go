@@ -43,3 +43,12 @@ func (f *StepFailpoints) Fired() []string {
 	defer f.mu.Unlock()
 	return append([]string(nil), f.hits...)
 }
+
+// Arm arms more steps (each fails once).
+func (f *StepFailpoints) Arm(steps ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range steps {
+		f.armed[s] = true
+	}
+}

@@ -198,8 +198,9 @@ func newWorld(t testing.TB, backend testdb.Backend, fp *StepFailpoints) *world {
 
 // restartCoordinator replaces the coordinator by a fresh process's.
 func (w *world) restartCoordinator(fp Failpoints) {
-	w.coord = NewCoordinator(CoordinatorOptions{DB: w.docsDB, Participants: w.participants, VoteTimeout: time.Second,
-		AckTimeout: 300 * time.Millisecond, RecoverAfter: time.Nanosecond, RestartGrace: 250 * time.Millisecond, Failpoints: fp, Logger: quiet()})
+	w.coord = NewCoordinator(CoordinatorOptions{DB: w.docsDB, Participants: w.participants, VoteTimeout: 5 * time.Second,
+		AckTimeout: 300 * time.Millisecond, RecoverAfter: time.Nanosecond, RestartGrace: 250 * time.Millisecond, Failpoints: fp, Logger: quiet(),
+		Synchronous: []string{"documents"}, CommitWait: 2 * time.Second})
 	w.status.c.Store(w.coord)
 	w.status.down.Store(false)
 }

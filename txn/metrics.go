@@ -9,6 +9,7 @@ type Metrics struct {
 	heuristic prometheus.Counter
 	recovered prometheus.Counter
 	timeouts  *prometheus.CounterVec
+	syncWaits *prometheus.CounterVec
 }
 
 // NewMetrics registers the transaction metrics with reg (nil: unregistered).
@@ -30,9 +31,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "docplat_txn_participant_timeouts_total", Help: "Branches a participant terminated on its own timeout, by decision.",
 		}, []string{"participant", "decision"}),
+		syncWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "docplat_txn_synchronous_waits_total",
+			Help: "Commits whose answer waited past the ack timeout for a synchronous participant to apply them, by result (waited: applied, then answered; gave_up: answered in doubt / not yet applied after the commit wait).",
+		}, []string{"result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.outcomes, m.phase, m.heuristic, m.recovered, m.timeouts)
+		reg.MustRegister(m.outcomes, m.phase, m.heuristic, m.recovered, m.timeouts, m.syncWaits)
 	}
 	return m
 }

@@ -48,8 +48,15 @@ func TestEveryCrashPointLeavesTransactionsAtomic(t *testing.T) {
 					if contains(abortSteps, step) {
 						size = quotaBytes + 1 // stats votes no: the abort path
 					}
-					_, err := w.upload(t, "tx-1", size)
+					out, err := w.upload(t, "tx-1", size)
 					crashed := len(fp.Fired()) > 0
+					if err == nil && out.Committed {
+						// Answered committed: the documents branch (the one
+						// readers read) must be applied already.
+						if s, _ := w.docs.State(context.Background(), "tx-1"); s != StateCommitted {
+							t.Fatalf("answered committed while the documents branch is %q", s)
+						}
+					}
 					if crashed && len(step) > 6 && step[:6] == "coord." {
 						// The coordinator died: its status is gone until it restarts.
 						w.status.down.Store(true)

@@ -20,6 +20,7 @@ import (
 	"docplat/docs"
 	"docplat/events"
 	"docplat/hotspot"
+	"docplat/idempotency"
 	"docplat/lock"
 	"docplat/redisembed"
 	"docplat/server"
@@ -46,6 +47,7 @@ type app struct {
 	stats    *stats.Service // nil when the stats service is a separate process
 	statsAPI statsAPI
 	coord    *txn.Coordinator
+	idem     *idempotency.Store
 	branches []*txn.ParticipantEngine
 	broker   *events.Broker   // the in-process development broker in embedded mode, else nil
 	brokers  []string         // the access stream's Kafka brokers
@@ -179,17 +181,19 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	a.docs = docs.NewService(repo, blobs, docs.Options{
 		MaxUploadBytes: cfg.MaxUploadBytes, BlobGrace: cfg.BlobGrace, Logger: log,
 		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, Access: a.access, Instance: cfg.instanceName()})
+	a.idem = idempotency.New(db.Gorm(), idempotency.Options{Registerer: reg, Logger: log})
 	a.server = server.New(server.Deps{
-		Accounts: a.accounts,
-		Docs:     a.docs,
-		Checks:   map[string]server.Check{"database": db.Ping},
-		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
-		Stats:    a.statsAPI,
-		Hot:      a.hotLister,
-		Internal: a.internalHandler(),
-		UI:       web.Handler(),
-		Logger:   log,
-		Registry: reg,
+		Idempotency: a.idem,
+		Accounts:    a.accounts,
+		Docs:        a.docs,
+		Checks:      map[string]server.Check{"database": db.Ping},
+		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
+		Stats:       a.statsAPI,
+		Hot:         a.hotLister,
+		Internal:    a.internalHandler(),
+		UI:          web.Handler(),
+		Logger:      log,
+		Registry:    reg,
 	}, server.Options{SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies(),
 		ReadTokenSecret: a.readTokenSecret, ReadTokenTTL: cfg.ReadTokenTTL})
 	a.reg = reg
@@ -211,7 +215,10 @@ func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) e
 	participants := map[string]txn.Participant{}
 	peers := func(name string) txn.Participant { return participants[name] }
 	a.coord = txn.NewCoordinator(txn.CoordinatorOptions{DB: a.db.Gorm(), Participants: participants, Logger: a.log, Metrics: metrics,
-		RecoverAfter: a.cfg.TxnRecover, Failpoints: a.cfg.failpoints})
+		RecoverAfter: a.cfg.TxnRecover, Failpoints: a.cfg.failpoints,
+		// An answered write is readable at once: the coordinator waits for
+		// the documents participant, which every instance reads.
+		Synchronous: []string{docs.ParticipantDocuments}})
 	docsBranch := txn.NewParticipant(txn.ParticipantOptions{Name: docs.ParticipantDocuments, DB: a.db.Gorm(),
 		Handler: a.db.DocsParticipant(a.blobs), ForUpdate: !a.db.Embedded(), Coordinator: a.coord, Peers: peers,
 		Logger: a.log, Metrics: metrics, ReadyTimeout: a.cfg.TxnTimeout, PrecommitTimeout: a.cfg.TxnTimeout, Failpoints: a.cfg.failpoints})
@@ -304,6 +311,7 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 	wg.Go(func() { a.purgeTokens(ctx) })
 	wg.Go(func() { a.cache.Run(ctx) })
 	wg.Go(func() { a.coord.Run(ctx, 0) })
+	wg.Go(func() { a.idem.Run(ctx, time.Minute) })
 	for _, b := range a.branches {
 		wg.Go(func() { b.Run(ctx, 0) })
 	}

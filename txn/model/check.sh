@@ -11,7 +11,9 @@
 # Default checks (the fixed protocol, -DFIXED; README.md says why):
 #   safety-N2            2 participants, every party may crash (the coordinator
 #                        may restart or stay down): agreement, validity,
-#                        termination at every end state, invalid end states
+#                        read-your-writes (the caller is answered committed
+#                        only once P1 applied it), termination at every end
+#                        state, invalid end states
 #   safety-N2-crashstop  the same with a coordinator that never restarts
 #   liveness-N2          LTL <> (every live party decided), weak fairness
 #   safety-N3            3 participants, any three of the four parties crash
@@ -111,8 +113,9 @@ if [ "${1:-}" = "--as-written" ]; then
 	check without-FIX_STATUS "-DFIX_TERMINATION -DFIX_RECOVERY" "-DSAFETY -DBFS" "-m1000000"
 	check without-FIX_RECOVERY "-DFIX_TERMINATION -DFIX_STATUS" "-DSAFETY -DBFS" "-m1000000"
 	check without-grace-period "-DFIXED -DNOGRACE" "-DSAFETY -DBFS" "-m1000000"
+	check reply-at-decision "-DFIXED -DREPLY_AT_DECISION" "-DSAFETY -DBFS" "-m1000000"
 	report as-written as-written-crashstop without-FIX_TERMINATION without-FIX_STATUS \
-		without-FIX_RECOVERY without-grace-period && exit 0 || exit 1
+		without-FIX_RECOVERY without-grace-period reply-at-decision && exit 0 || exit 1
 fi
 
 echo "spin: $(spin -V 2>&1 | head -n 1)"

@@ -36,6 +36,11 @@
  *   -DMAXCRASH=k      at most k crashes in a run (default N+1: every party may
  *                     crash, each at most once).
  *   -DLIVENESS        add the LTL formula `termination` (pan -a -f).
+ *   -DREPLY_AT_DECISION  answer the caller `committed` as soon as commit is
+ *                     decided (docplat before issue 10), not once the
+ *                     synchronous participant P1 acknowledged DoCommit:
+ *                     spin shows the caller told committed while P1 has
+ *                     not applied the change (READ-YOUR-WRITES fails).
  *
  * Timing (the synchronous-system assumption): message delays are bounded and
  * the participants' timeouts are much longer than the coordinator's vote/ack
@@ -61,6 +66,10 @@
  *   VALIDITY     asserted at every commit: every participant voted yes (so
  *                none voted no); asserted at every end state (proctype
  *                Final): all voted yes and nothing crashed => all committed.
+ *   READ-YOUR-WRITES  asserted when the coordinator answers its caller
+ *                `committed` (only a coordinator that never went down has a
+ *                caller to answer): the synchronous participant P1 (docplat:
+ *                documents, the one every reader reads) has committed.
  *   TERMINATION  at every end state (Final fires on `timeout`, when nothing
  *                else can move): every live participant that holds a row has
  *                decided, and the coordinator, unless it stays down for good,
@@ -127,6 +136,8 @@ byte ncommit, nabort;           /* parties that decided commit / abort       */
 byte nyes;                      /* participants that voted yes               */
 bool anyNo;                     /* some participant voted no                 */
 bool heuristic;                 /* a DoCommit/Abort was refused              */
+bool awaitreply;                /* C's caller waits for P1's DoCommit (volatile) */
+bool replied;                   /* C answered its caller `committed`         */
 
 mtype ans[N];                   /* each participant's answer ...             */
 byte  ansr[N];                  /* ... and the round it answers              */
@@ -451,6 +462,22 @@ next:
 	:: else -> skip \
 	fi
 
+/* the caller is answered `committed` once the synchronous participant P1
+   acknowledges DoCommit (PROTOCOL.md, "Answering the caller") */
+#define REPLY \
+	assert(row[0] == COMMITTED);  /* READ-YOUR-WRITES */ \
+	replied = true; awaitreply = false; \
+	printf("MSC: C: answers the caller: committed\n")
+#ifdef REPLY_AT_DECISION
+#define REPLY_ON_ACK skip
+#else
+#define REPLY_ON_ACK \
+	if \
+	:: awaitreply && i == 0 && got == Ok -> REPLY \
+	:: else -> skip \
+	fi
+#endif
+
 /* collect every participant's answer, in order; bad := some answer
    satisfies BADCOND */
 #define COLLECT(BADCOND) \
@@ -460,6 +487,7 @@ next:
 	do \
 	:: atomic { ansr[i] == rnd -> got = ans[i]; ans[i] = 0; ansr[i] = 0; \
 	            printf("MSC: C: P%d answers %e\n", i+1, got); \
+	            REPLY_ON_ACK; \
 	            NEXTANSWER(BADCOND) } \
 	:: atomic { crashed[i] && ansr[i] != rnd -> got = NoAnswer; \
 	            printf("MSC: C: P%d does not answer (crashed)\n", i+1); \
@@ -512,8 +540,17 @@ commitdecide:
 #ifdef FIX_STATUS
 		clog = L_COMMITTING; printf("MSC: C: log committing\n");
 #endif
-		rnd++; printf("MSC: C: DoCommit round\n"); decide(C, COMMIT) };
+		rnd++; printf("MSC: C: DoCommit round\n"); decide(C, COMMIT);
+#ifdef REPLY_AT_DECISION
+		if
+		:: ccrashes == 0 && !replied -> REPLY
+		:: else -> skip
+		fi
+#endif
+	};
 commitphase:
+	/* only the request that ran the protocol from the start has a caller */
+	awaitreply = (ccrashes == 0 && !replied);
 	SENDALL(DoCommit);
 	COLLECT(got == Refused);
 	/* once every participant acknowledged: log `committed` (cdone); a crashed
@@ -606,7 +643,7 @@ end_blocked:
 	/* crashed: restart later from the durable log, or never */
 	if
 #ifndef NORECOVER
-	:: atomic { cdown = false; collecting = false; i = 0; sent = 0; got = 0; bad = false; miss = false;
+	:: atomic { cdown = false; collecting = false; awaitreply = false; i = 0; sent = 0; got = 0; bad = false; miss = false;
 	            printf("MSC: C: RESTART\n") };
 	   goto again
 #endif
