@@ -3,13 +3,31 @@ package server
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"docplat/accounts"
+	"docplat/depfail"
 	"docplat/docs"
 )
+
+// Retry-After advice, in whole seconds (the header's unit), spread by
+// jitter so that refused clients do not come back in one wave: a shed
+// request may retry soon (the queue drains in well under a second); a
+// failing dependency needs longer to come back.
+var (
+	shedRetryAfter       = retryAdvice{base: 1, jitter: 1}
+	dependencyRetryAfter = retryAdvice{base: 2, jitter: 3}
+)
+
+type retryAdvice struct{ base, jitter int }
+
+func setRetryAfter(c *gin.Context, a retryAdvice) {
+	c.Header("Retry-After", strconv.Itoa(a.base+rand.IntN(a.jitter+1)))
+}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -59,17 +77,24 @@ func (s *Server) fail(c *gin.Context, err error) {
 		abort(c, http.StatusUnsupportedMediaType, "unsupported_type", "this file type is not allowed (allowed: text, Markdown, HTML, CSV, JSON, PDF, images, Office and OpenDocument files, zip)")
 	case errors.Is(err, docs.ErrPrecondition):
 		abort(c, http.StatusPreconditionFailed, "precondition_failed", docs.ErrPrecondition.Error())
-	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
-		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
-		c.Header("Retry-After", "5")
-		abort(c, http.StatusServiceUnavailable, "unavailable", "writes are temporarily unavailable (the lock service or the cache cannot be reached); nothing was changed, retry shortly")
-	case errors.Is(err, docs.ErrQuota):
-		abort(c, http.StatusConflict, "quota_exceeded", docs.ErrQuota.Error())
 	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		c.AbortWithStatus(499)
+	case errors.Is(err, depfail.ErrUnavailable):
+		dep := depfail.Dependency(err)
+		s.log.WarnContext(c, "request refused: a dependency is unavailable", "dependency", dep, "err", err,
+			"request_id", requestIDOf(c), "path", c.Request.URL.Path)
+		setRetryAfter(c, dependencyRetryAfter)
+		abort(c, http.StatusServiceUnavailable, "unavailable", "the "+dep+" cannot be reached right now; retry shortly")
+	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
+		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
+		setRetryAfter(c, dependencyRetryAfter)
+		abort(c, http.StatusServiceUnavailable, "unavailable", "writes are temporarily unavailable (the lock service or the cache cannot be reached); nothing was changed, retry shortly")
+	case errors.Is(err, docs.ErrQuota):
+		abort(c, http.StatusConflict, "quota_exceeded", docs.ErrQuota.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		s.log.WarnContext(c, "request timed out", "err", err, "request_id", requestIDOf(c))
+		setRetryAfter(c, dependencyRetryAfter)
 		abort(c, http.StatusServiceUnavailable, "unavailable", "a dependency did not answer in time; retry later")
 	default:
 		s.log.ErrorContext(c, "request failed", "err", err, "request_id", requestIDOf(c), "path", c.Request.URL.Path)
