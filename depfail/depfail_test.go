@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 )
 
 type codedError struct{ code int }
@@ -68,5 +70,38 @@ func TestWrapKeepsTheFirstDependency(t *testing.T) {
 	err := Wrap("stats service", Wrap("database", driver.ErrBadConn))
 	if Dependency(err) != "database" || Wrap("x", nil) != nil {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestDialectorClassifiesEveryGormPath: a database that refuses
+// connections is ErrUnavailable through Exec, Count, Raw(...).Scan and
+// Transaction alike (gorm sets some of these errors without
+// translating them).
+func TestDialectorClassifiesEveryGormPath(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connections are refused
+	db, err := gorm.Open(Dialector(mysql.New(mysql.Config{DSN: "root@tcp(" + addr + ")/x", SkipInitializeWithVersion: true})),
+		&gorm.Config{TranslateError: true, DisableAutomaticPing: true, Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		n     int
+		count int64
+	)
+	paths := map[string]error{
+		"exec":        db.Exec("DELETE FROM t").Error,
+		"count":       db.Table("t").Count(&count).Error,
+		"raw scan":    db.Raw("SELECT 1").Scan(&n).Error,
+		"transaction": db.Transaction(func(tx *gorm.DB) error { return nil }),
+	}
+	for name, err := range paths {
+		if !errors.Is(err, ErrUnavailable) || !errors.Is(err, syscall.ECONNREFUSED) {
+			t.Errorf("%s: %v, want database unavailable (connection refused)", name, err)
+		}
 	}
 }

@@ -3,11 +3,23 @@ package depfail
 import "gorm.io/gorm"
 
 // Dialector wraps a gorm dialector so that every error gorm records
-// (queries, Begin, Commit) passes through Classify after the dialector's
-// own translation. It takes effect with gorm.Config.TranslateError.
+// (queries, Begin, Commit) passes through Classify before the dialector's
+// own translation (set gorm.Config.TranslateError), and so do the errors
+// of Row, Rows and Raw(...).Scan, which gorm sets without translating.
 func Dialector(d gorm.Dialector) gorm.Dialector { return classifying{d} }
 
 type classifying struct{ gorm.Dialector }
+
+func (c classifying) Initialize(db *gorm.DB) error {
+	if err := c.Dialector.Initialize(db); err != nil {
+		return err
+	}
+	return db.Callback().Row().After("gorm:row").Register("depfail:classify", func(tx *gorm.DB) {
+		if IsTransient(tx.Error) {
+			tx.Error = Wrap("database", tx.Error)
+		}
+	})
+}
 
 func (c classifying) Translate(err error) error {
 	// Classify the driver's own error first: the dialector's translation
