@@ -15,6 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -250,4 +253,43 @@ func (g *gate) running() func() {
 			g.inFlight.Dec()
 		}
 	}
+}
+
+// Parse applies overrides written as "class=concurrency/max-wait[/queue]"
+// separated by commas (e.g. "search=4/250ms,write=8/1s/256"; "search=0"
+// lifts the search limit) to a copy of base.
+func Parse(spec string, base Config) (Config, error) {
+	out := Config{}
+	for class, l := range base {
+		out[class] = l
+	}
+	for _, item := range strings.Split(spec, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(item, "=")
+		class := Class(strings.TrimSpace(name))
+		if !ok || !slices.Contains(Classes, class) {
+			return nil, fmt.Errorf("admission %q: want class=concurrency/max-wait[/queue] with class one of %v", item, Classes)
+		}
+		parts := strings.Split(value, "/")
+		n, err := strconv.Atoi(strings.TrimSpace(parts[0]))
+		if err != nil || n < 0 || len(parts) > 3 || (n > 0 && len(parts) < 2) {
+			return nil, fmt.Errorf("admission %q: want class=concurrency/max-wait[/queue], e.g. search=4/250ms", item)
+		}
+		l := Limit{Concurrency: n}
+		if n > 0 {
+			if l.MaxWait, err = time.ParseDuration(strings.TrimSpace(parts[1])); err != nil || l.MaxWait < 0 {
+				return nil, fmt.Errorf("admission %q: bad max-wait %q", item, parts[1])
+			}
+			if len(parts) == 3 {
+				if l.Queue, err = strconv.Atoi(strings.TrimSpace(parts[2])); err != nil || l.Queue < 1 {
+					return nil, fmt.Errorf("admission %q: bad queue length %q", item, parts[2])
+				}
+			}
+		}
+		out[class] = l
+	}
+	return out, nil
 }

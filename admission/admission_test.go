@@ -119,3 +119,20 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestParseOverridesDefaults(t *testing.T) {
+	got, err := Parse("search=4/300ms, write=8/2s/100,login=0", Defaults(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[Search] != (Limit{Concurrency: 4, MaxWait: 300 * time.Millisecond}) ||
+		got[Write] != (Limit{Concurrency: 8, MaxWait: 2 * time.Second, Queue: 100}) ||
+		got[Login] != (Limit{}) || got[Admin] != Defaults(2)[Admin] {
+		t.Fatalf("got %+v", got)
+	}
+	for _, bad := range []string{"searches=1/1s", "search=1", "search=x/1s", "search=1/soon", "write=1/1s/0", "read"} {
+		if _, err := Parse(bad, Defaults(2)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
