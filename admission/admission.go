@@ -65,7 +65,7 @@ type Config map[Class]Limit
 // Defaults sizes the limits to a machine with cpus cores. Searches get
 // one slot per core and 250 ms of waiting: beyond that the database is
 // the bottleneck and a later retry is kinder than a long queue. Writes
-// mostly wait on I/O and the commit protocol: two slots per core, 1 s.
+// mostly wait on I/O and the commit protocol: four slots per core, 1 s.
 // Logins are CPU-bound bcrypt: one slot per core, 2 s (a lecture starts
 // with everyone logging in). Reads are not limited.
 func Defaults(cpus int) Config {
@@ -75,7 +75,7 @@ func Defaults(cpus int) Config {
 	return Config{
 		Read:   {},
 		Search: {Concurrency: cpus, MaxWait: 250 * time.Millisecond, Queue: 16 * cpus},
-		Write:  {Concurrency: 2 * cpus, MaxWait: time.Second, Queue: 32 * cpus},
+		Write:  {Concurrency: 4 * cpus, MaxWait: time.Second, Queue: 32 * cpus},
 		Login:  {Concurrency: cpus, MaxWait: 2 * time.Second, Queue: 64 * cpus},
 		Admin:  {Concurrency: cpus, MaxWait: time.Second, Queue: 8 * cpus},
 	}
