@@ -23,12 +23,12 @@ var ErrUnavailable = errors.New("a dependency is unavailable")
 // Error is a dependency failure; Cause keeps the driver's error for
 // errors.Is/As and the logs.
 type Error struct {
-	Dependency string // "database", "stats service"...
+	Dependency string // "the database", "the stats service"...
 	Cause      error
 }
 
 func (e *Error) Error() string {
-	return e.Dependency + " unavailable: " + e.Cause.Error()
+	return e.Dependency + " is unavailable: " + e.Cause.Error()
 }
 
 func (e *Error) Unwrap() error { return e.Cause }
@@ -124,7 +124,7 @@ func IsTransient(err error) bool {
 // transient (see IsTransient), and err unchanged otherwise.
 func Classify(err error) error {
 	if IsTransient(err) {
-		return Wrap("database", err)
+		return Wrap("the database", err)
 	}
 	return err
 }

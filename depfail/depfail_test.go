@@ -40,7 +40,7 @@ func TestClassifyMarksOnlyTransientDatabaseFailures(t *testing.T) {
 	}
 	for _, err := range transient {
 		got := Classify(err)
-		if !errors.Is(got, ErrUnavailable) || Dependency(got) != "database" || !errors.Is(got, err) {
+		if !errors.Is(got, ErrUnavailable) || Dependency(got) != "the database" || !errors.Is(got, err) {
 			t.Errorf("%v (%T): got %v, want database unavailable keeping the cause", err, err, got)
 		}
 	}
@@ -67,8 +67,8 @@ func TestClassifyMarksOnlyTransientDatabaseFailures(t *testing.T) {
 }
 
 func TestWrapKeepsTheFirstDependency(t *testing.T) {
-	err := Wrap("stats service", Wrap("database", driver.ErrBadConn))
-	if Dependency(err) != "database" || Wrap("x", nil) != nil {
+	err := Wrap("the stats service", Wrap("the database", driver.ErrBadConn))
+	if Dependency(err) != "the database" || Wrap("x", nil) != nil {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -16,7 +16,7 @@ func (c classifying) Initialize(db *gorm.DB) error {
 	}
 	return db.Callback().Row().After("gorm:row").Register("depfail:classify", func(tx *gorm.DB) {
 		if IsTransient(tx.Error) {
-			tx.Error = Wrap("database", tx.Error)
+			tx.Error = Wrap("the database", tx.Error)
 		}
 	})
 }
@@ -25,7 +25,7 @@ func (c classifying) Translate(err error) error {
 	// Classify the driver's own error first: the dialector's translation
 	// may replace it (e.g. by gorm.ErrDuplicatedKey).
 	if IsTransient(err) {
-		return Wrap("database", err)
+		return Wrap("the database", err)
 	}
 	if t, ok := c.Dialector.(gorm.ErrorTranslator); ok {
 		return t.Translate(err)

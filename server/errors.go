@@ -80,12 +80,17 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		c.AbortWithStatus(499)
-	case errors.Is(err, depfail.ErrUnavailable):
+	case errors.Is(err, depfail.ErrUnavailable), depfail.IsTransient(err):
+		// IsTransient catches what no opener classified (e.g. a Redis
+		// connection error): still a dependency failing, not a bug.
 		dep := depfail.Dependency(err)
+		if dep == "" {
+			dep = "a dependency"
+		}
 		s.log.WarnContext(c, "request refused: a dependency is unavailable", "dependency", dep, "err", err,
 			"request_id", requestIDOf(c), "path", c.Request.URL.Path)
 		setRetryAfter(c, dependencyRetryAfter)
-		abort(c, http.StatusServiceUnavailable, "unavailable", "the "+dep+" cannot be reached right now; retry shortly")
+		abort(c, http.StatusServiceUnavailable, "unavailable", dep+" cannot be reached right now; retry shortly")
 	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
 		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
 		setRetryAfter(c, dependencyRetryAfter)

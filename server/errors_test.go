@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -46,8 +47,9 @@ func TestDomainErrorsMapToContractStatusAndCode(t *testing.T) {
 		{context.DeadlineExceeded, 503, "unavailable"},
 		{fmt.Errorf("%w: quorum lost", docs.ErrUnavailable), 503, "unavailable"},
 		{accounts.ErrUnavailable, 503, "unavailable"},
-		{fmt.Errorf("get document: %w", depfail.Wrap("database", syscall.ECONNREFUSED)), 503, "unavailable"},
-		{depfail.Wrap("stats service", errors.New("dial tcp: refused")), 503, "unavailable"},
+		{fmt.Errorf("get document: %w", depfail.Wrap("the database", syscall.ECONNREFUSED)), 503, "unavailable"},
+		{depfail.Wrap("the stats service", errors.New("dial tcp: refused")), 503, "unavailable"},
+		{fmt.Errorf("redis: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), 503, "unavailable"},
 		{errors.New("disk on fire"), 500, "internal"},
 	}
 	for _, tc := range cases {

@@ -47,7 +47,7 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 		if ctx.Err() == context.Canceled {
 			return err // the caller went away; nothing failed
 		}
-		return depfail.Wrap("stats service", err)
+		return depfail.Wrap("the stats service", err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
@@ -58,7 +58,7 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 		}
 		err := fmt.Errorf("stats service: %s %s: status %d: %s", method, path, res.StatusCode, e.Error)
 		if res.StatusCode == http.StatusServiceUnavailable || res.StatusCode == http.StatusBadGateway || res.StatusCode == http.StatusGatewayTimeout {
-			return depfail.Wrap("stats service", err)
+			return depfail.Wrap("the stats service", err)
 		}
 		return err
 	}
