@@ -62,7 +62,10 @@ type Limit struct {
 // Config is the limit of each class; a class missing from it is not limited.
 type Config map[Class]Limit
 
-// Defaults sizes the limits to a machine with cpus cores. Searches get
+// Defaults sizes the limits to a machine with cpus cores (0: GOMAXPROCS).
+// The queues are long enough that the wait bound, not the queue, decides
+// who is shed in all but a flood (they only cap the goroutines held).
+// Searches get
 // one slot per core and 250 ms of waiting: beyond that the database is
 // the bottleneck and a later retry is kinder than a long queue. Writes
 // mostly wait on I/O and the commit protocol: four slots per core, 1 s.
@@ -74,10 +77,10 @@ func Defaults(cpus int) Config {
 	}
 	return Config{
 		Read:   {},
-		Search: {Concurrency: cpus, MaxWait: 250 * time.Millisecond, Queue: 16 * cpus},
-		Write:  {Concurrency: 4 * cpus, MaxWait: time.Second, Queue: 32 * cpus},
-		Login:  {Concurrency: cpus, MaxWait: 2 * time.Second, Queue: 64 * cpus},
-		Admin:  {Concurrency: cpus, MaxWait: time.Second, Queue: 8 * cpus},
+		Search: {Concurrency: cpus, MaxWait: 250 * time.Millisecond, Queue: 64 * cpus},
+		Write:  {Concurrency: 4 * cpus, MaxWait: time.Second, Queue: 64 * cpus},
+		Login:  {Concurrency: cpus, MaxWait: 2 * time.Second, Queue: 128 * cpus},
+		Admin:  {Concurrency: cpus, MaxWait: time.Second, Queue: 16 * cpus},
 	}
 }
 
