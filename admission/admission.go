@@ -63,14 +63,13 @@ type Limit struct {
 type Config map[Class]Limit
 
 // Defaults sizes the limits to a machine with cpus cores (0: GOMAXPROCS).
-// The queues are long enough that the wait bound, not the queue, decides
-// who is shed in all but a flood (they only cap the goroutines held).
-// Searches get
-// one slot per core and 250 ms of waiting: beyond that the database is
-// the bottleneck and a later retry is kinder than a long queue. Writes
-// mostly wait on I/O and the commit protocol: four slots per core, 1 s.
-// Logins are CPU-bound bcrypt: one slot per core, 2 s (a lecture starts
-// with everyone logging in). Reads are not limited.
+// Searches get one slot per core and 250 ms of waiting: beyond that the
+// database is the bottleneck and a later retry is kinder than a long
+// queue. Writes mostly wait on I/O and the commit protocol: four slots per
+// core, 1 s. Logins are CPU-bound bcrypt: one slot per core, 2 s (a
+// lecture starts with everyone logging in). Reads are not limited. The
+// queues are long enough that the wait bound, not the queue, decides who
+// is shed in all but a flood (they only cap the goroutines held).
 func Defaults(cpus int) Config {
 	if cpus < 1 {
 		cpus = runtime.GOMAXPROCS(0)
