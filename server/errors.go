@@ -81,8 +81,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 		// The client went away; nobody reads this answer.
 		c.AbortWithStatus(499)
 	case errors.Is(err, depfail.ErrUnavailable), depfail.IsTransient(err):
-		// IsTransient catches what no opener classified (e.g. a Redis
-		// connection error): still a dependency failing, not a bug.
+		// IsTransient catches what no opener classified (a deadline
+		// passing, a Redis connection error): still a dependency
+		// failing, not a bug.
 		dep := depfail.Dependency(err)
 		if dep == "" {
 			dep = "a dependency"
@@ -90,17 +91,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.log.WarnContext(c, "request refused: a dependency is unavailable", "dependency", dep, "err", err,
 			"request_id", requestIDOf(c), "path", c.Request.URL.Path)
 		setRetryAfter(c, dependencyRetryAfter)
-		abort(c, http.StatusServiceUnavailable, "unavailable", dep+" cannot be reached right now; retry shortly")
+		abort(c, http.StatusServiceUnavailable, "unavailable", dep+" is unreachable or overloaded right now; retry shortly")
 	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
 		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
 		setRetryAfter(c, dependencyRetryAfter)
 		abort(c, http.StatusServiceUnavailable, "unavailable", "writes are temporarily unavailable (the lock service or the cache cannot be reached); nothing was changed, retry shortly")
 	case errors.Is(err, docs.ErrQuota):
 		abort(c, http.StatusConflict, "quota_exceeded", docs.ErrQuota.Error())
-	case errors.Is(err, context.DeadlineExceeded):
-		s.log.WarnContext(c, "request timed out", "err", err, "request_id", requestIDOf(c))
-		setRetryAfter(c, dependencyRetryAfter)
-		abort(c, http.StatusServiceUnavailable, "unavailable", "a dependency did not answer in time; retry later")
 	default:
 		s.log.ErrorContext(c, "request failed", "err", err, "request_id", requestIDOf(c), "path", c.Request.URL.Path)
 		abort(c, http.StatusInternalServerError, "internal", "internal error (request id "+requestIDOf(c)+")")
