@@ -23,7 +23,8 @@
 //     intended time) and, separately, the HTTP exchange (from the actual
 //     send, class "timeout"), so an open-loop latency is at most about
 //     2*Timeout. Waiters get slots roughly in arrival order.
-//   - Statistics: totals, successes, failures grouped by class ("status 503",
+//   - Statistics: totals, successes, failures grouped by class ("shed: 503
+//     with Retry-After" (ShedClass, also counted in Stats.Shed), "status 503",
 //     "timeout", "connection refused", "connection reset", "eof",
 //     "overload: max in flight", otherwise "error <Go type>"), rates per
 //     second, the exact mean latency, the mean of the slowest 10% of
@@ -81,7 +82,9 @@
 // # What it never does
 //
 // It does not know docplat's API (a Source decides what to send: paths,
-// tokens, bodies), does not retry, does not follow the server's back-pressure
-// (429/503 are counted, not obeyed), does not start or stop servers, and does
-// not write files; callers print Table or marshal the Result.
+// tokens, bodies), does not retry (a closed-loop user told to come back
+// later by a 503 with Retry-After waits that long before its next request,
+// see ShedClass; 429 and other statuses are counted, not obeyed), does not
+// start or stop servers, and does not write files; callers print Table or
+// marshal the Result.
 package loadgen

@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -85,10 +87,25 @@ type Config struct {
 	Seed int64
 	// Success decides whether a status code is a success (default < 400).
 	Success func(status int) bool
+	// IgnoreRetryAfter makes closed-loop users send their next request
+	// without waiting out a shed answer's Retry-After (see ShedClass).
+	IgnoreRetryAfter bool
 }
 
 // DefaultTimeout is the request timeout when Config.Timeout is 0.
 const DefaultTimeout = 10 * time.Second
+
+// ShedClass is the failure class of a 503 answer carrying Retry-After: the
+// server refused the request to protect itself (load shedding, a failing
+// dependency) and said when to come back. It is a clean refusal, not an
+// error or a timeout, and Stats.Shed counts it apart (within Failures). A
+// closed-loop user waits the advised delay before its next request (unless
+// Config.IgnoreRetryAfter); an open-loop arrival is a new client that was
+// told nothing, so the schedule does not change.
+const ShedClass = "shed: 503 with Retry-After"
+
+// maxRetryAfter caps how long a user honours a Retry-After.
+const maxRetryAfter = time.Minute
 
 // OverloadError is the failure class of open-loop requests that could not get
 // a MaxInFlight slot before intended time + Timeout.
@@ -301,13 +318,13 @@ func (g *gen) openOne(req Request, intended time.Time, record bool, sem chan str
 		defer func() { <-sem }()
 	}
 	sent := time.Now()
-	status, err := g.do(req, sent.Add(g.cfg.Timeout))
+	ans, err := g.do(req, sent.Add(g.cfg.Timeout))
 	done := time.Now()
 	if g.ctx.Err() != nil {
 		return // hard stop: not recorded
 	}
 	if record {
-		g.rec.record(req.Name, done.Sub(intended), status, err, sent.Sub(intended))
+		g.rec.recordAnswer(req.Name, done.Sub(intended), ans, err, sent.Sub(intended))
 	}
 }
 
@@ -370,15 +387,22 @@ func (g *gen) user(u int) {
 		}
 		req := g.src.Next(rng)
 		sent := time.Now()
-		status, err := g.do(req, sent.Add(g.cfg.Timeout))
+		ans, err := g.do(req, sent.Add(g.cfg.Timeout))
 		done := time.Now()
 		if g.ctx.Err() != nil {
 			return
 		}
 		if !sent.Before(g.measureStart) {
-			g.rec.record(req.Name, done.Sub(sent), status, err, 0)
+			g.rec.recordAnswer(req.Name, done.Sub(sent), ans, err, 0)
 		}
-		if g.cfg.ThinkTime > 0 && !sleep(g.cfg.ThinkTime/2+time.Duration(rng.Int64N(int64(g.cfg.ThinkTime)))) {
+		var pause time.Duration
+		if g.cfg.ThinkTime > 0 {
+			pause = g.cfg.ThinkTime/2 + time.Duration(rng.Int64N(int64(g.cfg.ThinkTime)))
+		}
+		if err == nil && ans.shed() && !g.cfg.IgnoreRetryAfter {
+			pause = max(pause, ans.retryAfter) // told when to come back: do not hammer
+		}
+		if pause > 0 && !sleep(pause) {
 			return
 		}
 	}
@@ -393,8 +417,28 @@ func (g *gen) phaseAt(off time.Duration) phase {
 	return g.phases[len(g.phases)-1]
 }
 
-// do sends req, reads the whole body and returns the status (or the error).
-func (g *gen) do(req Request, deadline time.Time) (int, error) {
+// answer is what came back for a request.
+type answer struct {
+	status        int
+	retryAfter    time.Duration
+	hasRetryAfter bool // a Retry-After in seconds was given
+}
+
+// shed reports whether the server refused the request cleanly (ShedClass).
+func (a answer) shed() bool { return a.status == http.StatusServiceUnavailable && a.hasRetryAfter }
+
+// parseRetryAfter reads Retry-After in seconds (the HTTP-date form is not
+// used by docplat and counts as absent).
+func parseRetryAfter(v string) (time.Duration, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return min(time.Duration(n)*time.Second, maxRetryAfter), true
+}
+
+// do sends req, reads the whole body and returns the answer (or the error).
+func (g *gen) do(req Request, deadline time.Time) (answer, error) {
 	ctx, cancel := context.WithDeadline(g.ctx, deadline)
 	defer cancel()
 	var body io.Reader
@@ -407,21 +451,23 @@ func (g *gen) do(req Request, deadline time.Time) (int, error) {
 	}
 	hr, err := http.NewRequestWithContext(ctx, method, req.URL, body)
 	if err != nil {
-		return 0, err
+		return answer{}, err
 	}
 	for k, v := range req.Header {
 		hr.Header[k] = v
 	}
 	resp, err := g.client.Do(hr)
 	if err != nil {
-		return 0, err
+		return answer{}, err
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if err != nil {
-		return 0, err
+		return answer{}, err
 	}
-	return resp.StatusCode, nil
+	a := answer{status: resp.StatusCode}
+	a.retryAfter, a.hasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"))
+	return a, nil
 }
 
 // NewClient returns a keep-alive HTTP/1.1 client that keeps up to conns idle

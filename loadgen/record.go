@@ -97,6 +97,7 @@ func bucketKey(v int64) int64 {
 // series accumulates the figures of one label (or of everything).
 type series struct {
 	total, successes, failures int64
+	shed                       int64 // failures of ShedClass
 	failuresBy                 map[string]int64
 	hist                       *hdrhistogram.Histogram
 	sum                        acc128
@@ -120,6 +121,9 @@ func (s *series) add(lat int64, class string) {
 	} else {
 		s.failures++
 		s.failuresBy[class]++
+		if class == ShedClass {
+			s.shed++
+		}
 	}
 	s.sum.add(lat)
 	s.max = max(s.max, lat)
@@ -193,6 +197,7 @@ func (s *series) stats(elapsed time.Duration) Stats {
 		Total:      s.total,
 		Successes:  s.successes,
 		Failures:   s.failures,
+		Shed:       s.shed,
 		FailuresBy: map[string]int64{},
 		Max:        Millis(s.max),
 	}
@@ -246,6 +251,16 @@ func (r *recorder) record(name string, lat time.Duration, status int, err error,
 		class = fmt.Sprintf("status %d", status)
 	}
 	r.recordClass(name, lat, class, lag)
+}
+
+// recordAnswer is record for an answer: a clean refusal (503 with
+// Retry-After) gets ShedClass.
+func (r *recorder) recordAnswer(name string, lat time.Duration, a answer, err error, lag time.Duration) {
+	if err == nil && a.shed() {
+		r.recordClass(name, lat, ShedClass, lag)
+		return
+	}
+	r.record(name, lat, a.status, err, lag)
 }
 
 // recordClass adds one outcome whose failure class is known ("" = success).

@@ -42,6 +42,9 @@ type Stats struct {
 	Total     int64 `json:"total"`
 	Successes int64 `json:"successes"`
 	Failures  int64 `json:"failures"`
+	// Shed counts the failures that were clean refusals: 503 with
+	// Retry-After (ShedClass). They are part of Failures.
+	Shed int64 `json:"shed"`
 	// FailuresBy counts failures by class: "status 503", "timeout",
 	// "connection refused", "overload: max in flight", ...
 	FailuresBy map[string]int64 `json:"failures_by"`
@@ -85,7 +88,7 @@ type Result struct {
 
 // tableColumns are the headers of Table's main table.
 var tableColumns = []string{
-	"name", "requests", "successes", "failures", "req/s", "succ/s", "fail/s",
+	"name", "requests", "successes", "failures", "shed", "req/s", "succ/s", "fail/s",
 	"mean ms", "slowest10% ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
 }
 
@@ -94,7 +97,7 @@ func statsRow(name string, s *Stats) []string {
 	ms := func(m Millis) string { return strconv.FormatFloat(m.Ms(), 'f', 3, 64) }
 	i := func(v int64) string { return strconv.FormatInt(v, 10) }
 	return []string{
-		name, i(s.Total), i(s.Successes), i(s.Failures),
+		name, i(s.Total), i(s.Successes), i(s.Failures), i(s.Shed),
 		f(s.RequestsPerSec), f(s.SuccessesPerSec), f(s.FailuresPerSec),
 		ms(s.Mean), ms(s.MeanSlowest10), ms(s.P50), ms(s.P90), ms(s.P99), ms(s.P999), ms(s.Max),
 	}

@@ -35,6 +35,11 @@ func csrfFor(secret string) string {
 
 func slogLevelFor(status int) slog.Level {
 	switch {
+	case status == 503:
+		// A deliberate refusal with Retry-After (shedding, a dependency
+		// down, logged where it is decided), not a bug: no error flood
+		// under overload.
+		return slog.LevelWarn
 	case status >= 500:
 		return slog.LevelError
 	case status >= 400 && status != 404 && status != 401:

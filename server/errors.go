@@ -3,13 +3,31 @@ package server
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"docplat/accounts"
+	"docplat/depfail"
 	"docplat/docs"
 )
+
+// Retry-After advice, in whole seconds (the header's unit), spread by
+// jitter so that refused clients do not come back in one wave: a shed
+// request may retry soon (the queue drains in well under a second); a
+// failing dependency needs longer to come back.
+var (
+	shedRetryAfter       = retryAdvice{base: 1, jitter: 1}
+	dependencyRetryAfter = retryAdvice{base: 2, jitter: 3}
+)
+
+type retryAdvice struct{ base, jitter int }
+
+func setRetryAfter(c *gin.Context, a retryAdvice) {
+	c.Header("Retry-After", strconv.Itoa(a.base+rand.IntN(a.jitter+1)))
+}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -63,24 +81,33 @@ func (s *Server) fail(c *gin.Context, err error) {
 		// Never "nothing was changed": the write stands or may (README, "Read-your-writes").
 		s.log.WarnContext(c, "write answered before it was readable", "err", err, "request_id", requestIDOf(c))
 		c.Set(writeInDoubtKey, true)
-		c.Header("Retry-After", "5")
+		setRetryAfter(c, dependencyRetryAfter)
 		msg := "the change is committed but not readable yet; it will be applied without further action: do not repeat it (a retry with the same Idempotency-Key returns its outcome)"
 		if errors.Is(err, docs.ErrInDoubt) {
 			msg = "the change's outcome is not known yet (it will be decided without further action, normally as done): do not repeat it blindly (a retry with the same Idempotency-Key returns its outcome)"
 		}
 		abort(c, http.StatusServiceUnavailable, "unavailable", msg)
-	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
-		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
-		c.Header("Retry-After", "5")
-		abort(c, http.StatusServiceUnavailable, "unavailable", "writes are temporarily unavailable (the lock service or the cache cannot be reached); nothing was changed, retry shortly")
-	case errors.Is(err, docs.ErrQuota):
-		abort(c, http.StatusConflict, "quota_exceeded", docs.ErrQuota.Error())
 	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		c.AbortWithStatus(499)
-	case errors.Is(err, context.DeadlineExceeded):
-		s.log.WarnContext(c, "request timed out", "err", err, "request_id", requestIDOf(c))
-		abort(c, http.StatusServiceUnavailable, "unavailable", "a dependency did not answer in time; retry later")
+	case errors.Is(err, depfail.ErrUnavailable), depfail.IsTransient(err):
+		// IsTransient catches what no opener classified (a deadline
+		// passing, a Redis connection error): still a dependency
+		// failing, not a bug.
+		dep := depfail.Dependency(err)
+		if dep == "" {
+			dep = "a dependency"
+		}
+		s.log.WarnContext(c, "request refused: a dependency is unavailable", "dependency", dep, "err", err,
+			"request_id", requestIDOf(c), "path", c.Request.URL.Path)
+		setRetryAfter(c, dependencyRetryAfter)
+		abort(c, http.StatusServiceUnavailable, "unavailable", dep+" is unreachable or overloaded right now; retry shortly")
+	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
+		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
+		setRetryAfter(c, dependencyRetryAfter)
+		abort(c, http.StatusServiceUnavailable, "unavailable", "writes are temporarily unavailable (the lock service or the cache cannot be reached); nothing was changed, retry shortly")
+	case errors.Is(err, docs.ErrQuota):
+		abort(c, http.StatusConflict, "quota_exceeded", docs.ErrQuota.Error())
 	default:
 		s.log.ErrorContext(c, "request failed", "err", err, "request_id", requestIDOf(c), "path", c.Request.URL.Path)
 		abort(c, http.StatusInternalServerError, "internal", "internal error (request id "+requestIDOf(c)+")")

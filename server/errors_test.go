@@ -7,13 +7,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/gin-gonic/gin"
 
 	"docplat/accounts"
+	"docplat/depfail"
 	"docplat/docs"
 )
 
@@ -43,6 +47,9 @@ func TestDomainErrorsMapToContractStatusAndCode(t *testing.T) {
 		{context.DeadlineExceeded, 503, "unavailable"},
 		{fmt.Errorf("%w: quorum lost", docs.ErrUnavailable), 503, "unavailable"},
 		{accounts.ErrUnavailable, 503, "unavailable"},
+		{fmt.Errorf("get document: %w", depfail.Wrap("the database", syscall.ECONNREFUSED)), 503, "unavailable"},
+		{depfail.Wrap("the stats service", errors.New("dial tcp: refused")), 503, "unavailable"},
+		{fmt.Errorf("redis: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), 503, "unavailable"},
 		{errors.New("disk on fire"), 500, "internal"},
 	}
 	for _, tc := range cases {
@@ -57,6 +64,9 @@ func TestDomainErrorsMapToContractStatusAndCode(t *testing.T) {
 			}
 			if w.Code != tc.status || body.Error.Code != tc.code || body.Error.Message == "" {
 				t.Fatalf("got %d %+v, want %d %s", w.Code, body, tc.status, tc.code)
+			}
+			if ra, err := strconv.Atoi(w.Header().Get("Retry-After")); tc.status == 503 && (err != nil || ra < 1) {
+				t.Fatalf("503 without a usable Retry-After: %q", w.Header().Get("Retry-After"))
 			}
 			if tc.status == 500 && body.Error.Message == "disk on fire" {
 				t.Fatal("an internal error's text reached the client")

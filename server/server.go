@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"docplat/accounts"
+	"docplat/admission"
 	"docplat/docs"
 )
 
@@ -64,6 +65,9 @@ type Options struct {
 	// (default 5m).
 	ReadTokenSecret []byte
 	ReadTokenTTL    time.Duration
+	// Admission limits each request class (nil: admission.Defaults for
+	// this machine's cores); a class over its bound is shed with 503.
+	Admission admission.Config
 }
 
 // Server routes requests to the services.
@@ -74,6 +78,8 @@ type Server struct {
 	metrics *httpMetrics
 	engine  *gin.Engine
 	logins  *loginLimiter
+
+	admission *admission.Controller
 }
 
 // New builds the handler.
@@ -97,8 +103,11 @@ func New(deps Deps, opt Options) *Server {
 	if opt.ReadTokenTTL <= 0 {
 		opt.ReadTokenTTL = 5 * time.Minute
 	}
+	if opt.Admission == nil {
+		opt.Admission = admission.Defaults(0)
+	}
 	s := &Server{deps: deps, opt: opt, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry),
-		logins: newLoginLimiter(opt.LoginEvery, opt.LoginBurst)}
+		logins: newLoginLimiter(opt.LoginEvery, opt.LoginBurst), admission: admission.New(opt.Admission, deps.Registry)}
 	s.engine = s.routes()
 	return s
 }
@@ -130,7 +139,7 @@ func (s *Server) routes() *gin.Engine {
 		s.log.Error("invalid trusted proxies; trusting none", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.requestID, s.recover, s.observe, s.authenticate)
+	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)

@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"docplat/depfail"
 	"docplat/migrations"
 )
 
@@ -53,6 +54,8 @@ type Config struct {
 
 // Open connects to the database (it does not migrate: see Migrate).
 func Open(ctx context.Context, cfg Config) (*DB, error) {
+	// Errors pass through depfail.Dialector: a database that cannot be
+	// reached or is overloaded is depfail.ErrUnavailable everywhere above.
 	gcfg := &gorm.Config{
 		Logger:         logger.Discard,
 		TranslateError: true,
@@ -69,13 +72,13 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		if derr != nil {
 			return nil, derr
 		}
-		g, err = gorm.Open(mysql.Open(dsn), gcfg)
+		g, err = gorm.Open(depfail.Dialector(mysql.Open(dsn)), gcfg)
 		db.dialect, db.name = mysqlDialect{}, migrations.MySQL
 	} else {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 			return nil, err
 		}
-		g, err = gorm.Open(sqlite.Open(SQLiteDSN(filepath.Join(cfg.DataDir, "docplat.db"))), gcfg)
+		g, err = gorm.Open(depfail.Dialector(sqlite.Open(SQLiteDSN(filepath.Join(cfg.DataDir, "docplat.db")))), gcfg)
 		db.dialect, db.name = sqliteDialect{}, migrations.SQLite
 	}
 	if err != nil {
@@ -101,7 +104,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	defer cancel()
 	if err := db.sql.PingContext(pctx); err != nil {
 		db.sql.Close()
-		return nil, fmt.Errorf("connect to database: %w", err)
+		return nil, fmt.Errorf("connect to database: %w", depfail.Classify(err))
 	}
 	return db, nil
 }

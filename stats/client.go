@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"docplat/depfail"
 )
 
 // Client reaches a stats process (`docplat stats`) for reads; that process
@@ -42,7 +44,10 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 	}
 	res, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("stats service: %w", err)
+		if ctx.Err() == context.Canceled {
+			return err // the caller went away; nothing failed
+		}
+		return depfail.Wrap("the stats service", err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
@@ -51,7 +56,11 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 		if res.StatusCode == http.StatusBadRequest && e.Error == ErrBadWindow.Error() {
 			return ErrBadWindow
 		}
-		return fmt.Errorf("stats service: %s %s: status %d: %s", method, path, res.StatusCode, e.Error)
+		err := fmt.Errorf("stats service: %s %s: status %d: %s", method, path, res.StatusCode, e.Error)
+		if res.StatusCode == http.StatusServiceUnavailable || res.StatusCode == http.StatusBadGateway || res.StatusCode == http.StatusGatewayTimeout {
+			return depfail.Wrap("the stats service", err)
+		}
+		return err
 	}
 	return json.NewDecoder(io.LimitReader(res.Body, 32<<20)).Decode(out)
 }

@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"docplat/depfail"
 	"docplat/migrations"
 )
 
@@ -47,7 +48,9 @@ type Service struct {
 
 // Open connects to the stats database and migrates it.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
-	gcfg := &gorm.Config{Logger: logger.Discard, NowFunc: func() time.Time { return time.Now().UTC() }}
+	// TranslateError lets depfail.Dialector mark an unreachable database
+	// as depfail.ErrUnavailable (503 with Retry-After, not 500).
+	gcfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, NowFunc: func() time.Time { return time.Now().UTC() }}
 	s := &Service{log: cfg.Logger, now: func() time.Time { return time.Now().UTC() }}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -64,7 +67,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			c.Params = map[string]string{}
 		}
 		c.Params["charset"] = "utf8mb4"
-		s.db, err = gorm.Open(mysql.Open(c.FormatDSN()), gcfg)
+		s.db, err = gorm.Open(depfail.Dialector(mysql.Open(c.FormatDSN())), gcfg)
 		s.mysql, dialect = true, migrations.MySQL
 	} else {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -72,7 +75,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 		}
 		dsn := "file:" + filepath.Join(cfg.DataDir, "stats.db") +
 			"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		s.db, err = gorm.Open(sqlite.Open(dsn), gcfg)
+		s.db, err = gorm.Open(depfail.Dialector(sqlite.Open(dsn)), gcfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open stats database: %w", err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"docplat/admission"
 	"docplat/hotspot"
 	"docplat/txn"
 )
@@ -33,6 +34,7 @@ type config struct {
 	LogLevel        string
 	LogFormat       string
 	TrustedProxies  string
+	Admission       string
 
 	StatsMySQLDSN  string
 	InternalSecret string
@@ -140,6 +142,7 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.DurationVar(&c.BlobGrace, "blob-grace", c.duration(env, "DOCPLAT_BLOB_GRACE", time.Hour), "unreferenced blobs and staging files younger than this are kept (DOCPLAT_BLOB_GRACE)")
 	fs.DurationVar(&c.GCInterval, "gc-interval", c.duration(env, "DOCPLAT_GC_INTERVAL", 10*time.Minute), "how often garbage is collected (DOCPLAT_GC_INTERVAL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.duration(env, "DOCPLAT_SHUTDOWN_TIMEOUT", 20*time.Second), "how long in-flight requests may finish at shutdown (DOCPLAT_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.Admission, "admission", c.str(env, "DOCPLAT_ADMISSION", ""), "per-class admission limits overriding the defaults, class=concurrency/max-wait[/queue] separated by commas, e.g. search=2/250ms,write=4/1s (classes: read, login, write, search, admin; 0 lifts a limit); a request that would wait longer is refused 503 with Retry-After (DOCPLAT_ADMISSION)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.str(env, "DOCPLAT_TRUSTED_PROXIES", "127.0.0.1,::1"), "comma-separated IPs/CIDRs allowed to set X-Forwarded-For, e.g. the nginx in front; empty trusts none (DOCPLAT_TRUSTED_PROXIES)")
 	fs.StringVar(&c.StatsMySQLDSN, "stats-mysql-dsn", c.str(env, "DOCPLAT_STATS_MYSQL_DSN", ""), "the stats service's own MariaDB/MySQL database (required with --mysql-dsn); empty in embedded mode: stats.db in the data directory (DOCPLAT_STATS_MYSQL_DSN)")
 	fs.StringVar(&c.InternalSecret, "internal-secret", c.str(env, "DOCPLAT_INTERNAL_SECRET", ""), "shared secret of the /internal/ endpoints between docplat services; empty disables them (DOCPLAT_INTERNAL_SECRET)")
@@ -195,6 +198,9 @@ func (c *config) validate() error {
 	}
 	if c.SessionTTL < time.Minute {
 		errs = append(errs, errors.New("session-ttl must be at least 1m"))
+	}
+	if _, err := c.admission(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.BlobGrace < time.Minute {
 		errs = append(errs, errors.New("blob-grace must be at least 1m: shorter would race uploads in flight"))
@@ -381,3 +387,9 @@ func (c *config) logger() *slog.Logger {
 func osEnv(name string) (string, bool) { return os.LookupEnv(name) }
 
 func newFlagSet() *flag.FlagSet { return flag.NewFlagSet("docplat", flag.ContinueOnError) }
+
+// admission is the admission limits: the defaults for this machine with
+// the -admission overrides applied.
+func (c *config) admission() (admission.Config, error) {
+	return admission.Parse(c.Admission, admission.Defaults(0))
+}

@@ -43,6 +43,11 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		{"nginx admin not a URL", map[string]string{"DOCPLAT_NGINX_ADMIN": "127.0.0.1:8081", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}, nil, nil, "nginx-admin"},
 		{"short read-token secret", map[string]string{"DOCPLAT_READ_TOKEN_SECRET": "short"}, nil, nil, "read-token-secret"},
 		{"cool rate not below hot rate", nil, []string{"--hot-rate", "100", "--hot-cool-rate", "100"}, nil, "hot-document detector"},
+		{"admission overrides", map[string]string{"DOCPLAT_ADMISSION": "search=3/400ms"}, nil, func(c config) bool {
+			a, err := c.admission()
+			return err == nil && a["search"].Concurrency == 3 && a["search"].MaxWait == 400*time.Millisecond && a["write"].Concurrency > 0
+		}, ""},
+		{"bad admission", nil, []string{"--admission", "search=fast"}, nil, "admission"},
 		{"every problem at once", map[string]string{"DOCPLAT_MIGRATE": "x"}, []string{"--log-format", "xml"}, nil, "log-format"},
 	}
 	for _, tc := range cases {

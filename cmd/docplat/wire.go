@@ -139,6 +139,10 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	if len(lockAddrs) < 3 {
 		log.Warn("fewer than 3 Redlock nodes: a single node failure stops all writes", "nodes", len(lockAddrs))
 	}
+	admissionLimits, err := cfg.admission()
+	if err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -195,7 +199,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 		Logger:      log,
 		Registry:    reg,
 	}, server.Options{SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies(),
-		ReadTokenSecret: a.readTokenSecret, ReadTokenTTL: cfg.ReadTokenTTL})
+		ReadTokenSecret: a.readTokenSecret, ReadTokenTTL: cfg.ReadTokenTTL, Admission: admissionLimits})
 	a.reg = reg
 	return a, nil
 }

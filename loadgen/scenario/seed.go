@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +15,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -36,35 +40,65 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("%s: status %d: %s", e.op, e.status, strings.TrimSpace(e.body))
 }
 
-func (a *API) do(ctx context.Context, op, method, path string, body io.Reader, ctype string, want int, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, a.Base+path, body)
-	if err != nil {
-		return err
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if a.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.Token)
-	}
-	res, err := a.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
-	}
-	if res.StatusCode != want {
-		return &apiError{op: op, status: res.StatusCode, body: string(b)}
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("%s: decoding the answer: %w", op, err)
+// maxShedRetries bounds how often a call refused with 503 + Retry-After
+// (the server shedding load, or a dependency down) is sent again.
+const maxShedRetries = 5
+
+// do sends one call. A call that is safe to repeat (retry: a read, a
+// login, an upload carrying an Idempotency-Key) and is refused with 503
+// and Retry-After is sent again after the advised delay, a few times.
+func (a *API) do(ctx context.Context, op, method, path string, body []byte, header http.Header, retry bool, want int, out any) error {
+	for attempt := 0; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, method, a.Base+path, bytes.NewReader(body))
+		if err != nil {
+			return err
 		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		if a.Token != "" {
+			req.Header.Set("Authorization", "Bearer "+a.Token)
+		}
+		res, err := a.Client.Do(req)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		res.Body.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		if wait, ok := retryAfter(res); ok && retry && attempt < maxShedRetries {
+			select {
+			case <-time.After(wait):
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if res.StatusCode != want {
+			return &apiError{op: op, status: res.StatusCode, body: string(b)}
+		}
+		if out != nil {
+			if err := json.Unmarshal(b, out); err != nil {
+				return fmt.Errorf("%s: decoding the answer: %w", op, err)
+			}
+		}
+		return nil
 	}
-	return nil
+}
+
+// retryAfter is the delay a 503 answer advises (a second at least, a
+// minute at most), and whether it advised one.
+func retryAfter(res *http.Response) (time.Duration, bool) {
+	if res.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(res.Header.Get("Retry-After")))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return min(max(time.Duration(n)*time.Second, time.Second), time.Minute), true
 }
 
 // Login signs in and keeps the token for the calls that follow.
@@ -73,7 +107,7 @@ func (a *API) Login(ctx context.Context, username, password string) error {
 	var out struct {
 		Token string `json:"token"`
 	}
-	if err := a.do(ctx, "login", http.MethodPost, "/api/v1/auth/login", bytes.NewReader(in), "application/json", http.StatusOK, &out); err != nil {
+	if err := a.do(ctx, "login", http.MethodPost, "/api/v1/auth/login", in, jsonHeader(), true, http.StatusOK, &out); err != nil {
 		return err
 	}
 	if out.Token == "" {
@@ -99,7 +133,7 @@ func (a *API) PublicIDs(ctx context.Context, n int) ([]string, error) {
 			Total int        `json:"total"`
 		}
 		path := fmt.Sprintf("/api/v1/documents?page=%d&page_size=100", page)
-		if err := a.do(ctx, "list documents", http.MethodGet, path, nil, "", http.StatusOK, &out); err != nil {
+		if err := a.do(ctx, "list documents", http.MethodGet, path, nil, nil, true, http.StatusOK, &out); err != nil {
 			return nil, err
 		}
 		for _, d := range out.Items {
@@ -127,8 +161,15 @@ func (a *API) Upload(ctx context.Context, f SeedFile) (string, error) {
 	body, ctype := multipartBody(map[string]string{
 		"title": f.Title, "tags": f.Tags, "visibility": "public",
 	}, f.Name, f.Content)
+	// The key makes a resent upload return the first outcome instead of
+	// creating the document twice. A server without Idempotency-Key
+	// support ignores it; a resend may then leave a spare seed document,
+	// which seeding tolerates.
+	var key [12]byte
+	_, _ = crand.Read(key[:])
+	header := http.Header{"Content-Type": {ctype}, "Idempotency-Key": {"seed-" + hex.EncodeToString(key[:])}}
 	var d Document
-	if err := a.do(ctx, "upload "+f.Name, http.MethodPost, "/api/v1/documents", bytes.NewReader(body), ctype, http.StatusCreated, &d); err != nil {
+	if err := a.do(ctx, "upload "+f.Name, http.MethodPost, "/api/v1/documents", body, header, true, http.StatusCreated, &d); err != nil {
 		return "", err
 	}
 	return d.ID, nil
@@ -256,3 +297,5 @@ func BaseURL(raw string) (string, error) {
 	}
 	return strings.TrimRight(u.String(), "/"), nil
 }
+
+func jsonHeader() http.Header { return http.Header{"Content-Type": {"application/json"}} }

@@ -246,6 +246,33 @@ function errorFrom(status, text, path) {
   return err;
 }
 
+// Retry-After (503 when the server sheds load or a dependency is down, 429):
+// idempotent requests (GET, HEAD, and writes carrying an Idempotency-Key)
+// are sent again after the advised delay, at most RETRY_LIMIT times, with a
+// banner saying so; other writes are never resent behind the user's back:
+// their error says when to try again.
+const RETRY_LIMIT = 3;
+const MAX_RETRY_WAIT_S = 30;
+
+// retryAfterSeconds reads a Retry-After header in seconds (null if absent or
+// in the HTTP-date form, which docplat never sends).
+function retryAfterSeconds(value) {
+  if (value == null || !/^\s*\d+\s*$/.test(value)) return null;
+  return Math.min(Number.parseInt(value, 10), MAX_RETRY_WAIT_S);
+}
+
+function retriable(method, headers) {
+  return method === 'GET' || method === 'HEAD' || headers.has('Idempotency-Key');
+}
+
+// withRetryAdvice adds "try again in N s" to the error of a refused request.
+function withRetryAdvice(err, wait) {
+  if (wait !== null) err.message = `${err.message.replace(/[.。\s]+$/, '')}. Try again in ${Math.max(wait, 1)} s.`;
+  return err;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 // request performs a fetch against the API and throws ApiError unless 2xx.
 async function request(method, path, { json, body, headers = {}, accept = 'application/json' } = {}) {
   const hdrs = new Headers(headers);
@@ -258,14 +285,27 @@ async function request(method, path, { json, body, headers = {}, accept = 'appli
     const t = csrfToken();
     if (t) hdrs.set('X-CSRF-Token', t);
   }
-  let res;
-  try {
-    res = await fetch(API + path, { method, headers: hdrs, body, credentials: 'same-origin', cache: 'no-cache' });
-  } catch {
-    throw new ApiError(0, 'network', 'Could not reach the server. Check your connection and try again.');
+  for (let attempt = 0; ; attempt++) {
+    let res;
+    try {
+      res = await fetch(API + path, { method, headers: hdrs, body, credentials: 'same-origin', cache: 'no-cache' });
+    } catch {
+      throw new ApiError(0, 'network', 'Could not reach the server. Check your connection and try again.');
+    }
+    if (res.ok) {
+      if (attempt > 0) clearBanner();
+      return res;
+    }
+    const text = await res.text().catch(() => '');
+    const wait = res.status === 503 || res.status === 429 ? retryAfterSeconds(res.headers.get('Retry-After')) : null;
+    if (wait !== null && attempt < RETRY_LIMIT && retriable(method, hdrs)) {
+      showInfo(`The server is busy right now; trying again in ${Math.max(wait, 1)} s…`);
+      // A little jitter so that many pages refused together do not return together.
+      await sleep((Math.max(wait, 1) + Math.random()) * 1000);
+      continue;
+    }
+    throw withRetryAdvice(errorFrom(res.status, text, path), wait);
   }
-  if (!res.ok) throw errorFrom(res.status, await res.text().catch(() => ''), path);
-  return res;
 }
 
 // api is request plus JSON decoding (null for 204 and empty bodies).
@@ -306,7 +346,9 @@ function upload(method, path, form, headers, onProgress) {
           reject(e);
         }
       } else {
-        reject(errorFrom(xhr.status, xhr.responseText, path));
+        // Uploads are not resent automatically (see request); the error says when to retry.
+        const wait = xhr.status === 503 || xhr.status === 429 ? retryAfterSeconds(xhr.getResponseHeader('Retry-After')) : null;
+        reject(withRetryAdvice(errorFrom(xhr.status, xhr.responseText, path), wait));
       }
     };
     xhr.onerror = () => {
