@@ -35,7 +35,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		invalidationsSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "docplat_cache_invalidations_sent_total", Help: "Tombstones written to L2 and broadcast."}),
 		invalidationErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "docplat_cache_invalidation_errors_total", Help: "Invalidations that could not be recorded (the write was refused)."}),
+			Name: "docplat_cache_invalidation_errors_total", Help: "Invalidations that could not be recorded: before a commit the write is refused; after it the write stands and the invalidation is retried in the background."}),
 		invalidationsReceived: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "docplat_cache_invalidations_received_total", Help: "Tombstones received from the invalidation channel."}),
 		subscriptionLost: prometheus.NewCounter(prometheus.CounterOpts{

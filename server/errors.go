@@ -105,7 +105,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
 		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
 		setRetryAfter(c, dependencyRetryAfter)
-		abort(c, http.StatusServiceUnavailable, "unavailable", "writes are temporarily unavailable (the lock service or the cache cannot be reached); nothing was changed, retry shortly")
+		abort(c, http.StatusServiceUnavailable, "unavailable", "the change could not be made right now (the lock service, the cache or a service in its transaction did not answer in time); nothing was changed, retry shortly")
 	case errors.Is(err, docs.ErrQuota):
 		abort(c, http.StatusConflict, "quota_exceeded", docs.ErrQuota.Error())
 	default:
