@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -35,6 +36,18 @@ type ConsumerConfig struct {
 	OnAssigned func(ctx context.Context, partitions []int32)
 	OnRevoked  func(ctx context.Context, partitions []int32)
 
+	// Flush, if set, makes the consumer windowed: the handler only
+	// accumulates and Flush makes the results durable, every FlushInterval,
+	// called from the polling goroutine (never beside the handler or a
+	// rebalance). It returns the partitions whose accumulated records it
+	// dropped, with the offset to read them again from. Offsets are
+	// committed to Kafka after a Flush, not after each batch; a consumer
+	// using Flush stores its positions with its results and returns them
+	// from StartOffsets for every partition (also those it has none for),
+	// and flushes or drops a partition's results in OnRevoked.
+	Flush         func(ctx context.Context) (reread map[int32]int64, err error)
+	FlushInterval time.Duration
+
 	// MaxBatch bounds the records per poll (default 1000).
 	MaxBatch int
 	// SessionTimeout is how long the group waits for a silent member before
@@ -53,6 +66,10 @@ type ConsumerConfig struct {
 type Consumer struct {
 	cfg ConsumerConfig
 	cl  *kgo.Client
+	// uncommitted are the positions handled since the last Flush (windowed
+	// consumers commit them to Kafka after it).
+	mu          sync.Mutex
+	uncommitted map[int32]kgo.EpochOffset
 }
 
 // NewConsumer builds a consumer; Run consumes.
@@ -75,7 +92,10 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Consumer{cfg: cfg}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	c := &Consumer{cfg: cfg, uncommitted: map[int32]kgo.EpochOffset{}}
 	parts := func(m map[string][]int32) []int32 { return m[cfg.Topic] }
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
@@ -98,14 +118,10 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 			}
 		}),
 		kgo.OnPartitionsRevoked(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
-			if p := parts(m); len(p) > 0 && cfg.OnRevoked != nil {
-				cfg.OnRevoked(ctx, p)
-			}
+			c.revoked(ctx, parts(m))
 		}),
 		kgo.OnPartitionsLost(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
-			if p := parts(m); len(p) > 0 && cfg.OnRevoked != nil {
-				cfg.OnRevoked(ctx, p)
-			}
+			c.revoked(ctx, parts(m))
 		}),
 	}
 	if cfg.StartOffsets != nil {
@@ -117,6 +133,20 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	}
 	c.cl = cl
 	return c, nil
+}
+
+func (c *Consumer) revoked(ctx context.Context, parts []int32) {
+	if len(parts) == 0 {
+		return
+	}
+	c.mu.Lock()
+	for _, p := range parts {
+		delete(c.uncommitted, p) // no longer ours to commit
+	}
+	c.mu.Unlock()
+	if c.cfg.OnRevoked != nil {
+		c.cfg.OnRevoked(ctx, parts)
+	}
 }
 
 // adjust replaces the group's committed offsets by the handler's own.
@@ -145,22 +175,59 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 // to the other members at once) and closes the client.
 func (c *Consumer) Run(ctx context.Context) {
 	defer c.cl.Close() // leaves the group
+	nextFlush := time.Now().Add(c.cfg.FlushInterval)
 	for ctx.Err() == nil {
-		fetches := c.cl.PollRecords(ctx, c.cfg.MaxBatch)
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if c.cfg.Flush != nil {
+			// Wake up for the flush even when no record comes.
+			pctx, cancel = context.WithDeadline(ctx, nextFlush)
+		}
+		fetches := c.cl.PollRecords(pctx, c.cfg.MaxBatch)
+		cancel()
 		if fetches.IsClientClosed() {
 			return
 		}
 		fetches.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				c.cfg.Logger.Warn("fetching access events", "topic", t, "partition", p, "err", err)
 			}
 		})
 		failed := c.handle(ctx, fetches)
+		if c.cfg.Flush != nil && !time.Now().Before(nextFlush) && ctx.Err() == nil {
+			if !c.flush(ctx) {
+				failed = true
+			}
+			nextFlush = time.Now().Add(c.cfg.FlushInterval)
+		}
 		c.cl.AllowRebalance()
 		if failed {
 			sleep(ctx, c.cfg.RetryBackoff)
 		}
 	}
+}
+
+// flush makes a windowed consumer's results durable, rewinds the
+// partitions it dropped and commits what it stored. It reports success.
+func (c *Consumer) flush(ctx context.Context) bool {
+	reread, err := c.cfg.Flush(ctx)
+	if err != nil {
+		c.cfg.Logger.Warn("flushing counted access events (kept, retried at the next flush)", "group", c.cfg.Group, "err", err)
+		return false
+	}
+	c.mu.Lock()
+	commit := c.uncommitted
+	c.uncommitted = map[int32]kgo.EpochOffset{}
+	c.mu.Unlock()
+	if len(reread) > 0 {
+		rewind := map[int32]kgo.EpochOffset{}
+		for p, o := range reread {
+			rewind[p] = kgo.EpochOffset{Epoch: -1, Offset: o}
+			delete(commit, p)
+		}
+		c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: rewind})
+	}
+	c.commit(ctx, commit)
+	return true
 }
 
 // handle passes each partition's records to the handler and commits the
@@ -199,22 +266,35 @@ func (c *Consumer) handle(ctx context.Context, fetches kgo.Fetches) (failed bool
 	if len(rewind) > 0 {
 		c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: rewind})
 	}
-	if len(commit) > 0 {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		c.cl.CommitOffsetsSync(cctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: commit},
-			func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-				if err == nil {
-					err = commitErr(resp)
-				}
-				if err != nil {
-					// The handler's results stand; a member that takes the
-					// partition over redelivers from the previous commit.
-					c.cfg.Logger.Warn("committing access event offsets", "group", c.cfg.Group, "err", err)
-				}
-			})
-		cancel()
+	if c.cfg.Flush != nil {
+		c.mu.Lock()
+		for p, o := range commit {
+			c.uncommitted[p] = o
+		}
+		c.mu.Unlock()
+	} else {
+		c.commit(ctx, commit)
 	}
 	return failed
+}
+
+func (c *Consumer) commit(ctx context.Context, commit map[int32]kgo.EpochOffset) {
+	if len(commit) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	c.cl.CommitOffsetsSync(cctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: commit},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if err == nil {
+				err = commitErr(resp)
+			}
+			if err != nil {
+				// The handler's results stand; a member that takes the
+				// partition over redelivers from the previous commit.
+				c.cfg.Logger.Warn("committing access event offsets", "group", c.cfg.Group, "err", err)
+			}
+		})
 }
 
 func sleep(ctx context.Context, d time.Duration) {
