@@ -49,7 +49,8 @@ type app struct {
 	branches []*txn.ParticipantEngine
 	broker   *events.Broker   // the in-process development broker in embedded mode, else nil
 	brokers  []string         // the access stream's Kafka brokers
-	access   *events.Producer // publishes every read to the access topic
+	access   *events.Producer   // publishes to the access topic
+	reads    *events.Aggregator // sums this instance's reads into access events
 
 	reg             *prometheus.Registry
 	hotSet          *hotspot.HotSet
@@ -178,7 +179,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
 	a.docs = docs.NewService(repo, blobs, docs.Options{
 		MaxUploadBytes: cfg.MaxUploadBytes, BlobGrace: cfg.BlobGrace, Logger: log,
-		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, Access: a.access, Instance: cfg.instanceName()})
+		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, Access: a.reads, Instance: cfg.instanceName()})
 	a.server = server.New(server.Deps{
 		Accounts: a.accounts,
 		Docs:     a.docs,
@@ -267,12 +268,17 @@ func (a *app) wireAccessStream(ctx context.Context, reg prometheus.Registerer) e
 	}
 	var err error
 	a.access, err = events.NewProducer(events.ProducerConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, Registerer: reg, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.reads, err = events.NewAggregator(a.access, events.AggregatorConfig{Window: a.cfg.AccessWindow, Instance: a.cfg.instanceName(), Registerer: reg})
 	return err
 }
 
 // streamConfig is how the stats counters read the access topic.
 func (a *app) streamConfig() stats.StreamConfig {
-	return stats.StreamConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, SessionTimeout: a.cfg.KafkaSessionTimeout, Logger: a.log}
+	return stats.StreamConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, SessionTimeout: a.cfg.KafkaSessionTimeout,
+		FlushInterval: a.cfg.StatsFlushInterval, Registerer: a.reg, Logger: a.log}
 }
 
 // statsAPI is the stats service as this process uses it: reads, counting
@@ -300,7 +306,8 @@ func (a *app) internalHandler() http.Handler {
 // transaction recovery and timeouts, and the stats counters' consumer.
 func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
-	wg.Go(func() { a.docs.Run(ctx, time.Second, a.cfg.GCInterval) })
+	wg.Go(func() { a.docs.Run(ctx, a.cfg.CountsFlush, a.cfg.GCInterval) })
+	wg.Go(func() { a.reads.Run(ctx) }) // publishes its last window when ctx ends, before Close flushes the producer
 	wg.Go(func() { a.purgeTokens(ctx) })
 	wg.Go(func() { a.cache.Run(ctx) })
 	wg.Go(func() { a.coord.Run(ctx, 0) })
