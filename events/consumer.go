@@ -21,7 +21,8 @@ type ConsumerConfig struct {
 	Group   string
 
 	// Handler is called with batches of one partition's records in offset
-	// order. Offsets are committed only after it returns nil; an error
+	// order. Offsets are committed (every FlushInterval) only after it
+	// returns nil; an error
 	// redelivers the batch (from its first record) after RetryBackoff.
 	Handler func(ctx context.Context, partition int32, recs []Record) error
 	// StartOffsets, if set, is asked on every assignment where to resume
@@ -45,7 +46,10 @@ type ConsumerConfig struct {
 	// using Flush stores its positions with its results and returns them
 	// from StartOffsets for every partition (also those it has none for),
 	// and flushes or drops a partition's results in OnRevoked.
-	Flush         func(ctx context.Context) (reread map[int32]int64, err error)
+	Flush func(ctx context.Context) (reread map[int32]int64, err error)
+	// FlushInterval is how often Flush runs and offsets are committed to
+	// Kafka, with or without Flush (default 1s): a commit is a round trip
+	// to the group coordinator, too dear to pay per poll.
 	FlushInterval time.Duration
 
 	// MaxBatch bounds the records per poll (default 1000).
@@ -110,7 +114,9 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		// No rebalance between a poll and the commit of what it returned:
 		// a partition's batch is never handled by two members at once.
 		kgo.BlockRebalanceOnPoll(),
-		kgo.FetchMaxWait(100 * time.Millisecond),
+		// A fetch returns as soon as records arrive; this only bounds how
+		// often an idle consumer asks again.
+		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.DialTimeout(time.Second),
 		kgo.OnPartitionsAssigned(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 			if p := parts(m); len(p) > 0 && cfg.OnAssigned != nil {
@@ -175,13 +181,13 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 // to the other members at once) and closes the client.
 func (c *Consumer) Run(ctx context.Context) {
 	defer c.cl.Close() // leaves the group
+	if c.cfg.Flush == nil {
+		defer c.commitHandled(ctx) // before leaving: the next owner resumes after what this one handled
+	}
 	nextFlush := time.Now().Add(c.cfg.FlushInterval)
 	for ctx.Err() == nil {
-		pctx, cancel := ctx, context.CancelFunc(func() {})
-		if c.cfg.Flush != nil {
-			// Wake up for the flush even when no record comes.
-			pctx, cancel = context.WithDeadline(ctx, nextFlush)
-		}
+		// Wake up for the flush or commit even when no record comes.
+		pctx, cancel := context.WithDeadline(ctx, nextFlush)
 		fetches := c.cl.PollRecords(pctx, c.cfg.MaxBatch)
 		cancel()
 		if fetches.IsClientClosed() {
@@ -193,8 +199,10 @@ func (c *Consumer) Run(ctx context.Context) {
 			}
 		})
 		failed := c.handle(ctx, fetches)
-		if c.cfg.Flush != nil && !time.Now().Before(nextFlush) && ctx.Err() == nil {
-			if !c.flush(ctx) {
+		if !time.Now().Before(nextFlush) && ctx.Err() == nil {
+			if c.cfg.Flush == nil {
+				c.commitHandled(ctx)
+			} else if !c.flush(ctx) {
 				failed = true
 			}
 			nextFlush = time.Now().Add(c.cfg.FlushInterval)
@@ -214,10 +222,7 @@ func (c *Consumer) flush(ctx context.Context) bool {
 		c.cfg.Logger.Warn("flushing counted access events (kept, retried at the next flush)", "group", c.cfg.Group, "err", err)
 		return false
 	}
-	c.mu.Lock()
-	commit := c.uncommitted
-	c.uncommitted = map[int32]kgo.EpochOffset{}
-	c.mu.Unlock()
+	commit := c.takeUncommitted()
 	if len(reread) > 0 {
 		rewind := map[int32]kgo.EpochOffset{}
 		for p, o := range reread {
@@ -266,17 +271,24 @@ func (c *Consumer) handle(ctx context.Context, fetches kgo.Fetches) (failed bool
 	if len(rewind) > 0 {
 		c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: rewind})
 	}
-	if c.cfg.Flush != nil {
-		c.mu.Lock()
-		for p, o := range commit {
-			c.uncommitted[p] = o
-		}
-		c.mu.Unlock()
-	} else {
-		c.commit(ctx, commit)
+	c.mu.Lock()
+	for p, o := range commit {
+		c.uncommitted[p] = o
 	}
+	c.mu.Unlock()
 	return failed
 }
+
+func (c *Consumer) takeUncommitted() map[int32]kgo.EpochOffset {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	commit := c.uncommitted
+	c.uncommitted = map[int32]kgo.EpochOffset{}
+	return commit
+}
+
+// commitHandled commits the positions handled since the last commit.
+func (c *Consumer) commitHandled(ctx context.Context) { c.commit(ctx, c.takeUncommitted()) }
 
 func (c *Consumer) commit(ctx context.Context, commit map[int32]kgo.EpochOffset) {
 	if len(commit) == 0 {

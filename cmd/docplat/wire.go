@@ -47,8 +47,8 @@ type app struct {
 	statsAPI statsAPI
 	coord    *txn.Coordinator
 	branches []*txn.ParticipantEngine
-	broker   *events.Broker   // the in-process development broker in embedded mode, else nil
-	brokers  []string         // the access stream's Kafka brokers
+	broker   *events.Broker     // the in-process development broker in embedded mode, else nil
+	brokers  []string           // the access stream's Kafka brokers
 	access   *events.Producer   // publishes to the access topic
 	reads    *events.Aggregator // sums this instance's reads into access events
 
