@@ -49,9 +49,6 @@ func BenchmarkAccountingPerRead(b *testing.B) {
 	nodes := testredis.Start(b, 4)
 	cfg.RedisAddr = nodes[0].Addr()
 	cfg.LockRedisAddrs = nodes[1].Addr() + "," + nodes[2].Addr() + "," + nodes[3].Addr()
-	if w := os.Getenv("XWIN"); w != "" {
-		cfg.AccessWindow, _ = time.ParseDuration(w)
-	}
 	a := startApp(b, cfg)
 	admin := a.admin()
 	const docsN = 200
