@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
@@ -61,7 +62,7 @@ func BenchmarkAccountingPerRead(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer docsDB.Close()
-	probe := &cpuProbe{mariadb: mariadbPID(b), db: docsDB}
+	probe := &cpuProbe{mariadb: mariadbPID(b, docsDB), db: docsDB}
 	for _, n := range nodes {
 		probe.redis = append(probe.redis, n.PID())
 	}
@@ -285,13 +286,28 @@ func statCPU(raw []byte) float64 {
 	return (ut + st) / 100
 }
 
-// mariadbPID is the local MariaDB server's process id.
-func mariadbPID(b *testing.B) int {
+// mariadbPID is the process id of the MariaDB server db is connected to
+// (there may be other mariadbd processes on the machine): the one with
+// a thread of db's connection.
+func mariadbPID(b *testing.B, db *sql.DB) int {
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	var tid int
+	if err := conn.QueryRowContext(context.Background(), "SELECT TID FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()").Scan(&tid); err != nil {
+		b.Skipf("no thread id from MariaDB: %v", err)
+	}
 	matches, _ := filepath.Glob("/proc/[0-9]*/comm")
 	for _, m := range matches {
 		comm, err := os.ReadFile(m)
-		if err == nil && strings.TrimSpace(string(comm)) == "mariadbd" {
-			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(m)))
+		if err != nil || strings.TrimSpace(string(comm)) != "mariadbd" {
+			continue
+		}
+		dir := filepath.Dir(m)
+		if _, err := os.Stat(fmt.Sprintf("%s/task/%d", dir, tid)); err == nil {
+			pid, _ := strconv.Atoi(filepath.Base(dir))
 			return pid
 		}
 	}
