@@ -170,7 +170,11 @@ func BenchmarkAccountingPerRead(b *testing.B) {
 			}
 			defer pprof.StopCPUProfile()
 		}
+		eventsBefore := gatherCounter(a, "docplat_access_aggregated_events_total")
 		gross := paced(func(id string) { a.docs.RecordAccess(id, "view", int64(len(body))) })
+		if ev := gatherCounter(a, "docplat_access_aggregated_events_total"); ev > 0 { // 0 without the aggregator
+			b.ReportMetric((ev-eventsBefore)/float64(b.N), "events/read")
+		}
 		total += int64(b.N)
 		counted(b, total)
 		net := gross.minus(base)
