@@ -3,6 +3,7 @@ package stats
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -178,10 +179,17 @@ func newStreamMetrics(reg prometheus.Registerer) (*streamMetrics, error) {
 		m.flushes.WithLabelValues(r)
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.flushes, m.docs, m.duration} {
-			if err := reg.Register(c); err != nil {
-				return nil, err
-			}
+		var err error
+		// A consumer started again in the same process keeps counting
+		// into the metrics of the first.
+		if m.flushes, err = register(reg, m.flushes); err != nil {
+			return nil, err
+		}
+		if m.docs, err = register(reg, m.docs); err != nil {
+			return nil, err
+		}
+		if m.duration, err = register(reg, m.duration); err != nil {
+			return nil, err
 		}
 	}
 	return m, nil
@@ -198,4 +206,18 @@ func (m *streamMetrics) observe(res flushResult, err error, took time.Duration) 
 		m.docs.Observe(float64(res.docs))
 		m.duration.Observe(took.Seconds())
 	}
+}
+
+// register registers c, or returns the collector already registered as c.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing, nil
+			}
+		}
+		return c, err
+	}
+	return c, nil
 }

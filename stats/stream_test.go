@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -23,6 +24,7 @@ const streamTopic = "docplat.access"
 type streamFixture struct {
 	broker *events.Broker
 	prod   *events.Producer
+	reg    *prometheus.Registry // the counters' metrics, across restarts
 }
 
 func newStream(t *testing.T) *streamFixture {
@@ -37,7 +39,7 @@ func newStream(t *testing.T) *streamFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close(time.Second) })
-	return &streamFixture{broker: b, prod: p}
+	return &streamFixture{broker: b, prod: p, reg: prometheus.NewRegistry()}
 }
 
 // publish publishes accesses [from, to) and waits until the broker has them.
@@ -67,7 +69,7 @@ func (f *streamFixture) consumeEvery(t *testing.T, s *stats.Service, flush time.
 	go func() {
 		defer close(done)
 		s.ConsumeStream(ctx, stats.StreamConfig{Brokers: f.broker.Addrs(), Topic: streamTopic, SessionTimeout: time.Second,
-			FlushInterval: flush, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			FlushInterval: flush, Registerer: f.reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}()
 	var once sync.Once
 	stop = func() {
@@ -226,6 +228,21 @@ func TestAggregatedReadsCountedOnce(t *testing.T) {
 		stop()
 		if got, want := allTotals(t, s), expectedTotals(0, total+after); !reflect.DeepEqual(got, want) {
 			t.Fatalf("after the replay: %v, want %v", got, want)
+		}
+		mfs, err := f.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "docplat_stats_counter_flushes_total" {
+				for _, m := range mf.GetMetric() {
+					// the first consumer's and the last one's at least: the
+					// metrics outlive a restart in the same process
+					if m.GetLabel()[0].GetValue() == "ok" && m.GetCounter().GetValue() < 2 {
+						t.Errorf("%g successful flushes counted; want those of the first and the last consumer", m.GetCounter().GetValue())
+					}
+				}
+			}
 		}
 		cancel()
 		running.Wait()
