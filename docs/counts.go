@@ -14,8 +14,10 @@ const (
 )
 
 // RecordAccess counts a read: in memory for the listing's views sort (Run
-// flushes them in batches, one write per document per batch), and as an
-// event on the access stream that the stats service consumes. Neither blocks.
+// flushes them every interval, one statement for all documents), and on
+// the access stream that the stats service and the hot-document detector
+// consume (the publisher sums reads per document over a short window
+// before anything leaves the process). Neither blocks.
 func (s *Service) RecordAccess(id, kind string, bytes int64) {
 	if s.opt.Access != nil {
 		s.opt.Access.Publish(events.Access{DocumentID: id, Kind: kind, Bytes: bytes, At: s.now(), Instance: s.opt.Instance})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -20,7 +21,8 @@ type ConsumerConfig struct {
 	Group   string
 
 	// Handler is called with batches of one partition's records in offset
-	// order. Offsets are committed only after it returns nil; an error
+	// order. Offsets are committed (every FlushInterval) only after it
+	// returns nil; an error
 	// redelivers the batch (from its first record) after RetryBackoff.
 	Handler func(ctx context.Context, partition int32, recs []Record) error
 	// StartOffsets, if set, is asked on every assignment where to resume
@@ -34,6 +36,21 @@ type ConsumerConfig struct {
 	// there. No batch of a partition is handled outside the two calls.
 	OnAssigned func(ctx context.Context, partitions []int32)
 	OnRevoked  func(ctx context.Context, partitions []int32)
+
+	// Flush, if set, makes the consumer windowed: the handler only
+	// accumulates and Flush makes the results durable, every FlushInterval,
+	// called from the polling goroutine (never beside the handler or a
+	// rebalance). It returns the partitions whose accumulated records it
+	// dropped, with the offset to read them again from. Offsets are
+	// committed to Kafka after a Flush, not after each batch; a consumer
+	// using Flush stores its positions with its results and returns them
+	// from StartOffsets for every partition (also those it has none for),
+	// and flushes or drops a partition's results in OnRevoked.
+	Flush func(ctx context.Context) (reread map[int32]int64, err error)
+	// FlushInterval is how often Flush runs and offsets are committed to
+	// Kafka, with or without Flush (default 1s): a commit is a round trip
+	// to the group coordinator, too dear to pay per poll.
+	FlushInterval time.Duration
 
 	// MaxBatch bounds the records per poll (default 1000).
 	MaxBatch int
@@ -53,6 +70,10 @@ type ConsumerConfig struct {
 type Consumer struct {
 	cfg ConsumerConfig
 	cl  *kgo.Client
+	// uncommitted are the positions handled since the last Flush (windowed
+	// consumers commit them to Kafka after it).
+	mu          sync.Mutex
+	uncommitted map[int32]kgo.EpochOffset
 }
 
 // NewConsumer builds a consumer; Run consumes.
@@ -75,7 +96,10 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	c := &Consumer{cfg: cfg}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	c := &Consumer{cfg: cfg, uncommitted: map[int32]kgo.EpochOffset{}}
 	parts := func(m map[string][]int32) []int32 { return m[cfg.Topic] }
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
@@ -90,7 +114,9 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		// No rebalance between a poll and the commit of what it returned:
 		// a partition's batch is never handled by two members at once.
 		kgo.BlockRebalanceOnPoll(),
-		kgo.FetchMaxWait(100 * time.Millisecond),
+		// A fetch returns as soon as records arrive; this only bounds how
+		// often an idle consumer asks again.
+		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.DialTimeout(time.Second),
 		kgo.OnPartitionsAssigned(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 			if p := parts(m); len(p) > 0 && cfg.OnAssigned != nil {
@@ -98,14 +124,10 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 			}
 		}),
 		kgo.OnPartitionsRevoked(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
-			if p := parts(m); len(p) > 0 && cfg.OnRevoked != nil {
-				cfg.OnRevoked(ctx, p)
-			}
+			c.revoked(ctx, parts(m))
 		}),
 		kgo.OnPartitionsLost(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
-			if p := parts(m); len(p) > 0 && cfg.OnRevoked != nil {
-				cfg.OnRevoked(ctx, p)
-			}
+			c.revoked(ctx, parts(m))
 		}),
 	}
 	if cfg.StartOffsets != nil {
@@ -117,6 +139,20 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	}
 	c.cl = cl
 	return c, nil
+}
+
+func (c *Consumer) revoked(ctx context.Context, parts []int32) {
+	if len(parts) == 0 {
+		return
+	}
+	c.mu.Lock()
+	for _, p := range parts {
+		delete(c.uncommitted, p) // no longer ours to commit
+	}
+	c.mu.Unlock()
+	if c.cfg.OnRevoked != nil {
+		c.cfg.OnRevoked(ctx, parts)
+	}
 }
 
 // adjust replaces the group's committed offsets by the handler's own.
@@ -145,22 +181,58 @@ func (c *Consumer) adjust(ctx context.Context, offsets map[string]map[int32]kgo.
 // to the other members at once) and closes the client.
 func (c *Consumer) Run(ctx context.Context) {
 	defer c.cl.Close() // leaves the group
+	if c.cfg.Flush == nil {
+		defer c.commitHandled(ctx) // before leaving: the next owner resumes after what this one handled
+	}
+	nextFlush := time.Now().Add(c.cfg.FlushInterval)
 	for ctx.Err() == nil {
-		fetches := c.cl.PollRecords(ctx, c.cfg.MaxBatch)
+		// Wake up for the flush or commit even when no record comes.
+		pctx, cancel := context.WithDeadline(ctx, nextFlush)
+		fetches := c.cl.PollRecords(pctx, c.cfg.MaxBatch)
+		cancel()
 		if fetches.IsClientClosed() {
 			return
 		}
 		fetches.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				c.cfg.Logger.Warn("fetching access events", "topic", t, "partition", p, "err", err)
 			}
 		})
 		failed := c.handle(ctx, fetches)
+		if !time.Now().Before(nextFlush) && ctx.Err() == nil {
+			if c.cfg.Flush == nil {
+				c.commitHandled(ctx)
+			} else if !c.flush(ctx) {
+				failed = true
+			}
+			nextFlush = time.Now().Add(c.cfg.FlushInterval)
+		}
 		c.cl.AllowRebalance()
 		if failed {
 			sleep(ctx, c.cfg.RetryBackoff)
 		}
 	}
+}
+
+// flush makes a windowed consumer's results durable, rewinds the
+// partitions it dropped and commits what it stored. It reports success.
+func (c *Consumer) flush(ctx context.Context) bool {
+	reread, err := c.cfg.Flush(ctx)
+	if err != nil {
+		c.cfg.Logger.Warn("flushing counted access events (kept, retried at the next flush)", "group", c.cfg.Group, "err", err)
+		return false
+	}
+	commit := c.takeUncommitted()
+	if len(reread) > 0 {
+		rewind := map[int32]kgo.EpochOffset{}
+		for p, o := range reread {
+			rewind[p] = kgo.EpochOffset{Epoch: -1, Offset: o}
+			delete(commit, p)
+		}
+		c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: rewind})
+	}
+	c.commit(ctx, commit)
+	return true
 }
 
 // handle passes each partition's records to the handler and commits the
@@ -199,22 +271,42 @@ func (c *Consumer) handle(ctx context.Context, fetches kgo.Fetches) (failed bool
 	if len(rewind) > 0 {
 		c.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: rewind})
 	}
-	if len(commit) > 0 {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		c.cl.CommitOffsetsSync(cctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: commit},
-			func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
-				if err == nil {
-					err = commitErr(resp)
-				}
-				if err != nil {
-					// The handler's results stand; a member that takes the
-					// partition over redelivers from the previous commit.
-					c.cfg.Logger.Warn("committing access event offsets", "group", c.cfg.Group, "err", err)
-				}
-			})
-		cancel()
+	c.mu.Lock()
+	for p, o := range commit {
+		c.uncommitted[p] = o
 	}
+	c.mu.Unlock()
 	return failed
+}
+
+func (c *Consumer) takeUncommitted() map[int32]kgo.EpochOffset {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	commit := c.uncommitted
+	c.uncommitted = map[int32]kgo.EpochOffset{}
+	return commit
+}
+
+// commitHandled commits the positions handled since the last commit.
+func (c *Consumer) commitHandled(ctx context.Context) { c.commit(ctx, c.takeUncommitted()) }
+
+func (c *Consumer) commit(ctx context.Context, commit map[int32]kgo.EpochOffset) {
+	if len(commit) == 0 {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	c.cl.CommitOffsetsSync(cctx, map[string]map[int32]kgo.EpochOffset{c.cfg.Topic: commit},
+		func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+			if err == nil {
+				err = commitErr(resp)
+			}
+			if err != nil {
+				// The handler's results stand; a member that takes the
+				// partition over redelivers from the previous commit.
+				c.cfg.Logger.Warn("committing access event offsets", "group", c.cfg.Group, "err", err)
+			}
+		})
 }
 
 func sleep(ctx context.Context, d time.Duration) {

@@ -2,6 +2,7 @@ package stats_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"reflect"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -22,6 +24,7 @@ const streamTopic = "docplat.access"
 type streamFixture struct {
 	broker *events.Broker
 	prod   *events.Producer
+	reg    *prometheus.Registry // the counters' metrics, across restarts
 }
 
 func newStream(t *testing.T) *streamFixture {
@@ -36,7 +39,7 @@ func newStream(t *testing.T) *streamFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close(time.Second) })
-	return &streamFixture{broker: b, prod: p}
+	return &streamFixture{broker: b, prod: p, reg: prometheus.NewRegistry()}
 }
 
 // publish publishes accesses [from, to) and waits until the broker has them.
@@ -55,12 +58,18 @@ func (f *streamFixture) publish(t *testing.T, base time.Time, from, to int) {
 // consume runs ConsumeStream until the returned stop is called.
 func (f *streamFixture) consume(t *testing.T, s *stats.Service) (stop func()) {
 	t.Helper()
+	return f.consumeEvery(t, s, 0)
+}
+
+// consumeEvery is consume with the counters written every flush (0: the default).
+func (f *streamFixture) consumeEvery(t *testing.T, s *stats.Service, flush time.Duration) (stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		s.ConsumeStream(ctx, stats.StreamConfig{Brokers: f.broker.Addrs(), Topic: streamTopic, SessionTimeout: time.Second,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			FlushInterval: flush, Registerer: f.reg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	}()
 	var once sync.Once
 	stop = func() {
@@ -158,5 +167,84 @@ func TestStreamCountsOnceAcrossRestartAndReplay(t *testing.T) {
 		if got := allTotals(t, s); !reflect.DeepEqual(got, want) {
 			t.Fatalf("after the replay: %v, want %v (a replay must not count again)", got, want)
 		}
+	})
+}
+
+// TestAggregatedReadsCountedOnce: reads summed by two instances'
+// aggregators (one event per document and kind per window) and counted by
+// the windowed counters add up to exactly the reads made, within one
+// flush interval of the last read, although the counters are restarted in
+// the middle of the stream and the stream is then replayed.
+func TestAggregatedReadsCountedOnce(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *stats.Service) {
+		f := newStream(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var aggs [2]*events.Aggregator
+		var running sync.WaitGroup
+		for i := range aggs {
+			a, err := events.NewAggregator(f.prod, events.AggregatorConfig{Window: 20 * time.Millisecond, Instance: fmt.Sprint("app-", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			aggs[i] = a
+			running.Go(func() { a.Run(ctx) })
+		}
+		base := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+		const flush = 200 * time.Millisecond
+		read := func(from, to int) {
+			for i := from; i < to; i++ {
+				a := accessAt(base, i)
+				for range a.N() { // one Publish per read
+					aggs[i%2].Publish(events.Access{DocumentID: a.DocumentID, Kind: a.Kind, At: a.At})
+				}
+				if i%10 == 0 {
+					time.Sleep(2 * time.Millisecond)
+				}
+			}
+		}
+		waitCounted := func(what string, want map[string]totals) {
+			t.Helper()
+			start := time.Now()
+			eventually(t, what, func() bool { return reflect.DeepEqual(allTotals(t, s), want) })
+			t.Logf("%s: counted %v after the last read", what, time.Since(start).Round(time.Millisecond))
+		}
+		const first, total, after = 300, 800, 100
+		stop := f.consumeEvery(t, s, flush)
+		read(0, first)
+		var pub sync.WaitGroup
+		pub.Go(func() { read(first, total) })
+		eventually(t, "part of the reads to be counted", func() bool { return len(allTotals(t, s)) > 0 })
+		stop() // mid-stream: a clean stop writes what it summed
+		stop = f.consumeEvery(t, s, flush)
+		pub.Wait()
+		waitCounted("every read, across the restart", expectedTotals(0, total))
+
+		stop()
+		f.resetGroup(t)
+		stop = f.consumeEvery(t, s, flush)
+		read(total, total+after)
+		waitCounted("the reads after the replay, and none twice", expectedTotals(0, total+after))
+		stop()
+		if got, want := allTotals(t, s), expectedTotals(0, total+after); !reflect.DeepEqual(got, want) {
+			t.Fatalf("after the replay: %v, want %v", got, want)
+		}
+		mfs, err := f.reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "docplat_stats_counter_flushes_total" {
+				for _, m := range mf.GetMetric() {
+					// the first consumer's and the last one's at least: the
+					// metrics outlive a restart in the same process
+					if m.GetLabel()[0].GetValue() == "ok" && m.GetCounter().GetValue() < 2 {
+						t.Errorf("%g successful flushes counted; want those of the first and the last consumer", m.GetCounter().GetValue())
+					}
+				}
+			}
+		}
+		cancel()
+		running.Wait()
 	})
 }

@@ -62,6 +62,10 @@ type config struct {
 	KafkaPartitions     int64
 	KafkaSessionTimeout time.Duration
 
+	AccessWindow       time.Duration
+	StatsFlushInterval time.Duration
+	CountsFlush        time.Duration
+
 	DBMaxConns     int64
 	SearchCacheTTL time.Duration
 
@@ -164,6 +168,9 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.StringVar(&c.KafkaAddr, "kafka-addr", c.str(env, "DOCPLAT_KAFKA_ADDR", "127.0.0.1:9092"), "for 'docplat kafka': listen address of the development broker (DOCPLAT_KAFKA_ADDR)")
 	fs.Int64Var(&c.KafkaPartitions, "kafka-partitions", c.int64(env, "DOCPLAT_KAFKA_PARTITIONS", 6), "partitions of the access topic when docplat creates it (development broker, embedded mode) (DOCPLAT_KAFKA_PARTITIONS)")
 	fs.DurationVar(&c.KafkaSessionTimeout, "kafka-session-timeout", c.duration(env, "DOCPLAT_KAFKA_SESSION_TIMEOUT", 10*time.Second), "a consumer silent this long loses its partitions to the rest of its group; within the brokers' group.min/max.session.timeout.ms (DOCPLAT_KAFKA_SESSION_TIMEOUT)")
+	fs.DurationVar(&c.AccessWindow, "access-aggregate-window", c.duration(env, "DOCPLAT_ACCESS_AGGREGATE_WINDOW", 50*time.Millisecond), "reads are summed per document this long before one event is published to the access stream; adds to a burst's time to hot and is what a crash loses at most (DOCPLAT_ACCESS_AGGREGATE_WINDOW)")
+	fs.DurationVar(&c.StatsFlushInterval, "stats-flush-interval", c.duration(env, "DOCPLAT_STATS_FLUSH_INTERVAL", time.Second), "the stats counters write what they consumed this often, in one transaction with their stream positions (DOCPLAT_STATS_FLUSH_INTERVAL)")
+	fs.DurationVar(&c.CountsFlush, "counts-flush-interval", c.duration(env, "DOCPLAT_COUNTS_FLUSH_INTERVAL", time.Second), "the documents' own views/downloads counters (the listing's views sort) are written this often (DOCPLAT_COUNTS_FLUSH_INTERVAL)")
 	fs.Int64Var(&c.DBMaxConns, "db-max-conns", c.int64(env, "DOCPLAT_DB_MAX_CONNS", 32), "MySQL connections this process may open, per database; every instance's and the stats service's together must stay under the server's max_connections (DOCPLAT_DB_MAX_CONNS)")
 	fs.DurationVar(&c.SearchCacheTTL, "search-cache-ttl", c.duration(env, "DOCPLAT_SEARCH_CACHE_TTL", 5*time.Second), "full-text search rankings are reused this long per query and caller (items are re-checked on every answer); 0 disables (DOCPLAT_SEARCH_CACHE_TTL)")
 	fs.StringVar(&c.NginxAdmin, "nginx-admin", c.str(env, "DOCPLAT_NGINX_ADMIN", ""), "comma-separated admin URLs of the nginx hot tiers (loopback, e.g. http://127.0.0.1:8081); empty: no hot tier (DOCPLAT_NGINX_ADMIN)")
@@ -207,6 +214,15 @@ func (c *config) validate() error {
 	}
 	if c.GCInterval < time.Second {
 		errs = append(errs, errors.New("gc-interval must be at least 1s"))
+	}
+	if c.AccessWindow < time.Millisecond || c.AccessWindow > 10*time.Second {
+		errs = append(errs, errors.New("access-aggregate-window must be between 1ms and 10s"))
+	}
+	if c.StatsFlushInterval < 10*time.Millisecond || c.StatsFlushInterval > time.Minute {
+		errs = append(errs, errors.New("stats-flush-interval must be between 10ms and 1m"))
+	}
+	if c.CountsFlush < 10*time.Millisecond || c.CountsFlush > time.Minute {
+		errs = append(errs, errors.New("counts-flush-interval must be between 10ms and 1m"))
 	}
 	for _, p := range c.trustedProxies() {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {

@@ -52,7 +52,8 @@ func buildStatsServer(ctx context.Context, cfg config, log *slog.Logger) (*stats
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s := &statsServer{svc: svc, coordinator: &txn.HTTPClient{Base: cfg.CoordinatorURL, Secret: cfg.InternalSecret},
-		stream: stats.StreamConfig{Brokers: cfg.kafkaBrokers(), Topic: cfg.KafkaTopic, SessionTimeout: cfg.KafkaSessionTimeout, Logger: log}}
+		stream: stats.StreamConfig{Brokers: cfg.kafkaBrokers(), Topic: cfg.KafkaTopic, SessionTimeout: cfg.KafkaSessionTimeout,
+			FlushInterval: cfg.StatsFlushInterval, Registerer: reg, Logger: log}}
 	s.branch = txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: svc.DB(), Handler: svc.Usage(),
 		ForUpdate: svc.MySQL(), Coordinator: s.coordinator, Peers: s.coordinator.Participant,
 		Logger: log, Metrics: txn.NewMetrics(reg), ReadyTimeout: cfg.TxnTimeout, PrecommitTimeout: cfg.TxnTimeout})

@@ -49,9 +49,10 @@ type app struct {
 	coord    *txn.Coordinator
 	idem     *idempotency.Store
 	branches []*txn.ParticipantEngine
-	broker   *events.Broker   // the in-process development broker in embedded mode, else nil
-	brokers  []string         // the access stream's Kafka brokers
-	access   *events.Producer // publishes every read to the access topic
+	broker   *events.Broker     // the in-process development broker in embedded mode, else nil
+	brokers  []string           // the access stream's Kafka brokers
+	access   *events.Producer   // publishes to the access topic
+	reads    *events.Aggregator // sums this instance's reads into access events
 
 	reg             *prometheus.Registry
 	hotSet          *hotspot.HotSet
@@ -184,7 +185,7 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
 	a.docs = docs.NewService(repo, blobs, docs.Options{
 		MaxUploadBytes: cfg.MaxUploadBytes, BlobGrace: cfg.BlobGrace, Logger: log,
-		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, Access: a.access, Instance: cfg.instanceName()})
+		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, Access: a.reads, Instance: cfg.instanceName()})
 	a.idem = idempotency.New(db.Gorm(), idempotency.Options{Registerer: reg, Logger: log})
 	a.server = server.New(server.Deps{
 		Idempotency: a.idem,
@@ -278,12 +279,17 @@ func (a *app) wireAccessStream(ctx context.Context, reg prometheus.Registerer) e
 	}
 	var err error
 	a.access, err = events.NewProducer(events.ProducerConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, Registerer: reg, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.reads, err = events.NewAggregator(a.access, events.AggregatorConfig{Window: a.cfg.AccessWindow, Instance: a.cfg.instanceName(), Registerer: reg})
 	return err
 }
 
 // streamConfig is how the stats counters read the access topic.
 func (a *app) streamConfig() stats.StreamConfig {
-	return stats.StreamConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, SessionTimeout: a.cfg.KafkaSessionTimeout, Logger: a.log}
+	return stats.StreamConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, SessionTimeout: a.cfg.KafkaSessionTimeout,
+		FlushInterval: a.cfg.StatsFlushInterval, Registerer: a.reg, Logger: a.log}
 }
 
 // statsAPI is the stats service as this process uses it: reads, counting
@@ -311,7 +317,8 @@ func (a *app) internalHandler() http.Handler {
 // transaction recovery and timeouts, and the stats counters' consumer.
 func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
-	wg.Go(func() { a.docs.Run(ctx, time.Second, a.cfg.GCInterval) })
+	wg.Go(func() { a.docs.Run(ctx, a.cfg.CountsFlush, a.cfg.GCInterval) })
+	wg.Go(func() { a.reads.Run(ctx) }) // publishes its last window when ctx ends, before Close flushes the producer
 	wg.Go(func() { a.purgeTokens(ctx) })
 	wg.Go(func() { a.cache.Run(ctx) })
 	wg.Go(func() { a.coord.Run(ctx, 0) })

@@ -1,0 +1,118 @@
+package events_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"docplat/events"
+)
+
+type sink struct {
+	mu  sync.Mutex
+	got []events.Access
+}
+
+func (s *sink) Publish(a events.Access) { s.mu.Lock(); s.got = append(s.got, a); s.mu.Unlock() }
+
+func (s *sink) sum() map[[2]string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[[2]string]int64{}
+	for _, a := range s.got {
+		out[[2]string{a.DocumentID, a.Kind}] += a.N()
+	}
+	return out
+}
+
+// TestAggregatorSumsPerDocumentAndKind: reads (some already aggregated)
+// become one event per document and kind per window carrying their sum,
+// the latest time and the aggregator's instance; the metrics count reads
+// in and events out; the last window is published when Run ends.
+func TestAggregatorSumsPerDocumentAndKind(t *testing.T) {
+	var out sink
+	reg := prometheus.NewRegistry()
+	g, err := events.NewAggregator(&out, events.AggregatorConfig{Window: time.Hour, Instance: "web-1", Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { g.Run(ctx); close(done) }()
+	t0 := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 250 {
+				g.Publish(events.Access{DocumentID: "a", Kind: "view", Bytes: 10, At: t0.Add(time.Duration(w*250+i) * time.Millisecond)})
+			}
+		})
+	}
+	wg.Wait()
+	g.Publish(events.Access{DocumentID: "a", Kind: "download", Count: 5})
+	g.Publish(events.Access{DocumentID: "b", Kind: "view", Instance: "nginx"})
+	cancel() // the hour-long window is published at the stop
+	<-done
+	want := map[[2]string]int64{{"a", "view"}: 1000, {"a", "download"}: 5, {"b", "view"}: 1}
+	if got := out.sum(); len(got) != len(want) || got[[2]string{"a", "view"}] != 1000 || got[[2]string{"a", "download"}] != 5 || got[[2]string{"b", "view"}] != 1 {
+		t.Fatalf("published %v, want %v", got, want)
+	}
+	if len(out.got) != 3 {
+		t.Fatalf("%d events, want one per document and kind: %+v", len(out.got), out.got)
+	}
+	for _, a := range out.got {
+		if a.Instance != "web-1" {
+			t.Errorf("instance %q, want web-1", a.Instance)
+		}
+		if a.DocumentID == "a" && a.Kind == "view" && (a.Bytes != 10000 || !a.At.Equal(t0.Add(999*time.Millisecond))) {
+			t.Errorf("a/view: %d bytes at %v; want 10000 at the latest read", a.Bytes, a.At)
+		}
+	}
+	if n := counterValue(t, reg, "docplat_access_aggregated_total"); n != 1006 {
+		t.Errorf("aggregated_total %g, want 1006", n)
+	}
+	if n := counterValue(t, reg, "docplat_access_aggregated_events_total"); n != 3 {
+		t.Errorf("aggregated_events_total %g, want 3", n)
+	}
+}
+
+// TestAggregatorPublishesEarlyWhenFull: reaching MaxKeys publishes the
+// window without waiting for its end.
+func TestAggregatorPublishesEarlyWhenFull(t *testing.T) {
+	var out sink
+	g, err := events.NewAggregator(&out, events.AggregatorConfig{Window: time.Hour, MaxKeys: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go g.Run(ctx)
+	for i := range 10 {
+		g.Publish(events.Access{DocumentID: string(rune('a' + i)), Kind: "view"})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(out.sum()) < 10 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 10 documents published before the hour-long window ended", len(out.sum()))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
