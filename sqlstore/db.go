@@ -173,7 +173,11 @@ func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
 				"install it (Debian: apt-get install mariadb-plugin-mroonga && mariadb -uroot < /usr/share/mysql/mroonga/install.sql) and retry")
 		}
 	}
-	return migrations.Up(ctx, db.sql, db.name)
+	applied, err := migrations.Up(ctx, db.sql, db.name)
+	if err == nil && db.name == migrations.MySQL {
+		err = backfillSearchFilters(ctx, db.gorm)
+	}
+	return applied, err
 }
 
 // Pending reports whether the schema is behind the binary.

@@ -22,11 +22,12 @@ func (mroonga) index(tx *gorm.DB, d docs.Document, text string, replaceBody bool
 	now := time.Now().UTC()
 	tags := strings.Join(d.Tags, " ")
 	if replaceBody {
-		return tx.Exec(`REPLACE INTO document_search (document_id, title, tags, description, body, indexed_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			d.ID, d.Title, tags, d.Description, text, now).Error
+		return tx.Exec(`REPLACE INTO document_search (document_id, title, tags, description, body, indexed_at, visibility, owner_id, department_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.Title, tags, d.Description, text, now, string(d.Visibility), d.OwnerID, d.DepartmentID, d.CreatedAt.UTC()).Error
 	}
-	return tx.Exec(`UPDATE document_search SET title = ?, tags = ?, description = ?, indexed_at = ? WHERE document_id = ?`,
-		d.Title, tags, d.Description, now, d.ID).Error
+	return tx.Exec(`UPDATE document_search SET title = ?, tags = ?, description = ?, visibility = ?, indexed_at = ? WHERE document_id = ?`,
+		d.Title, tags, d.Description, string(d.Visibility), now, d.ID).Error
 }
 
 func (mroonga) unindex(tx *gorm.DB, id string) error {
@@ -72,4 +73,13 @@ func (mroonga) snippets(ctx context.Context, db *gorm.DB, ids []string, term str
 func (mroonga) purgeOrphans(ctx context.Context, db *gorm.DB, cutoff time.Time) (int64, error) {
 	res := db.WithContext(ctx).Exec(`DELETE FROM document_search WHERE indexed_at < ? AND document_id NOT IN (SELECT id FROM documents)`, cutoff)
 	return res.RowsAffected, res.Error
+}
+
+// backfillSearchFilters copies the permission columns and creation time into
+// index rows written before the search index had them (migration 00009).
+// Rows written since carry them, so after the first start this finds nothing.
+func backfillSearchFilters(ctx context.Context, db *gorm.DB) error {
+	return db.WithContext(ctx).Exec(`UPDATE document_search s JOIN documents d ON d.id = s.document_id
+		SET s.visibility = d.visibility, s.owner_id = d.owner_id, s.department_id = COALESCE(d.department_id, ''), s.created_at = d.created_at
+		WHERE s.visibility = ''`).Error
 }
