@@ -120,16 +120,30 @@ func tagsOf(db *gorm.DB, ids []string) (map[string][]string, error) {
 // window of the body around the longest term if the body has it, else the
 // description or the title.
 func (s *Documents) fillSnippets(ctx context.Context, out []docs.Document, ids, terms []string) error {
+	longest := longestTerm(terms)
+	windows, err := s.db.dialect.snippets(ctx, s.db.gorm, ids, longest, snippetWidth)
+	if err != nil {
+		return err
+	}
+	chooseSnippets(out, windows, terms)
+	return nil
+}
+
+func longestTerm(terms []string) string {
 	longest := terms[0]
 	for _, t := range terms[1:] {
 		if len(t) > len(longest) {
 			longest = t
 		}
 	}
-	windows, err := s.db.dialect.snippets(ctx, s.db.gorm, ids, longest, snippetWidth)
-	if err != nil {
-		return err
-	}
+	return longest
+}
+
+// chooseSnippets sets each result's Snippet to the first of its body window
+// (windows, by id), a window of its description and its title that has a
+// term, or the first that is not empty.
+func chooseSnippets(out []docs.Document, windows map[string]string, terms []string) {
+	longest := longestTerm(terms)
 	for i := range out {
 		d := &out[i]
 		for _, cand := range []string{windows[d.ID], window(d.Description, longest), d.Title} {
@@ -142,7 +156,6 @@ func (s *Documents) fillSnippets(ctx context.Context, out []docs.Document, ids, 
 			d.Snippet = firstNonEmpty(windows[d.ID], d.Description, d.Title)
 		}
 	}
-	return nil
 }
 
 func containsFold(s string, terms []string) bool {
