@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html"
 	"log/slog"
 	"strings"
 
@@ -86,22 +85,21 @@ func groongaSelect(a docs.Actor, q docs.Query) string {
 		b.WriteString(" --filter ")
 		b.WriteString(groongaArg(strings.Join(filters, " && ")))
 	}
-	// snippet_html cuts windows of the body around the matches in C, so the
-	// body never leaves Groonga; command_version 2 allows a function there.
-	fmt.Fprintf(&b, " --sortby '-_score,-created_at,_key' --offset %d --limit %d --output_columns '_key,snippet_html(body)' --command_version 2",
+	// Only the bounded excerpt leaves Groonga: snippets are cut from it here.
+	fmt.Fprintf(&b, " --sortby '-_score,-created_at,_key' --offset %d --limit %d --output_columns '_key,excerpt'",
 		(q.Page-1)*q.Size, q.Size)
 	return b.String()
 }
 
-// groongaPage is a page of ranked document ids, the first body window of
-// each (plain text, by id as Groonga spells it) and the number of matches.
+// groongaPage is a page of ranked document ids, the body excerpt of each
+// (by id as Groonga spells it) and the number of matches.
 type groongaPage struct {
 	ids      []string
-	snippets map[string]string
+	excerpts map[string]string
 	total    int64
 }
 
-// parseGroongaSelect reads select's answer: [[[total], [columns], [key, [snippet...]]...]].
+// parseGroongaSelect reads select's answer: [[[total], [columns], [key, excerpt]...]].
 func parseGroongaSelect(out string) (groongaPage, error) {
 	var sets [][]json.RawMessage
 	if err := json.Unmarshal([]byte(out), &sets); err != nil || len(sets) == 0 || len(sets[0]) < 2 {
@@ -112,29 +110,18 @@ func parseGroongaSelect(out string) (groongaPage, error) {
 	if err := json.Unmarshal(set[0], &count); err != nil || len(count) != 1 {
 		return groongaPage{}, fmt.Errorf("groonga select: unexpected count %.100q", set[0])
 	}
-	p := groongaPage{total: count[0], snippets: map[string]string{}}
+	p := groongaPage{total: count[0], excerpts: map[string]string{}}
 	for _, raw := range set[2:] {
 		var row []json.RawMessage
-		var key string
-		var snips []string // null when the body has no match
+		var key, excerpt string
 		if err := json.Unmarshal(raw, &row); err != nil || len(row) != 2 || json.Unmarshal(row[0], &key) != nil ||
-			json.Unmarshal(row[1], &snips) != nil {
+			json.Unmarshal(row[1], &excerpt) != nil {
 			return groongaPage{}, fmt.Errorf("groonga select: unexpected row %.100q", raw)
 		}
 		p.ids = append(p.ids, key)
-		if len(snips) > 0 {
-			p.snippets[key] = plainSnippet(snips[0])
-		}
+		p.excerpts[key] = excerpt
 	}
 	return p, nil
-}
-
-// plainSnippet turns snippet_html's window back into plain text: docs marks
-// the terms itself, in the same way for both databases.
-func plainSnippet(h string) string {
-	h = strings.ReplaceAll(h, `<span class="keyword">`, "")
-	h = strings.ReplaceAll(h, `</span>`, "")
-	return html.UnescapeString(h)
 }
 
 // rank runs the select: mroonga_command answers NULL (with a warning) when
@@ -201,11 +188,10 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 		}
 		out = append(out, r.document(tags[r.ID]))
 	}
+	longest := longestTerm(q.Terms)
 	windows := make(map[string]string, len(out))
 	for _, k := range page.ids {
-		if w, ok := page.snippets[k]; ok {
-			windows[byKey[strings.ToUpper(k)].ID] = w
-		}
+		windows[byKey[strings.ToUpper(k)].ID] = window(page.excerpts[k], longest)
 	}
 	chooseSnippets(out, windows, q.Terms)
 	return out, page.total, true, nil

@@ -22,9 +22,10 @@ func (mroonga) index(tx *gorm.DB, d docs.Document, text string, replaceBody bool
 	now := time.Now().UTC()
 	tags := strings.Join(d.Tags, " ")
 	if replaceBody {
-		return tx.Exec(`REPLACE INTO document_search (document_id, title, tags, description, body, indexed_at, visibility, owner_id, department_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.Title, tags, d.Description, text, now, string(d.Visibility), d.OwnerID, d.DepartmentID, d.CreatedAt.UTC()).Error
+		return tx.Exec(`REPLACE INTO document_search (document_id, title, tags, description, body, indexed_at, visibility, owner_id, department_id, created_at, excerpt)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.Title, tags, d.Description, text, now, string(d.Visibility), d.OwnerID, d.DepartmentID, d.CreatedAt.UTC(),
+			excerptOf(text)).Error
 	}
 	return tx.Exec(`UPDATE document_search SET title = ?, tags = ?, description = ?, visibility = ?, indexed_at = ? WHERE document_id = ?`,
 		d.Title, tags, d.Description, string(d.Visibility), now, d.ID).Error
@@ -80,6 +81,23 @@ func (mroonga) purgeOrphans(ctx context.Context, db *gorm.DB, cutoff time.Time) 
 // Rows written since carry them, so after the first start this finds nothing.
 func backfillSearchFilters(ctx context.Context, db *gorm.DB) error {
 	return db.WithContext(ctx).Exec(`UPDATE document_search s JOIN documents d ON d.id = s.document_id
-		SET s.visibility = d.visibility, s.owner_id = d.owner_id, s.department_id = COALESCE(d.department_id, ''), s.created_at = d.created_at
-		WHERE s.visibility = ''`).Error
+		SET s.visibility = d.visibility, s.owner_id = d.owner_id, s.department_id = COALESCE(d.department_id, ''), s.created_at = d.created_at,
+		s.excerpt = LEFT(s.body, ?)
+		WHERE s.visibility = ''`, excerptRunes).Error
+}
+
+// excerptRunes bounds the body prefix that ranked results' snippets are cut
+// from: a term found only further in gets a snippet of the description or
+// the title when they have it, else of the excerpt's start (unmarked).
+const excerptRunes = 2000
+
+func excerptOf(text string) string {
+	n := 0
+	for i := range text {
+		if n == excerptRunes {
+			return text[:i]
+		}
+		n++
+	}
+	return text
 }

@@ -1,0 +1,223 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"docplat/accounts"
+	"docplat/docs"
+	"docplat/internal/testdb"
+	"docplat/loadgen/scenario"
+	"docplat/sqlstore"
+)
+
+// BenchmarkSearchCorpus measures what an uncached relevance search costs in
+// CPU, database server included, over the shared corpus (2,291 real manual
+// pages; DOCPLAT_BENCH_SEARCH_DOCS=100000 cycles it up to that many, with
+// numbered titles), against a primary-key SELECT of the same run:
+//
+//	go test -run '^$' -bench SearchCorpus -benchtime 2000x ./sqlstore/
+//
+// Every search is one of CorpusQueries (distinct queries, cycled, so
+// Groonga's select cache of 100 entries never answers one). Reported:
+// cpu-us/op is the mean (MariaDB's utime+stime from /proc plus this
+// process's rusage, divided by searches); p50-cpu-us and p90-cpu-us come
+// from the scheduler's run time (/proc/.../schedstat) of the MariaDB thread
+// serving the one connection plus this goroutine's locked thread, per
+// search; x-pk-select is the mean's ratio to the same figure for a SELECT
+// of one documents row by primary key.
+func BenchmarkSearchCorpus(b *testing.B) {
+	n := 2291
+	if v := os.Getenv("DOCPLAT_BENCH_SEARCH_DOCS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			b.Fatalf("DOCPLAT_BENCH_SEARCH_DOCS=%q", v)
+		}
+	}
+	files := corpus(b, n)
+	queries := distinctQueries(scenario.CorpusQueries(files[:min(len(files), 2291)], 6000, 1))
+	for _, backend := range testdb.Backends {
+		ctx := context.Background()
+		db, err := sqlstore.Open(ctx, sqlstore.Config{MySQLDSN: testdb.DSNFor(b, backend), DataDir: b.TempDir(), MaxOpenConns: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = db.Close() })
+		if _, err := db.Migrate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		now := time.Now().UTC()
+		owner := accounts.User{ID: accounts.NewID(), Username: "owner", Role: accounts.RoleMember, PasswordHash: "x", CreatedAt: now, UpdatedAt: now}
+		if err := db.Accounts().CreateUser(ctx, owner); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		ids := seedCorpus(b, ctx, db, owner.ID, files)
+		b.Logf("%s: seeded %d documents in %v; %d distinct queries", backend, len(ids), time.Since(start).Round(time.Second), len(queries))
+
+		server := 0
+		if backend == testdb.MariaDB {
+			server = serverPID(b)
+		}
+		var pk cpuFigures
+		b.Run(string(backend)+"/pk-select", func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			pk = measureCPU(b, ctx, db, server, func() error {
+				var title string
+				return db.SQL().QueryRowContext(ctx, "SELECT title FROM documents WHERE id = ?", ids[rng.IntN(len(ids))]).Scan(&title)
+			})
+			pk.report(b, cpuFigures{})
+		})
+		b.Run(string(backend)+"/search", func(b *testing.B) {
+			i := 0
+			found := 0
+			s := measureCPU(b, ctx, db, server, func() error {
+				q := queries[i%len(queries)]
+				i++
+				items, _, err := db.Documents().List(ctx, docs.Actor{}, docs.Query{Terms: q, Sort: docs.SortRelevance, Page: 1, Size: 20})
+				if len(items) > 0 {
+					found++
+				}
+				return err
+			})
+			s.report(b, pk)
+			if found == 0 && b.N >= 20 {
+				b.Fatal("no search found anything")
+			}
+		})
+	}
+}
+
+// distinctQueries parses the queries, dropping repeats.
+func distinctQueries(qs []scenario.CorpusQuery) [][]string {
+	seen := map[string]bool{}
+	var out [][]string
+	for _, q := range qs {
+		terms, err := docs.ParseTerms(q.Q)
+		key := strings.Join(terms, "\x00")
+		if err != nil || len(terms) == 0 || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, terms)
+	}
+	return out
+}
+
+// cpuFigures are a measurement's CPU per operation.
+type cpuFigures struct {
+	mean, p50, p90 time.Duration
+}
+
+func (c cpuFigures) report(b *testing.B, baseline cpuFigures) {
+	b.ReportMetric(float64(c.mean)/1e3, "cpu-us/op")
+	b.ReportMetric(float64(c.p50)/1e3, "p50-cpu-us")
+	b.ReportMetric(float64(c.p90)/1e3, "p90-cpu-us")
+	if baseline.mean > 0 {
+		b.ReportMetric(float64(c.mean)/float64(baseline.mean), "x-pk-select")
+		b.ReportMetric(float64(c.p50)/float64(baseline.p50), "p50-x-pk-select")
+	}
+}
+
+// measureCPU runs op b.N times on one locked thread and returns its CPU per
+// operation: the mean over this process and the server process (pid, 0 for
+// none), and per-operation percentiles of the two threads doing the work.
+func measureCPU(b *testing.B, ctx context.Context, db *sqlstore.DB, pid int, op func() error) cpuFigures {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	serverThread := ""
+	if pid != 0 {
+		var tid int
+		if err := db.SQL().QueryRowContext(ctx, "SELECT TID FROM information_schema.PROCESSLIST WHERE ID = CONNECTION_ID()").Scan(&tid); err != nil {
+			b.Fatal(err)
+		}
+		serverThread = fmt.Sprintf("/proc/%d/task/%d/schedstat", pid, tid)
+	}
+	per := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	procBefore := processCPU(b, pid) + rusage(b, syscall.RUSAGE_SELF)
+	for range b.N {
+		t0 := rusage(b, rusageThread) + runTime(b, serverThread)
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+		per = append(per, rusage(b, rusageThread)+runTime(b, serverThread)-t0)
+	}
+	total := processCPU(b, pid) + rusage(b, syscall.RUSAGE_SELF) - procBefore
+	b.StopTimer()
+	slices.Sort(per)
+	return cpuFigures{mean: total / time.Duration(b.N), p50: per[len(per)/2], p90: per[len(per)*9/10]}
+}
+
+// runTime is a thread's time on a CPU so far (first field of schedstat, ns).
+// It is current for a thread that is not running, as the server's is once
+// it has answered.
+func runTime(b *testing.B, path string) time.Duration {
+	if path == "" {
+		return 0
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ns, err := strconv.ParseInt(strings.Fields(string(raw))[0], 10, 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ns)
+}
+
+// processCPU is a process's utime+stime (clock ticks of 10 ms).
+func processCPU(b *testing.B, pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // fields from the 3rd on
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// rusageThread is Linux's RUSAGE_THREAD: the calling thread only.
+const rusageThread = 1
+
+// rusage is the user+system CPU of this process or thread (who).
+func rusage(b *testing.B, who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverPID finds the local MariaDB server's process.
+func serverPID(b *testing.B) int {
+	dirs, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, c := range dirs {
+		raw, err := os.ReadFile(c)
+		if err != nil {
+			continue
+		}
+		if name := strings.TrimSpace(string(raw)); name == "mariadbd" || name == "mysqld" {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(c)))
+			return pid
+		}
+	}
+	b.Fatal("no mariadbd process: the benchmark needs the local server to count its CPU")
+	return 0
+}
