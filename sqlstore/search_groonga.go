@@ -85,21 +85,19 @@ func groongaSelect(a docs.Actor, q docs.Query) string {
 		b.WriteString(" --filter ")
 		b.WriteString(groongaArg(strings.Join(filters, " && ")))
 	}
-	// Only the bounded excerpt leaves Groonga: snippets are cut from it here.
-	fmt.Fprintf(&b, " --sortby '-_score,-created_at,_key' --offset %d --limit %d --output_columns '_key,excerpt'",
+	fmt.Fprintf(&b, " --sortby '-_score,-created_at,_key' --offset %d --limit %d --output_columns _key",
 		(q.Page-1)*q.Size, q.Size)
 	return b.String()
 }
 
-// groongaPage is a page of ranked document ids, the body excerpt of each
-// (by id as Groonga spells it) and the number of matches.
+// groongaPage is a page of ranked document ids (as Groonga spells them)
+// and the number of matches.
 type groongaPage struct {
-	ids      []string
-	excerpts map[string]string
-	total    int64
+	ids   []string
+	total int64
 }
 
-// parseGroongaSelect reads select's answer: [[[total], [columns], [key, excerpt]...]].
+// parseGroongaSelect reads select's answer: [[[total], [columns], [key]...]].
 func parseGroongaSelect(out string) (groongaPage, error) {
 	var sets [][]json.RawMessage
 	if err := json.Unmarshal([]byte(out), &sets); err != nil || len(sets) == 0 || len(sets[0]) < 2 {
@@ -110,16 +108,13 @@ func parseGroongaSelect(out string) (groongaPage, error) {
 	if err := json.Unmarshal(set[0], &count); err != nil || len(count) != 1 {
 		return groongaPage{}, fmt.Errorf("groonga select: unexpected count %.100q", set[0])
 	}
-	p := groongaPage{total: count[0], excerpts: map[string]string{}}
+	p := groongaPage{total: count[0]}
 	for _, raw := range set[2:] {
-		var row []json.RawMessage
-		var key, excerpt string
-		if err := json.Unmarshal(raw, &row); err != nil || len(row) != 2 || json.Unmarshal(row[0], &key) != nil ||
-			json.Unmarshal(row[1], &excerpt) != nil {
+		var row []string
+		if err := json.Unmarshal(raw, &row); err != nil || len(row) != 1 {
 			return groongaPage{}, fmt.Errorf("groonga select: unexpected row %.100q", raw)
 		}
-		p.ids = append(p.ids, key)
-		p.excerpts[key] = excerpt
+		p.ids = append(p.ids, row[0])
 	}
 	return p, nil
 }
@@ -157,9 +152,13 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 	}
 	where, args := readable(actor)
 	db := s.g(ctx)
-	var rows []documentRow
+	var rows []struct {
+		documentRow
+		Excerpt string
+	}
 	if err := db.Raw(`SELECT d.id, d.title, d.description, d.visibility, d.owner_id, d.department_id, d.filename, d.version, d.revision,
-		d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at FROM documents d WHERE d.id IN ? AND `+where,
+		d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at, COALESCE(x.excerpt, '') AS excerpt
+		FROM documents d LEFT JOIN document_excerpts x ON x.document_id = d.id WHERE d.id IN ? AND `+where,
 		append([]any{page.ids}, args...)...).Scan(&rows).Error; err != nil {
 		return nil, 0, false, err
 	}
@@ -169,11 +168,14 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 	}
 	// The index's keys are normalized (upper case); ids compare without case
 	// in MariaDB's collation, as here.
+	longest := longestTerm(q.Terms)
 	byKey := make(map[string]documentRow, len(rows))
+	windows := make(map[string]string, len(rows))
 	ids := make([]string, len(rows))
 	for i, r := range rows {
-		byKey[strings.ToUpper(r.ID)] = r
+		byKey[strings.ToUpper(r.ID)] = r.documentRow
 		ids[i] = r.ID
+		windows[r.ID] = window(r.Excerpt, longest)
 	}
 	tags, err := tagsOf(db, ids)
 	if err != nil {
@@ -187,11 +189,6 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 			return nil, 0, false, nil
 		}
 		out = append(out, r.document(tags[r.ID]))
-	}
-	longest := longestTerm(q.Terms)
-	windows := make(map[string]string, len(out))
-	for _, k := range page.ids {
-		windows[byKey[strings.ToUpper(k)].ID] = window(page.excerpts[k], longest)
 	}
 	chooseSnippets(out, windows, q.Terms)
 	return out, page.total, true, nil
