@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -36,6 +37,8 @@ type DB struct {
 	// published and before its transaction commits: a failure-injection hook
 	// for crash-safety tests, nil in production.
 	FailAfterPublish func() error
+
+	searchFallbacks atomic.Int64 // see SearchFallbacks
 }
 
 // Config selects the database: DSN set means MySQL/MariaDB, otherwise an

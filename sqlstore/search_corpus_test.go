@@ -127,5 +127,6 @@ func TestSearchFindsTheRightCorpusPageFirst(t *testing.T) {
 				t.Errorf("%s query %q does not find %s", q.Kind, q.Q, files[q.From].Name)
 			}
 		}
+		noFallback(t, e)
 	})
 }

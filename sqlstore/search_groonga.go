@@ -153,7 +153,7 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 	where, args := readable(actor)
 	db := s.g(ctx)
 	var rows []struct {
-		documentRow
+		Doc     documentRow `gorm:"embedded"` // named: gorm cannot set an unexported embedded field
 		Excerpt string
 	}
 	if err := db.Raw(`SELECT d.id, d.title, d.description, d.visibility, d.owner_id, d.department_id, d.filename, d.version, d.revision,
@@ -163,7 +163,7 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 		return nil, 0, false, err
 	}
 	if len(rows) != len(page.ids) {
-		staleIndex(q, len(page.ids)-len(rows))
+		s.db.staleIndex(q, len(page.ids)-len(rows))
 		return nil, 0, false, nil
 	}
 	// The index's keys are normalized (upper case); ids compare without case
@@ -173,9 +173,9 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 	windows := make(map[string]string, len(rows))
 	ids := make([]string, len(rows))
 	for i, r := range rows {
-		byKey[strings.ToUpper(r.ID)] = r.documentRow
-		ids[i] = r.ID
-		windows[r.ID] = window(r.Excerpt, longest)
+		byKey[strings.ToUpper(r.Doc.ID)] = r.Doc
+		ids[i] = r.Doc.ID
+		windows[r.Doc.ID] = window(r.Excerpt, longest)
 	}
 	tags, err := tagsOf(db, ids)
 	if err != nil {
@@ -185,7 +185,7 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 	for _, k := range page.ids {
 		r, found := byKey[strings.ToUpper(k)]
 		if !found {
-			staleIndex(q, 1)
+			s.db.staleIndex(q, 1)
 			return nil, 0, false, nil
 		}
 		out = append(out, r.document(tags[r.ID]))
@@ -196,6 +196,11 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 
 // staleIndex notes a relevance page answered by SQL because of stale index
 // entries; the garbage collector purges orphans, so this should stay rare.
-func staleIndex(q docs.Query, n int) {
+func (db *DB) staleIndex(q docs.Query, n int) {
+	db.searchFallbacks.Add(1)
 	slog.Info("search: stale index entries on a ranked page; answered by SQL", "entries", n, "terms", len(q.Terms))
 }
+
+// SearchFallbacks counts the relevance searches the index could not answer
+// alone because of stale entries (answered by SQL instead).
+func (db *DB) SearchFallbacks() int64 { return db.searchFallbacks.Load() }
