@@ -39,6 +39,7 @@ type DB struct {
 	FailAfterPublish func() error
 
 	searchFallbacks atomic.Int64 // see SearchFallbacks
+	sqlSearchOnly   bool         // tests and benchmarks: the SQL form answers every search
 }
 
 // Config selects the database: DSN set means MySQL/MariaDB, otherwise an

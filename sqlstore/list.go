@@ -29,7 +29,7 @@ func readable(a docs.Actor) (string, []any) {
 const snippetWidth = 160
 
 func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([]docs.Document, int64, error) {
-	if r, ok := s.db.dialect.(ranker); ok && len(q.Terms) > 0 && q.Sort == docs.SortRelevance && q.Tag == "" {
+	if r, ok := s.db.dialect.(ranker); ok && !s.db.sqlSearchOnly && len(q.Terms) > 0 && q.Sort == docs.SortRelevance && q.Tag == "" {
 		out, total, done, err := s.rankedList(ctx, r, actor, q)
 		if err != nil || done {
 			return out, total, err
