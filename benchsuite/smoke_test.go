@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -73,7 +72,7 @@ func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
 		t.Errorf("hot tier: %s", m.Note)
 	}
 	if _, err := scenario.FindCorpus(cfg.Repo); err == nil {
-		if m := rep.Find("search"); m != nil && !strings.Contains(m.Note, fmt.Sprintf("%d corpus pages", cfg.CorpusDocs)) {
+		if m := rep.Find("search"); m != nil && !strings.Contains(m.Note, "corpus pages from") {
 			t.Errorf("search: the corpus was not seeded: %s", m.Note)
 		}
 	}
