@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -169,34 +170,51 @@ func containsFold(s string, terms []string) bool {
 }
 
 // window cuts text to snippetWidth characters around the first occurrence
-// of term (already lower case).
+// of term (already lower case). It walks the string in place: it runs on
+// every result of every search.
 func window(text, term string) string {
-	r := []rune(text)
-	if len(r) <= snippetWidth {
+	if utf8.RuneCountInString(text) <= snippetWidth {
 		return text
 	}
-	start := max(foldIndex(r, []rune(term))-snippetWidth/3, 0)
-	end := min(start+snippetWidth, len(r))
-	return string(r[start:end])
+	at := foldIndex(text, term)
+	// Back up snippetWidth/3 characters, then take snippetWidth.
+	start := at
+	for n := 0; n < snippetWidth/3 && start > 0; n++ {
+		_, size := utf8.DecodeLastRuneInString(text[:start])
+		start -= size
+	}
+	end := start
+	for n := 0; n < snippetWidth && end < len(text); n++ {
+		_, size := utf8.DecodeRuneInString(text[end:])
+		end += size
+	}
+	return text[start:end]
 }
 
-// foldIndex is the rune index of the first case-insensitive occurrence of
-// the lower-case term in r, or 0. It compares rune by rune: lower-casing may
-// change byte lengths, so offsets in a lowered copy would not fit r.
-func foldIndex(r, term []rune) int {
-	for i := 0; i+len(term) <= len(r); i++ {
-		match := true
-		for j, t := range term {
-			if unicode.ToLower(r[i+j]) != t {
-				match = false
-				break
-			}
-		}
-		if match {
+// foldIndex is the byte offset of the first case-insensitive occurrence of
+// the lower-case term in s, or 0. It compares rune by rune: lower-casing may
+// change byte lengths, so offsets in a lowered copy would not fit s.
+func foldIndex(s, term string) int {
+	for i := range s {
+		if hasFoldPrefix(s[i:], term) {
 			return i
 		}
 	}
 	return 0
+}
+
+func hasFoldPrefix(s, term string) bool {
+	for _, t := range term {
+		if s == "" {
+			return false
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		if r != t && unicode.ToLower(r) != t {
+			return false
+		}
+		s = s[size:]
+	}
+	return true
 }
 
 func firstNonEmpty(ss ...string) string {

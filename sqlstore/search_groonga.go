@@ -150,16 +150,8 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 		}
 		return []docs.Document{}, page.total, true, nil
 	}
-	where, args := readable(actor)
-	db := s.g(ctx)
-	var rows []struct {
-		Doc     documentRow `gorm:"embedded"` // named: gorm cannot set an unexported embedded field
-		Excerpt string
-	}
-	if err := db.Raw(`SELECT d.id, d.title, d.description, d.visibility, d.owner_id, d.department_id, d.filename, d.version, d.revision,
-		d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at, COALESCE(x.excerpt, '') AS excerpt
-		FROM documents d LEFT JOIN document_excerpts x ON x.document_id = d.id WHERE d.id IN ? AND `+where,
-		append([]any{page.ids}, args...)...).Scan(&rows).Error; err != nil {
+	rows, err := s.pageRows(ctx, actor, page.ids)
+	if err != nil {
 		return nil, 0, false, err
 	}
 	if len(rows) != len(page.ids) {
@@ -169,17 +161,12 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 	// The index's keys are normalized (upper case); ids compare without case
 	// in MariaDB's collation, as here.
 	longest := longestTerm(q.Terms)
-	byKey := make(map[string]documentRow, len(rows))
+	byKey := make(map[string]*pageRow, len(rows))
 	windows := make(map[string]string, len(rows))
-	ids := make([]string, len(rows))
-	for i, r := range rows {
-		byKey[strings.ToUpper(r.Doc.ID)] = r.Doc
-		ids[i] = r.Doc.ID
-		windows[r.Doc.ID] = window(r.Excerpt, longest)
-	}
-	tags, err := tagsOf(db, ids)
-	if err != nil {
-		return nil, 0, false, err
+	for i := range rows {
+		r := &rows[i]
+		byKey[strings.ToUpper(r.doc.ID)] = r
+		windows[r.doc.ID] = window(r.excerpt, longest)
 	}
 	out = make([]docs.Document, 0, len(rows))
 	for _, k := range page.ids {
@@ -188,7 +175,10 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 			s.db.staleIndex(q, 1)
 			return nil, 0, false, nil
 		}
-		out = append(out, r.document(tags[r.ID]))
+		if r.doc.Tags == nil {
+			r.doc.Tags = []string{}
+		}
+		out = append(out, r.doc)
 	}
 	chooseSnippets(out, windows, q.Terms)
 	return out, page.total, true, nil
@@ -204,3 +194,51 @@ func (db *DB) staleIndex(q docs.Query, n int) {
 // SearchFallbacks counts the relevance searches the index could not answer
 // alone because of stale entries (answered by SQL instead).
 func (db *DB) SearchFallbacks() int64 { return db.searchFallbacks.Load() }
+
+// tagSeparator joins a document's tags in pageRows: a control character,
+// which docs never accepts in a tag.
+const tagSeparator = "\x1f"
+
+// pageRow is a ranked page's document with its excerpt.
+type pageRow struct {
+	doc     docs.Document
+	excerpt string
+}
+
+// pageRows reads the page's documents that actor may read, with their
+// excerpts and tags, in one statement through database/sql: it runs on
+// every search, and gorm's reflective scan cost more than the query.
+func (s *Documents) pageRows(ctx context.Context, actor docs.Actor, ids []string) ([]pageRow, error) {
+	where, args := readable(actor)
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	all := make([]any, 0, len(ids)+len(args))
+	for _, id := range ids {
+		all = append(all, id)
+	}
+	all = append(all, args...)
+	rows, err := s.db.sql.QueryContext(ctx, `SELECT d.id, d.title, d.description, d.visibility, d.owner_id, COALESCE(d.department_id, ''),
+		d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at,
+		COALESCE(x.excerpt, ''), COALESCE((SELECT GROUP_CONCAT(t.tag ORDER BY t.tag SEPARATOR '`+tagSeparator+`') FROM document_tags t WHERE t.document_id = d.id), '')
+		FROM documents d LEFT JOIN document_excerpts x ON x.document_id = d.id WHERE d.id IN (`+marks+`) AND `+where, all...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []pageRow
+	for rows.Next() {
+		var r pageRow
+		var vis, tags string
+		d := &r.doc
+		if err := rows.Scan(&d.ID, &d.Title, &d.Description, &vis, &d.OwnerID, &d.DepartmentID, &d.Filename, &d.Version, &d.Revision,
+			&d.Size, &d.Mime, &d.SHA256, &d.Views, &d.Downloads, &d.CreatedAt, &d.UpdatedAt, &r.excerpt, &tags); err != nil {
+			return nil, err
+		}
+		d.Visibility = docs.Visibility(vis)
+		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+		if tags != "" {
+			d.Tags = strings.Split(tags, tagSeparator)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
