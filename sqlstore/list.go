@@ -195,10 +195,46 @@ func window(text, term string) string {
 // the lower-case term in s, or 0. It compares rune by rune: lower-casing may
 // change byte lengths, so offsets in a lowered copy would not fit s.
 func foldIndex(s, term string) int {
-	for i := range s {
-		if hasFoldPrefix(s[i:], term) {
+	if term == "" {
+		return 0
+	}
+	// Jump between the places where the term's first character can start
+	// a match: its bytes when it has no case (CJK), an ASCII letter in
+	// either case; else every character.
+	first, _ := utf8.DecodeRuneInString(term)
+	var next func(string) int
+	switch {
+	case unicode.ToUpper(first) == first && unicode.ToLower(first) == first && unicode.ToTitle(first) == first && !unicode.In(first, unicode.Latin, unicode.Greek, unicode.Cyrillic):
+		f := string(first)
+		next = func(s string) int { return strings.Index(s, f) }
+	case first >= 'a' && first <= 'z' && first != 'k' && first != 'i':
+		// (k and i also fold from the Kelvin sign and from İ.)
+		lo, up := byte(first), byte(first)-'a'+'A'
+		next = func(s string) int {
+			i, j := strings.IndexByte(s, lo), strings.IndexByte(s, up)
+			if i < 0 || (j >= 0 && j < i) {
+				return j
+			}
 			return i
 		}
+	default:
+		for i := range s {
+			if hasFoldPrefix(s[i:], term) {
+				return i
+			}
+		}
+		return 0
+	}
+	for i := 0; i < len(s); {
+		j := next(s[i:])
+		if j < 0 {
+			return 0
+		}
+		if hasFoldPrefix(s[i+j:], term) {
+			return i + j
+		}
+		_, size := utf8.DecodeRuneInString(s[i+j:])
+		i += j + size
 	}
 	return 0
 }

@@ -2,12 +2,11 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
-
-	"gorm.io/gorm"
 
 	"docplat/docs"
 )
@@ -121,26 +120,26 @@ func parseGroongaSelect(out string) (groongaPage, error) {
 
 // rank runs the select: mroonga_command answers NULL (with a warning) when
 // Groonga refuses the command.
-func (mroonga) rank(ctx context.Context, db *gorm.DB, a docs.Actor, q docs.Query) (groongaPage, error) {
-	var out *string
-	if err := db.WithContext(ctx).Raw("SELECT mroonga_command(?)", groongaSelect(a, q)).Scan(&out).Error; err != nil {
+func (mroonga) rank(ctx context.Context, db *sql.DB, a docs.Actor, q docs.Query) (groongaPage, error) {
+	var out sql.NullString
+	if err := db.QueryRowContext(ctx, "SELECT mroonga_command(?)", groongaSelect(a, q)).Scan(&out); err != nil {
 		return groongaPage{}, err
 	}
-	if out == nil {
+	if !out.Valid {
 		return groongaPage{}, fmt.Errorf("groonga select failed (mroonga_command returned NULL)")
 	}
-	return parseGroongaSelect(*out)
+	return parseGroongaSelect(out.String)
 }
 
 // ranker answers a relevance search from the full-text engine alone.
 type ranker interface {
-	rank(ctx context.Context, db *gorm.DB, a docs.Actor, q docs.Query) (groongaPage, error)
+	rank(ctx context.Context, db *sql.DB, a docs.Actor, q docs.Query) (groongaPage, error)
 }
 
 // rankedList is List for a relevance search the engine can rank by itself.
 // ok is false when the caller must answer with the SQL form instead.
 func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, q docs.Query) (out []docs.Document, total int64, ok bool, err error) {
-	page, err := r.rank(ctx, s.db.gorm, actor, q)
+	page, err := r.rank(ctx, s.db.sql, actor, q)
 	if err != nil {
 		return nil, 0, false, err
 	}

@@ -131,3 +131,24 @@ func TestSearchStaleIndexEntryIsNotShown(t *testing.T) {
 		}
 	})
 }
+
+// Terms reach Groonga inside two layers of quoting (its command line and its
+// query syntax); quotes and backslashes in a term stay literal.
+func TestSearchTermsWithQuotesAndBackslashesAreLiteral(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		owner := e.user(t, "owner", accounts.RoleMember, "")
+		d := e.create(t, docSpec{Title: "quoting", Body: `it's a "quoted" path C:\temp\x and 'single' OR -minus`, Visibility: docs.Public, Owner: owner.ID})
+		for _, terms := range [][]string{{"it's"}, {`"quoted"`}, {`c:\temp\x`}, {"'single'", "or"}, {"-minus"}} {
+			items, total := e.list(t, docs.Actor{}, docs.Query{Terms: terms, Sort: docs.SortRelevance})
+			if got := ids(items); !slices.Equal(got, []string{d.ID}) || total != 1 {
+				t.Errorf("search %q = %v (total %d), want the document", terms, got, total)
+			}
+		}
+		for _, terms := range [][]string{{`it\'s`}, {`"quoted`, "nothere"}, {`') OR ('1'='1`}} {
+			if items, total := e.list(t, docs.Actor{}, docs.Query{Terms: terms, Sort: docs.SortRelevance}); len(items) != 0 || total != 0 {
+				t.Errorf("search %q = %v (total %d), want nothing", terms, ids(items), total)
+			}
+		}
+		noFallback(t, e)
+	})
+}
