@@ -49,13 +49,22 @@ func CorpusQueries(files []SeedFile, n int, seed uint64) []CorpusQuery {
 	return out
 }
 
-// QueryStrings returns the Q of each query (a Source's word list).
-func QueryStrings(qs []CorpusQuery) []string {
-	out := make([]string, len(qs))
-	for i, q := range qs {
-		out[i] = q.Q
+// CorpusSearchWords returns distinct searches taken from every page of the
+// corpus in dir (CorpusQueries), as a Source's word list.
+func CorpusSearchWords(dir string, seed uint64) ([]string, error) {
+	files, err := CorpusFiles(dir, 0)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	seen := map[string]bool{}
+	var out []string
+	for _, q := range CorpusQueries(files, 6000, seed) {
+		if !seen[q.Q] {
+			seen[q.Q] = true
+			out = append(out, q.Q)
+		}
+	}
+	return out, nil
 }
 
 // bodyPrefix bounds how much of a body query making reads.

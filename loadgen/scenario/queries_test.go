@@ -81,3 +81,25 @@ func insideAWord(text, sub string) bool {
 		i = at + 1
 	}
 }
+
+func TestCorpusSearchWordsAreDistinctAndFromTheCorpus(t *testing.T) {
+	corpusFiles(t, 1) // skips without a corpus
+	dir, _ := FindCorpus(".")
+	words, err := CorpusSearchWords(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(words) < 2000 {
+		t.Fatalf("%d distinct searches, want thousands", len(words))
+	}
+	seen := map[string]bool{}
+	for _, w := range words {
+		if seen[w] {
+			t.Fatalf("%q twice", w)
+		}
+		seen[w] = true
+	}
+	if _, err := CorpusSearchWords(t.TempDir(), 1); err == nil {
+		t.Fatal("a directory without manifest.tsv gave no error")
+	}
+}

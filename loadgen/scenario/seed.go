@@ -198,7 +198,8 @@ func (a *API) uploadAll(ctx context.Context, files []SeedFile, workers int, skip
 // CorpusFiles returns n documents from a corpus directory laid out like
 // /work/shared/corpus: manifest.tsv (file, lang, bytes, sha256, title) and
 // the files it names. When n exceeds the corpus it cycles through it again
-// with numbered titles (identical content is stored once by the server).
+// with numbered titles (identical content is stored once by the server);
+// n <= 0 is every file once.
 func CorpusFiles(dir string, n int) ([]SeedFile, error) {
 	f, err := os.Open(filepath.Join(dir, "manifest.tsv"))
 	if err != nil {
@@ -221,6 +222,9 @@ func CorpusFiles(dir string, n int) ([]SeedFile, error) {
 	}
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("corpus: %s lists no files", filepath.Join(dir, "manifest.tsv"))
+	}
+	if n <= 0 {
+		n = len(entries)
 	}
 	out := make([]SeedFile, 0, n)
 	cache := map[string][]byte{}
