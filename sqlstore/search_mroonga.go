@@ -78,7 +78,7 @@ func (mroonga) purgeOrphans(ctx context.Context, db *gorm.DB, cutoff time.Time) 
 	return res.RowsAffected, res.Error
 }
 
-// backfillSearchFilters fills what migration 00009 added for documents
+// backfillSearchFilters fills what migration 00011 added for documents
 // indexed before it: the permission columns and creation time in the index,
 // and the excerpts. Rows written since have them, so after the first start
 // this finds nothing to do.

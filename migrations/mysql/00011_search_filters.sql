@@ -10,8 +10,8 @@
 -- document's transaction, so it never holds orphans.
 --
 -- Rows indexed before this migration are filled in by sqlstore on Migrate.
--- Numbered 00009 so that it does not collide with schema changes made
--- beside it; goose applies versions in order.
+-- Numbered 00011 to come after 00010 (idempotency keys, made beside it);
+-- goose applies versions in order.
 
 -- +goose Up
 ALTER TABLE document_search
