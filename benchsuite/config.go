@@ -18,6 +18,7 @@ type Config struct {
 	Timeout     time.Duration // per request
 	BodyBytes   int           // size of the document and of every baseline value
 	Docs        int           // documents seeded: the uncached reads and the mixed workload's reads
+	CorpusDocs  int           // pages of ../shared/corpus seeded for the search measurement (0: none)
 
 	// Open-loop curves: offered rates (req/s), StepDuration each.
 	HotRates     []float64
@@ -47,7 +48,7 @@ const ReferenceMix = "read-content=55,read-meta=35,search=8,upload=1,update=1"
 func DefaultConfig(quick bool) Config {
 	c := Config{
 		Repo: ".", Connections: 64, Warmup: 2 * time.Second, Duration: 8 * time.Second,
-		Timeout: 10 * time.Second, BodyBytes: 10 << 10, Docs: 2000,
+		Timeout: 10 * time.Second, BodyBytes: 10 << 10, Docs: 2000, CorpusDocs: 2291,
 		HotRates:     []float64{1000, 2000, 4000, 8000, 12000},
 		MixRates:     []float64{250, 500, 1000, 2000, 3000},
 		StepDuration: 5 * time.Second,
@@ -57,7 +58,7 @@ func DefaultConfig(quick bool) Config {
 	}
 	if quick {
 		c.Quick = true
-		c.Warmup, c.Duration, c.Docs = 300*time.Millisecond, time.Second, 64
+		c.Warmup, c.Duration, c.Docs, c.CorpusDocs = 300*time.Millisecond, time.Second, 64, 100
 		c.HotRates, c.MixRates, c.StepDuration = []float64{200, 400}, []float64{50, 100}, time.Second
 		c.RefSteps, c.RefWarmup, c.RefDuration, c.RefThink = []int{20, 50}, 300*time.Millisecond, time.Second, 100*time.Millisecond
 	}
@@ -79,6 +80,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Docs < 1 {
 		bad("docs must be >= 1, got %d", c.Docs)
+	}
+	if c.CorpusDocs < 0 {
+		bad("corpus docs must be >= 0, got %d", c.CorpusDocs)
 	}
 	for _, r := range append(append([]float64{}, c.HotRates...), c.MixRates...) {
 		if r <= 0 {

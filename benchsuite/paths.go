@@ -69,8 +69,7 @@ func (r *runner) paths(ctx context.Context) error {
 	}
 
 	// Search and upload through nginx, as clients send them.
-	if err := r.measureScenario(ctx, &Measurement{Name: "search", Kind: Path, Baseline: "mariadb-select",
-		Method: "GET /api/v1/documents?q= with a random term of the scenario word list, through nginx"}, "search=1"); err != nil {
+	if err := r.measureSearch(ctx); err != nil {
 		return err
 	}
 	return r.measureScenario(ctx, &Measurement{Name: "upload-3pc", Kind: Path, Baseline: "mariadb-select",

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"docplat/internal/localcluster"
+	"docplat/loadgen/scenario"
 	"docplat/nginx"
 )
 
@@ -69,6 +70,11 @@ func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
 	}
 	if m := rep.Find("hot-tier"); m != nil && !strings.Contains(m.Note, "HOT checked") {
 		t.Errorf("hot tier: %s", m.Note)
+	}
+	if _, err := scenario.FindCorpus(cfg.Repo); err == nil {
+		if m := rep.Find("search"); m != nil && !strings.Contains(m.Note, "corpus pages from") {
+			t.Errorf("search: the corpus was not seeded: %s", m.Note)
+		}
 	}
 	if m := rep.Find("uncached"); m != nil && m.Result.Total != int64(cfg.Docs) {
 		t.Errorf("uncached: %d reads recorded, want one per seeded document (%d)", m.Result.Total, cfg.Docs)

@@ -57,6 +57,9 @@ type runner struct {
 	docID   string   // that document
 	ids     []string // seeded documents
 	words   []string
+
+	searchQueries []string // the search measurement's, distinct (search.go)
+	searchNote    string
 }
 
 func (r *runner) all(ctx context.Context) error {
@@ -81,6 +84,10 @@ func (r *runner) all(ctx context.Context) error {
 		return fmt.Errorf("seeding: %w", err)
 	}
 	r.log.Info("seeded", "documents", len(r.ids), "took", time.Since(seedStart).Round(time.Millisecond))
+	if err := r.seedSearchCorpus(ctx); err != nil {
+		return err
+	}
+	r.log.Info("seeded the search corpus", "queries", len(r.searchQueries), "took", time.Since(seedStart).Round(time.Millisecond))
 
 	sections := []struct {
 		name string

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -37,6 +38,9 @@ type DB struct {
 	// published and before its transaction commits: a failure-injection hook
 	// for crash-safety tests, nil in production.
 	FailAfterPublish func() error
+
+	searchFallbacks atomic.Int64 // see SearchFallbacks
+	sqlSearchOnly   bool         // tests and benchmarks: the SQL form answers every search
 }
 
 // Config selects the database: DSN set means MySQL/MariaDB, otherwise an
@@ -176,7 +180,11 @@ func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
 				"install it (Debian: apt-get install mariadb-plugin-mroonga && mariadb -uroot < /usr/share/mysql/mroonga/install.sql) and retry")
 		}
 	}
-	return migrations.Up(ctx, db.sql, db.name)
+	applied, err := migrations.Up(ctx, db.sql, db.name)
+	if err == nil && db.name == migrations.MySQL {
+		err = backfillSearchFilters(ctx, db.gorm)
+	}
+	return applied, err
 }
 
 // Pending reports whether the schema is behind the binary.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -29,6 +30,12 @@ func readable(a docs.Actor) (string, []any) {
 const snippetWidth = 160
 
 func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([]docs.Document, int64, error) {
+	if r, ok := s.db.dialect.(ranker); ok && !s.db.sqlSearchOnly && len(q.Terms) > 0 && q.Sort == docs.SortRelevance && q.Tag == "" {
+		out, total, done, err := s.rankedList(ctx, r, actor, q)
+		if err != nil || done {
+			return out, total, err
+		}
+	}
 	where, args := readable(actor)
 	conds := []string{where}
 	join := ""
@@ -114,16 +121,30 @@ func tagsOf(db *gorm.DB, ids []string) (map[string][]string, error) {
 // window of the body around the longest term if the body has it, else the
 // description or the title.
 func (s *Documents) fillSnippets(ctx context.Context, out []docs.Document, ids, terms []string) error {
+	longest := longestTerm(terms)
+	windows, err := s.db.dialect.snippets(ctx, s.db.gorm, ids, longest, snippetWidth)
+	if err != nil {
+		return err
+	}
+	chooseSnippets(out, windows, terms)
+	return nil
+}
+
+func longestTerm(terms []string) string {
 	longest := terms[0]
 	for _, t := range terms[1:] {
 		if len(t) > len(longest) {
 			longest = t
 		}
 	}
-	windows, err := s.db.dialect.snippets(ctx, s.db.gorm, ids, longest, snippetWidth)
-	if err != nil {
-		return err
-	}
+	return longest
+}
+
+// chooseSnippets sets each result's Snippet to the first of its body window
+// (windows, by id), a window of its description and its title that has a
+// term, or the first that is not empty.
+func chooseSnippets(out []docs.Document, windows map[string]string, terms []string) {
+	longest := longestTerm(terms)
 	for i := range out {
 		d := &out[i]
 		for _, cand := range []string{windows[d.ID], window(d.Description, longest), d.Title} {
@@ -136,7 +157,6 @@ func (s *Documents) fillSnippets(ctx context.Context, out []docs.Document, ids, 
 			d.Snippet = firstNonEmpty(windows[d.ID], d.Description, d.Title)
 		}
 	}
-	return nil
 }
 
 func containsFold(s string, terms []string) bool {
@@ -150,34 +170,87 @@ func containsFold(s string, terms []string) bool {
 }
 
 // window cuts text to snippetWidth characters around the first occurrence
-// of term (already lower case).
+// of term (already lower case). It walks the string in place: it runs on
+// every result of every search.
 func window(text, term string) string {
-	r := []rune(text)
-	if len(r) <= snippetWidth {
+	if utf8.RuneCountInString(text) <= snippetWidth {
 		return text
 	}
-	start := max(foldIndex(r, []rune(term))-snippetWidth/3, 0)
-	end := min(start+snippetWidth, len(r))
-	return string(r[start:end])
+	at := foldIndex(text, term)
+	// Back up snippetWidth/3 characters, then take snippetWidth.
+	start := at
+	for n := 0; n < snippetWidth/3 && start > 0; n++ {
+		_, size := utf8.DecodeLastRuneInString(text[:start])
+		start -= size
+	}
+	end := start
+	for n := 0; n < snippetWidth && end < len(text); n++ {
+		_, size := utf8.DecodeRuneInString(text[end:])
+		end += size
+	}
+	return text[start:end]
 }
 
-// foldIndex is the rune index of the first case-insensitive occurrence of
-// the lower-case term in r, or 0. It compares rune by rune: lower-casing may
-// change byte lengths, so offsets in a lowered copy would not fit r.
-func foldIndex(r, term []rune) int {
-	for i := 0; i+len(term) <= len(r); i++ {
-		match := true
-		for j, t := range term {
-			if unicode.ToLower(r[i+j]) != t {
-				match = false
-				break
+// foldIndex is the byte offset of the first case-insensitive occurrence of
+// the lower-case term in s, or 0. It compares rune by rune: lower-casing may
+// change byte lengths, so offsets in a lowered copy would not fit s.
+func foldIndex(s, term string) int {
+	if term == "" {
+		return 0
+	}
+	// Jump between the places where the term's first character can start
+	// a match: its bytes when it has no case (CJK), an ASCII letter in
+	// either case; else every character.
+	first, _ := utf8.DecodeRuneInString(term)
+	var next func(string) int
+	switch {
+	case unicode.ToUpper(first) == first && unicode.ToLower(first) == first && unicode.ToTitle(first) == first && !unicode.In(first, unicode.Latin, unicode.Greek, unicode.Cyrillic):
+		f := string(first)
+		next = func(s string) int { return strings.Index(s, f) }
+	case first >= 'a' && first <= 'z' && first != 'k' && first != 'i':
+		// (k and i also fold from the Kelvin sign and from İ.)
+		lo, up := byte(first), byte(first)-'a'+'A'
+		next = func(s string) int {
+			i, j := strings.IndexByte(s, lo), strings.IndexByte(s, up)
+			if i < 0 || (j >= 0 && j < i) {
+				return j
 			}
-		}
-		if match {
 			return i
 		}
+	default:
+		for i := range s {
+			if hasFoldPrefix(s[i:], term) {
+				return i
+			}
+		}
+		return 0
+	}
+	for i := 0; i < len(s); {
+		j := next(s[i:])
+		if j < 0 {
+			return 0
+		}
+		if hasFoldPrefix(s[i+j:], term) {
+			return i + j
+		}
+		_, size := utf8.DecodeRuneInString(s[i+j:])
+		i += j + size
 	}
 	return 0
+}
+
+func hasFoldPrefix(s, term string) bool {
+	for _, t := range term {
+		if s == "" {
+			return false
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		if r != t && unicode.ToLower(r) != t {
+			return false
+		}
+		s = s[size:]
+	}
+	return true
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -22,11 +22,15 @@ func (mroonga) index(tx *gorm.DB, d docs.Document, text string, replaceBody bool
 	now := time.Now().UTC()
 	tags := strings.Join(d.Tags, " ")
 	if replaceBody {
-		return tx.Exec(`REPLACE INTO document_search (document_id, title, tags, description, body, indexed_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			d.ID, d.Title, tags, d.Description, text, now).Error
+		if err := tx.Exec(`REPLACE INTO document_excerpts (document_id, excerpt) VALUES (?, ?)`, d.ID, excerptOf(text)).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`REPLACE INTO document_search (document_id, title, tags, description, body, indexed_at, visibility, owner_id, department_id, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.Title, tags, d.Description, text, now, string(d.Visibility), d.OwnerID, d.DepartmentID, d.CreatedAt.UTC()).Error
 	}
-	return tx.Exec(`UPDATE document_search SET title = ?, tags = ?, description = ?, indexed_at = ? WHERE document_id = ?`,
-		d.Title, tags, d.Description, now, d.ID).Error
+	return tx.Exec(`UPDATE document_search SET title = ?, tags = ?, description = ?, visibility = ?, indexed_at = ? WHERE document_id = ?`,
+		d.Title, tags, d.Description, string(d.Visibility), now, d.ID).Error
 }
 
 func (mroonga) unindex(tx *gorm.DB, id string) error {
@@ -72,4 +76,38 @@ func (mroonga) snippets(ctx context.Context, db *gorm.DB, ids []string, term str
 func (mroonga) purgeOrphans(ctx context.Context, db *gorm.DB, cutoff time.Time) (int64, error) {
 	res := db.WithContext(ctx).Exec(`DELETE FROM document_search WHERE indexed_at < ? AND document_id NOT IN (SELECT id FROM documents)`, cutoff)
 	return res.RowsAffected, res.Error
+}
+
+// backfillSearchFilters fills what migration 00011 added for documents
+// indexed before it: the permission columns and creation time in the index,
+// and the excerpts. Rows written since have them, so after the first start
+// this finds nothing to do.
+func backfillSearchFilters(ctx context.Context, db *gorm.DB) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO document_excerpts (document_id, excerpt)
+			SELECT d.id, LEFT(s.body, ?) FROM documents d JOIN document_search s ON s.document_id = d.id
+			WHERE NOT EXISTS (SELECT 1 FROM document_excerpts x WHERE x.document_id = d.id)`, excerptRunes).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE document_search s JOIN documents d ON d.id = s.document_id
+			SET s.visibility = d.visibility, s.owner_id = d.owner_id, s.department_id = COALESCE(d.department_id, ''), s.created_at = d.created_at
+			WHERE s.visibility = ''`).Error
+	})
+}
+
+// excerptRunes bounds the body prefix that ranked results' snippets are cut
+// from (document_excerpts): a term found only further in gets a snippet of
+// the description or the title when they have it, else the excerpt's start
+// (unmarked).
+const excerptRunes = 2000
+
+func excerptOf(text string) string {
+	n := 0
+	for i := range text {
+		if n == excerptRunes {
+			return text[:i]
+		}
+		n++
+	}
+	return text
 }

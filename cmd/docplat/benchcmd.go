@@ -26,6 +26,7 @@ func benchCmd(ctx context.Context, args []string) error {
 	conns := fs.Int("connections", 0, "closed-loop connections per measurement (0: 64)")
 	steps := fs.String("ref-steps", "", "reference-table concurrencies, e.g. 100,500,1000,5000,10000 (empty: the default)")
 	docs := fs.Int("docs", 0, "documents seeded (0: the default)")
+	corpusDocs := fs.Int("corpus-docs", -1, "pages of ../shared/corpus seeded for the search measurement (negative: the default, all 2,291; 0: none)")
 	think := fs.Duration("ref-think", -1, "reference table: each user's think time between requests (negative: the default, 10s)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -51,6 +52,9 @@ func benchCmd(ctx context.Context, args []string) error {
 	}
 	if *docs > 0 {
 		cfg.Docs = *docs
+	}
+	if *corpusDocs >= 0 {
+		cfg.CorpusDocs = *corpusDocs
 	}
 	if *think >= 0 {
 		cfg.RefThink = *think

@@ -61,7 +61,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.IntVar(&o.SeedWorkers, "seed-workers", 4, "concurrent uploads while seeding")
 	fs.StringVar(&o.Mix, "mix", DefaultMix, "request mix, kind=weight: "+strings.Join(Kinds, ", "))
 	fs.Float64Var(&o.ZipfS, "zipf-s", 1.1, "Zipf exponent of document popularity (0: uniform)")
-	fs.StringVar(&o.WordsFile, "words", "", "search terms, one per line (default: built-in Chinese and English list)")
+	fs.StringVar(&o.WordsFile, "words", "", "search terms, one per line (default: with -corpus, queries taken from its pages' titles and bodies; else a built-in Chinese and English list)")
 	fs.IntVar(&o.UploadBytes, "upload-bytes", 2048, "size of each file uploaded during the run")
 	fs.StringVar(&o.Mode, "mode", loadgen.Closed, "closed (users) or open (arrival rate)")
 	fs.IntVar(&o.Users, "users", 100, "closed loop: concurrent users")
@@ -147,6 +147,11 @@ func (o *Options) Validate() (*Plan, error) {
 		}
 		if err != nil {
 			bad("-words: %v", err)
+		}
+	} else if o.Corpus != "" && errs == nil {
+		// Searches like users': queries from the corpus pages' titles and bodies.
+		if p.Words, err = CorpusSearchWords(o.Corpus, uint64(o.Seed)); err != nil {
+			bad("-corpus: %v", err)
 		}
 	} else {
 		p.Words = DefaultWords()

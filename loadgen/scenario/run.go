@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"time"
 
 	"docplat/loadgen"
@@ -110,11 +111,12 @@ func seed(ctx context.Context, p *Plan, api *API, log *slog.Logger) ([]string, e
 		files = GeneratedFiles(missing, 4096, p.Words, p.Seed)
 	}
 	start := time.Now()
-	up, err := api.UploadAll(ctx, files, p.SeedWorkers)
+	up, refused, err := api.UploadCorpus(ctx, files, p.SeedWorkers)
 	if err != nil {
 		return nil, fmt.Errorf("seeding: %w", err)
 	}
-	log.Info("seeded documents", "uploaded", len(up), "took", time.Since(start).Round(time.Millisecond))
+	up = slices.DeleteFunc(up, func(id string) bool { return id == "" })
+	log.Info("seeded documents", "uploaded", len(up), "refused_type", refused, "took", time.Since(start).Round(time.Millisecond))
 	return append(ids, up...), nil
 }
 

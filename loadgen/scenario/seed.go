@@ -178,6 +178,24 @@ func (a *API) Upload(ctx context.Context, f SeedFile) (string, error) {
 // UploadAll uploads files with a few concurrent requests and returns their
 // ids in the same order. It stops at the first error.
 func (a *API) UploadAll(ctx context.Context, files []SeedFile, workers int) ([]string, error) {
+	return a.uploadAll(ctx, files, workers, false)
+}
+
+// UploadCorpus is UploadAll for real files, some of which the server may
+// refuse as a type it does not store (415 unsupported_type; e.g. Go's
+// sniffer takes a text whose bytes 34-35 are "LP" for a font): those get an
+// empty id and are counted in refused instead of stopping the seeding.
+func (a *API) UploadCorpus(ctx context.Context, files []SeedFile, workers int) (ids []string, refused int, err error) {
+	ids, err = a.uploadAll(ctx, files, workers, true)
+	for _, id := range ids {
+		if id == "" {
+			refused++
+		}
+	}
+	return ids, refused, err
+}
+
+func (a *API) uploadAll(ctx context.Context, files []SeedFile, workers int, skipRefused bool) ([]string, error) {
 	ids := make([]string, len(files))
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -189,6 +207,10 @@ func (a *API) UploadAll(ctx context.Context, files []SeedFile, workers int) ([]s
 			defer wg.Done()
 			for i := range next {
 				id, err := a.Upload(ctx, files[i])
+				var ae *apiError
+				if skipRefused && errors.As(err, &ae) && ae.status == http.StatusUnsupportedMediaType {
+					continue
+				}
 				if err != nil {
 					cancel(err)
 					return
@@ -217,7 +239,8 @@ func (a *API) UploadAll(ctx context.Context, files []SeedFile, workers int) ([]s
 // CorpusFiles returns n documents from a corpus directory laid out like
 // /work/shared/corpus: manifest.tsv (file, lang, bytes, sha256, title) and
 // the files it names. When n exceeds the corpus it cycles through it again
-// with numbered titles (identical content is stored once by the server).
+// with numbered titles (identical content is stored once by the server);
+// n <= 0 is every file once.
 func CorpusFiles(dir string, n int) ([]SeedFile, error) {
 	f, err := os.Open(filepath.Join(dir, "manifest.tsv"))
 	if err != nil {
@@ -240,6 +263,9 @@ func CorpusFiles(dir string, n int) ([]SeedFile, error) {
 	}
 	if len(entries) == 0 {
 		return nil, fmt.Errorf("corpus: %s lists no files", filepath.Join(dir, "manifest.tsv"))
+	}
+	if n <= 0 {
+		n = len(entries)
 	}
 	out := make([]SeedFile, 0, n)
 	cache := map[string][]byte{}
