@@ -42,6 +42,9 @@ func TestDetectType(t *testing.T) {
 		{"elf executable named .txt", elfHead, "harmless.txt", "", ErrUnsupportedType},
 		{"windows executable", mzHead, "setup.exe", "", ErrUnsupportedType},
 		{"windows executable named .docx", mzHead, "report.docx", "", ErrUnsupportedType},
+		{"text with LP at bytes 34-35 is text, not a font", "CREATE TABLE(7)     SQL Commands  LP\nNAME\n", "create_table.txt", "text/plain; charset=utf-8", nil},
+		{"the same as .md", "CREATE TABLE(7)     SQL Commands  LP\nNAME\n", "create_table.md", "text/markdown; charset=utf-8", nil},
+		{"an embedded OpenType font is still refused", "\x10\x02\x00\x00\xd0\x01\x00\x00\x02\x00\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00LP\x00\x00", "font.eot", "", ErrUnsupportedType},
 		{"xml is not on the allow-list", `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>`, "image.svg", "", ErrUnsupportedType},
 	}
 	for _, tc := range cases {
