@@ -226,8 +226,8 @@ func (c *config) validate() error {
 	if c.AccessBurstCount < 0 {
 		errs = append(errs, errors.New("access-burst-count must not be negative"))
 	}
-	if c.AccessBurstEvery < time.Millisecond || c.AccessBurstEvery > c.AccessWindow {
-		errs = append(errs, errors.New("access-burst-interval must be between 1ms and access-aggregate-window"))
+	if c.AccessBurstEvery < time.Millisecond || c.AccessBurstEvery > 10*time.Second {
+		errs = append(errs, errors.New("access-burst-interval must be between 1ms and 10s"))
 	}
 	if c.StatsFlushInterval < 10*time.Millisecond || c.StatsFlushInterval > time.Minute {
 		errs = append(errs, errors.New("stats-flush-interval must be between 10ms and 1m"))
