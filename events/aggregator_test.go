@@ -128,7 +128,7 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 func TestAggregatorPublishesBurstsEarly(t *testing.T) {
 	var out sink
 	reg := prometheus.NewRegistry()
-	const window, every = 2 * time.Second, 200 * time.Millisecond
+	const window, every = 3 * time.Second, time.Second
 	g, err := events.NewAggregator(&out, events.AggregatorConfig{Window: window, BurstCount: 10, BurstInterval: every, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +160,12 @@ func TestAggregatorPublishesBurstsEarly(t *testing.T) {
 	// Two more documents cross within the cool-down: one round at its end.
 	for range 12 {
 		g.Publish(events.Access{DocumentID: "hot2", Kind: "view"})
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := out.sum()[[2]string{"hot2", "view"}]; n != 0 && time.Since(start) < every {
+		t.Fatalf("a second burst went out %v after the first, within the %v cool-down", time.Since(start), every)
+	}
+	for range 12 {
 		g.Publish(events.Access{DocumentID: "hot", Kind: "download"})
 	}
 	waitFor("the second bursts", func(m map[[2]string]int64) bool {
