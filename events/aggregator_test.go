@@ -224,3 +224,26 @@ func TestAggregatorIdleWindowStartsWithFirstRead(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAggregatorPublish is what a read pays to be counted: Publish
+// into the aggregator, 200 documents, with Run publishing to a sink.
+func BenchmarkAggregatorPublish(b *testing.B) {
+	var out sink
+	g, err := events.NewAggregator(&out, events.AggregatorConfig{Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go g.Run(ctx)
+	ids := make([]string, 200)
+	for i := range ids {
+		ids[i] = "0123456789abcdef0123456789abcd" + string(rune('A'+i%26)) + string(rune('a'+i/26))
+	}
+	at := time.Now()
+	i := 0
+	for b.Loop() {
+		g.Publish(events.Access{DocumentID: ids[i%len(ids)], Kind: "view", Bytes: 10240, At: at})
+		i++
+	}
+}
