@@ -35,7 +35,7 @@ func (s *sink) sum() map[[2]string]int64 {
 func TestAggregatorSumsPerDocumentAndKind(t *testing.T) {
 	var out sink
 	reg := prometheus.NewRegistry()
-	g, err := events.NewAggregator(&out, events.AggregatorConfig{Window: time.Hour, Instance: "web-1", Registerer: reg})
+	g, err := events.NewAggregator(&out, events.AggregatorConfig{Window: time.Hour, BurstCount: -1, Instance: "web-1", Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,9 +110,140 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	for _, mf := range mfs {
 		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetCounter().GetValue()
+			sum := 0.0 // over every label
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+			return sum
 		}
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// TestAggregatorPublishesBurstsEarly: a document crossing BurstCount goes
+// out within milliseconds while a cold one waits for the window; bursts
+// go out at most once per BurstInterval, together; every read is counted
+// exactly once across the early and the windowed publications.
+func TestAggregatorPublishesBurstsEarly(t *testing.T) {
+	var out sink
+	reg := prometheus.NewRegistry()
+	const window, every = 3 * time.Second, time.Second
+	g, err := events.NewAggregator(&out, events.AggregatorConfig{Window: window, BurstCount: 10, BurstInterval: every, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { g.Run(ctx); close(done) }()
+	start := time.Now()
+	g.Publish(events.Access{DocumentID: "cold", Kind: "view"})
+	for range 10 {
+		g.Publish(events.Access{DocumentID: "hot", Kind: "view"})
+	}
+	waitFor := func(what string, ok func(map[[2]string]int64) bool) time.Duration {
+		t.Helper()
+		for !ok(out.sum()) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatalf("%s: published %v", what, out.sum())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return time.Since(start)
+	}
+	if d := waitFor("the burst", func(m map[[2]string]int64) bool { return m[[2]string{"hot", "view"}] == 10 }); d > window/2 {
+		t.Fatalf("the burst was published after %v, not at once", d)
+	}
+	if n := out.sum()[[2]string{"cold", "view"}]; n != 0 {
+		t.Fatalf("the cold document went out with the burst (%d)", n)
+	}
+	// Two more documents cross within the cool-down: one round at its end.
+	for range 12 {
+		g.Publish(events.Access{DocumentID: "hot2", Kind: "view"})
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := out.sum()[[2]string{"hot2", "view"}]; n != 0 && time.Since(start) < every {
+		t.Fatalf("a second burst went out %v after the first, within the %v cool-down", time.Since(start), every)
+	}
+	for range 12 {
+		g.Publish(events.Access{DocumentID: "hot", Kind: "download"})
+	}
+	waitFor("the second bursts", func(m map[[2]string]int64) bool {
+		return m[[2]string{"hot2", "view"}] == 12 && m[[2]string{"hot", "download"}] == 12
+	})
+	if d := waitFor("the window", func(m map[[2]string]int64) bool { return m[[2]string{"cold", "view"}] == 1 }); d < window-100*time.Millisecond {
+		t.Fatalf("the cold document was published after %v, before its %v window", d, window)
+	}
+	g.Publish(events.Access{DocumentID: "hot", Kind: "view", Count: 3}) // under the count: waits for the stop
+	cancel()
+	<-done
+	want := map[[2]string]int64{{"cold", "view"}: 1, {"hot", "view"}: 13, {"hot2", "view"}: 12, {"hot", "download"}: 12}
+	got := out.sum()
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%v: %d published, want %d", k, got[k], n)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("published %v, want %v", got, want)
+	}
+	if n := counterValue(t, reg, "docplat_access_aggregated_total"); n != 38 {
+		t.Errorf("aggregated_total %g, want 38", n)
+	}
+	// hot (early), hot2 + hot/download (one round after the cool-down),
+	// cold (window), hot/view remainder (stop).
+	if n := len(out.got); n != 5 {
+		t.Errorf("%d events, want 5: %+v", n, out.got)
+	}
+}
+
+// TestAggregatorIdleWindowStartsWithFirstRead: the window is counted from
+// the first read after an idle spell, not from a free-running ticker.
+func TestAggregatorIdleWindowStartsWithFirstRead(t *testing.T) {
+	var out sink
+	const window = 300 * time.Millisecond
+	g, err := events.NewAggregator(&out, events.AggregatorConfig{Window: window, BurstCount: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go g.Run(ctx)
+	for round := range 2 {
+		time.Sleep(window + window/2) // idle: a ticker would be mid-window now
+		start := time.Now()
+		g.Publish(events.Access{DocumentID: "a", Kind: "view"})
+		for len(out.sum()) == 0 || out.sum()[[2]string{"a", "view"}] != int64(round+1) {
+			if time.Since(start) > 10*time.Second {
+				t.Fatal("never published")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if d := time.Since(start); d < window-20*time.Millisecond {
+			t.Fatalf("round %d: published %v after the read, before a whole window (%v)", round, d, window)
+		}
+	}
+}
+
+// BenchmarkAggregatorPublish is what a read pays to be counted: Publish
+// into the aggregator, 200 documents, with Run publishing to a sink.
+func BenchmarkAggregatorPublish(b *testing.B) {
+	var out sink
+	g, err := events.NewAggregator(&out, events.AggregatorConfig{Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go g.Run(ctx)
+	ids := make([]string, 200)
+	for i := range ids {
+		ids[i] = "0123456789abcdef0123456789abcd" + string(rune('A'+i%26)) + string(rune('a'+i/26))
+	}
+	at := time.Now()
+	i := 0
+	for b.Loop() {
+		g.Publish(events.Access{DocumentID: ids[i%len(ids)], Kind: "view", Bytes: 10240, At: at})
+		i++
+	}
 }

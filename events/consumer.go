@@ -52,6 +52,14 @@ type ConsumerConfig struct {
 	// to the group coordinator, too dear to pay per poll.
 	FlushInterval time.Duration
 
+	// FetchMaxWait is how long the broker may hold a fetch waiting for
+	// FetchMinBytes (default 500ms); FetchMinBytes (default 1: answer as
+	// soon as a record arrives) lets a consumer that only needs its
+	// records per window (the stats counters) be woken once per
+	// FetchMaxWait instead of once per produce.
+	FetchMaxWait  time.Duration
+	FetchMinBytes int32
+
 	// MaxBatch bounds the records per poll (default 1000).
 	MaxBatch int
 	// SessionTimeout is how long the group waits for a silent member before
@@ -99,6 +107,12 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = time.Second
 	}
+	if cfg.FetchMaxWait <= 0 {
+		cfg.FetchMaxWait = 500 * time.Millisecond
+	}
+	if cfg.FetchMinBytes <= 0 {
+		cfg.FetchMinBytes = 1
+	}
 	c := &Consumer{cfg: cfg, uncommitted: map[int32]kgo.EpochOffset{}}
 	parts := func(m map[string][]int32) []int32 { return m[cfg.Topic] }
 	opts := []kgo.Opt{
@@ -114,9 +128,10 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		// No rebalance between a poll and the commit of what it returned:
 		// a partition's batch is never handled by two members at once.
 		kgo.BlockRebalanceOnPoll(),
-		// A fetch returns as soon as records arrive; this only bounds how
-		// often an idle consumer asks again.
-		kgo.FetchMaxWait(500 * time.Millisecond),
+		// With FetchMinBytes 1 a fetch returns as soon as records arrive;
+		// FetchMaxWait then only bounds how often an idle consumer asks again.
+		kgo.FetchMaxWait(cfg.FetchMaxWait),
+		kgo.FetchMinBytes(cfg.FetchMinBytes),
 		kgo.DialTimeout(time.Second),
 		kgo.OnPartitionsAssigned(func(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 			if p := parts(m); len(p) > 0 && cfg.OnAssigned != nil {

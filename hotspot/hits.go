@@ -32,6 +32,8 @@ type Publisher interface {
 // answers never reach Go: without this a promoted document would look
 // cold to the detector and to the statistics, and be demoted at once.
 // Drains are atomic at the edge, so several app instances may forward.
+// pub is the instance's read aggregator, so hits and reads of a document
+// share one event per window.
 func ForwardHits(ctx context.Context, edges []HitSource, pub Publisher, instance string, every time.Duration, log *slog.Logger) {
 	if every <= 0 {
 		every = 250 * time.Millisecond

@@ -79,7 +79,11 @@ func (s *Service) ConsumeStream(ctx context.Context, cfg StreamConfig) {
 			return t.add(ctx, int(part), recs)
 		},
 		FlushInterval: cfg.FlushInterval,
-		Flush:         func(ctx context.Context) (map[int32]int64, error) { return flush(ctx, nil) },
+		// The counters are written per FlushInterval: records may wait at
+		// the broker for up to half of one (or until 1 MiB is waiting)
+		// rather than waking this consumer at every produce.
+		FetchMaxWait: min(max(cfg.FlushInterval/2, 10*time.Millisecond), 500*time.Millisecond), FetchMinBytes: 1 << 20,
+		Flush: func(ctx context.Context) (map[int32]int64, error) { return flush(ctx, nil) },
 		OnRevoked: func(ctx context.Context, parts []int32) {
 			ints := make([]int, len(parts))
 			for i, p := range parts {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"docplat/admission"
+	"docplat/events"
 	"docplat/hotspot"
 	"docplat/txn"
 )
@@ -63,6 +64,8 @@ type config struct {
 	KafkaSessionTimeout time.Duration
 
 	AccessWindow       time.Duration
+	AccessBurstCount   int64
+	AccessBurstEvery   time.Duration
 	StatsFlushInterval time.Duration
 	CountsFlush        time.Duration
 
@@ -168,7 +171,9 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.StringVar(&c.KafkaAddr, "kafka-addr", c.str(env, "DOCPLAT_KAFKA_ADDR", "127.0.0.1:9092"), "for 'docplat kafka': listen address of the development broker (DOCPLAT_KAFKA_ADDR)")
 	fs.Int64Var(&c.KafkaPartitions, "kafka-partitions", c.int64(env, "DOCPLAT_KAFKA_PARTITIONS", 6), "partitions of the access topic when docplat creates it (development broker, embedded mode) (DOCPLAT_KAFKA_PARTITIONS)")
 	fs.DurationVar(&c.KafkaSessionTimeout, "kafka-session-timeout", c.duration(env, "DOCPLAT_KAFKA_SESSION_TIMEOUT", 10*time.Second), "a consumer silent this long loses its partitions to the rest of its group; within the brokers' group.min/max.session.timeout.ms (DOCPLAT_KAFKA_SESSION_TIMEOUT)")
-	fs.DurationVar(&c.AccessWindow, "access-aggregate-window", c.duration(env, "DOCPLAT_ACCESS_AGGREGATE_WINDOW", 50*time.Millisecond), "reads are summed per document this long before one event is published to the access stream; adds to a burst's time to hot and is what a crash loses at most (DOCPLAT_ACCESS_AGGREGATE_WINDOW)")
+	fs.DurationVar(&c.AccessWindow, "access-aggregate-window", c.duration(env, "DOCPLAT_ACCESS_AGGREGATE_WINDOW", events.DefaultAggregateWindow), "reads are summed per document this long (from the first read after an idle spell) before one event is published to the access stream; what a crash loses at most (DOCPLAT_ACCESS_AGGREGATE_WINDOW)")
+	fs.Int64Var(&c.AccessBurstCount, "access-burst-count", c.int64(env, "DOCPLAT_ACCESS_BURST_COUNT", 0), "a document read this many times within the aggregation window is published at once, so a burst reaches the hot-document detector without waiting for the window; 0: an eighth of hot-rate × hot-window (DOCPLAT_ACCESS_BURST_COUNT)")
+	fs.DurationVar(&c.AccessBurstEvery, "access-burst-interval", c.duration(env, "DOCPLAT_ACCESS_BURST_INTERVAL", events.DefaultBurstInterval), "least time between two early publications of bursting documents (they go out together); adds at most this to a burst's time to hot (DOCPLAT_ACCESS_BURST_INTERVAL)")
 	fs.DurationVar(&c.StatsFlushInterval, "stats-flush-interval", c.duration(env, "DOCPLAT_STATS_FLUSH_INTERVAL", time.Second), "the stats counters write what they consumed this often, in one transaction with their stream positions (DOCPLAT_STATS_FLUSH_INTERVAL)")
 	fs.DurationVar(&c.CountsFlush, "counts-flush-interval", c.duration(env, "DOCPLAT_COUNTS_FLUSH_INTERVAL", time.Second), "the documents' own views/downloads counters (the listing's views sort) are written this often (DOCPLAT_COUNTS_FLUSH_INTERVAL)")
 	fs.Int64Var(&c.DBMaxConns, "db-max-conns", c.int64(env, "DOCPLAT_DB_MAX_CONNS", 32), "MySQL connections this process may open, per database; every instance's and the stats service's together must stay under the server's max_connections (DOCPLAT_DB_MAX_CONNS)")
@@ -217,6 +222,12 @@ func (c *config) validate() error {
 	}
 	if c.AccessWindow < time.Millisecond || c.AccessWindow > 10*time.Second {
 		errs = append(errs, errors.New("access-aggregate-window must be between 1ms and 10s"))
+	}
+	if c.AccessBurstCount < 0 {
+		errs = append(errs, errors.New("access-burst-count must not be negative"))
+	}
+	if c.AccessBurstEvery < time.Millisecond || c.AccessBurstEvery > 10*time.Second {
+		errs = append(errs, errors.New("access-burst-interval must be between 1ms and 10s"))
 	}
 	if c.StatsFlushInterval < 10*time.Millisecond || c.StatsFlushInterval > time.Minute {
 		errs = append(errs, errors.New("stats-flush-interval must be between 10ms and 1m"))
@@ -408,4 +419,14 @@ func newFlagSet() *flag.FlagSet { return flag.NewFlagSet("docplat", flag.Continu
 // the -admission overrides applied.
 func (c *config) admission() (admission.Config, error) {
 	return admission.Parse(c.Admission, admission.Defaults(0))
+}
+
+// accessBurstCount is the reads within an aggregation window that publish
+// a document at once: by default an eighth of what makes it hot, so a burst
+// reaches the detector within an eighth of the time it takes to detect.
+func (c *config) accessBurstCount() int64 {
+	if c.AccessBurstCount > 0 {
+		return c.AccessBurstCount
+	}
+	return max(1, int64(float64(c.HotRate)*c.HotWindow.Seconds()/8))
 }

@@ -47,6 +47,18 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 			a, err := c.admission()
 			return err == nil && a["search"].Concurrency == 3 && a["search"].MaxWait == 400*time.Millisecond && a["write"].Concurrency > 0
 		}, ""},
+		{"access aggregation defaults", nil, nil, func(c config) bool {
+			return c.AccessWindow == 500*time.Millisecond && c.accessBurstCount() == 25 && c.AccessBurstEvery == 50*time.Millisecond
+		}, ""},
+		{"burst count follows the detector", nil, []string{"--hot-rate", "400", "--hot-cool-rate", "100", "--hot-window", "2s"}, func(c config) bool {
+			return c.accessBurstCount() == 100
+		}, ""},
+		{"access aggregation from the environment", map[string]string{"DOCPLAT_ACCESS_AGGREGATE_WINDOW": "1s", "DOCPLAT_ACCESS_BURST_COUNT": "7", "DOCPLAT_ACCESS_BURST_INTERVAL": "20ms"}, nil,
+			func(c config) bool {
+				return c.AccessWindow == time.Second && c.accessBurstCount() == 7 && c.AccessBurstEvery == 20*time.Millisecond
+			}, ""},
+		{"negative burst count", nil, []string{"--access-burst-count", "-1"}, nil, "access-burst-count"},
+		{"zero burst interval", nil, []string{"--access-burst-interval", "0s"}, nil, "access-burst-interval"},
 		{"bad admission", nil, []string{"--admission", "search=fast"}, nil, "admission"},
 		{"every problem at once", map[string]string{"DOCPLAT_MIGRATE": "x"}, []string{"--log-format", "xml"}, nil, "log-format"},
 	}

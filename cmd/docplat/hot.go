@@ -55,7 +55,9 @@ func (a *app) edgePurger() docs.Edge {
 }
 
 // runHot starts the hot path's background jobs: the promoter (pre-warms L1
-// and keeps every nginx equal to the hot set), the nginx hit forwarder and,
+// and keeps every nginx equal to the hot set), the nginx hit forwarder
+// (through the read aggregator: a hot document's hits cross its burst count
+// and go out at once, a trickle waits for the window) and,
 // unless separate `docplat hotspot` processes run, the detector.
 func (a *app) runHot(ctx context.Context, reg prometheus.Registerer) []func() {
 	p := hotspot.NewPromoter(hotspot.PromoterConfig{HotSet: a.hotSet, Edges: a.edges, Source: hotSource{a}, Instance: a.cfg.instanceName(),
@@ -64,7 +66,7 @@ func (a *app) runHot(ctx context.Context, reg prometheus.Registerer) []func() {
 		}, Logger: a.log, Registerer: reg})
 	jobs := []func(){func() { p.Run(ctx) }}
 	if len(a.hitSources) > 0 {
-		jobs = append(jobs, func() { hotspot.ForwardHits(ctx, a.hitSources, a.access, "nginx", 250*time.Millisecond, a.log) })
+		jobs = append(jobs, func() { hotspot.ForwardHits(ctx, a.hitSources, a.reads, "nginx", 250*time.Millisecond, a.log) })
 	}
 	if a.cfg.HotDetector {
 		jobs = append(jobs, func() {

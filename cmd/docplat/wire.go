@@ -282,7 +282,7 @@ func (a *app) wireAccessStream(ctx context.Context, reg prometheus.Registerer) e
 	if err != nil {
 		return err
 	}
-	a.reads, err = events.NewAggregator(a.access, events.AggregatorConfig{Window: a.cfg.AccessWindow, Instance: a.cfg.instanceName(), Registerer: reg})
+	a.reads, err = events.NewAggregator(a.access, events.AggregatorConfig{Window: a.cfg.AccessWindow, BurstCount: a.cfg.accessBurstCount(), BurstInterval: a.cfg.AccessBurstEvery, Instance: a.cfg.instanceName(), Registerer: reg})
 	return err
 }
 
@@ -337,6 +337,11 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 
 func (a *app) Close() error {
 	var errs []error
+	if a.reads != nil {
+		// Reads and nginx hits handed over after the aggregator's Run ended
+		// (requests finishing, a drain in flight at the stop).
+		a.reads.Flush()
+	}
 	if a.access != nil {
 		a.access.Close(2 * time.Second)
 	}
