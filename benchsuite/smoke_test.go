@@ -83,7 +83,7 @@ func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
 		t.Errorf("curves: reference %+v, offered load %d", rep.Reference, len(rep.OfferedLoad))
 	}
 	paths, err := rep.WriteAll(t.TempDir(), t.TempDir())
-	if err != nil || len(paths) != 5 {
+	if err != nil || len(paths) != 7 {
 		t.Errorf("WriteAll: %v %v", paths, err)
 	}
 }

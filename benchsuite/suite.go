@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,22 +42,28 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		return nil, err
 	}
 	defer c.Stop()
-	r := &runner{cfg: cfg, log: log, c: c, rep: rep}
+	pidDir := filepath.Join(c.Dir, "pids")
+	r := &runner{cfg: cfg, log: log, c: c, rep: rep, cpu: newCPUWatch(pidDir), sharedDB: sharedMariaDB(pidDir)}
+	if r.sharedDB {
+		rep.Machine.Note += "; MariaDB is the machine's shared server (cluster.sh's default), so its CPU figures include other clients' queries"
+	}
 	err = r.all(ctx)
 	rep.Finished = time.Now()
 	return rep, errors.Join(err, r.problems())
 }
 
 type runner struct {
-	cfg     Config
-	log     *slog.Logger
-	c       *localcluster.Cluster
-	rep     *Report
-	api     *scenario.API
-	content []byte   // the 10 KB document, static file and baseline value
-	docID   string   // that document
-	ids     []string // seeded documents
-	words   []string
+	cfg      Config
+	log      *slog.Logger
+	c        *localcluster.Cluster
+	rep      *Report
+	api      *scenario.API
+	content  []byte   // the 10 KB document, static file and baseline value
+	docID    string   // that document
+	ids      []string // seeded documents
+	words    []string
+	cpu      *cpuWatch
+	sharedDB bool // MariaDB is not the run's own (see sharedMariaDB)
 
 	searchQueries []string // the search measurement's, distinct (search.go)
 	searchNote    string
@@ -126,8 +133,12 @@ func (r *runner) problems() error {
 
 func (r *runner) add(m *Measurement) {
 	res := m.Result
-	r.log.Info("measured", "name", m.Name, "succ/s", int(res.SuccessesPerSec), "mean_ms", res.Mean.Ms(),
-		"p99_ms", res.P99.Ms(), "failures", res.Failures, "load", LoadAvg())
+	var cpu []any
+	if m.CPU != nil {
+		cpu = []any{"cpu_us_per_succ", int(m.CPU.PerSuccess), "generator_us_per_succ", int(m.CPU.PerSuccessByRole[RoleGenerator])}
+	}
+	r.log.Info("measured", append([]any{"name", m.Name, "succ/s", int(res.SuccessesPerSec), "mean_ms", res.Mean.Ms(),
+		"p99_ms", res.P99.Ms(), "failures", res.Failures, "load", LoadAvg()}, cpu...)...)
 	r.rep.Measurements = append(r.rep.Measurements, m)
 }
 
@@ -147,11 +158,13 @@ func (r *runner) closedThink(ctx context.Context, src loadgen.Source, users int,
 }
 
 func (r *runner) measureHTTP(ctx context.Context, m *Measurement, src loadgen.Source) error {
-	res, err := r.closed(ctx, src, r.cfg.Connections, r.cfg.Warmup, r.cfg.Duration)
+	res, cpu, err := r.timed(r.cfg.Warmup, func() (*loadgen.Result, error) {
+		return r.closed(ctx, src, r.cfg.Connections, r.cfg.Warmup, r.cfg.Duration)
+	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", m.Name, err)
 	}
-	m.Result = res
+	m.Result, m.CPU = res, cpu
 	r.add(m)
 	return nil
 }

@@ -273,3 +273,6 @@ func (c *Cluster) Secret(name string) (string, error) {
 	}
 	return "", fmt.Errorf("localcluster: no %s in secrets.env", name)
 }
+
+// Pid is the app's process id (the suite measures its CPU).
+func (a *App) Pid() int { return a.cmd.Process.Pid }
