@@ -142,17 +142,16 @@ func (r *runner) add(m *Measurement) {
 	r.rep.Measurements = append(r.rep.Measurements, m)
 }
 
-// closed runs src in a closed loop with the suite's connections, on a
-// client of its own (no connection outlives a measurement).
+// closed runs src in a closed loop with the suite's connections.
 func (r *runner) closed(ctx context.Context, src loadgen.Source, users int, warmup, duration time.Duration) (*loadgen.Result, error) {
 	return r.closedThink(ctx, src, users, warmup, duration, 0)
 }
 
 // closedThink is closed with a think time between a user's requests.
 func (r *runner) closedThink(ctx context.Context, src loadgen.Source, users int, warmup, duration, think time.Duration) (*loadgen.Result, error) {
-	client := loadgen.NewClient(users, 0)
-	defer client.CloseIdleConnections()
-	res, err := loadgen.Run(ctx, client, src, loadgen.Config{Mode: loadgen.Closed, Users: users, ThinkTime: think,
+	// No client: loadgen's own, the cheapest generator per request (its
+	// connections end with the run).
+	res, err := loadgen.Run(ctx, nil, src, loadgen.Config{Mode: loadgen.Closed, Users: users, ThinkTime: think,
 		Warmup: warmup, Duration: duration, Timeout: r.cfg.Timeout, Seed: 1})
 	return res, err
 }
