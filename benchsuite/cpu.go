@@ -99,11 +99,14 @@ func newCPU(a, b cpuSample, successes int64) *CPU {
 // and this process as the generator.
 type cpuWatch struct {
 	pidDir string
+	dbPid  int // the run's own MariaDB; 0: every mariadbd on the machine
 	mu     sync.Mutex
 	extra  map[int]string // pid -> name
 }
 
-func newCPUWatch(pidDir string) *cpuWatch { return &cpuWatch{pidDir: pidDir, extra: map[int]string{}} }
+func newCPUWatch(pidDir string, dbPid int) *cpuWatch {
+	return &cpuWatch{pidDir: pidDir, dbPid: dbPid, extra: map[int]string{}}
+}
 
 // add watches pid as name (serving) until remove.
 func (w *cpuWatch) add(pid int, name string) {
@@ -156,6 +159,9 @@ func (w *cpuWatch) sample() cpuSample {
 		s.procs[pid] = ProcCPU{Name: name, Role: roleOf(name), Seconds: float64(p.ticks) / clockTicks}
 	}
 	for pid, p := range procs {
+		if w.dbPid > 0 && pid != w.dbPid {
+			continue
+		}
 		if p.comm == "mariadbd" || p.comm == "mysqld" {
 			s.procs[pid] = ProcCPU{Name: "mariadbd", Role: RoleDatabase, Seconds: float64(p.ticks) / clockTicks}
 		}

@@ -95,7 +95,7 @@ func TestCPUWatchSeesItsOwnProcessTree(t *testing.T) {
 		t.Skip("no /proc")
 	}
 	dir := t.TempDir()
-	w := newCPUWatch(dir)
+	w := newCPUWatch(dir, 0)
 	w.add(os.Getppid(), "parent")
 	s := w.sample()
 	if p, ok := s.procs[os.Getpid()]; !ok || p.Role != RoleGenerator {

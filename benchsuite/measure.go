@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -72,12 +71,4 @@ func (r *runner) startNetHTTP(ctx context.Context, file string) (url string, sto
 	}
 	r.cpu.add(cmd.Process.Pid, "nethttpd")
 	return "http://" + addr + "/", stop, nil
-}
-
-// sharedMariaDB tells whether the cluster's MariaDB is a server this run
-// did not start (cluster.sh uses the machine's on 3306 and starts it only
-// when it is down, so other clients may be using it).
-func sharedMariaDB(pidDir string) bool {
-	_, err := os.Stat(filepath.Join(pidDir, "mariadbd.pid"))
-	return err != nil
 }
