@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"docplat/loadgen"
 
@@ -18,6 +19,7 @@ import (
 // baselines measures what the stock parts do with the same 10 KB, with the
 // same connections and duration as docplat's paths.
 func (r *runner) baselines(ctx context.Context) error {
+	r.idle(ctx, max(2*time.Second, r.cfg.Duration/2))
 	static, err := r.c.StaticDir()
 	if err != nil {
 		return err

@@ -47,7 +47,28 @@ type CPU struct {
 	// split here), so the accounting share lies between the two.
 	CountShareMin float64 `json:"count_share_min"`
 	CountShareMax float64 `json:"count_share_max"`
-	Note          string  `json:"note,omitempty"`
+	// AboveIdle is PerSuccess less what the cluster burns with no load
+	// (Report.IdleCPU's rate over this window), in microseconds: at low
+	// rates the idle loops (polls, heartbeats, flushes) dominate PerSuccess.
+	AboveIdle float64 `json:"cpu_us_per_success_above_idle,omitempty"`
+	Note      string  `json:"note,omitempty"`
+}
+
+// IdleRate is the CPU-seconds per second of c's window (all roles but the
+// generator's): for an idle window, what the cluster burns doing nothing.
+func (c *CPU) IdleRate() float64 {
+	if c == nil || c.Window <= 0 {
+		return 0
+	}
+	return c.Total / (c.Window.Ms() / 1000)
+}
+
+// aboveIdle is PerSuccess less idle's rate over c's window (see AboveIdle).
+func (c *CPU) aboveIdle(idle *CPU) float64 {
+	if c == nil || idle == nil || c.Successes == 0 {
+		return 0
+	}
+	return (c.Total - idle.IdleRate()*c.Window.Ms()/1000) / float64(c.Successes) * 1e6
 }
 
 // cpuSample is every watched process's tick count at one instant.

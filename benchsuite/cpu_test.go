@@ -53,6 +53,15 @@ func TestNewCPUPerSuccessAndShares(t *testing.T) {
 	if c := newCPU(a, b, 0); c.PerSuccess != 0 || len(c.PerSuccessByRole) != 0 {
 		t.Fatalf("no success: per success %v %v", c.PerSuccess, c.PerSuccessByRole)
 	}
+	// Idle: 1 CPU-s over 10 s is 0.1 CPU-s/s; over this 2 s window that is
+	// 0.2 of the 3.5 s: (3.5-0.2)/1000 requests = 3300 µs above idle.
+	idle := cpuOf(0, ProcCPU{"stats", RoleCount, 1.0})
+	if !near(idle.IdleRate(), 0.1) {
+		t.Fatalf("idle rate %v", idle.IdleRate())
+	}
+	if got := c.aboveIdle(idle); !near(got, 3300) {
+		t.Fatalf("above idle %v µs, want 3300", got)
+	}
 }
 
 func TestWatchedTreeNamesDescendants(t *testing.T) {
@@ -153,8 +162,20 @@ func TestCPUTables(t *testing.T) {
 	if col < 0 || rows[1][0] != "nginx-static" || rows[1][col] != "30" {
 		t.Fatalf("per-process rows %v", rows)
 	}
-	if md := rep.CPUMarkdown(); !strings.Contains(md, "| hot-tier | 100000 | 60 |") {
+	if md := rep.CPUMarkdown(); !strings.Contains(md, "| hot-tier | 100000 | 60 | - |") {
 		t.Errorf("markdown:\n%s", md)
+	}
+	rep.IdleCPU = cpuOf(0, ProcCPU{"stats", RoleCount, 1.0}) // 0.1 CPU-s/s: 1 s of the hot tier's 10 s window
+	text = rep.CPUTable()
+	hotLine := ""
+	for l := range strings.SplitSeq(text, "\n") {
+		if strings.HasPrefix(l, "hot-tier ") && hotLine == "" {
+			hotLine = l
+		}
+	}
+	// 60 µs per request, less 0.1 CPU-s/s x 10 s over 100000 requests.
+	if f := strings.Fields(hotLine); !strings.Contains(text, "idle cluster: 0.100 CPU-s per second") || len(f) < 4 || f[2] != "60" || f[3] != "50" {
+		t.Errorf("CPU table with the idle figure:\n%s", text)
 	}
 	if (&Report{}).CPUTable() != "" || (&Report{}).CPUMarkdown() != "" {
 		t.Error("a report without CPU figures renders CPU tables")

@@ -61,7 +61,7 @@ func (r *Report) cpuCostRows() [][]string {
 	if m := r.Find("nethttp"); m != nil {
 		nethttp = m.CPU
 	}
-	rows := [][]string{{"window", "succ", "CPU µs/succ", "serve", "count", "database", "x nginx-static", "x nethttp",
+	rows := [][]string{{"window", "succ", "CPU µs/succ", "above idle", "serve", "count", "database", "x nginx-static", "x nethttp",
 		"count share", "generator µs/succ"}}
 	for _, row := range r.cpuRows() {
 		c := row.cpu
@@ -69,7 +69,11 @@ func (r *Report) cpuCostRows() [][]string {
 		if c.Total > 0 {
 			share = fmt.Sprintf("%.0f-%.0f%%", 100*c.CountShareMin, 100*c.CountShareMax)
 		}
-		rows = append(rows, []string{row.name, strconv.FormatInt(c.Successes, 10), us(c.PerSuccess),
+		above := "-"
+		if r.IdleCPU != nil && c.Successes > 0 {
+			above = us(c.aboveIdle(r.IdleCPU))
+		}
+		rows = append(rows, []string{row.name, strconv.FormatInt(c.Successes, 10), us(c.PerSuccess), above,
 			us(c.PerSuccessByRole[RoleServe]), us(c.PerSuccessByRole[RoleCount]), us(c.PerSuccessByRole[RoleDatabase]),
 			CPURatio(c, static), CPURatio(c, nethttp), share, us(c.PerSuccessByRole[RoleGenerator])})
 	}
@@ -134,7 +138,9 @@ serve = nginx (wrapper, master, workers), apps, Redis nodes, the nethttpd baseli
 detectors, Kafka broker (they only count reads); database = MariaDB, which does both (documents' queries and the
 stats' writes) and cannot be split here, so "count share" is count/total to (count+database)/total.
 The generator (this process: requests, checks, the in-process Redis/MariaDB baseline clients) is not in the total.
-Mixed windows (mixed, reference) are per successful request of any kind; their kinds are not attributed.`
+Mixed windows (mixed, reference) are per successful request of any kind; their kinds are not attributed.
+above idle = CPU µs/succ less the idle cluster's CPU rate (measured with no load before the baselines) over the
+window: at low rates the idle loops dominate CPU µs/succ.`
 
 // CPUTable renders the two CPU tables as aligned text.
 func (r *Report) CPUTable() string {
@@ -143,6 +149,9 @@ func (r *Report) CPUTable() string {
 		return ""
 	}
 	var b strings.Builder
+	if r.IdleCPU != nil {
+		fmt.Fprintf(&b, "idle cluster: %.3f CPU-s per second (no load, %s)\n\n", r.IdleCPU.IdleRate(), r.IdleCPU.Window)
+	}
 	align(&b, rows)
 	b.WriteString("\nper process (µs of CPU per successful request):\n\n")
 	align(&b, r.cpuProcessRows())

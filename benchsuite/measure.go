@@ -34,6 +34,7 @@ func (r *runner) timed(warmup time.Duration, run func() (*loadgen.Result, error)
 		return res, nil, err
 	}
 	c := newCPU(a, b, res.Successes)
+	c.AboveIdle = c.aboveIdle(r.rep.IdleCPU)
 	if r.sharedDB {
 		c.Note = "MariaDB is the machine's shared server: other clients' queries in the window count too"
 	}
@@ -71,4 +72,15 @@ func (r *runner) startNetHTTP(ctx context.Context, file string) (url string, sto
 	}
 	r.cpu.add(cmd.Process.Pid, "nethttpd")
 	return "http://" + addr + "/", stop, nil
+}
+
+// idle measures the cluster's CPU over window with no load at all.
+func (r *runner) idle(ctx context.Context, window time.Duration) {
+	a := r.cpu.sample()
+	select {
+	case <-ctx.Done():
+	case <-time.After(window):
+	}
+	r.rep.IdleCPU = newCPU(a, r.cpu.sample(), 0)
+	r.log.Info("idle cluster", "cpu_s_per_s", r.rep.IdleCPU.IdleRate(), "window", window)
 }

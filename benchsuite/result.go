@@ -80,6 +80,9 @@ type Report struct {
 	// Reference is the mixed workload through nginx, closed loop
 	// (x = concurrent connections): the reference table.
 	Reference *Curve `json:"reference"`
+	// IdleCPU is the cluster's CPU over a window with no load, before the
+	// baselines: what every CPU figure's AboveIdle subtracts.
+	IdleCPU *CPU `json:"idle_cpu,omitempty"`
 }
 
 // Find returns the measurement called name, or nil.
