@@ -37,16 +37,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		Settings: Settings{Connections: cfg.Connections, Warmup: loadgen.Millis(cfg.Warmup),
 			Duration: loadgen.Millis(cfg.Duration), BodyBytes: cfg.BodyBytes, Quick: cfg.Quick, Mix: cfg.Mix,
 			RefMix: cfg.RefMix, RefThink: loadgen.Millis(cfg.RefThink)}}
-	// A MariaDB of the run's own, so that its CPU is the cluster's alone
-	// (other clients use the machine's); the shared one if that fails.
-	opts := localcluster.Options{WorkerConns: max(4096, cfg.maxConns()+4096), OwnMariaDB: true}
+	// With OwnMariaDB, a server of the run's own, so that its CPU is the
+	// cluster's alone (other clients use the machine's); the shared one if
+	// that fails.
+	opts := localcluster.Options{WorkerConns: max(4096, cfg.maxConns()+4096), OwnMariaDB: cfg.OwnMariaDB}
 	c, err := localcluster.LaunchWith(ctx, cfg.Repo, opts, log)
-	if err != nil {
+	if err != nil && opts.OwnMariaDB {
 		log.Warn("the run's own MariaDB did not start: using the machine's shared server", "err", err)
 		opts.OwnMariaDB = false
-		if c, err = localcluster.LaunchWith(ctx, cfg.Repo, opts, log); err != nil {
-			return nil, err
-		}
+		c, err = localcluster.LaunchWith(ctx, cfg.Repo, opts, log)
+	}
+	if err != nil {
+		return nil, err
 	}
 	defer c.Stop()
 	r := &runner{cfg: cfg, log: log, c: c, rep: rep, cpu: newCPUWatch(filepath.Join(c.Dir, "pids"), c.MariaDBPid()),
