@@ -6,11 +6,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
+	"time"
+
+	"docplat/loadgen"
 
 	_ "github.com/go-sql-driver/mysql" // the baseline primary-key SELECT
 	"github.com/redis/go-redis/v9"
@@ -19,6 +19,7 @@ import (
 // baselines measures what the stock parts do with the same 10 KB, with the
 // same connections and duration as docplat's paths.
 func (r *runner) baselines(ctx context.Context) error {
+	r.idle(ctx, max(2*time.Second, r.cfg.Duration/2))
 	static, err := r.c.StaticDir()
 	if err != nil {
 		return err
@@ -35,21 +36,18 @@ func (r *runner) baselines(ctx context.Context) error {
 		return err
 	}
 
-	// A bare net/http handler: the ceiling of any Go handler on this machine.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	// A bare net/http handler, in a process of its own: the ceiling of any
+	// Go handler on this machine.
+	nethttpURL, stopNetHTTP, err := r.startNetHTTP(ctx, filepath.Join(static, "10k.txt"))
 	if err != nil {
 		return err
 	}
-	length := strconv.Itoa(len(r.content))
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Content-Length", length)
-		_, _ = w.Write(r.content)
-	})}
-	go srv.Serve(l)
-	defer srv.Close()
+	defer stopNetHTTP()
+	if err := r.sameBytes(ctx, nethttpURL); err != nil {
+		return err
+	}
 	if err := r.measureHTTP(ctx, &Measurement{Name: "nethttp", Kind: Baseline,
-		Method: "a bare net/http handler in the suite's process writing the 10 KB from memory"}, get("http://"+l.Addr().String()+"/")); err != nil {
+		Method: "a bare net/http handler (benchsuite/nethttpd, its own process) writing the 10 KB from memory"}, get(nethttpURL)); err != nil {
 		return err
 	}
 
@@ -60,15 +58,14 @@ func (r *runner) baselines(ctx context.Context) error {
 	if err := rdb.Set(ctx, key, r.content, 0).Err(); err != nil {
 		return fmt.Errorf("redis baseline: %w", err)
 	}
-	r.add(&Measurement{Name: "redis-get", Kind: Baseline,
-		Method: "go-redis GET of a 10 KB value from one of the cluster's Redis nodes",
-		Result: ClosedLoop(ctx, r.cfg.Connections, r.cfg.Warmup, r.cfg.Duration, r.cfg.Timeout, func(ctx context.Context) error {
-			b, err := rdb.Get(ctx, key).Bytes()
-			if err == nil && len(b) != len(r.content) {
-				err = errors.New("short value")
-			}
-			return err
-		})})
+	r.addOps(ctx, &Measurement{Name: "redis-get", Kind: Baseline,
+		Method: "go-redis GET of a 10 KB value from one of the cluster's Redis nodes"}, func(ctx context.Context) error {
+		b, err := rdb.Get(ctx, key).Bytes()
+		if err == nil && len(b) != len(r.content) {
+			err = errors.New("short value")
+		}
+		return err
+	})
 
 	// MariaDB primary-key SELECT of a 10 KB BLOB in the cluster's database.
 	db, err := sql.Open("mysql", r.c.DSN())
@@ -95,15 +92,22 @@ func (r *runner) baselines(ctx context.Context) error {
 		return err
 	}
 	defer stmt.Close()
-	r.add(&Measurement{Name: "mariadb-select", Kind: Baseline,
-		Method: "database/sql prepared SELECT of a 10 KB BLOB by primary key (InnoDB, buffer pool hit)",
-		Result: ClosedLoop(ctx, r.cfg.Connections, r.cfg.Warmup, r.cfg.Duration, r.cfg.Timeout, func(ctx context.Context) error {
-			var b []byte
-			err := stmt.QueryRowContext(ctx, 1).Scan(&b)
-			if err == nil && len(b) != len(r.content) {
-				err = errors.New("short value")
-			}
-			return err
-		})})
+	r.addOps(ctx, &Measurement{Name: "mariadb-select", Kind: Baseline,
+		Method: "database/sql prepared SELECT of a 10 KB BLOB by primary key (InnoDB, buffer pool hit)"}, func(ctx context.Context) error {
+		var b []byte
+		err := stmt.QueryRowContext(ctx, 1).Scan(&b)
+		if err == nil && len(b) != len(r.content) {
+			err = errors.New("short value")
+		}
+		return err
+	})
 	return nil
+}
+
+// addOps measures op in ClosedLoop with the suite's settings, and its CPU.
+func (r *runner) addOps(ctx context.Context, m *Measurement, op Op) {
+	m.Result, m.CPU, _ = r.timed(r.cfg.Warmup, func() (*loadgen.Result, error) {
+		return ClosedLoop(ctx, r.cfg.Connections, r.cfg.Warmup, r.cfg.Duration, r.cfg.Timeout, op), nil
+	})
+	r.add(m)
 }

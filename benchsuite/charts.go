@@ -12,6 +12,8 @@ import (
 const (
 	OfferedLoadSVG = "latency-vs-offered-load.svg"
 	ConcurrencySVG = "p99-vs-concurrency.svg"
+	CPULoadSVG     = "cpu-per-request-vs-offered-load.svg"
+	CPURefSVG      = "cpu-per-request-vs-concurrency.svg"
 )
 
 // Charts returns the report's charts by file name: p50 and p99 against the
@@ -43,7 +45,48 @@ func (r *Report) Charts() map[string]*Chart {
 		c.Series = append(c.Series, p99, mean)
 		out[ConcurrencySVG] = c
 	}
+	if c := r.cpuChart("CPU per successful request vs offered load (whole cluster)", "offered load (req/s)", false, r.OfferedLoad); c != nil {
+		out[CPULoadSVG] = c
+	}
+	if r.Reference != nil {
+		if c := r.cpuChart("CPU per successful request vs concurrency (reference mix)", "concurrent connections (log scale)", true, []*Curve{r.Reference}); c != nil {
+			out[CPURefSVG] = c
+		}
+	}
 	return out
+}
+
+// cpuChart plots the curves' CPU per successful request against their x,
+// with the nginx-static and nethttp baselines of the same run as flat lines
+// for comparison; nil when no point has CPU figures.
+func (r *Report) cpuChart(title, xLabel string, logX bool, curves []*Curve) *Chart {
+	c := &Chart{Title: title, XLabel: xLabel, YLabel: "µs of CPU per success (log scale)", LogX: logX, LogY: true}
+	lo, hi := 0.0, 0.0
+	for _, curve := range curves {
+		s := Series{Name: curve.Name}
+		for _, p := range curve.Points {
+			if p.CPU == nil || p.CPU.PerSuccess <= 0 {
+				continue
+			}
+			s.Points = append(s.Points, XY{p.X, p.CPU.PerSuccess})
+			if lo == 0 || p.X < lo {
+				lo = p.X
+			}
+			hi = max(hi, p.X)
+		}
+		if len(s.Points) > 0 {
+			c.Series = append(c.Series, s)
+		}
+	}
+	if len(c.Series) == 0 {
+		return nil
+	}
+	for _, name := range []string{"nginx-static", "nethttp"} {
+		if m := r.Find(name); m != nil && m.CPU != nil && m.CPU.PerSuccess > 0 {
+			c.Series = append(c.Series, Series{Name: name, Points: []XY{{lo, m.CPU.PerSuccess}, {hi, m.CPU.PerSuccess}}})
+		}
+	}
+	return c
 }
 
 // WriteCharts writes every chart of Charts into dir and returns the paths.

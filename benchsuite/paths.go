@@ -56,6 +56,8 @@ func (r *runner) paths(ctx context.Context) error {
 		return err
 	}
 	defer app.Stop()
+	r.cpu.add(app.Pid(), "app-nol1")
+	defer r.cpu.remove(app.Pid())
 	l2URL := app.URL + content
 	if err := r.sameBytes(ctx, l2URL); err != nil {
 		return err
@@ -97,17 +99,19 @@ func (r *runner) uncached(ctx context.Context, base string) error {
 	var next atomic.Int64
 	client := loadgen.NewClient(r.cfg.Connections, 0)
 	defer client.CloseIdleConnections()
-	res := ClosedLoop(ctx, r.cfg.Connections, 0, r.cfg.Duration, r.cfg.Timeout, func(ctx context.Context) error {
-		i := next.Add(1) - 1
-		if i >= int64(len(r.ids)) {
-			return ErrStop
-		}
-		return getOK(ctx, client, base+"/api/v1/documents/"+r.ids[i]+"/content", 0) // generated text: about BodyBytes
+	res, cpu, _ := r.timed(0, func() (*loadgen.Result, error) {
+		return ClosedLoop(ctx, r.cfg.Connections, 0, r.cfg.Duration, r.cfg.Timeout, func(ctx context.Context) error {
+			i := next.Add(1) - 1
+			if i >= int64(len(r.ids)) {
+				return ErrStop
+			}
+			return getOK(ctx, client, base+"/api/v1/documents/"+r.ids[i]+"/content", 0) // generated text: about BodyBytes
+		}), nil
 	})
 	r.add(&Measurement{Name: "uncached", Kind: Path, Baseline: "mariadb-select",
 		Method: "GET content of each seeded 10 KB document once, at the L1-off app: L2 miss, MariaDB row + blob file, L2 fill",
 		Note:   fmt.Sprintf("%d distinct documents, one read each, no warmup; the window ends with the last read (or the duration)", len(r.ids)),
-		Result: res})
+		Result: res, CPU: cpu})
 	return nil
 }
 

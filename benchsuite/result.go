@@ -26,6 +26,7 @@ type Measurement struct {
 	Baseline string          `json:"baseline,omitempty"`
 	Note     string          `json:"note,omitempty"` // e.g. "X-Cache: HOT checked after the run"
 	Result   *loadgen.Result `json:"result"`
+	CPU      *CPU            `json:"cpu,omitempty"` // the cluster's CPU in the recorded window
 }
 
 // Point is one step of a curve: the offered load (req/s, open loop) or the
@@ -33,6 +34,7 @@ type Measurement struct {
 type Point struct {
 	X      float64         `json:"x"`
 	Result *loadgen.Result `json:"result"`
+	CPU    *CPU            `json:"cpu,omitempty"`
 }
 
 // Curve is a stepped run against one target.
@@ -78,6 +80,9 @@ type Report struct {
 	// Reference is the mixed workload through nginx, closed loop
 	// (x = concurrent connections): the reference table.
 	Reference *Curve `json:"reference"`
+	// IdleCPU is the cluster's CPU over a window with no load, before the
+	// baselines: what every CPU figure's AboveIdle subtracts.
+	IdleCPU *CPU `json:"idle_cpu,omitempty"`
 }
 
 // Find returns the measurement called name, or nil.
@@ -128,6 +133,9 @@ func (r *Report) WriteAll(resultsDir, plotsDir string) ([]string, error) {
 		return nil, err
 	}
 	md := "## Measurements\n\n" + r.Markdown() + "\n## Reference table\n\n" + r.ReferenceMarkdown()
+	if cpu := r.CPUMarkdown(); cpu != "" {
+		md += "\n## CPU per successful request\n\n" + cpu
+	}
 	for name, text := range map[string]string{stem + ".txt": r.Table(), stem + ".md": md} {
 		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
 			return nil, err

@@ -2,9 +2,7 @@ package benchsuite
 
 import (
 	"context"
-	"os"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -40,48 +38,4 @@ func (r *runner) settle(ctx context.Context, section string, limit time.Duration
 	}
 	r.log.Info("settled before section", "section", section, "waited", time.Since(start).Round(time.Millisecond),
 		"cpu_idle", strconv.FormatFloat(idle, 'f', 2, 64), "limit_reached", idle < settleIdle)
-}
-
-// cpuTimes are the aggregate counters of /proc/stat's "cpu" line.
-type cpuTimes struct{ idle, total uint64 }
-
-func (b cpuTimes) idleShareSince(a cpuTimes) float64 {
-	if b.total <= a.total {
-		return 0
-	}
-	return float64(b.idle-a.idle) / float64(b.total-a.total)
-}
-
-func readCPUTimes() (cpuTimes, bool) {
-	raw, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return cpuTimes{}, false
-	}
-	line, _, _ := strings.Cut(string(raw), "\n")
-	return parseCPULine(line)
-}
-
-// parseCPULine reads "cpu user nice system idle iowait irq softirq steal
-// ...": idle counts idle and iowait (a CPU waiting for the disk is free
-// to run the benchmark).
-func parseCPULine(line string) (cpuTimes, bool) {
-	f := strings.Fields(line)
-	if len(f) < 5 || f[0] != "cpu" {
-		return cpuTimes{}, false
-	}
-	var t cpuTimes
-	for i, s := range f[1:] {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return cpuTimes{}, false
-		}
-		if i >= 8 { // guest and guest_nice are already counted in user and nice
-			break
-		}
-		t.total += v
-		if i == 3 || i == 4 {
-			t.idle += v
-		}
-	}
-	return t, true
 }

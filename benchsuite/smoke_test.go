@@ -50,6 +50,8 @@ func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
 
 	cfg := DefaultConfig(true)
 	cfg.Repo = ".."
+	_, ownErr := exec.LookPath("mariadb-install-db")
+	cfg.OwnMariaDB = ownErr == nil // the run's own server where it can be made
 	var logs bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -68,6 +70,46 @@ func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
 			t.Errorf("%s: its baseline %q is not in the report", name, m.Baseline)
 		}
 	}
+	// Every window has its CPU figures, and the processes that served it
+	// are in them: nginx's workers for the static file, the nethttpd
+	// baseline for nethttp, the counting processes for an L1 read.
+	for _, name := range want {
+		m := rep.Find(name)
+		if m == nil || m.CPU == nil || m.CPU.Successes != m.Result.Successes || m.CPU.Window <= 0 {
+			t.Errorf("%s: no CPU figures: %+v", name, m)
+		}
+	}
+	saw := func(name, proc string) bool {
+		m := rep.Find(name)
+		for _, p := range m.CPU.Procs {
+			if strings.HasPrefix(p.Name, proc) {
+				return true
+			}
+		}
+		return false
+	}
+	for name, proc := range map[string]string{"nginx-static": "nginx worker", "nethttp": "nethttpd", "l1-hit": "stats",
+		"l2-hit": "app-nol1", "search": "mariadbd", "hot-tier": "generator"} {
+		if rep.Find(name) != nil && rep.Find(name).CPU != nil && !saw(name, proc) {
+			t.Errorf("%s: no %s among the measured processes: %+v", name, proc, rep.Find(name).CPU.Procs)
+		}
+	}
+	if m := rep.Find("nginx-static"); m != nil && m.CPU != nil && m.CPU.PerSuccess <= 0 {
+		t.Errorf("nginx-static: no CPU per request: %+v", m.CPU)
+	}
+	if rep.Reference != nil && len(rep.OfferedLoad) > 0 {
+		for _, p := range append(append([]Point{}, rep.Reference.Points...), rep.OfferedLoad[0].Points...) {
+			if p.CPU == nil {
+				t.Errorf("curve point %v: no CPU figures", p.X)
+			}
+		}
+	}
+	if cfg.OwnMariaDB && strings.Contains(rep.Machine.Note, "shared server") {
+		t.Errorf("asked for a MariaDB of its own, the run used the shared one: %s", rep.Machine.Note)
+	}
+	if !strings.Contains(rep.Table(), "CPU per successful request") {
+		t.Error("the table has no CPU section")
+	}
 	if m := rep.Find("hot-tier"); m != nil && !strings.Contains(m.Note, "HOT checked") {
 		t.Errorf("hot tier: %s", m.Note)
 	}
@@ -83,7 +125,7 @@ func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
 		t.Errorf("curves: reference %+v, offered load %d", rep.Reference, len(rep.OfferedLoad))
 	}
 	paths, err := rep.WriteAll(t.TempDir(), t.TempDir())
-	if err != nil || len(paths) != 5 {
+	if err != nil || len(paths) != 7 {
 		t.Errorf("WriteAll: %v %v", paths, err)
 	}
 }

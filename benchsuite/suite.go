@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,27 +37,42 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 		Settings: Settings{Connections: cfg.Connections, Warmup: loadgen.Millis(cfg.Warmup),
 			Duration: loadgen.Millis(cfg.Duration), BodyBytes: cfg.BodyBytes, Quick: cfg.Quick, Mix: cfg.Mix,
 			RefMix: cfg.RefMix, RefThink: loadgen.Millis(cfg.RefThink)}}
-	c, err := localcluster.Launch(ctx, cfg.Repo, max(4096, cfg.maxConns()+4096), nil, log)
+	// With OwnMariaDB, a server of the run's own, so that its CPU is the
+	// cluster's alone (other clients use the machine's); the shared one if
+	// that fails.
+	opts := localcluster.Options{WorkerConns: max(4096, cfg.maxConns()+4096), OwnMariaDB: cfg.OwnMariaDB}
+	c, err := localcluster.LaunchWith(ctx, cfg.Repo, opts, log)
+	if err != nil && opts.OwnMariaDB {
+		log.Warn("the run's own MariaDB did not start: using the machine's shared server", "err", err)
+		opts.OwnMariaDB = false
+		c, err = localcluster.LaunchWith(ctx, cfg.Repo, opts, log)
+	}
 	if err != nil {
 		return nil, err
 	}
 	defer c.Stop()
-	r := &runner{cfg: cfg, log: log, c: c, rep: rep}
+	r := &runner{cfg: cfg, log: log, c: c, rep: rep, cpu: newCPUWatch(filepath.Join(c.Dir, "pids"), c.MariaDBPid()),
+		sharedDB: c.MariaDBPid() == 0}
+	if r.sharedDB {
+		rep.Machine.Note += "; MariaDB is the machine's shared server (cluster.sh's default), so its CPU figures include other clients' queries"
+	}
 	err = r.all(ctx)
 	rep.Finished = time.Now()
 	return rep, errors.Join(err, r.problems())
 }
 
 type runner struct {
-	cfg     Config
-	log     *slog.Logger
-	c       *localcluster.Cluster
-	rep     *Report
-	api     *scenario.API
-	content []byte   // the 10 KB document, static file and baseline value
-	docID   string   // that document
-	ids     []string // seeded documents
-	words   []string
+	cfg      Config
+	log      *slog.Logger
+	c        *localcluster.Cluster
+	rep      *Report
+	api      *scenario.API
+	content  []byte   // the 10 KB document, static file and baseline value
+	docID    string   // that document
+	ids      []string // seeded documents
+	words    []string
+	cpu      *cpuWatch
+	sharedDB bool // MariaDB is not the run's own (see sharedMariaDB)
 
 	searchQueries []string // the search measurement's, distinct (search.go)
 	searchNote    string
@@ -126,32 +142,37 @@ func (r *runner) problems() error {
 
 func (r *runner) add(m *Measurement) {
 	res := m.Result
-	r.log.Info("measured", "name", m.Name, "succ/s", int(res.SuccessesPerSec), "mean_ms", res.Mean.Ms(),
-		"p99_ms", res.P99.Ms(), "failures", res.Failures, "load", LoadAvg())
+	var cpu []any
+	if m.CPU != nil {
+		cpu = []any{"cpu_us_per_succ", int(m.CPU.PerSuccess), "generator_us_per_succ", int(m.CPU.PerSuccessByRole[RoleGenerator])}
+	}
+	r.log.Info("measured", append([]any{"name", m.Name, "succ/s", int(res.SuccessesPerSec), "mean_ms", res.Mean.Ms(),
+		"p99_ms", res.P99.Ms(), "failures", res.Failures, "load", LoadAvg()}, cpu...)...)
 	r.rep.Measurements = append(r.rep.Measurements, m)
 }
 
-// closed runs src in a closed loop with the suite's connections, on a
-// client of its own (no connection outlives a measurement).
+// closed runs src in a closed loop with the suite's connections.
 func (r *runner) closed(ctx context.Context, src loadgen.Source, users int, warmup, duration time.Duration) (*loadgen.Result, error) {
 	return r.closedThink(ctx, src, users, warmup, duration, 0)
 }
 
 // closedThink is closed with a think time between a user's requests.
 func (r *runner) closedThink(ctx context.Context, src loadgen.Source, users int, warmup, duration, think time.Duration) (*loadgen.Result, error) {
-	client := loadgen.NewClient(users, 0)
-	defer client.CloseIdleConnections()
-	res, err := loadgen.Run(ctx, client, src, loadgen.Config{Mode: loadgen.Closed, Users: users, ThinkTime: think,
+	// No client: loadgen's own, the cheapest generator per request (its
+	// connections end with the run).
+	res, err := loadgen.Run(ctx, nil, src, loadgen.Config{Mode: loadgen.Closed, Users: users, ThinkTime: think,
 		Warmup: warmup, Duration: duration, Timeout: r.cfg.Timeout, Seed: 1})
 	return res, err
 }
 
 func (r *runner) measureHTTP(ctx context.Context, m *Measurement, src loadgen.Source) error {
-	res, err := r.closed(ctx, src, r.cfg.Connections, r.cfg.Warmup, r.cfg.Duration)
+	res, cpu, err := r.timed(r.cfg.Warmup, func() (*loadgen.Result, error) {
+		return r.closed(ctx, src, r.cfg.Connections, r.cfg.Warmup, r.cfg.Duration)
+	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", m.Name, err)
 	}
-	m.Result = res
+	m.Result, m.CPU = res, cpu
 	r.add(m)
 	return nil
 }

@@ -96,6 +96,9 @@ func (r *Report) Table() string {
 		fmt.Fprintf(&b, "\nreference table: %s\n\n", r.Reference.Method)
 		align(&b, r.referenceRows())
 	}
+	if t := r.CPUTable(); t != "" {
+		b.WriteString("\nCPU per successful request (whole cluster, same run):\n\n" + t)
+	}
 	for _, c := range r.OfferedLoad {
 		fmt.Fprintf(&b, "\noffered load: %s\n\n", c.Method)
 		rows := [][]string{{"offered req/s", "succ/s", "p50 ms", "p99 ms", "errors"}}

@@ -174,10 +174,12 @@ func (c *Config) normalize() ([]phase, error) {
 
 // Run drives the load described by cfg with client and returns the figures of the measured window. The error is
 // non-nil for an invalid Config (nil Result) or when ctx ended the run early
-// (partial Result). A nil client means a keep-alive client sized for the load:
-// NewTransport(n) with n = max(64, Users, MaxInFlight), whose connections per
-// host are also capped at n in closed loop or with MaxInFlight (so a closed
-// loop of N users holds exactly N connections).
+// (partial Result). A nil client means the generator's own keep-alive
+// HTTP/1.1 client for http:// URLs (a fraction of net/http's CPU per
+// request; it follows no redirects) and, for other URLs, NewTransport(n)
+// with n = max(64, Users, MaxInFlight), whose connections per host are also
+// capped at n in closed loop or with MaxInFlight (so a closed loop of N
+// users holds exactly N connections).
 func Run(ctx context.Context, client *http.Client, src Source, cfg Config) (*Result, error) {
 	res, _, err := run(ctx, client, src, cfg)
 	return res, err
@@ -192,6 +194,7 @@ func run(ctx context.Context, client *http.Client, src Source, cfg Config) (*Res
 	if src == nil {
 		return nil, nil, errors.New("loadgen: nil Source")
 	}
+	var lean *leanClient
 	if client == nil {
 		n := max(cfg.MaxInFlight, 64)
 		for _, p := range phases {
@@ -207,8 +210,10 @@ func run(ctx context.Context, client *http.Client, src Source, cfg Config) (*Res
 		// Ours: its connections must not outlive the run (a stepped
 		// benchmark would otherwise keep every step's connections open).
 		defer tr.CloseIdleConnections()
+		lean = newLeanClient(ctx, n)
+		defer lean.closeIdle()
 	}
-	g := &gen{ctx: ctx, client: client, src: src, cfg: cfg, phases: phases, rec: newRecorder(cfg.Success)}
+	g := &gen{ctx: ctx, client: client, lean: lean, src: src, cfg: cfg, phases: phases, rec: newRecorder(cfg.Success)}
 	g.start = time.Now()
 	g.measureStart = g.start.Add(cfg.Warmup)
 	g.end = g.start.Add(phases[len(phases)-1].end)
@@ -238,6 +243,7 @@ func run(ctx context.Context, client *http.Client, src Source, cfg Config) (*Res
 type gen struct {
 	ctx    context.Context
 	client *http.Client
+	lean   *leanClient // nil when the caller gave the client
 	src    Source
 	cfg    Config
 	phases []phase
@@ -439,6 +445,11 @@ func parseRetryAfter(v string) (time.Duration, bool) {
 
 // do sends req, reads the whole body and returns the answer (or the error).
 func (g *gen) do(req Request, deadline time.Time) (answer, error) {
+	if g.lean != nil {
+		if addr, host, target, ok := splitHTTPURL(req.URL); ok {
+			return g.lean.do(req, addr, host, target, deadline)
+		}
+	}
 	ctx, cancel := context.WithDeadline(g.ctx, deadline)
 	defer cancel()
 	var body io.Reader

@@ -7,6 +7,7 @@
 #   Kafka (docplat kafka, kfake)       127.0.0.1:9092
 #   3 Redis nodes (L2 + hot set on the first; Redlock on all three) 6391-6393
 #   MariaDB (the machine's, 127.0.0.1:3306): databases docplat_cluster(_stats)
+#     (CLUSTER_MYSQL_PORT=N: a server already running on 127.0.0.1:N instead)
 #
 #   scripts/cluster.sh up | down | status | kill NAME
 # Every process is started by this script, its PID kept in
@@ -33,6 +34,7 @@ KAFKA_PORT=${KAFKA_PORT:-9092}
 REDIS_PORTS=${REDIS_PORTS:-"6391 6392 6393"}
 HOTSPOT_PORTS=${HOTSPOT_PORTS:-"9301 9302"}
 DB=${CLUSTER_DB:-docplat_cluster}
+MYSQL_PORT=${CLUSTER_MYSQL_PORT:-3306}
 ADMIN_PASSWORD=${CLUSTER_ADMIN_PASSWORD:-docplat-admin-pw}
 BIN=$dir/docplat
 
@@ -83,7 +85,7 @@ up() {
   fi
   mkdir -p "$dir/pids" "$dir/logs" "$dir/data"
   "$root/scripts/nginx-install.sh"
-  mariadb -uroot -h127.0.0.1 -e 'SELECT 1' >/dev/null 2>&1 || {
+  mariadb -uroot -h127.0.0.1 -P"$MYSQL_PORT" -e 'SELECT 1' >/dev/null 2>&1 || [ "$MYSQL_PORT" != 3306 ] || {
     log "starting MariaDB"; start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
     for _ in $(seq 1 60); do mariadb -uroot -h127.0.0.1 -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.5; done
   }
@@ -105,10 +107,10 @@ up() {
   start kafka "$BIN" kafka --kafka-addr "127.0.0.1:$KAFKA_PORT" --log-format text
   wait_port "$KAFKA_PORT" kafka
 
-  mariadb -uroot -h127.0.0.1 -e "CREATE DATABASE IF NOT EXISTS \`$DB\`; CREATE DATABASE IF NOT EXISTS \`${DB}_stats\`"
+  mariadb -uroot -h127.0.0.1 -P"$MYSQL_PORT" -e "CREATE DATABASE IF NOT EXISTS \`$DB\`; CREATE DATABASE IF NOT EXISTS \`${DB}_stats\`"
   local redis=($REDIS_PORTS) apps=($APP_PORTS) hs=($HOTSPOT_PORTS)
-  export DOCPLAT_MYSQL_DSN="root@tcp(127.0.0.1:3306)/$DB"
-  export DOCPLAT_STATS_MYSQL_DSN="root@tcp(127.0.0.1:3306)/${DB}_stats"
+  export DOCPLAT_MYSQL_DSN="root@tcp(127.0.0.1:$MYSQL_PORT)/$DB"
+  export DOCPLAT_STATS_MYSQL_DSN="root@tcp(127.0.0.1:$MYSQL_PORT)/${DB}_stats"
   export DOCPLAT_DATA_DIR="$dir/data"
   export DOCPLAT_REDIS_ADDR="127.0.0.1:${redis[0]}"
   export DOCPLAT_LOCK_REDIS_ADDRS="127.0.0.1:${redis[0]},127.0.0.1:${redis[1]},127.0.0.1:${redis[2]}"

@@ -37,6 +37,19 @@ type Cluster struct {
 	Password string // the admin's
 	env      []string
 	log      *slog.Logger
+	mysql    string    // host:port of the cluster's MariaDB
+	mariadb  *exec.Cmd // the cluster's own server (Options.OwnMariaDB), else nil
+}
+
+// Options are Launch's knobs beyond the defaults.
+type Options struct {
+	WorkerConns int      // NGINX_WORKER_CONNECTIONS
+	Env         []string // reaches every process (DOCPLAT_*)
+	// OwnMariaDB starts a MariaDB server for this cluster alone (a datadir
+	// under Dir, a port of the cluster's range) instead of using the
+	// machine's shared one, so that its CPU and its latency belong to this
+	// cluster only (the benchmark suite measures both). Stop stops it.
+	OwnMariaDB bool
 }
 
 // MySQLRoot is the DSN of the machine's MariaDB that cluster.sh uses.
@@ -46,6 +59,12 @@ const MySQLRoot = "root@tcp(127.0.0.1:3306)/"
 // directory, with a database named for this run. workerConns sizes nginx
 // (NGINX_WORKER_CONNECTIONS); extraEnv reaches every process (DOCPLAT_*).
 func Launch(ctx context.Context, repo string, workerConns int, extraEnv []string, log *slog.Logger) (*Cluster, error) {
+	return LaunchWith(ctx, repo, Options{WorkerConns: workerConns, Env: extraEnv}, log)
+}
+
+// LaunchWith is Launch with Options.
+func LaunchWith(ctx context.Context, repo string, opts Options, log *slog.Logger) (*Cluster, error) {
+	workerConns, extraEnv := opts.WorkerConns, opts.Env
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -67,8 +86,18 @@ func Launch(ctx context.Context, repo string, workerConns int, extraEnv []string
 	}
 	c := &Cluster{Repo: repo, Dir: dir, Base: base, log: log,
 		DB:       fmt.Sprintf("docplat_cluster_%d_%d", os.Getpid(), time.Now().Unix()%100000),
-		Password: fmt.Sprintf("cluster-%x", rand.Uint64())}
+		Password: fmt.Sprintf("cluster-%x", rand.Uint64()), mysql: "127.0.0.1:3306"}
+	if opts.OwnMariaDB {
+		if err := c.startMariaDB(ctx, base+mariadbOffset); err != nil {
+			if c.mariadb != nil {
+				c.stopMariaDB()
+			}
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
 	c.env = append(os.Environ(), "CLUSTER_DIR="+dir, fmt.Sprintf("CLUSTER_BASE=%d", base),
+		"CLUSTER_MYSQL_PORT="+strings.TrimPrefix(c.mysql, "127.0.0.1:"),
 		"CLUSTER_DB="+c.DB, "CLUSTER_ADMIN_PASSWORD="+c.Password,
 		fmt.Sprintf("NGINX_WORKER_CONNECTIONS=%d", workerConns), "DOCPLAT_LOG_LEVEL=warn")
 	c.env = append(c.env, extraEnv...)
@@ -95,7 +124,9 @@ func (c *Cluster) Stop() {
 	if out, err := c.script(context.Background(), "down"); err != nil {
 		c.log.Warn("cluster down", "err", err, "out", string(out))
 	}
-	if db, err := sql.Open("mysql", MySQLRoot); err == nil {
+	if c.mariadb != nil {
+		c.stopMariaDB() // its datadir goes with Dir
+	} else if db, err := sql.Open("mysql", MySQLRoot); err == nil {
 		for _, name := range []string{c.DB, c.DB + "_stats"} {
 			if _, err := db.Exec("DROP DATABASE IF EXISTS `" + name + "`"); err != nil {
 				c.log.Warn("dropping the run's database", "db", name, "err", err)
@@ -118,7 +149,16 @@ func (c *Cluster) AppURL(i int) string { return fmt.Sprintf("http://127.0.0.1:%d
 func (c *Cluster) RedisAddr(i int) string { return fmt.Sprintf("127.0.0.1:%d", c.Base+30+i) }
 
 // DSN is the cluster's application database.
-func (c *Cluster) DSN() string { return MySQLRoot + c.DB }
+func (c *Cluster) DSN() string { return "root@tcp(" + c.mysql + ")/" + c.DB }
+
+// MariaDBPid is the PID of the cluster's own MariaDB server, 0 when it
+// uses the machine's shared one.
+func (c *Cluster) MariaDBPid() int {
+	if c.mariadb == nil {
+		return 0
+	}
+	return c.mariadb.Process.Pid
+}
 
 // StaticDir is the directory nginx serves under /_bench/static/, made
 // readable by nginx's workers.
@@ -272,4 +312,79 @@ func (c *Cluster) Secret(name string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("localcluster: no %s in secrets.env", name)
+}
+
+// Pid is the app's process id (the suite measures its CPU).
+func (a *App) Pid() int { return a.cmd.Process.Pid }
+
+// mariadbOffset is the own MariaDB's port: CLUSTER_BASE+5 (unused by
+// cluster.sh's layout).
+const mariadbOffset = 5
+
+// startMariaDB initialises a datadir under Dir and runs mariadbd on port
+// with the settings of the machine's server that matter to docplat
+// (utf8mb4, skip-name-resolve, Mroonga and its functions), as root on
+// 127.0.0.1 without a password like cluster.sh expects.
+func (c *Cluster) startMariaDB(ctx context.Context, port int) error {
+	data, sock := filepath.Join(c.Dir, "mariadb"), filepath.Join(c.Dir, "mariadb.sock")
+	install := exec.CommandContext(ctx, "mariadb-install-db", "--no-defaults", "--datadir="+data, "--user=root",
+		"--auth-root-authentication-method=normal", "--skip-test-db")
+	if out, err := install.CombinedOutput(); err != nil {
+		return fmt.Errorf("localcluster: mariadb-install-db: %w\n%s", err, out)
+	}
+	logf, err := os.Create(filepath.Join(c.Dir, "mariadb.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command("/usr/sbin/mariadbd", "--no-defaults", "--datadir="+data, "--socket="+sock,
+		fmt.Sprintf("--port=%d", port), "--bind-address=127.0.0.1", "--user=root", "--skip-name-resolve",
+		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci", "--skip-log-bin",
+		"--max-connections=600")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("localcluster: mariadbd: %w", err)
+	}
+	c.mariadb = cmd
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	setup := "CREATE USER IF NOT EXISTS root@'127.0.0.1'; GRANT ALL ON *.* TO root@'127.0.0.1' WITH GRANT OPTION; "
+	if b, err := os.ReadFile("/usr/share/mysql/mroonga/install.sql"); err == nil {
+		setup += string(b) // the engine and its functions, as on the machine's server
+	}
+	for start := time.Now(); ; {
+		client := exec.CommandContext(ctx, "mariadb", "--no-defaults", "-uroot", "--socket="+sock, "-e", setup)
+		out, err := client.CombinedOutput()
+		if err == nil {
+			break
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("localcluster: mariadbd exited (log %s): %s", logf.Name(), out)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+		if time.Since(start) > 60*time.Second {
+			return fmt.Errorf("localcluster: mariadbd not ready in 60s (log %s): %s", logf.Name(), out)
+		}
+	}
+	c.mysql = fmt.Sprintf("127.0.0.1:%d", port)
+	c.log.Info("own MariaDB up", "addr", c.mysql, "pid", cmd.Process.Pid)
+	return nil
+}
+
+// stopMariaDB stops the own server by its PID: TERM (a clean shutdown),
+// KILL after 30 s.
+func (c *Cluster) stopMariaDB() {
+	p := c.mariadb.Process
+	_ = p.Signal(syscall.SIGTERM)
+	for range 300 {
+		if p.Signal(syscall.Signal(0)) != nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = p.Kill()
 }
