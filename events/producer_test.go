@@ -107,8 +107,15 @@ func TestPublishNeverBlocksWithoutBroker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer p.Close(10 * time.Millisecond)
+			closed := false
+			defer func() {
+				if !closed {
+					p.Close(10 * time.Millisecond)
+				}
+			}()
+			initial := 0 // events delivered before the broker stops
 			if tc.name == "stopped" {
+				initial = 1
 				p.Publish(events.Access{DocumentID: "first"})
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				err := p.Flush(ctx)
@@ -122,16 +129,28 @@ func TestPublishNeverBlocksWithoutBroker(t *testing.T) {
 			for i := range calls {
 				p.Publish(events.Access{DocumentID: fmt.Sprintf("doc-%d", i%100), Kind: "view"})
 			}
-			// Records the client already knows it cannot send fail at once
-			// (undelivered); the rest wait in the buffer, which refuses more.
-			// A buffered record that fails while the loop runs frees its
-			// slot for a later call, so allow one buffer's worth of such
-			// turnover: what matters is that the excess is dropped, not
-			// queued.
-			full := metric(t, reg, "docplat_access_events_dropped_total", events.DropBufferFull)
-			dropped := full + metric(t, reg, "docplat_access_events_dropped_total", events.DropUndelivered)
-			if want := float64(calls - 2*buffered); full == 0 || dropped < want {
-				t.Fatalf("dropped %v (buffer_full %v) after %d calls with a %d-record buffer, want at least %v", dropped, full, calls, buffered, want)
+			// The buffer refused what did not fit: the loop did not queue
+			// 100,000 events (how many slots turned over while it ran, as
+			// records failed, depends on the machine's load, so it is not
+			// asserted).
+			if full := metric(t, reg, "docplat_access_events_dropped_total", events.DropBufferFull); full == 0 {
+				t.Fatalf("no event dropped for a full buffer after %d calls with a %d-record buffer", calls, buffered)
+			}
+			// And every event is accounted for: with no broker none is
+			// delivered, so each one is dropped and counted, none lost
+			// silently (what the buffer still holds is dropped at Close).
+			p.Close(10 * time.Millisecond)
+			closed = true
+			dropped := func() float64 {
+				var n float64
+				for _, r := range []string{events.DropBufferFull, events.DropUndelivered, events.DropEncode, events.DropClosed} {
+					n += metric(t, reg, "docplat_access_events_dropped_total", r)
+				}
+				return n
+			}
+			eventually(t, "every event dropped and counted", func() bool { return dropped() == calls })
+			if got := metric(t, reg, "docplat_access_events_produced_total", ""); got > float64(initial) {
+				t.Fatalf("%v events produced with no broker, want at most %d", got, initial)
 			}
 		})
 	}

@@ -7,7 +7,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -228,7 +227,7 @@ func (c *Cluster) StartApp(ctx context.Context, port int, extraEnv ...string) (*
 		}
 		select {
 		case err := <-exited:
-			return nil, fmt.Errorf("localcluster: app on %s exited: %v (log: %s)", addr, err, logf.Name())
+			return nil, fmt.Errorf("localcluster: app on %s exited: %v; end of %s:\n%s", addr, err, logf.Name(), logTail(logf.Name()))
 		case <-ctx.Done():
 			a.Stop()
 			return nil, ctx.Err()
@@ -236,7 +235,7 @@ func (c *Cluster) StartApp(ctx context.Context, port int, extraEnv ...string) (*
 		}
 		if time.Now().After(deadline) {
 			a.Stop()
-			return nil, fmt.Errorf("localcluster: app on %s not ready in 30s (log: %s)", addr, logf.Name())
+			return nil, fmt.Errorf("localcluster: app on %s not ready in 30s; end of %s:\n%s", addr, logf.Name(), logTail(logf.Name()))
 		}
 	}
 }
@@ -272,10 +271,17 @@ func readEnvFile(path string) ([]string, error) {
 	return out, sc.Err()
 }
 
-// freeBase finds 50 consecutive free loopback ports.
+// freeBase finds 50 consecutive free loopback ports below the kernel's
+// ephemeral range: a port inside it can be taken at any moment as the
+// local end of one of the cluster's own outgoing connections, and an app
+// started later on it (StartApp) then fails to bind (seen in CI).
 func freeBase() (int, error) {
+	hi := ephemeralLow() - 50
+	if hi <= 20000 {
+		return 0, fmt.Errorf("localcluster: the ephemeral port range starts at %d, leaving no room for the cluster's ports above 20000", hi+50)
+	}
 	for range 200 {
-		base := 20000 + rand.IntN(400)*100
+		base := 20000 + rand.IntN((hi-20000)/100+1)*100
 		ok := true
 		for p := base; p < base+50 && ok; p++ {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
@@ -289,7 +295,35 @@ func freeBase() (int, error) {
 			return base, nil
 		}
 	}
-	return 0, errors.New("localcluster: no 50 consecutive free ports in 20000..59999")
+	return 0, fmt.Errorf("localcluster: no 50 consecutive free ports in 20000..%d", hi+49)
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (Linux's
+// default 32768 where it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	var lo, hi int
+	if _, err := fmt.Sscan(string(b), &lo, &hi); err != nil || lo <= 0 {
+		return 32768
+	}
+	return lo
+}
+
+// logTail is the end of a log file, for an error message: the file itself
+// goes with the cluster's directory when the run ends.
+func logTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(log unreadable: " + err.Error() + ")"
+	}
+	const max = 2000
+	if len(b) > max {
+		b = b[len(b)-max:]
+	}
+	return string(b)
 }
 
 // Kill kills process name (app1, hotspot2, ...) with -9, by its PID.
