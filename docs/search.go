@@ -110,6 +110,7 @@ func markTerms(text string, terms []string) string {
 	}
 	src := []rune(text)
 	var b strings.Builder
+	b.Grow(len(text) + 32)
 	for i := 0; i < len(src); {
 		best := 0
 		for _, t := range runes {
@@ -124,10 +125,29 @@ func markTerms(text string, terms []string) string {
 			i += best
 			continue
 		}
-		b.WriteString(html.EscapeString(string(src[i])))
+		writeEscaped(&b, src[i])
 		i++
 	}
 	return b.String()
+}
+
+// writeEscaped writes r as html.EscapeString would, without making a string
+// of it: markTerms calls it for every character of every snippet.
+func writeEscaped(b *strings.Builder, r rune) {
+	switch r {
+	case '<':
+		b.WriteString("&lt;")
+	case '>':
+		b.WriteString("&gt;")
+	case '&':
+		b.WriteString("&amp;")
+	case '\'':
+		b.WriteString("&#39;")
+	case '"':
+		b.WriteString("&#34;")
+	default:
+		b.WriteRune(r)
+	}
 }
 
 // hasFoldPrefix reports whether s starts with the lower-case term t, ignoring case.

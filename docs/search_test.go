@@ -110,3 +110,15 @@ func TestMarkTermsKeepsRunesWhole(t *testing.T) {
 		t.Errorf("markTerms(%q) = %q, want the i of zmir marked", text, got)
 	}
 }
+
+func TestMarkTermsEscapesAsHTMLEscapeString(t *testing.T) {
+	// Text without a term comes back exactly as html.EscapeString has it.
+	for _, text := range []string{`<a href="x">Tom & Jerry's</a>`, "高并发 <文档> & 'x' \"y\"", "", "plain"} {
+		if got, want := markTerms(text, []string{"zzz"}), html.EscapeString(text); got != want {
+			t.Errorf("markTerms(%q) = %q, want %q", text, got, want)
+		}
+	}
+	if got, want := markTerms(`a<b & "b"`, []string{"b"}), `a&lt;<mark>b</mark> &amp; &#34;<mark>b</mark>&#34;`; got != want {
+		t.Errorf("markTerms = %q, want %q", got, want)
+	}
+}

@@ -41,6 +41,7 @@ type DB struct {
 
 	searchFallbacks atomic.Int64 // see SearchFallbacks
 	sqlSearchOnly   bool         // tests and benchmarks: the SQL form answers every search
+	searchStmts     searchStatements
 }
 
 // Config selects the database: DSN set means MySQL/MariaDB, otherwise an

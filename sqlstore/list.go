@@ -173,7 +173,7 @@ func containsFold(s string, terms []string) bool {
 // of term (already lower case). It walks the string in place: it runs on
 // every result of every search.
 func window(text, term string) string {
-	if utf8.RuneCountInString(text) <= snippetWidth {
+	if fitsRunes(text, snippetWidth) {
 		return text
 	}
 	at := foldIndex(text, term)
@@ -189,6 +189,21 @@ func window(text, term string) string {
 		end += size
 	}
 	return text[start:end]
+}
+
+// fitsRunes reports whether text has at most n characters, reading no
+// further than n+1 of them (excerpts run to 2,000).
+func fitsRunes(text string, n int) bool {
+	if len(text) <= n {
+		return true
+	}
+	for range text {
+		if n == 0 {
+			return false
+		}
+		n--
+	}
+	return true
 }
 
 // foldIndex is the byte offset of the first case-insensitive occurrence of

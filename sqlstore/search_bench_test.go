@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -88,13 +89,14 @@ func BenchmarkSearchCorpus(b *testing.B) {
 			s := measureCPU(b, ctx, db, server, func() error {
 				q := queries[i%len(queries)]
 				i++
-				items, _, err := db.Documents().List(ctx, docs.Actor{}, docs.Query{Terms: q, Sort: docs.SortRelevance, Page: 1, Size: 20})
+				items, _, err := db.Documents().List(ctx, docs.Actor{}, docs.Query{Terms: q.terms, Sort: docs.SortRelevance, Page: 1, Size: 20})
 				if len(items) > 0 {
 					found++
 				}
 				return err
 			})
 			s.report(b, pk)
+			s.logByKind(b, func(op int) string { return queries[op%len(queries)].kind })
 			if found == 0 && b.N >= 20 {
 				b.Fatal("no search found anything")
 			}
@@ -111,10 +113,16 @@ func BenchmarkSearchCorpus(b *testing.B) {
 	}
 }
 
+// benchQuery is a corpus query's terms and kind (scenario.CorpusQuery.Kind).
+type benchQuery struct {
+	terms []string
+	kind  string
+}
+
 // distinctQueries parses the queries, dropping repeats.
-func distinctQueries(qs []scenario.CorpusQuery) [][]string {
+func distinctQueries(qs []scenario.CorpusQuery) []benchQuery {
 	seen := map[string]bool{}
-	var out [][]string
+	var out []benchQuery
 	for _, q := range qs {
 		terms, err := docs.ParseTerms(q.Q)
 		key := strings.Join(terms, "\x00")
@@ -122,7 +130,7 @@ func distinctQueries(qs []scenario.CorpusQuery) [][]string {
 			continue
 		}
 		seen[key] = true
-		out = append(out, terms)
+		out = append(out, benchQuery{terms, q.Kind})
 	}
 	return out
 }
@@ -130,6 +138,23 @@ func distinctQueries(qs []scenario.CorpusQuery) [][]string {
 // cpuFigures are a measurement's CPU per operation.
 type cpuFigures struct {
 	mean, p50, p90 time.Duration
+	perOp          []time.Duration // in the order run
+}
+
+// logByKind logs the p50 CPU of the operations of each kind.
+func (c cpuFigures) logByKind(b *testing.B, kind func(op int) string) {
+	if len(c.perOp) < 20 {
+		return // the benchmark's probing run
+	}
+	by := map[string][]time.Duration{}
+	for i, d := range c.perOp {
+		by[kind(i)] = append(by[kind(i)], d)
+	}
+	for _, k := range slices.Sorted(maps.Keys(by)) {
+		v := by[k]
+		slices.Sort(v)
+		b.Logf("%-12s %5d searches, p50 CPU %v", k, len(v), v[len(v)/2].Round(time.Microsecond))
+	}
 }
 
 func (c cpuFigures) report(b *testing.B, baseline cpuFigures) {
@@ -171,8 +196,9 @@ func measureCPU(b *testing.B, ctx context.Context, db *sqlstore.DB, server bool,
 	}
 	total := runTime(b, serverThread) + processCPU(b) - before
 	b.StopTimer()
+	inOrder := slices.Clone(per)
 	slices.Sort(per)
-	return cpuFigures{mean: total / time.Duration(b.N), p50: per[len(per)/2], p90: per[len(per)*9/10]}
+	return cpuFigures{mean: total / time.Duration(b.N), p50: per[len(per)/2], p90: per[len(per)*9/10], perOp: inOrder}
 }
 
 // runTime is a thread's time on a CPU so far (first field of schedstat, ns).

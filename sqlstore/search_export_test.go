@@ -4,3 +4,11 @@ package sqlstore
 // (MATCH ... AGAINST joined to documents), as before the Groonga path: the
 // benchmark measures both in one run.
 func AnswerSearchesWithSQL(db *DB) { db.sqlSearchOnly = true }
+
+// PreparedSearchStatements is how many statements db keeps prepared for
+// ranked searches.
+func PreparedSearchStatements(db *DB) int {
+	db.searchStmts.mu.Lock()
+	defer db.searchStmts.mu.Unlock()
+	return len(db.searchStmts.stmts)
+}

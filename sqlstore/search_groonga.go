@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 
@@ -128,9 +129,20 @@ func parseGroongaSelect(out string) (groongaPage, error) {
 
 // rank runs the select: mroonga_command answers NULL (with a warning) when
 // Groonga refuses the command.
-func (mroonga) rank(ctx context.Context, db *sql.DB, a docs.Actor, q docs.Query) (groongaPage, error) {
+func (mroonga) rank(ctx context.Context, db *DB, a docs.Actor, q docs.Query) (groongaPage, error) {
+	rows, err := db.searchStmts.query(ctx, db.sql, "SELECT mroonga_command(?)", groongaSelect(a, q))
+	if err != nil {
+		return groongaPage{}, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return groongaPage{}, err
+		}
+		return groongaPage{}, sql.ErrNoRows
+	}
 	var out sql.NullString
-	if err := db.QueryRowContext(ctx, "SELECT mroonga_command(?)", groongaSelect(a, q)).Scan(&out); err != nil {
+	if err := rows.Scan(&out); err != nil {
 		return groongaPage{}, err
 	}
 	if !out.Valid {
@@ -144,13 +156,13 @@ var missingCommand sync.Once
 
 // ranker answers a relevance search from the full-text engine alone.
 type ranker interface {
-	rank(ctx context.Context, db *sql.DB, a docs.Actor, q docs.Query) (groongaPage, error)
+	rank(ctx context.Context, db *DB, a docs.Actor, q docs.Query) (groongaPage, error)
 }
 
 // rankedList is List for a relevance search the engine can rank by itself.
 // ok is false when the caller must answer with the SQL form instead.
 func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, q docs.Query) (out []docs.Document, total int64, ok bool, err error) {
-	page, err := r.rank(ctx, s.db.sql, actor, q)
+	page, err := r.rank(ctx, s.db, actor, q)
 	var me *mysqldriver.MySQLError
 	if errors.As(err, &me) && me.Number == 1305 { // FUNCTION mroonga_command does not exist
 		missingCommand.Do(func() {
@@ -224,8 +236,10 @@ type pageRow struct {
 
 // pageRows reads the page's documents that actor may read, with their
 // excerpts and tags, in one statement through database/sql: it runs on
-// every search, and gorm's reflective scan cost more than the query.
+// every search, and gorm's reflective scan cost more than the query. The
+// id list is padded so that its prepared statements are few.
 func (s *Documents) pageRows(ctx context.Context, actor docs.Actor, ids []string) ([]pageRow, error) {
+	ids = padIDs(slices.Clip(ids))
 	where, args := readable(actor)
 	marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
 	all := make([]any, 0, len(ids)+len(args))
@@ -233,7 +247,7 @@ func (s *Documents) pageRows(ctx context.Context, actor docs.Actor, ids []string
 		all = append(all, id)
 	}
 	all = append(all, args...)
-	rows, err := s.db.sql.QueryContext(ctx, `SELECT d.id, d.title, d.description, d.visibility, d.owner_id, COALESCE(d.department_id, ''),
+	rows, err := s.db.searchStmts.query(ctx, s.db.sql, `SELECT d.id, d.title, d.description, d.visibility, d.owner_id, COALESCE(d.department_id, ''),
 		d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at,
 		COALESCE(x.excerpt, ''), COALESCE((SELECT GROUP_CONCAT(t.tag ORDER BY t.tag SEPARATOR '`+tagSeparator+`') FROM document_tags t WHERE t.document_id = d.id), '')
 		FROM documents d LEFT JOIN document_excerpts x ON x.document_id = d.id WHERE d.id IN (`+marks+`) AND `+where, all...)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // slowFoldIndex is foldIndex without its shortcuts: every character tried.
@@ -27,6 +28,17 @@ func TestFoldIndexShortcutsFindWhatTheFullScanFinds(t *testing.T) {
 			if got, want := foldIndex(s, term), slowFoldIndex(s, term); got != want {
 				t.Errorf("foldIndex(%q, %q) = %d, want %d", s, term, got, want)
 			}
+		}
+	}
+}
+
+func TestFitsRunes(t *testing.T) {
+	for _, c := range []struct {
+		s string
+		n int
+	}{{"", 0}, {"abc", 2}, {"abc", 3}, {"高并发", 2}, {"高并发", 3}, {"高并发文档", 4}, {strings.Repeat("文", 200), 160}, {strings.Repeat("a", 160), 160}} {
+		if got, want := fitsRunes(c.s, c.n), utf8.RuneCountInString(c.s) <= c.n; got != want {
+			t.Errorf("fitsRunes(%q, %d) = %v, want %v", c.s, c.n, got, want)
 		}
 	}
 }
