@@ -44,10 +44,22 @@ func (r *runner) seedSearchCorpus(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("seeding the search corpus: %w", err)
 	}
+	// The per-search CPU series' queries are held out first, as many of
+	// each kind (CorpusQueries cycles the kinds), so the search
+	// measurement never sends them.
+	quota := (r.cfg.SearchSamples + len(searchKinds) - 1) / len(searchKinds)
+	held := map[string]int{}
 	for _, q := range scenario.CorpusQueries(files, 6000, 1) {
-		if ids[q.From] != "" { // a page the server refused cannot be found
-			add(q.Q)
+		if ids[q.From] == "" { // a page the server refused cannot be found
+			continue
 		}
+		if !seen[q.Q] && len(r.cpuQueries) < r.cfg.SearchSamples && held[q.Kind] < quota {
+			seen[q.Q] = true
+			held[q.Kind]++
+			r.cpuQueries = append(r.cpuQueries, q)
+			continue
+		}
+		add(q.Q)
 	}
 	rand.New(rand.NewPCG(11, 12)).Shuffle(len(r.searchQueries), func(i, j int) {
 		r.searchQueries[i], r.searchQueries[j] = r.searchQueries[j], r.searchQueries[i]
