@@ -155,6 +155,9 @@ func (r *runner) measureSearchCPU(ctx context.Context) error {
 		sc.Kinds = append(sc.Kinds, distOf(k, sc.Samples))
 	}
 	sc.Note = fmt.Sprintf("%d searches, %d failed", len(r.cpuQueries), sc.Failures)
+	if r.cpuStolen > 0 {
+		sc.Note += fmt.Sprintf("; %d of the queries were taken from the end of the search measurement's (too few others of some kinds)", r.cpuStolen)
+	}
 	if len(errs) > 0 {
 		sc.Note += " (" + strings.Join(errs, "; ") + ")"
 	}

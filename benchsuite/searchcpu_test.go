@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"docplat/loadgen"
+	"docplat/loadgen/scenario"
 )
 
 func TestParseSchedstat(t *testing.T) {
@@ -147,5 +148,37 @@ func TestConfigRejectsNegativeSearchSamples(t *testing.T) {
 	c.SearchSamples = -1
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "search samples") {
 		t.Errorf("SearchSamples -1: %v", err)
+	}
+}
+
+func TestHoldOutTakesUnseenQueriesEvenlyByKind(t *testing.T) {
+	qs := []scenario.CorpusQuery{{Q: "a", Kind: "zh2"}, {Q: "b", Kind: "zh2"}, {Q: "seen", Kind: "en-word"},
+		{Q: "c", Kind: "en-word"}, {Q: "d", Kind: "zh2"}, {Q: "c", Kind: "en-word"}, {Q: "e", Kind: "substring"}}
+	seen := map[string]bool{"seen": true}
+	// n 5: one of each of the five kinds at most.
+	got := holdOut(qs, 5, seen)
+	var qsOut []string
+	for _, q := range got {
+		qsOut = append(qsOut, q.Q)
+	}
+	if strings.Join(qsOut, ",") != "a,c,e" || !seen["a"] || !seen["c"] || seen["b"] {
+		t.Errorf("held %v, seen %v", qsOut, seen)
+	}
+	if got := holdOut(qs, 10, map[string]bool{}); len(got) != 5 { // quota 2: a b, seen c, d over quota, c repeated, e
+		t.Errorf("n 10: %+v", got)
+	}
+}
+
+func TestStealShortTakesMissingKindsFromThePoolsEnd(t *testing.T) {
+	pool := []string{"w1", "z1", "e1", "z2", "e2", "w2"}
+	kindOf := map[string]string{"z1": "zh2", "z2": "zh2", "e1": "en-word", "e2": "en-word"}
+	held := []scenario.CorpusQuery{{Q: "h1", Kind: "zh2"}}
+	// n 5, quota 1: zh2 is full; en-word is short and takes e2, the last.
+	pool2, held2, n := stealShort(pool, kindOf, held, 5)
+	if n != 1 || strings.Join(pool2, ",") != "w1,z1,e1,z2,w2" || len(held2) != 2 || held2[1].Q != "e2" || held2[1].Kind != "en-word" {
+		t.Errorf("stole %d: pool %v held %+v", n, pool2, held2)
+	}
+	if p, h, n := stealShort(pool, kindOf, held, 1); n != 0 || len(p) != len(pool) || len(h) != 1 {
+		t.Errorf("full already: %d %v %v", n, p, h)
 	}
 }
