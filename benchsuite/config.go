@@ -19,6 +19,9 @@ type Config struct {
 	BodyBytes   int           // size of the document and of every baseline value
 	Docs        int           // documents seeded: the uncached reads and the mixed workload's reads
 	CorpusDocs  int           // pages of ../shared/corpus seeded for the search measurement (0: none)
+	// SearchSamples is how many uncached corpus searches the per-search
+	// CPU distribution sends one at a time (0: none).
+	SearchSamples int
 
 	// Open-loop curves: offered rates (req/s), StepDuration each.
 	HotRates     []float64
@@ -54,7 +57,7 @@ const ReferenceMix = "read-content=55,read-meta=35,search=8,upload=1,update=1"
 func DefaultConfig(quick bool) Config {
 	c := Config{
 		Repo: ".", Connections: 64, Warmup: 2 * time.Second, Duration: 8 * time.Second,
-		Timeout: 10 * time.Second, BodyBytes: 10 << 10, Docs: 2000, CorpusDocs: 2291,
+		Timeout: 10 * time.Second, BodyBytes: 10 << 10, Docs: 2000, CorpusDocs: 2291, SearchSamples: 200,
 		HotRates:     []float64{1000, 2000, 4000, 8000, 12000},
 		MixRates:     []float64{250, 500, 1000, 2000, 3000},
 		StepDuration: 5 * time.Second,
@@ -64,7 +67,9 @@ func DefaultConfig(quick bool) Config {
 	}
 	if quick {
 		c.Quick = true
-		c.Warmup, c.Duration, c.Docs, c.CorpusDocs = 300*time.Millisecond, time.Second, 64, 100
+		// 256 documents: l1-hit-nginx rotates over them, and each must stay
+		// far below the hot tier's promotion rate at the loop's speed.
+		c.Warmup, c.Duration, c.Docs, c.CorpusDocs, c.SearchSamples = 300*time.Millisecond, time.Second, 256, 100, 25
 		c.HotRates, c.MixRates, c.StepDuration = []float64{200, 400}, []float64{50, 100}, time.Second
 		c.RefSteps, c.RefWarmup, c.RefDuration, c.RefThink = []int{20, 50}, 300*time.Millisecond, time.Second, 100*time.Millisecond
 	}
@@ -89,6 +94,9 @@ func (c *Config) Validate() error {
 	}
 	if c.CorpusDocs < 0 {
 		bad("corpus docs must be >= 0, got %d", c.CorpusDocs)
+	}
+	if c.SearchSamples < 0 || c.SearchSamples > 100000 {
+		bad("search samples must be 0..100000, got %d", c.SearchSamples)
 	}
 	for _, r := range append(append([]float64{}, c.HotRates...), c.MixRates...) {
 		if r <= 0 {

@@ -3,7 +3,9 @@
 // ports, measures in one run the baselines (nginx serving a static 10 KB
 // file, a bare net/http handler serving the same bytes, a Redis GET of 10 KB,
 // a MariaDB primary-key SELECT of a 10 KB BLOB) and docplat's paths (nginx
-// hot tier, L1 hit, L2 hit, uncached read, search, upload), then the
+// hot tier, L1 hit at one app and through nginx, L2 hit, uncached read,
+// search, upload), the CPU of each uncached search sent one at a time
+// (SearchCPU, from per-thread schedstat), then the
 // latency-versus-offered-load curves and the reference table (mixed workload
 // through nginx at 100 ... 10,000 connections). Every measurement is a closed
 // loop with the same connections and duration, so the ratios compare like

@@ -83,6 +83,9 @@ type Report struct {
 	// IdleCPU is the cluster's CPU over a window with no load, before the
 	// baselines: what every CPU figure's AboveIdle subtracts.
 	IdleCPU *CPU `json:"idle_cpu,omitempty"`
+	// SearchCPU is the per-search CPU distribution of uncached searches
+	// sent one at a time (searchcpu.go).
+	SearchCPU *SearchCPU `json:"search_cpu,omitempty"`
 }
 
 // Find returns the measurement called name, or nil.
@@ -135,6 +138,9 @@ func (r *Report) WriteAll(resultsDir, plotsDir string) ([]string, error) {
 	md := "## Measurements\n\n" + r.Markdown() + "\n## Reference table\n\n" + r.ReferenceMarkdown()
 	if cpu := r.CPUMarkdown(); cpu != "" {
 		md += "\n## CPU per successful request\n\n" + cpu
+	}
+	if r.SearchCPU != nil {
+		md += "\n## CPU per uncached search, one at a time\n\n" + r.SearchCPU.Markdown()
 	}
 	for name, text := range map[string]string{stem + ".txt": r.Table(), stem + ".md": md} {
 		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {

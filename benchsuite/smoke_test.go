@@ -59,7 +59,7 @@ func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\nlog:\n%s", err, logs.String())
 	}
-	want := []string{"nginx-static", "nethttp", "redis-get", "mariadb-select", "hot-tier", "l1-hit", "l2-hit", "uncached", "search", "upload-3pc"}
+	want := []string{"nginx-static", "nethttp", "redis-get", "mariadb-select", "hot-tier", "l1-hit", "l1-hit-nginx", "l2-hit", "uncached", "search", "upload-3pc"}
 	for _, name := range want {
 		m := rep.Find(name)
 		if m == nil || m.Result == nil || m.Result.Successes == 0 {
@@ -89,7 +89,7 @@ func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
 		return false
 	}
 	for name, proc := range map[string]string{"nginx-static": "nginx worker", "nethttp": "nethttpd", "l1-hit": "stats",
-		"l2-hit": "app-nol1", "search": "mariadbd", "hot-tier": "generator"} {
+		"l2-hit": "app-nol1", "search": "mariadbd", "l1-hit-nginx": "nginx worker", "hot-tier": "generator"} {
 		if rep.Find(name) != nil && rep.Find(name).CPU != nil && !saw(name, proc) {
 			t.Errorf("%s: no %s among the measured processes: %+v", name, proc, rep.Find(name).CPU.Procs)
 		}
@@ -113,9 +113,34 @@ func TestQuickSuiteMeasuresEveryPart(t *testing.T) {
 	if m := rep.Find("hot-tier"); m != nil && !strings.Contains(m.Note, "HOT checked") {
 		t.Errorf("hot tier: %s", m.Note)
 	}
+	// The L1 read through nginx reached the apps (not the hot tier) and
+	// was counted: the counting processes ran in its window.
+	if m := rep.Find("l1-hit-nginx"); m != nil {
+		if !strings.Contains(m.Note, "X-Cache not HOT") || !strings.Contains(m.Note, "0 documents HOT after") {
+			t.Errorf("l1-hit-nginx: %s", m.Note)
+		}
+		if m.CPU != nil && !saw("l1-hit-nginx", "stats") {
+			t.Errorf("l1-hit-nginx: the stats service is not among the measured processes")
+		}
+	}
 	if _, err := scenario.FindCorpus(cfg.Repo); err == nil {
 		if m := rep.Find("search"); m != nil && !strings.Contains(m.Note, "corpus pages from") {
 			t.Errorf("search: the corpus was not seeded: %s", m.Note)
+		}
+		// The per-search series: every query answered, each kind sampled,
+		// CPU measured per search, and the tables carry it.
+		sc := rep.SearchCPU
+		if sc == nil || sc.Overall.N != cfg.SearchSamples || sc.Failures != 0 || sc.Overall.P50 <= 0 || sc.TicksMean <= 0 {
+			t.Errorf("search CPU series: %+v", sc)
+		} else {
+			for _, k := range sc.Kinds {
+				if k.N == 0 {
+					t.Errorf("search CPU: no %s query sampled: %+v", k.Kind, sc.Kinds)
+				}
+			}
+			if !strings.Contains(rep.Table(), "CPU per uncached search, one at a time") {
+				t.Error("the table has no per-search CPU section")
+			}
 		}
 	}
 	if m := rep.Find("uncached"); m != nil && m.Result.Total != int64(cfg.Docs) {

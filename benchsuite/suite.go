@@ -76,6 +76,8 @@ type runner struct {
 
 	searchQueries []string // the search measurement's, distinct (search.go)
 	searchNote    string
+	cpuQueries    []scenario.CorpusQuery // held out of searchQueries for the per-search CPU series (searchcpu.go)
+	cpuStolen     int                    // how many of them came from the end of searchQueries (search.go)
 }
 
 func (r *runner) all(ctx context.Context) error {

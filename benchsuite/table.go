@@ -99,6 +99,9 @@ func (r *Report) Table() string {
 	if t := r.CPUTable(); t != "" {
 		b.WriteString("\nCPU per successful request (whole cluster, same run):\n\n" + t)
 	}
+	if r.SearchCPU != nil {
+		b.WriteString("\nCPU per uncached search, one at a time (whole cluster, per-thread schedstat):\n\n" + r.SearchCPU.Table())
+	}
 	for _, c := range r.OfferedLoad {
 		fmt.Fprintf(&b, "\noffered load: %s\n\n", c.Method)
 		rows := [][]string{{"offered req/s", "succ/s", "p50 ms", "p99 ms", "errors"}}
