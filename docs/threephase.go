@@ -59,10 +59,13 @@ type DocumentChange struct {
 	Idempotency *IdempotencyRef `json:"idempotency,omitempty"`
 }
 
-// IdempotencyRef is a client's Idempotency-Key, scoped to its user.
+// IdempotencyRef is a client's Idempotency-Key, scoped to its user, and
+// the fingerprint of the request made under it (idempotency.Fingerprint),
+// which the commit stores with its mark.
 type IdempotencyRef struct {
-	UserID string `json:"user_id"`
-	Key    string `json:"key"`
+	UserID      string `json:"user_id"`
+	Key         string `json:"key"`
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 type idempotencyCtxKey struct{}

@@ -75,13 +75,18 @@ func (s *Service) CheckWritable(ctx context.Context, actor Actor, id string, ifM
 	return ifMatch.check(d)
 }
 
-// Delete removes a document and all its versions; blobs no longer referenced
-// are collected later.
-func (s *Service) Delete(ctx context.Context, actor Actor, id string) error {
+// Delete removes a document and all its versions under the If-Match
+// precondition; blobs no longer referenced are collected later.
+func (s *Service) Delete(ctx context.Context, actor Actor, id string, ifMatch Precondition) error {
 	if actor.Anonymous() {
 		return ErrUnauthorized
 	}
-	err := s.repo.Delete(ctx, id, func(cur Document) error { return writeCheck(actor, cur) })
+	err := s.repo.Delete(ctx, id, func(cur Document) error {
+		if err := writeCheck(actor, cur); err != nil {
+			return err
+		}
+		return ifMatch.check(cur)
+	})
 	if err == nil {
 		s.log.InfoContext(ctx, "document deleted", "document_id", id, "actor_id", actor.UserID)
 	}

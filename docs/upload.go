@@ -23,6 +23,12 @@ type Staged struct {
 // Size is the staged content's length in bytes.
 func (st *Staged) Size() int64 { return st.blob.Size }
 
+// SHA256 is the staged content's digest (hex), computed while it streamed in.
+func (st *Staged) SHA256() string { return st.blob.SHA256 }
+
+// Filename is the file name the content was uploaded under.
+func (st *Staged) Filename() string { return st.filename }
+
 // Discard removes the staged content unless it was published.
 func (st *Staged) Discard() {
 	if st != nil && st.blob != nil {

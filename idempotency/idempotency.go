@@ -6,6 +6,14 @@
 // (a lease, so a duplicate in flight is recognised), marked by the
 // documents participant's commit in the same local transaction as the
 // change (MarkCommitted), and completed with the answer once it is sent.
+//
+// A record is bound to its request: the method and path (Begin refuses
+// another as Mismatch) and a Fingerprint of what determines the write,
+// stored with the commit mark or the recorded answer. A retry is answered
+// the first outcome only if SameRequest says its fingerprint is the one
+// stored; records without one (made before fingerprints were kept) compare
+// method and path only. It never reads a request body: callers digest what
+// they already hold (a streamed upload's sha256, the parsed fields).
 package idempotency
 
 import (
@@ -64,7 +72,7 @@ const (
 	Replay                   // answer Claim.Response
 	Committed                // the write committed but its answer was not recorded: rebuild it from Claim.DocumentID
 	InFlight                 // another request with this key is running
-	Mismatch                 // the key was used for a different request
+	Mismatch                 // the key was used for a different request (method or path)
 )
 
 // Claim is the outcome of Begin.
@@ -72,6 +80,9 @@ type Claim struct {
 	Verdict    Verdict
 	Response   Response
 	DocumentID string
+	// Fingerprint is the stored fingerprint of the request a Replay or
+	// Committed claim answers ("" if none was recorded).
+	Fingerprint string
 }
 
 // Options configure a Store. Zero values take the defaults.
@@ -89,6 +100,7 @@ type Store struct {
 	opt    Options
 	now    func() time.Time
 	claims *prometheus.CounterVec
+	checks *prometheus.CounterVec
 }
 
 // New returns a store over db (the documents database, migrated).
@@ -106,9 +118,13 @@ func New(db *gorm.DB, opt Options) *Store {
 		claims: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "docplat_idempotency_requests_total",
 			Help: "Writes that carried an Idempotency-Key, by verdict (run, replay, committed: rebuilt from the commit mark, in_flight, mismatch).",
-		}, []string{"verdict"})}
+		}, []string{"verdict"}),
+		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "docplat_idempotency_fingerprint_checks_total",
+			Help: "Retries compared with the request their key's outcome answers, by result (same: replayed; differs: refused 422; unrecorded: the record predates fingerprints, method and path compared only).",
+		}, []string{"result"})}
 	if opt.Registerer != nil {
-		opt.Registerer.MustRegister(s.claims)
+		opt.Registerer.MustRegister(s.claims, s.checks)
 	}
 	return s
 }
@@ -117,17 +133,18 @@ func New(db *gorm.DB, opt Options) *Store {
 func (s *Store) Retention() time.Duration { return s.opt.Retention }
 
 type row struct {
-	UserID     string
-	IdemKey    string
-	Request    string
-	State      string
-	LeaseUntil time.Time
-	DocumentID *string
-	Status     int
-	Header     string
-	Body       []byte
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
+	UserID      string
+	IdemKey     string
+	Request     string
+	State       string
+	LeaseUntil  time.Time
+	DocumentID  *string
+	Fingerprint *string
+	Status      int
+	Header      string
+	Body        []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
 }
 
 func (row) TableName() string { return "idempotency_keys" }
@@ -185,9 +202,10 @@ func (s *Store) begin(ctx context.Context, user, key, request string) (Claim, er
 		case r.Request != request:
 			return Claim{Verdict: Mismatch}, nil
 		case r.State == stateDone:
-			return Claim{Verdict: Replay, Response: Response{Status: r.Status, Header: decodeHeader(r.Header), Body: r.Body}}, nil
+			return Claim{Verdict: Replay, Fingerprint: deref(r.Fingerprint),
+				Response: Response{Status: r.Status, Header: decodeHeader(r.Header), Body: r.Body}}, nil
 		case r.DocumentID != nil:
-			return Claim{Verdict: Committed, DocumentID: *r.DocumentID}, nil
+			return Claim{Verdict: Committed, DocumentID: *r.DocumentID, Fingerprint: deref(r.Fingerprint)}, nil
 		case r.LeaseUntil.After(now):
 			return Claim{Verdict: InFlight}, nil
 		}
@@ -208,14 +226,43 @@ func (s *Store) begin(ctx context.Context, user, key, request string) (Claim, er
 	return Claim{Verdict: InFlight}, nil
 }
 
-// Finish records the answer sent for a claimed key.
-func (s *Store) Finish(ctx context.Context, user, key string, resp Response) error {
+// SameRequest reports whether a retry whose fingerprint is fingerprint is
+// the request c's outcome answers, so that it may be replayed. A record
+// without a fingerprint (made before they were kept, or of another
+// fingerprint scheme) cannot tell: its method and path, already compared by
+// Begin, decide.
+func (s *Store) SameRequest(c Claim, fingerprint string) bool {
+	switch {
+	case c.Fingerprint == "" || !sameScheme(c.Fingerprint, fingerprint):
+		s.checks.WithLabelValues("unrecorded").Inc()
+		return true
+	case c.Fingerprint == fingerprint:
+		s.checks.WithLabelValues("same").Inc()
+		return true
+	}
+	s.checks.WithLabelValues("differs").Inc()
+	return false
+}
+
+func sameScheme(a, b string) bool {
+	sa, _, _ := strings.Cut(a, ":")
+	sb, _, _ := strings.Cut(b, ":")
+	return sa == sb
+}
+
+// Finish records the answer sent for a claimed key and the fingerprint of
+// the request it answers ("" leaves the stored one, if any).
+func (s *Store) Finish(ctx context.Context, user, key, fingerprint string, resp Response) error {
 	body := resp.Body
 	if body == nil {
 		body = []byte{}
 	}
+	set := map[string]any{"state": stateDone, "status": resp.Status, "header": encodeHeader(resp.Header), "body": body}
+	if fingerprint != "" {
+		set["fingerprint"] = fingerprint
+	}
 	return s.db.WithContext(context.WithoutCancel(ctx)).Model(&row{}).Where("user_id = ? AND idem_key = ?", user, key).
-		Updates(map[string]any{"state": stateDone, "status": resp.Status, "header": encodeHeader(resp.Header), "body": body}).Error
+		Updates(set).Error
 }
 
 // Release drops a claim whose request changed nothing (it failed before
@@ -236,10 +283,24 @@ func (s *Store) Hold(ctx context.Context, user, key string, d time.Duration) err
 
 // MarkCommitted records, inside the documents participant's local
 // transaction tx, that the write claimed under (user, key) committed
-// documentID's change. A record that does not exist (collected, or no key)
-// is not an error.
-func MarkCommitted(tx *gorm.DB, user, key, documentID string) error {
-	return tx.Exec("UPDATE idempotency_keys SET document_id = ? WHERE user_id = ? AND idem_key = ?", documentID, user, key).Error
+// documentID's change, made by the request whose fingerprint is
+// fingerprint ("" for a change made by an instance that kept none: the
+// record then compares method and path only). A record that does not exist
+// (collected, or no key) is not an error.
+func MarkCommitted(tx *gorm.DB, user, key, documentID, fingerprint string) error {
+	var fp *string
+	if fingerprint != "" {
+		fp = &fingerprint
+	}
+	return tx.Exec("UPDATE idempotency_keys SET document_id = ?, fingerprint = ? WHERE user_id = ? AND idem_key = ?",
+		documentID, fp, user, key).Error
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // Collect deletes records past their retention; it returns how many.

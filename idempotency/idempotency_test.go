@@ -2,8 +2,13 @@ package idempotency_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"gorm.io/gorm"
 
 	"docplat/idempotency"
 	"docplat/internal/testdb"
@@ -49,7 +54,7 @@ func TestClaimLifecycle(t *testing.T) {
 			verdict("u2", "key-00000001", req, idempotency.Run) // scoped to the user
 
 			resp := idempotency.Response{Status: 201, Header: map[string]string{"Location": "/api/v1/documents/d1", "Content-Type": "application/json"}, Body: []byte(`{"id":"d1"}`)}
-			if err := s.Finish(ctx, "u1", "key-00000001", resp); err != nil {
+			if err := s.Finish(ctx, "u1", "key-00000001", "", resp); err != nil {
 				t.Fatal(err)
 			}
 			c := verdict("u1", "key-00000001", req, idempotency.Replay)
@@ -64,7 +69,7 @@ func TestClaimLifecycle(t *testing.T) {
 			verdict("u2", "key-00000001", req, idempotency.Run)
 
 			// Marked by the commit: answered from the mark, never released.
-			if err := idempotency.MarkCommitted(db.Gorm(), "u2", "key-00000001", "d2"); err != nil {
+			if err := idempotency.MarkCommitted(db.Gorm(), "u2", "key-00000001", "d2", ""); err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Release(ctx, "u2", "key-00000001"); err != nil {
@@ -89,7 +94,7 @@ func TestClaimLifecycle(t *testing.T) {
 				}
 			}
 			verdict2(idempotency.Run)
-			if err := short.Finish(ctx, "u4", "key-00000004", resp); err != nil {
+			if err := short.Finish(ctx, "u4", "key-00000004", "", resp); err != nil {
 				t.Fatal(err)
 			}
 			verdict2(idempotency.Replay)
@@ -99,6 +104,117 @@ func TestClaimLifecycle(t *testing.T) {
 			}
 			verdict2(idempotency.Run)
 		})
+	}
+}
+
+// TestRetryIsReplayedOnlyToTheRequestItsOutcomeAnswers: the fingerprint
+// stored with the commit mark (in the participant's transaction) or with a
+// recorded answer comes back with the claim, and SameRequest accepts only
+// that fingerprint; a record without one (made before fingerprints were
+// kept) or of another scheme falls back to method and path.
+func TestRetryIsReplayedOnlyToTheRequestItsOutcomeAnswers(t *testing.T) {
+	for _, b := range testdb.Backends {
+		t.Run(string(b), func(t *testing.T) {
+			ctx := context.Background()
+			reg := prometheus.NewRegistry()
+			s, db := openStore(t, b, idempotency.Options{Retention: time.Hour, Registerer: reg})
+			const req = "POST /api/v1/documents"
+			first := idempotency.NewFingerprint(req).Add("sha256", "aa").Add("title", "Notes").Sum()
+			other := idempotency.NewFingerprint(req).Add("sha256", "bb").Add("title", "Notes").Sum()
+			begin := func(user string, want idempotency.Verdict) idempotency.Claim {
+				t.Helper()
+				c, err := s.Begin(ctx, user, "key-00000001", req)
+				if err != nil || c.Verdict != want {
+					t.Fatalf("Begin(%s) = %+v, %v; want verdict %d", user, c, err, want)
+				}
+				return c
+			}
+
+			// Stored by the commit, in its transaction.
+			begin("committed", idempotency.Run)
+			if err := db.Gorm().Transaction(func(tx *gorm.DB) error {
+				return idempotency.MarkCommitted(tx, "committed", "key-00000001", "d1", first)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			c := begin("committed", idempotency.Committed)
+			if c.Fingerprint != first || !s.SameRequest(c, first) || s.SameRequest(c, other) {
+				t.Fatalf("committed claim %+v: same request %v, other request %v", c, s.SameRequest(c, first), s.SameRequest(c, other))
+			}
+
+			// Stored with the recorded answer of a write that was refused.
+			begin("refused", idempotency.Run)
+			if err := s.Finish(ctx, "refused", "key-00000001", first, idempotency.Response{Status: 400}); err != nil {
+				t.Fatal(err)
+			}
+			if c := begin("refused", idempotency.Replay); c.Fingerprint != first || s.SameRequest(c, other) {
+				t.Fatalf("refused claim %+v accepts another request", c)
+			}
+
+			// Kept by the commit when the answer is recorded without one.
+			if err := s.Finish(ctx, "committed", "key-00000001", "", idempotency.Response{Status: 201}); err != nil {
+				t.Fatal(err)
+			}
+			if c := begin("committed", idempotency.Replay); c.Fingerprint != first {
+				t.Fatalf("recording the answer lost the fingerprint: %+v", c)
+			}
+
+			// Made before fingerprints were kept: method and path decide.
+			begin("legacy", idempotency.Run)
+			if err := idempotency.MarkCommitted(db.Gorm(), "legacy", "key-00000001", "d2", ""); err != nil {
+				t.Fatal(err)
+			}
+			if c := begin("legacy", idempotency.Committed); c.Fingerprint != "" || !s.SameRequest(c, first) || !s.SameRequest(c, other) {
+				t.Fatalf("legacy claim %+v refuses a retry", c)
+			}
+			if !s.SameRequest(idempotency.Claim{Verdict: idempotency.Replay, Fingerprint: "v0:00"}, other) {
+				t.Fatal("a fingerprint of another scheme refuses a retry")
+			}
+
+			want := `
+# HELP docplat_idempotency_fingerprint_checks_total Retries compared with the request their key's outcome answers, by result (same: replayed; differs: refused 422; unrecorded: the record predates fingerprints, method and path compared only).
+# TYPE docplat_idempotency_fingerprint_checks_total counter
+docplat_idempotency_fingerprint_checks_total{result="differs"} 2
+docplat_idempotency_fingerprint_checks_total{result="same"} 1
+docplat_idempotency_fingerprint_checks_total{result="unrecorded"} 3
+`
+			if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "docplat_idempotency_fingerprint_checks_total"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestFingerprintSeparatesWhatDeterminesTheWrite: every request line, name
+// and value counts, and no two values can pass for each other by moving
+// bytes across the boundary between them.
+func TestFingerprintSeparatesWhatDeterminesTheWrite(t *testing.T) {
+	fp := func(request string, kv ...string) string {
+		f := idempotency.NewFingerprint(request)
+		for i := 0; i < len(kv); i += 2 {
+			f.Add(kv[i], kv[i+1])
+		}
+		return f.Sum()
+	}
+	base := fp("POST /api/v1/documents", "sha256", "aa", "title", "Notes", "tags", "a,b")
+	if again := fp("POST /api/v1/documents", "sha256", "aa", "title", "Notes", "tags", "a,b"); again != base {
+		t.Fatalf("the same request fingerprints %s then %s", base, again)
+	}
+	for name, other := range map[string]string{
+		"another path":                fp("POST /api/v1/documents/x", "sha256", "aa", "title", "Notes", "tags", "a,b"),
+		"another content":             fp("POST /api/v1/documents", "sha256", "ab", "title", "Notes", "tags", "a,b"),
+		"another title":               fp("POST /api/v1/documents", "sha256", "aa", "title", "Notes 2", "tags", "a,b"),
+		"another field's name":        fp("POST /api/v1/documents", "sha256", "aa", "description", "Notes", "tags", "a,b"),
+		"bytes moved across":          fp("POST /api/v1/documents", "sha256", "aa", "title", "Notest", "ags", "a,b"),
+		"a value moved into the name": fp("POST /api/v1/documents", "sha256", "aa", "titleNotes", "", "tags", "a,b"),
+		"a field missing":             fp("POST /api/v1/documents", "sha256", "aa", "title", "Notes"),
+	} {
+		if other == base {
+			t.Errorf("%s fingerprints as the request", name)
+		}
+	}
+	if !strings.HasPrefix(base, "v1:") || len(base) != 3+64 {
+		t.Fatalf("fingerprint %q is not v1:<sha256 hex>", base)
 	}
 }
 

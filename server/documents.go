@@ -3,10 +3,12 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"docplat/docs"
+	"docplat/idempotency"
 )
 
 func metaETag(d docs.Document) string { return `"r` + strconv.Itoa(d.Revision) + `"` }
@@ -20,6 +22,9 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		return
 	}
 	defer form.file.Discard()
+	if !s.proceed(c, form.digest("title", "description", "tags", "visibility")) {
+		return
+	}
 	in := docs.NewDocument{
 		Title:       form.fields["title"],
 		Description: form.fields["description"],
@@ -101,7 +106,16 @@ func (s *Server) deleteDocument(c *gin.Context) {
 	if _, ok := requireUser(c); !ok {
 		return
 	}
-	if err := s.deps.Docs.Delete(c, actor(c), c.Param("id")); err != nil {
+	ifMatch := c.GetHeader("If-Match")
+	pre, err := docs.ParseIfMatch(ifMatch)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !s.proceed(c, func(f *idempotency.Fingerprint) { f.Add("If-Match", strings.TrimSpace(ifMatch)) }) {
+		return
+	}
+	if err := s.deps.Docs.Delete(c, actor(c), c.Param("id"), pre); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -112,22 +126,31 @@ func (s *Server) putContent(c *gin.Context) {
 	if _, ok := requireUser(c); !ok {
 		return
 	}
-	pre, err := docs.ParseIfMatch(c.GetHeader("If-Match"))
+	ifMatch := c.GetHeader("If-Match")
+	pre, err := docs.ParseIfMatch(ifMatch)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	// Refuse before reading a possibly large body when the caller may not
 	// write or the precondition already fails (checked again under the lock).
-	if err := s.deps.Docs.CheckWritable(c, actor(c), c.Param("id"), pre); err != nil {
-		s.fail(c, err)
-		return
+	if !retrying(c) {
+		if err := s.deps.Docs.CheckWritable(c, actor(c), c.Param("id"), pre); err != nil {
+			s.fail(c, err)
+			return
+		}
 	}
 	form, ok := s.readUpload(c)
 	if !ok {
 		return
 	}
 	defer form.file.Discard()
+	if !s.proceed(c, func(f *idempotency.Fingerprint) {
+		form.digest()(f)
+		f.Add("If-Match", strings.TrimSpace(ifMatch))
+	}) {
+		return
+	}
 	d, err := s.deps.Docs.ReplaceContent(c, actor(c), c.Param("id"), pre, form.file)
 	if err != nil {
 		s.fail(c, err)

@@ -15,7 +15,8 @@ import (
 // Idempotency-Key (idempotency.Store).
 type IdempotencyStore interface {
 	Begin(ctx context.Context, user, key, request string) (idempotency.Claim, error)
-	Finish(ctx context.Context, user, key string, resp idempotency.Response) error
+	SameRequest(c idempotency.Claim, fingerprint string) bool
+	Finish(ctx context.Context, user, key, fingerprint string, resp idempotency.Response) error
 	Release(ctx context.Context, user, key string) error
 	Hold(ctx context.Context, user, key string, d time.Duration) error
 }
@@ -30,12 +31,36 @@ const maxRecordedBody = 256 << 10
 // replayedHeaders are the headers of an answer worth replaying.
 var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 
+// keyedWrite is a write made under an Idempotency-Key, kept in the Gin
+// context between s.idempotent and the handler's call to s.proceed.
+type keyedWrite struct {
+	user, key   string
+	claim       idempotency.Claim
+	fingerprint string // set by proceed
+}
+
+const keyedWriteKey = "idempotency_keyed_write"
+
+func keyedWriteOf(c *gin.Context) (*keyedWrite, bool) {
+	v, ok := c.Get(keyedWriteKey)
+	if !ok {
+		return nil, false
+	}
+	w, ok := v.(*keyedWrite)
+	return w, ok
+}
+
 // idempotent makes a write safe to retry: under an Idempotency-Key the
 // first outcome (status, the headers above, body) is recorded for the
-// caller and the request (method and path), and a retry gets it back
-// instead of running the write again, on any instance, for the store's
-// retention (24 h). A key reused for another request is 422; a retry
-// while the first is still running is 409 with Retry-After.
+// caller and the request, and a retry gets it back instead of running the
+// write again, on any instance, for the store's retention (24 h). A key
+// reused for another method or path is 422 at once; a retry while the
+// first is still running is 409 with Retry-After. Otherwise the handler
+// reads the request far enough to fingerprint it (an upload is streamed to
+// the staging area, never held in memory) and calls s.proceed, which
+// replays the first outcome only to the same request (422 to another) and
+// lets a first attempt go on. Every route behind it must call s.proceed
+// before it changes anything.
 func (s *Server) idempotent(c *gin.Context) {
 	if len(c.Request.Header.Values("Idempotency-Key")) == 0 || s.deps.Idempotency == nil {
 		c.Next()
@@ -52,28 +77,76 @@ func (s *Server) idempotent(c *gin.Context) {
 		return
 	}
 	store := s.deps.Idempotency
-	request := c.Request.Method + " " + c.Request.URL.Path
-	claim, err := store.Begin(c, u.ID, key, request)
+	claim, err := store.Begin(c, u.ID, key, requestLine(c))
 	if err != nil {
 		s.log.WarnContext(c, "idempotency record unavailable", "err", err, "request_id", requestIDOf(c))
 		c.Header("Retry-After", "2")
 		abort(c, http.StatusServiceUnavailable, "unavailable", "the Idempotency-Key cannot be checked right now; nothing was changed, retry shortly")
 		return
 	}
+	w := &keyedWrite{user: u.ID, key: key, claim: claim}
 	switch claim.Verdict {
 	case idempotency.Mismatch:
 		abort(c, http.StatusUnprocessableEntity, "idempotency_key_reused",
-			"this Idempotency-Key was already used for a different request; use a new key for a new request")
+			"this Idempotency-Key was already used for a different request (another method or path); use a new key for a new request")
 	case idempotency.InFlight:
 		c.Header("Retry-After", "1")
 		abort(c, http.StatusConflict, "conflict", "a request with this Idempotency-Key is still in progress; retry shortly to get its outcome")
-	case idempotency.Replay:
-		replay(c, claim.Response)
-	case idempotency.Committed:
-		s.replayCommitted(c, u.ID, key, claim.DocumentID)
 	case idempotency.Run:
-		s.runRecorded(c, u.ID, key)
+		s.runRecorded(c, w)
+	default: // Replay, Committed: the handler fingerprints the retry and s.proceed answers it
+		c.Set(keyedWriteKey, w)
+		c.Next()
+		if w.fingerprint == "" && !c.Writer.Written() {
+			// A route behind s.idempotent that never called s.proceed: a bug.
+			s.log.ErrorContext(c, "a retried write under an Idempotency-Key was not compared with its first request", "route", c.FullPath())
+		}
 	}
+}
+
+func requestLine(c *gin.Context) string { return c.Request.Method + " " + c.Request.URL.Path }
+
+// retrying reports whether the request is a retry under an Idempotency-Key
+// whose first attempt has an outcome: the handler only reads it far enough
+// to call s.proceed, which answers it. Checks of the document's current
+// state do not apply (the first attempt may have changed it: a replayed new
+// version's If-Match no longer matches).
+func retrying(c *gin.Context) bool {
+	w, ok := keyedWriteOf(c)
+	return ok && w.claim.Verdict != idempotency.Run
+}
+
+// proceed is called by every write handler behind s.idempotent once it
+// holds what determines the write, before it changes anything; add digests
+// it (the content's sha256, the fields, If-Match) into the request's
+// fingerprint. Without a key it returns true. A first attempt's fingerprint
+// is bound to its claim (the commit stores it with its mark) and it returns
+// true: go on. A retry is answered, and it returns false: the first outcome
+// if its fingerprint is the first request's, else 422.
+func (s *Server) proceed(c *gin.Context, add func(*idempotency.Fingerprint)) bool {
+	w, ok := keyedWriteOf(c)
+	if !ok {
+		return true
+	}
+	f := idempotency.NewFingerprint(requestLine(c))
+	add(f)
+	w.fingerprint = f.Sum()
+	if w.claim.Verdict == idempotency.Run {
+		c.Request = c.Request.WithContext(docs.WithIdempotencyKey(c.Request.Context(),
+			docs.IdempotencyRef{UserID: w.user, Key: w.key, Fingerprint: w.fingerprint}))
+		return true
+	}
+	switch {
+	case !s.deps.Idempotency.SameRequest(w.claim, w.fingerprint):
+		abort(c, http.StatusUnprocessableEntity, "idempotency_key_reused",
+			"this Idempotency-Key was already used for the same method and path with a different body or precondition "+
+				"(file, fields or If-Match differ); its first outcome is not replayed to another request: use a new key for a new request")
+	case w.claim.Verdict == idempotency.Replay:
+		replay(c, w.claim.Response)
+	default:
+		s.replayCommitted(c, w)
+	}
+	return false
 }
 
 func replay(c *gin.Context, r idempotency.Response) {
@@ -91,7 +164,7 @@ func replay(c *gin.Context, r idempotency.Response) {
 // replayCommitted answers a retry whose first attempt committed but never
 // recorded its answer (it died, or its answer was in doubt): the answer is
 // rebuilt from the document as it is now.
-func (s *Server) replayCommitted(c *gin.Context, user, key, id string) {
+func (s *Server) replayCommitted(c *gin.Context, w *keyedWrite) {
 	rec := &recorder{ResponseWriter: c.Writer}
 	c.Writer = rec
 	c.Header("Idempotent-Replayed", "true")
@@ -99,7 +172,7 @@ func (s *Server) replayCommitted(c *gin.Context, user, key, id string) {
 		c.Status(http.StatusNoContent)
 		c.Writer.WriteHeaderNow()
 	} else {
-		d, err := s.deps.Docs.Get(c, actor(c), id)
+		d, err := s.deps.Docs.Get(c, actor(c), w.claim.DocumentID)
 		if err != nil {
 			s.fail(c, err)
 			c.Abort()
@@ -114,19 +187,28 @@ func (s *Server) replayCommitted(c *gin.Context, user, key, id string) {
 		c.JSON(status, d)
 	}
 	c.Abort()
-	if err := s.deps.Idempotency.Finish(c, user, key, rec.response()); err != nil {
+	// The stored fingerprint, not this retry's: a record made without one
+	// does not get bound to whichever retry came first.
+	if err := s.deps.Idempotency.Finish(c, w.user, w.key, w.claim.Fingerprint, rec.response()); err != nil {
 		s.log.WarnContext(c, "recording a rebuilt idempotent answer", "err", err)
 	}
 }
 
 // runRecorded runs the write under the claim and settles the claim by its
-// answer: recorded when the write is decided (2xx, and 4xx that refused
-// it), held when the write may still commit, released when it changed
-// nothing and a retry should run it.
-func (s *Server) runRecorded(c *gin.Context, user, key string) {
+// answer: recorded with the request's fingerprint when the write is decided
+// (2xx, and 4xx that refused it after s.proceed), held when the write may
+// still commit, released when it changed nothing and a retry should run
+// it: failures (5xx, 429, 408, 499) and refusals given before the request
+// was read in full (a malformed body, a failed early check), whose request
+// has no fingerprint to bind the key to.
+func (s *Server) runRecorded(c *gin.Context, w *keyedWrite) {
 	store := s.deps.Idempotency
+	user, key := w.user, w.key
 	rec := &recorder{ResponseWriter: c.Writer}
 	c.Writer = rec
+	c.Set(keyedWriteKey, w)
+	// Marked by the commit even if a handler failed to call s.proceed
+	// (then without a fingerprint): a retry never runs a committed write again.
 	c.Request = c.Request.WithContext(docs.WithIdempotencyKey(c.Request.Context(), docs.IdempotencyRef{UserID: user, Key: key}))
 	defer func() {
 		if v := recover(); v != nil {
@@ -140,10 +222,11 @@ func (s *Server) runRecorded(c *gin.Context, user, key string) {
 	switch {
 	case c.GetBool(writeInDoubtKey):
 		err = store.Hold(c, user, key, idempotency.InDoubtLease)
-	case status >= 500 || status == 499 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || rec.overflow:
+	case status >= 500 || status == 499 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || rec.overflow,
+		w.fingerprint == "":
 		err = store.Release(c, user, key)
 	default:
-		err = store.Finish(c, user, key, rec.response())
+		err = store.Finish(c, user, key, w.fingerprint, rec.response())
 	}
 	if err != nil {
 		// The commit mark (written with the change) still stops a retry

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"docplat/docs"
+	"docplat/idempotency"
 )
 
 const (
@@ -22,6 +23,19 @@ const (
 type uploadForm struct {
 	file   *docs.Staged
 	fields map[string]string
+}
+
+// digest adds what determines a write made of the upload to its
+// fingerprint: the file's name and sha256 (computed while it streamed to
+// the staging area) and the named fields (absent and empty are the same,
+// as they are to the write).
+func (f *uploadForm) digest(fields ...string) func(*idempotency.Fingerprint) {
+	return func(fp *idempotency.Fingerprint) {
+		fp.Add("filename", f.file.Filename()).Add("sha256", f.file.SHA256())
+		for _, name := range fields {
+			fp.Add(name, f.fields[name])
+		}
+	}
 }
 
 // readUpload streams a multipart body: the file part goes straight into the

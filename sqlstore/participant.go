@@ -105,7 +105,7 @@ func (p *DocsParticipant) Commit(ctx context.Context, tx *gorm.DB, txid string, 
 	if ref := c.Idempotency; ref != nil {
 		// With the change, in its transaction: a retry under this key can
 		// never run the write again, whatever happens to the answer.
-		return idempotency.MarkCommitted(tx, ref.UserID, ref.Key, c.Document.ID)
+		return idempotency.MarkCommitted(tx, ref.UserID, ref.Key, c.Document.ID, ref.Fingerprint)
 	}
 	return nil
 }

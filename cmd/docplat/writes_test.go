@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -368,6 +369,9 @@ func TestIdempotentRetriesAcrossInstances(t *testing.T) {
 		t.Fatalf("the failed answer: %d %s", lost.status, lost.body)
 	}
 	before := count()
+	if r := uploadWith(onB, "lost-answer-0001", "lost.txt", "other"); r.status != 422 || r.errorCode() != "idempotency_key_reused" {
+		t.Fatalf("another file under the key of a committed write whose answer was lost: %d %s", r.status, r.body)
+	}
 	retry := uploadWith(onB, "lost-answer-0001", "lost.txt", "lost")
 	var rd document
 	if retry.status != 201 || json.Unmarshal(retry.body, &rd) != nil || rd.Title != "lost" {
@@ -379,4 +383,133 @@ func TestIdempotentRetriesAcrossInstances(t *testing.T) {
 	if again := uploadWith(onA, "lost-answer-0001", "lost.txt", "lost"); again.status != 201 || string(again.body) != string(retry.body) {
 		t.Fatalf("second retry: %d %s", again.status, again.body)
 	}
+}
+
+// TestIdempotencyKeyIsBoundToItsRequestBody: a key's first outcome is
+// replayed only to the same request, on either instance. The same key on
+// the same path with another file (content or name), title, tags,
+// visibility or If-Match is 422 idempotency_key_reused and changes
+// nothing; the identical retry is still replayed afterwards, including a
+// new version whose If-Match the first attempt made stale. A refusal given
+// before the body was read is not recorded (the corrected request runs),
+// and a record made before fingerprints were kept compares method and path
+// only.
+func TestIdempotencyKeyIsBoundToItsRequestBody(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend testdb.Backend) {
+		cfg := testConfig(t, backend)
+		sharedRedisConfig(t, &cfg)
+		a := startApp(t, cfg)
+		b := a
+		if backend == testdb.MariaDB { // the embedded mode is one instance
+			b = startApp(t, cfg)
+		}
+		dept, onA := setupDepartment(a, "Fingerprint", 1<<20)
+		onB := &client{app: b, token: onA.token}
+		count := func() int64 { n, _, _, _, _, _ := a.usageEverywhere(dept); return n }
+		fields := map[string]string{"title": "Notes", "tags": "a,b", "visibility": "private"}
+		with := func(k, v string) map[string]string {
+			m := maps.Clone(fields)
+			m[k] = v
+			return m
+		}
+		upload := func(c *client, key, name, content string, fields map[string]string) response {
+			body, ct := multipartBody(name, []byte(content), fields)
+			return c.do("POST", "/api/v1/documents", body, map[string]string{"Content-Type": ct, "Idempotency-Key": key})
+		}
+		replayed := func(what string, first, retry response) {
+			t.Helper()
+			if retry.status != first.status || string(retry.body) != string(first.body) || retry.header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("%s: %d %s (replayed %q), first was %d %s", what, retry.status, retry.body,
+					retry.header.Get("Idempotent-Replayed"), first.status, first.body)
+			}
+		}
+		refused := func(what string, r response) {
+			t.Helper()
+			var e struct {
+				Error struct{ Code, Message string }
+			}
+			_ = json.Unmarshal(r.body, &e)
+			if r.status != 422 || e.Error.Code != "idempotency_key_reused" || !strings.Contains(e.Error.Message, "different body") ||
+				r.header.Get("Idempotent-Replayed") != "" {
+				t.Fatalf("%s: %d %s, want 422 idempotency_key_reused saying the body differs", what, r.status, r.body)
+			}
+		}
+
+		up := upload(onA, "body-key-0001", "notes.txt", "one", fields)
+		if up.status != 201 {
+			t.Fatalf("upload: %d %s", up.status, up.body)
+		}
+		var d document
+		_ = json.Unmarshal(up.body, &d)
+		replayed("identical upload retried", up, upload(onB, "body-key-0001", "notes.txt", "one", fields))
+		for what, r := range map[string]response{
+			"another file":       upload(onB, "body-key-0001", "notes.txt", "two", fields),
+			"another file name":  upload(onB, "body-key-0001", "other.txt", "one", fields),
+			"another title":      upload(onB, "body-key-0001", "notes.txt", "one", with("title", "Other")),
+			"other tags":         upload(onB, "body-key-0001", "notes.txt", "one", with("tags", "a,c")),
+			"another visibility": upload(onB, "body-key-0001", "notes.txt", "one", with("visibility", "public")),
+			"a description":      upload(onA, "body-key-0001", "notes.txt", "one", with("description", "new")),
+		} {
+			refused("same key, "+what, r)
+		}
+		replayed("identical upload after the refusals", up, upload(onA, "body-key-0001", "notes.txt", "one", fields))
+		if n := count(); n != 1 {
+			t.Fatalf("%d documents, want 1", n)
+		}
+
+		put := func(c *client, key, ifMatch, content string) response {
+			body, ct := multipartBody("v.txt", []byte(content), nil)
+			return c.do("PUT", "/api/v1/documents/"+d.ID+"/content", body,
+				map[string]string{"Content-Type": ct, "Idempotency-Key": key, "If-Match": ifMatch})
+		}
+		v := put(onA, "body-key-0002", `"1"`, "second")
+		if v.status != 200 {
+			t.Fatalf("new version: %d %s", v.status, v.body)
+		}
+		// Its If-Match no longer matches the document: still the first outcome.
+		replayed("identical new version retried", v, put(onB, "body-key-0002", `"1"`, "second"))
+		refused("same key, another version's content", put(onB, "body-key-0002", `"1"`, "third"))
+		refused("same key, another If-Match", put(onB, "body-key-0002", `"2"`, "second"))
+		var versions docList
+		onB.doJSON("GET", "/api/v1/documents/"+d.ID+"/versions", nil, 200, &versions)
+		if versions.Total != 2 {
+			t.Fatalf("%d versions, want 2", versions.Total)
+		}
+
+		// Refused before its body was read (If-Match checked first): not
+		// recorded, so the corrected request runs under the same key.
+		if r := put(onA, "body-key-0003", `"1"`, "third"); r.status != 412 {
+			t.Fatalf("stale If-Match: %d %s", r.status, r.body)
+		}
+		if r := put(onB, "body-key-0003", `"2"`, "third"); r.status != 200 || r.header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("corrected new version under the same key: %d %s", r.status, r.body)
+		}
+
+		del := func(c *client, key, ifMatch string) response {
+			return c.do("DELETE", "/api/v1/documents/"+d.ID, nil, map[string]string{"Idempotency-Key": key, "If-Match": ifMatch})
+		}
+		if r := onA.do("DELETE", "/api/v1/documents/"+d.ID, nil, map[string]string{"If-Match": `"r1"`}); r.status != 412 {
+			t.Fatalf("delete with a stale If-Match: %d %s", r.status, r.body)
+		}
+		gone := del(onA, "body-key-0004", `"3"`)
+		if gone.status != 204 {
+			t.Fatalf("delete: %d %s", gone.status, gone.body)
+		}
+		replayed("identical delete retried", gone, del(onB, "body-key-0004", `"3"`))
+		refused("same key, delete with another If-Match", del(onB, "body-key-0004", `"r9"`))
+		refused("same key, delete without If-Match", del(onB, "body-key-0004", ""))
+
+		// A record made before fingerprints were kept: method and path decide.
+		legacy := upload(onA, "body-key-0005", "old.txt", "old", nil)
+		if legacy.status != 201 {
+			t.Fatalf("upload: %d %s", legacy.status, legacy.body)
+		}
+		if err := a.db.Gorm().Exec("UPDATE idempotency_keys SET fingerprint = NULL WHERE idem_key = ?", "body-key-0005").Error; err != nil {
+			t.Fatal(err)
+		}
+		replayed("another file under a key recorded without a fingerprint", legacy, upload(onB, "body-key-0005", "new.txt", "new", nil))
+		if n := count(); n != 1 {
+			t.Fatalf("%d documents at the end, want 1", n)
+		}
+	})
 }
