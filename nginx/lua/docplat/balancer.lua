@@ -6,9 +6,10 @@
 -- peer in docplat_peers; failure counts expire after fail_timeout, which is
 -- the decay that brings hashing back.
 --
--- Every request passes here and in log(), so both keep to the cheap side of
--- LuaJIT: no pattern matching or closures on the common path (string.match,
--- gmatch and gsub are not compiled), shared-dict keys built once per worker.
+-- Every proxied request passes here and in log(), so a content read (the
+-- common one) keeps to LuaJIT's cheap side: no pattern matching or closures
+-- (string.match, gmatch and gsub are not compiled), shared-dict keys built
+-- once per worker, ring owners remembered.
 local balancer = require("ngx.balancer")
 local lrucache = require("resty.lrucache")
 local config = require("docplat.config")
