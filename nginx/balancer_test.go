@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -121,5 +122,66 @@ func TestConsistentHashWithFallback(t *testing.T) {
 		if who, _ := whoAnswers(t, tier.base, victim); who != down.name {
 			t.Fatalf("%s went to %s after returning to its owner", victim, who)
 		}
+	}
+}
+
+// TestServerErrorMarksTheOwnerFailing: a 5xx from a document's owner (one
+// try, nothing retried) counts as a failure, so with MaxFails 1 the next
+// reads of that document go to another instance; once the failure window
+// has passed and the owner answers again, the document returns to it.
+func TestServerErrorMarksTheOwnerFailing(t *testing.T) {
+	requireNginx(t)
+	var failing atomic.Bool
+	apps := make([]*fakeApp, 3)
+	for i := range apps {
+		name := fmt.Sprintf("app%d", i)
+		a := &fakeApp{name: name}
+		a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("X-App", name)
+			if name == "app0" && failing.Load() {
+				w.WriteHeader(http.StatusInternalServerError)
+				return
+			}
+			_, _ = w.Write([]byte(name))
+		}))
+		t.Cleanup(a.srv.Close)
+		apps[i] = a
+	}
+	tier := startTier(t, Config{Workers: 1, FailTimeout: 300 * time.Millisecond, MaxFails: 1}, apps...)
+
+	var victim string
+	for i := range 60 {
+		id := fmt.Sprintf("DOC%02d", i)
+		if who, _ := whoAnswers(t, tier.base, id); who == "app0" {
+			victim = id
+			break
+		}
+	}
+	if victim == "" {
+		t.Fatal("app0 owns none of 60 documents")
+	}
+	failing.Store(true)
+	if who, status := whoAnswers(t, tier.base, victim); who != "app0" || status != http.StatusInternalServerError {
+		t.Fatalf("the owner's 5xx: %s answered %d, want app0 with 500 (5xx are not retried)", who, status)
+	}
+	for range 5 {
+		if who, status := whoAnswers(t, tier.base, victim); who == "app0" || status != http.StatusOK {
+			t.Fatalf("after the owner's 5xx, %s answered %d: the failure was not counted", who, status)
+		}
+	}
+	failing.Store(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		who, status := whoAnswers(t, tier.base, victim)
+		if status != http.StatusOK {
+			t.Fatalf("status %d while app0 recovers", status)
+		}
+		if who == "app0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the document never returned to app0 after its failure window")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

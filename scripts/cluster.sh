@@ -13,6 +13,7 @@
 # Every process is started by this script, its PID kept in
 # $CLUSTER_DIR/pids/NAME.pid, and stopped by that PID. CLUSTER_BASE=N moves
 # every port to N+offset (tests use it to run beside a cluster on defaults).
+# CLUSTER_PPROF_BASE=N gives app i a profiler on 127.0.0.1:N+i (/debug/pprof/).
 # NGINX_WORKER_CONNECTIONS (default 4096 per worker, 2 workers) sizes nginx
 # for many concurrent clients; nginx and the apps inherit `ulimit -n`.
 set -euo pipefail
@@ -127,7 +128,9 @@ up() {
   i=0
   for p in "${apps[@]}"; do
     i=$((i + 1))
-    DOCPLAT_HOTSPOT_DETECTOR=false start "app$i" "$BIN" serve --addr "127.0.0.1:$p"
+    # CLUSTER_PPROF_BASE=N: app i serves Go's profiler on 127.0.0.1:N+i.
+    DOCPLAT_HOTSPOT_DETECTOR=false DOCPLAT_DEBUG_ADDR=${CLUSTER_PPROF_BASE:+127.0.0.1:$((${CLUSTER_PPROF_BASE:-0} + i))} \
+      start "app$i" "$BIN" serve --addr "127.0.0.1:$p"
     upstreams="$upstreams,127.0.0.1:$p"
   done
   i=0

@@ -83,6 +83,7 @@ type config struct {
 	HotMaxBytes     int64
 	HotLease        time.Duration
 	HotspotAddr     string
+	DebugAddr       string
 
 	envErrs []error
 }
@@ -189,6 +190,7 @@ func (c *config) register(fs *flag.FlagSet, env envSource) {
 	fs.Int64Var(&c.HotMaxBytes, "hot-max-bytes", c.int64(env, "DOCPLAT_HOT_MAX_BYTES", 1<<20), "largest content the nginx hot tier holds; larger hot documents stay on the app (DOCPLAT_HOT_MAX_BYTES)")
 	fs.DurationVar(&c.HotLease, "hot-lease", c.duration(env, "DOCPLAT_HOT_LEASE", 15*time.Second), "a hot entry whose detector stops renewing it is demoted after this long; longer than a consumer-group rebalance (DOCPLAT_HOT_LEASE)")
 	fs.StringVar(&c.HotspotAddr, "hotspot-addr", c.str(env, "DOCPLAT_HOTSPOT_ADDR", "127.0.0.1:9300"), "for 'docplat hotspot': listen address of its /metrics and /healthz (DOCPLAT_HOTSPOT_ADDR)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.str(env, "DOCPLAT_DEBUG_ADDR", ""), "for 'docplat serve': loopback ip:port serving Go's profiler at /debug/pprof/; empty: none (DOCPLAT_DEBUG_ADDR)")
 	fs.StringVar(&c.LogLevel, "log-level", c.str(env, "DOCPLAT_LOG_LEVEL", "info"), "debug, info, warn or error (DOCPLAT_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.str(env, "DOCPLAT_LOG_FORMAT", "json"), "json or text (DOCPLAT_LOG_FORMAT)")
 }
@@ -198,6 +200,9 @@ func (c *config) validate() error {
 	errs := append([]error{}, c.envErrs...)
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr must not be empty"))
+	}
+	if err := checkDebugAddr(c.DebugAddr); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir must not be empty"))

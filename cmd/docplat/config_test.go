@@ -31,6 +31,13 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		{"tiny blob grace", nil, []string{"--blob-grace", "1s"}, nil, "blob-grace"},
 		{"bad trusted proxy", map[string]string{"DOCPLAT_TRUSTED_PROXIES": "10.0.0.1, nginx.local"}, nil, nil, "trusted-proxies"},
 		{"bad log level", nil, []string{"--log-level", "loud"}, nil, "log-level"},
+		{"profiler off by default", nil, nil, func(c config) bool { return c.DebugAddr == "" }, ""},
+		{"profiler on loopback", map[string]string{"DOCPLAT_DEBUG_ADDR": "127.0.0.1:6060"}, nil,
+			func(c config) bool { return c.DebugAddr == "127.0.0.1:6060" }, ""},
+		{"profiler on IPv6 loopback", nil, []string{"--debug-addr", "[::1]:6060"}, func(c config) bool { return c.DebugAddr == "[::1]:6060" }, ""},
+		{"profiler on every interface", nil, []string{"--debug-addr", ":6060"}, nil, "debug-addr"},
+		{"profiler on a public address", map[string]string{"DOCPLAT_DEBUG_ADDR": "10.0.0.5:6060"}, nil, nil, "debug-addr"},
+		{"profiler on a host name", nil, []string{"--debug-addr", "localhost:6060"}, nil, "debug-addr"},
 		{"hot path and pool defaults", nil, nil, func(c config) bool {
 			return c.DBMaxConns == 32 && c.SearchCacheTTL == 5*time.Second && c.HotRate == 200 && c.HotCoolRate == 100 &&
 				c.HotDetector && len(c.nginxAdmins()) == 0 && c.ReadTokenTTL == 5*time.Minute

@@ -40,6 +40,13 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 		log.Info("admin user created with DOCPLAT_ADMIN_PASSWORD")
 	}
 
+	if cfg.DebugAddr != "" {
+		stop, err := startDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

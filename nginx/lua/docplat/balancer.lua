@@ -5,16 +5,29 @@
 -- Failures (connect errors, 5xx) and in-flight requests are counted per
 -- peer in docplat_peers; failure counts expire after fail_timeout, which is
 -- the decay that brings hashing back.
+--
+-- Every proxied request passes here and in log(), so a content read (the
+-- common one) keeps to LuaJIT's cheap side: no pattern matching or closures
+-- (string.match, gmatch and gsub are not compiled), shared-dict keys built
+-- once per worker, ring owners remembered.
 local balancer = require("ngx.balancer")
+local lrucache = require("resty.lrucache")
 local config = require("docplat.config")
 
 local _M = {}
 
 local peers_dict = ngx.shared.docplat_peers
+local ngx_var = ngx.var
+local tonumber = tonumber
 
 local ring, ring_peer -- sorted hashes and the peer of each
-local peers = {}      -- { {addr=, host=, port=} }
+local peers = {}      -- { {addr=, host=, port=, fail_key=, busy_key=} }
 local rr = 0          -- this worker's round-robin cursor
+-- owners caches the ring's answer per key: the ring never changes in a
+-- worker, so an entry never goes stale, and a read of a known document
+-- costs one table lookup instead of an MD5 and a binary search.
+local owners
+local OWNER_CACHE_ITEMS = 20000
 
 -- point hashes with MD5: CRC32 is linear, so similar strings (ports, ids
 -- with counters) land in clumps and one instance can own almost nothing.
@@ -27,7 +40,8 @@ local function build()
     local points = {}
     for i, addr in ipairs(config.upstreams) do
         local host, port = addr:match("^(.+):(%d+)$")
-        peers[i] = { addr = addr, host = host, port = tonumber(port) }
+        peers[i] = { addr = addr, host = host, port = tonumber(port),
+                     fail_key = "fail:" .. addr, busy_key = "busy:" .. addr }
         for v = 1, config.virtual_nodes do
             points[#points + 1] = { point(addr .. "#" .. v), i }
         end
@@ -39,8 +53,8 @@ local function build()
     end
 end
 
--- owner is the peer index owning key on the ring.
-local function owner(key)
+-- ring_owner is the peer index owning key on the ring.
+local function ring_owner(key)
     local h = point(key)
     local lo, hi = 1, #ring
     if h > ring[hi] then
@@ -57,19 +71,35 @@ local function owner(key)
     return ring_peer[lo]
 end
 
+local function owner(key)
+    local o = owners:get(key)
+    if not o then
+        o = ring_owner(key)
+        owners:set(key, o)
+    end
+    return o
+end
+
 local function healthy(i)
-    local addr = peers[i].addr
-    if (peers_dict:get("fail:" .. addr) or 0) >= config.max_fails then
+    local p = peers[i]
+    if (peers_dict:get(p.fail_key) or 0) >= config.max_fails then
         return false
     end
-    if config.max_inflight > 0 and (peers_dict:get("busy:" .. addr) or 0) >= config.max_inflight then
+    if config.max_inflight > 0 and (peers_dict:get(p.busy_key) or 0) >= config.max_inflight then
         return false
     end
     return true
 end
 
 -- hash_key is the document id, or the share token, or nil (round-robin).
-local function hash_key(uri)
+-- The content location's access phase already captured the id
+-- (ctx.docplat_key); other requests match the URI.
+local function hash_key(ctx)
+    local key = ctx.docplat_key
+    if key then
+        return key
+    end
+    local uri = ngx_var.uri
     return uri:match("^/api/v1/documents/([^/]+)") or uri:match("^/s/([^/]+)")
 end
 
@@ -96,7 +126,7 @@ function _M.balance()
         end
     end
     local pick
-    local key = #ctx.docplat_order == 0 and hash_key(ngx.var.uri)
+    local key = #ctx.docplat_order == 0 and hash_key(ctx)
     if key then
         local o = owner(key)
         if healthy(o) then
@@ -110,7 +140,7 @@ function _M.balance()
     tried[pick] = true
     local order = ctx.docplat_order
     order[#order + 1] = pick
-    peers_dict:incr("busy:" .. peers[pick].addr, 1, 0)
+    peers_dict:incr(peers[pick].busy_key, 1, 0)
     local ok, err = balancer.set_current_peer(peers[pick].host, peers[pick].port)
     if not ok then
         ngx.log(ngx.ERR, "docplat: set_current_peer ", peers[pick].addr, ": ", err)
@@ -118,29 +148,47 @@ function _M.balance()
     end
 end
 
+-- settle releases the in-flight count of peer i and records a failure when
+-- its try got no status (a connect error) or a 5xx.
+local function settle(i, status)
+    local p = peers[i]
+    peers_dict:incr(p.busy_key, -1, 0)
+    local s = tonumber(status)
+    if not s or s >= 500 then
+        peers_dict:incr(p.fail_key, 1, 0, config.fail_timeout)
+    end
+end
+
 -- log runs in the log phase: it releases the in-flight counts and records a
 -- failure for every try that got a connect error or a 5xx.
-function _M.log()
-    local order = ngx.ctx.docplat_order
+function _M.log(ctx)
+    local order = (ctx or ngx.ctx).docplat_order
     if not order then
         return
     end
+    local upstream_status = ngx_var.upstream_status
+    if #order == 1 then
+        -- One try, the usual case: $upstream_status is that try's status
+        -- alone ("502" or "504" when nginx got none); anything else (an
+        -- internal redirect's "200 : 404") takes the general path.
+        local s = tonumber(upstream_status)
+        if s then
+            settle(order[1], s)
+            return
+        end
+    end
     local statuses = {}
-    for s in (ngx.var.upstream_status or ""):gmatch("[^,%s:]+") do
+    for s in (upstream_status or ""):gmatch("[^,%s:]+") do
         statuses[#statuses + 1] = s
     end
     for n, i in ipairs(order) do
-        local addr = peers[i].addr
-        peers_dict:incr("busy:" .. addr, -1, 0)
-        local s = tonumber(statuses[n])
-        if not s or s >= 500 then
-            peers_dict:incr("fail:" .. addr, 1, 0, config.fail_timeout)
-        end
+        settle(i, statuses[n])
     end
 end
 
 function _M.init_worker()
     build()
+    owners = assert(lrucache.new(OWNER_CACHE_ITEMS))
 end
 
 return _M

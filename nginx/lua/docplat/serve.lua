@@ -147,6 +147,8 @@ end
 -- content runs in the access phase: it either answers and finishes the
 -- request or returns and lets proxy_pass take it to the app.
 function _M.content(id)
+    local ctx = ngx.ctx
+    ctx.docplat_key = id -- the balancer hashes on it (no second URI match)
     local method = ngx.req.get_method()
     if method ~= "GET" and method ~= "HEAD" then
         return
@@ -177,7 +179,6 @@ function _M.content(id)
 
     local kind = var.arg_download == "1" and "download" or "view"
     var.docplat_cache = "HOT"
-    local ctx = ngx.ctx
     if method == "GET" then
         ctx.docplat_hit = { id = id, kind = kind, size = size }
     end
@@ -227,8 +228,8 @@ function _M.content(id)
 end
 
 -- log counts what the hot tier answered (the app counts the rest).
-function _M.log()
-    local hit = ngx.ctx.docplat_hit
+function _M.log(ctx)
+    local hit = (ctx or ngx.ctx).docplat_hit
     if hit then
         hits.record(hit.id, hit.kind, hit.size)
     end
