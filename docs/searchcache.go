@@ -20,8 +20,9 @@ import (
 // re-checked against the caller's rights, so a cached result never shows a
 // document the caller may no longer read, nor its old title. A ranking
 // just read (the requests that waited for it included) is answered as
-// read: the repository filtered it by the caller's rights a moment ago. What the TTL bounds is how late a new or
-// newly matching document appears in results. An expired ranking is still
+// read: the repository filtered it by the caller's rights a moment ago.
+// What the TTL bounds is how late a new or newly matching document
+// appears in results. An expired ranking is still
 // answered for up to staleFor while one request refreshes it in the
 // background: on MariaDB, Mroonga index writes lock the index table, and
 // searches must not queue behind uploads.
