@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,11 +15,14 @@ import (
 // searchCache keeps full-text search results for a short time, because a
 // full-text query costs the database milliseconds of CPU and a lecture's
 // students all search for the same words at once. Only the ranking (which
-// ids, which snippet, the total) comes from the cache: every item is
-// re-read through the document cache and re-checked against the caller's
-// rights, so a cached result never shows a document the caller may no
-// longer read, nor its old title. What the TTL bounds is how late a new or
-// newly matching document appears in results. An expired ranking is still
+// ids, which snippet, the total) comes from the cache: every item of an
+// answer from a stored ranking is re-read through the document cache and
+// re-checked against the caller's rights, so a cached result never shows a
+// document the caller may no longer read, nor its old title. A ranking
+// just read (the requests that waited for it included) is answered as
+// read: the repository filtered it by the caller's rights a moment ago.
+// What the TTL bounds is how late a new or newly matching document
+// appears in results. An expired ranking is still
 // answered for up to staleFor while one request refreshes it in the
 // background: on MariaDB, Mroonga index writes lock the index table, and
 // searches must not queue behind uploads.
@@ -102,7 +106,12 @@ func (c *searchCache) List(ctx context.Context, actor Actor, q Query) ([]Documen
 		if err != nil {
 			return nil, 0, err
 		}
+		// Just read from the repository with this caller's read rule (the
+		// key holds the caller's rights): re-reading every item through
+		// the document cache would cost a cache lookup, and on a miss a
+		// Redis round trip and two queries, per item for nothing.
 		e = v.(searchEntry)
+		return slices.Clone(e.items), e.total, nil
 	}
 	return c.revalidate(ctx, actor, e)
 }

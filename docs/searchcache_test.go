@@ -121,3 +121,47 @@ func TestSearchCacheRefreshesExpiredRankingsInTheBackground(t *testing.T) {
 		t.Fatal("a zero TTL must disable the cache")
 	}
 }
+
+// gettingRepo is liveRepo counting its Gets.
+type gettingRepo struct {
+	liveRepo
+	gets int
+}
+
+func (r *gettingRepo) Get(ctx context.Context, id string) (Document, error) {
+	r.gets++
+	return r.liveRepo.Get(ctx, id)
+}
+
+// TestSearchCacheAnswersAFreshRankingWithoutRereadingItsItems: a ranking
+// the repository has just read with the caller's rights is answered as
+// read (no Get per item), and the caller's changes to it (Service.List
+// marks terms in snippets) do not reach the stored ranking, whose next
+// answer re-reads every item.
+func TestSearchCacheAnswersAFreshRankingWithoutRereadingItsItems(t *testing.T) {
+	repo := &gettingRepo{liveRepo: liveRepo{current: map[string]Document{}}}
+	for _, id := range []string{"a", "b"} {
+		d := Document{ID: id, Title: id, Visibility: Public}
+		repo.current[id] = d
+		d.Snippet = "s" + id
+		repo.items = append(repo.items, d)
+	}
+	c := WithSearchCache(repo, time.Hour, 0)
+	ctx := context.Background()
+	q := Query{Terms: []string{"lecture"}, Sort: SortRelevance, Page: 1, Size: 20}
+	items, total, err := c.List(ctx, Actor{}, q)
+	if err != nil || len(items) != 2 || total != 2 {
+		t.Fatalf("first search: %v items, total %d, err %v; want 2, 2", len(items), total, err)
+	}
+	if repo.gets != 0 {
+		t.Fatalf("a fresh ranking was re-read item by item: %d Gets", repo.gets)
+	}
+	items[0].Snippet = "<mark>changed</mark>"
+	items, _, err = c.List(ctx, Actor{}, q)
+	if err != nil || len(items) != 2 || items[0].Snippet != "sa" {
+		t.Fatalf("cached search: %+v, err %v; want the stored snippet sa", items, err)
+	}
+	if repo.gets != 2 || repo.calls != 1 {
+		t.Fatalf("cached search: %d Gets and %d Lists; want 2 Gets (every item re-read) and the first List only", repo.gets, repo.calls)
+	}
+}
