@@ -137,6 +137,10 @@ func normalizeMySQLDSN(dsn string) (string, error) {
 	// Report matched rows, not changed rows, as SQLite does: an UPDATE that
 	// changes nothing must not look like a missing row.
 	c.ClientFoundRows = true
+	// Send a statement with its arguments in one round trip (the driver
+	// escapes them for utf8mb4) instead of prepare, execute and close:
+	// three round trips and three server commands for every gorm query.
+	c.InterpolateParams = true
 	c.Loc = time.UTC
 	if c.Params == nil {
 		c.Params = map[string]string{}

@@ -63,6 +63,7 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("stats DSN: %w", perr)
 		}
 		c.ParseTime, c.Loc, c.ClientFoundRows = true, time.UTC, true
+		c.InterpolateParams = true // one round trip per statement, as sqlstore
 		if c.Params == nil {
 			c.Params = map[string]string{}
 		}
