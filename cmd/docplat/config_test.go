@@ -15,11 +15,11 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults", nil, nil, func(c config) bool {
-			return c.Addr == ":8080" && c.DataDir == "./data" && c.MySQLDSN == "" && c.MaxUploadBytes == 100<<20 && c.SessionTTL == 12*time.Hour
+			return c.Addr == ":8080" && c.Store.DB.DataDir == "./data" && c.Store.DB.MySQLDSN == "" && c.Docs.MaxUploadBytes == 100<<20 && c.Accounts.SessionTTL == 12*time.Hour
 		}, ""},
 		{"environment", map[string]string{"DOCPLAT_ADDR": "127.0.0.1:9", "DOCPLAT_MAX_UPLOAD_BYTES": "1024", "DOCPLAT_MIGRATE": "true", "DOCPLAT_SESSION_TTL": "1h"}, nil,
 			func(c config) bool {
-				return c.Addr == "127.0.0.1:9" && c.MaxUploadBytes == 1024 && c.Migrate && c.SessionTTL == time.Hour
+				return c.Addr == "127.0.0.1:9" && c.Docs.MaxUploadBytes == 1024 && c.Store.Migrate && c.Accounts.SessionTTL == time.Hour
 			}, ""},
 		{"flags beat environment", map[string]string{"DOCPLAT_ADDR": ":1"}, []string{"--addr", ":2"},
 			func(c config) bool { return c.Addr == ":2" }, ""},
@@ -32,8 +32,8 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		{"bad trusted proxy", map[string]string{"DOCPLAT_TRUSTED_PROXIES": "10.0.0.1, nginx.local"}, nil, nil, "trusted-proxies"},
 		{"bad log level", nil, []string{"--log-level", "loud"}, nil, "log-level"},
 		{"hot path and pool defaults", nil, nil, func(c config) bool {
-			return c.DBMaxConns == 32 && c.SearchCacheTTL == 5*time.Second && c.HotRate == 200 && c.HotCoolRate == 100 &&
-				c.HotDetector && len(c.nginxAdmins()) == 0 && c.ReadTokenTTL == 5*time.Minute
+			return c.Store.DB.MaxOpenConns == 32 && c.SearchCacheTTL == 5*time.Second && c.Detector.Detector.HotRate == 200 && c.Detector.Detector.CoolRate == 100 &&
+				c.HotDetector && len(c.nginxAdmins()) == 0 && c.Server.ReadTokenTTL == 5*time.Minute
 		}, ""},
 		{"nginx admins parsed", map[string]string{"DOCPLAT_NGINX_ADMIN": "http://127.0.0.1:8081/, http://127.0.0.1:8082", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}, nil,
 			func(c config) bool { a := c.nginxAdmins(); return len(a) == 2 && a[0] == "http://127.0.0.1:8081" }, ""},
@@ -44,18 +44,18 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		{"short read-token secret", map[string]string{"DOCPLAT_READ_TOKEN_SECRET": "short"}, nil, nil, "read-token-secret"},
 		{"cool rate not below hot rate", nil, []string{"--hot-rate", "100", "--hot-cool-rate", "100"}, nil, "hot-document detector"},
 		{"admission overrides", map[string]string{"DOCPLAT_ADMISSION": "search=3/400ms"}, nil, func(c config) bool {
-			a, err := c.admission()
-			return err == nil && a["search"].Concurrency == 3 && a["search"].MaxWait == 400*time.Millisecond && a["write"].Concurrency > 0
+			a := c.Server.Admission
+			return a["search"].Concurrency == 3 && a["search"].MaxWait == 400*time.Millisecond && a["write"].Concurrency > 0
 		}, ""},
 		{"access aggregation defaults", nil, nil, func(c config) bool {
-			return c.AccessWindow == 500*time.Millisecond && c.accessBurstCount() == 25 && c.AccessBurstEvery == 50*time.Millisecond
+			return c.Reads.Window == 500*time.Millisecond && c.Reads.BurstCount == 25 && c.Reads.BurstInterval == 50*time.Millisecond
 		}, ""},
 		{"burst count follows the detector", nil, []string{"--hot-rate", "400", "--hot-cool-rate", "100", "--hot-window", "2s"}, func(c config) bool {
-			return c.accessBurstCount() == 100
+			return c.Reads.BurstCount == 100
 		}, ""},
 		{"access aggregation from the environment", map[string]string{"DOCPLAT_ACCESS_AGGREGATE_WINDOW": "1s", "DOCPLAT_ACCESS_BURST_COUNT": "7", "DOCPLAT_ACCESS_BURST_INTERVAL": "20ms"}, nil,
 			func(c config) bool {
-				return c.AccessWindow == time.Second && c.accessBurstCount() == 7 && c.AccessBurstEvery == 20*time.Millisecond
+				return c.Reads.Window == time.Second && c.Reads.BurstCount == 7 && c.Reads.BurstInterval == 20*time.Millisecond
 			}, ""},
 		{"negative burst count", nil, []string{"--access-burst-count", "-1"}, nil, "access-burst-count"},
 		{"zero burst interval", nil, []string{"--access-burst-interval", "0s"}, nil, "access-burst-interval"},
@@ -65,21 +65,15 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			env := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
-			var cfg config
-			fs := newFlagSet()
-			cfg.register(fs, env)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
-			err := cfg.validate()
+			cfg, err := parseServe(tc.args, env)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("validate() = %v, want an error naming %s", err, tc.wantErr)
+					t.Fatalf("parseServe() = %v, want an error naming %s", err, tc.wantErr)
 				}
 				return
 			}
 			if err != nil || !tc.check(cfg) {
-				t.Fatalf("validate() = %v, config = %+v", err, cfg)
+				t.Fatalf("parseServe() = %v, config = %+v", err, cfg)
 			}
 		})
 	}
