@@ -14,6 +14,7 @@ import (
 	"docplat/docs"
 	"docplat/events"
 	"docplat/hotspot"
+	"docplat/internal/envflag"
 	"docplat/server"
 	"docplat/sqlstore"
 	"docplat/stats"
@@ -23,7 +24,7 @@ import (
 // logOptions is how a command logs; every command has them.
 type logOptions struct{ Level, Format string }
 
-func (o *logOptions) bind(b *binder) {
+func (o *logOptions) bind(b *envflag.Set) {
 	b.String(&o.Level, "log-level", "info", "debug, info, warn or error")
 	b.String(&o.Format, "log-format", "json", "json or text")
 }
@@ -62,7 +63,7 @@ type storeOptions struct {
 	Migrate bool
 }
 
-func (o *storeOptions) bind(b *binder) {
+func (o *storeOptions) bind(b *envflag.Set) {
 	b.String(&o.DB.DataDir, "data-dir", "./data", "blob store and embedded database directory, shared by all instances")
 	b.String(&o.DB.MySQLDSN, "mysql-dsn", "", "MariaDB/MySQL DSN, e.g. user:pass@tcp(127.0.0.1:3306)/docplat; empty runs the embedded SQLite mode")
 	b.Int(&o.DB.MaxOpenConns, "db-max-conns", 32, "MySQL connections this process may open, per database (2-10000); every instance's and the stats service's together must stay under the server's max_connections (past it a request waits for a connection instead of failing with \"Too many connections\")")
@@ -71,11 +72,11 @@ func (o *storeOptions) bind(b *binder) {
 
 // statsDB is the stats service's own database: its DSN is a flag, its
 // directory and pool follow the document database's.
-func statsDB(b *binder, o *stats.Config, store *storeOptions, usage string) {
+func statsDB(b *envflag.Set, o *stats.Config, store *storeOptions, usage string) {
 	b.String(&o.MySQLDSN, "stats-mysql-dsn", "", usage)
-	b.alias(&o.DataDir, "data-dir")
-	b.alias(&o.MaxOpenConns, "db-max-conns")
-	b.after(func() { o.DataDir, o.MaxOpenConns = store.DB.DataDir, store.DB.MaxOpenConns })
+	b.Alias(&o.DataDir, "data-dir")
+	b.Alias(&o.MaxOpenConns, "db-max-conns")
+	b.After(func() { o.DataDir, o.MaxOpenConns = store.DB.DataDir, store.DB.MaxOpenConns })
 }
 
 // config is what `docplat serve` runs, and what build wires into an app.
@@ -129,7 +130,7 @@ type config struct {
 }
 
 // bind declares serve's flags.
-func (c *config) bind(b *binder) {
+func (c *config) bind(b *envflag.Set) {
 	c.Log.bind(b)
 	c.Store.bind(b)
 	b.String(&c.Addr, "addr", ":8080", "listen address")
@@ -160,9 +161,9 @@ func (c *config) bind(b *binder) {
 	b.String(&c.Access.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
 	b.Int(&c.Broker.Partitions, "kafka-partitions", 6, "partitions of the access topic when docplat creates it (development broker, embedded mode)")
 	b.Duration(&c.Counting.SessionTimeout, "kafka-session-timeout", 10*time.Second, "a consumer silent this long loses its partitions to the rest of its group (500ms-5m, within the brokers' group.min/max.session.timeout.ms)")
-	b.alias(&c.Broker.Topic, "kafka-topic")
-	b.alias(&c.Counting.Topic, "kafka-topic")
-	b.alias(&c.Counting.Brokers, "kafka-brokers")
+	b.Alias(&c.Broker.Topic, "kafka-topic")
+	b.Alias(&c.Counting.Topic, "kafka-topic")
+	b.Alias(&c.Counting.Brokers, "kafka-brokers")
 	b.Duration(&c.Reads.Window, "access-aggregate-window", events.DefaultAggregateWindow, "reads are summed per document this long (from the first read after an idle spell) before one event is published to the access stream (1ms-10s); what a crash loses at most")
 	b.Int64(&c.Reads.BurstCount, "access-burst-count", 0, "a document read this many times within the aggregation window is published at once, so a burst reaches the hot-document detector without waiting for the window; 0: an eighth of hot-rate × hot-window (25 with the defaults)")
 	b.Duration(&c.Reads.BurstInterval, "access-burst-interval", events.DefaultBurstInterval, "least time between two early publications of bursting documents (they go out together); adds at most this to a burst's time to hot (1ms-10s)")
@@ -175,7 +176,7 @@ func (c *config) bind(b *binder) {
 	b.Bool(&c.HotDetector, "hotspot-detector", true, "run the hot-document detector in this process (turn off when 'docplat hotspot' processes run)")
 	detectorFlags(b, &c.Detector)
 	b.Int64(&c.HotMaxBytes, "hot-max-bytes", 1<<20, "largest content the nginx hot tier holds; larger hot documents stay on the app")
-	b.after(func() {
+	b.After(func() {
 		c.Broker.Topic, c.Counting.Topic, c.Counting.Brokers = c.Access.Topic, c.Access.Topic, c.Access.Brokers
 		if c.Reads.BurstCount == 0 {
 			c.Reads.BurstCount = defaultBurstCount(c.Detector.Detector)
@@ -184,7 +185,7 @@ func (c *config) bind(b *binder) {
 }
 
 // detectorFlags declares the hot-document detector's flags (serve, hotspot).
-func detectorFlags(b *binder, r *hotspot.RunnerConfig) {
+func detectorFlags(b *envflag.Set, r *hotspot.RunnerConfig) {
 	r.Detector = hotspot.DefaultConfig() // the window has 10 slices
 	b.Float64(&r.Detector.HotRate, "hot-rate", 200, "accesses per second over the window that make a document hot")
 	b.Float64(&r.Detector.CoolRate, "hot-cool-rate", 100, "a hot document cools below this rate (hysteresis; less than hot-rate)")
@@ -202,7 +203,7 @@ func defaultBurstCount(d hotspot.Config) int64 {
 
 // validate reports every problem at once, so a bad deployment is fixed in
 // one go: each package checks its own options, and serve how they meet.
-func (c *config) validate(b *binder) error {
+func (c *config) validate(b *envflag.Set) error {
 	errs := c.Log.validate()
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr must not be empty"))
@@ -210,10 +211,10 @@ func (c *config) validate(b *binder) error {
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		errs = append(errs, errors.New("admin-password must be at least 8 characters"))
 	}
-	for _, o := range []validated{&c.Store.DB, &c.StatsDB, &c.Accounts, &c.Docs, &c.Server, &c.Cache, &c.Broker, &c.Counting, &c.Reads} {
-		errs = append(errs, b.options(o))
+	for _, o := range []envflag.Validator{&c.Store.DB, &c.StatsDB, &c.Accounts, &c.Docs, &c.Server, &c.Cache, &c.Broker, &c.Counting, &c.Reads} {
+		errs = append(errs, b.Options(o))
 	}
-	if err := b.options(&c.Detector); err != nil {
+	if err := b.Options(&c.Detector); err != nil {
 		errs = append(errs, fmt.Errorf("hot-document detector: %w", err))
 	}
 	if c.GCInterval < time.Second {
@@ -261,7 +262,7 @@ func (c *config) validate(b *binder) error {
 	if c.HotMaxBytes < 1 || c.HotMaxBytes > 64<<20 {
 		errs = append(errs, errors.New("hot-max-bytes must be between 1 and 64 MiB"))
 	}
-	return b.check(errs...)
+	return b.Check(errs...)
 }
 
 // secretLength: a secret, when set, has 16 characters or more.

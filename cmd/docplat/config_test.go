@@ -1,9 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"docplat/internal/envflag"
 )
 
 func TestConfigFromEnvironmentAndFlags(t *testing.T) {
@@ -82,5 +91,148 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 func TestUnknownCommandFails(t *testing.T) {
 	if err := run(t.Context(), []string{"frobnicate"}, func(string) (string, bool) { return "", false }); err == nil {
 		t.Fatal("unknown command accepted")
+	}
+}
+
+// TestEachCommandAcceptsOnlyItsOwnFlags: a flag of another command is an
+// error, not silently ignored.
+func TestEachCommandAcceptsOnlyItsOwnFlags(t *testing.T) {
+	cases := []struct {
+		cmd   string
+		flags func(envSource) *envflag.Set
+		args  []string
+		ok    bool
+	}{
+		{"serve", serveBinder, []string{"--stats-addr", ":1"}, false},
+		{"serve", serveBinder, []string{"--kafka-addr", "127.0.0.1:1"}, false},
+		{"serve", serveBinder, []string{"--hotspot-addr", "127.0.0.1:1"}, false},
+		{"serve", serveBinder, []string{"--coordinator-url", "http://127.0.0.1:1"}, false},
+		{"serve", serveBinder, []string{"--kafka-brokers", "127.0.0.1:1", "--hot-rate", "300"}, true},
+		{"migrate", commandBinder("migrate"), []string{"--redis-addr", "127.0.0.1:1"}, false},
+		{"migrate", commandBinder("migrate"), []string{"--mysql-dsn", "u@tcp(127.0.0.1:3306)/d"}, true},
+		{"stats", commandBinder("stats"), []string{"--stats-addr", ":1", "--coordinator-url", "http://x"}, true},
+		{"stats", commandBinder("stats"), []string{"--redis-addr", "127.0.0.1:1"}, false},
+		{"kafka", commandBinder("kafka"), []string{"--kafka-addr", "127.0.0.1:1"}, true},
+		{"kafka", commandBinder("kafka"), []string{"--mysql-dsn", "x"}, false},
+		{"hotspot", commandBinder("hotspot"), []string{"--hotspot-addr", "127.0.0.1:1"}, true},
+		{"hotspot", commandBinder("hotspot"), []string{"--addr", ":1"}, false},
+		{"gc", commandBinder("gc"), []string{"--blob-grace", "2h"}, true},
+		{"gc", commandBinder("gc"), []string{"--session-ttl", "2h"}, false},
+	}
+	for _, tc := range cases {
+		b := tc.flags(noEnv)
+		b.FlagSet.SetOutput(io.Discard)
+		err := b.Parse(tc.args)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s %v: parse = %v, want accepted %v", tc.cmd, tc.args, err, tc.ok)
+		}
+	}
+}
+
+func serveBinder(env envSource) *envflag.Set { b, _ := serveFlags(env); return b }
+
+// commandBinder is the flag set of the named command in the reference.
+func commandBinder(name string) func(envSource) *envflag.Set {
+	for _, c := range configurable {
+		if c.name == name {
+			return c.flags
+		}
+	}
+	panic("no command " + name)
+}
+
+// TestPackageOptionErrorsNameTheFlag: the packages validate their own
+// options in their own terms; the command's error names the flag.
+func TestPackageOptionErrorsNameTheFlag(t *testing.T) {
+	cases := map[string][]string{
+		"cache-l1-ttl must be at least 1s":                   {"--cache-l1-ttl", "10ms"},
+		"kafka-session-timeout must be between 500ms and 5m": {"--kafka-session-timeout", "1ms"},
+		"hot-lease must be at least 1s":                      {"--hot-lease", "1ms"},
+		"read-token-ttl must be between 1s and 24h":          {"--read-token-ttl", "48h"},
+		"kafka-topic \"a b\" must be":                        {"--kafka-topic", "a b"},
+	}
+	for want, args := range cases {
+		_, err := parseServe(args, noEnv)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: %v, want an error with %q", args, err, want)
+		}
+		if err != nil && strings.Count(err.Error(), want) != 1 {
+			t.Errorf("%v: %q reported more than once:\n%v", args, want, err)
+		}
+	}
+}
+
+// TestHotspotAndStatsValidateTheirOwnFlags: the separate processes check
+// what they need and nothing of serve's.
+func TestHotspotAndStatsValidateTheirOwnFlags(t *testing.T) {
+	env := func(k string) (string, bool) {
+		v, ok := map[string]string{"DOCPLAT_MYSQL_DSN": "u@tcp(127.0.0.1:3306)/d", "DOCPLAT_REDIS_ADDR": "127.0.0.1:6379",
+			"DOCPLAT_KAFKA_BROKERS": "127.0.0.1:9092", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}[k]
+		return v, ok
+	}
+	hb, h := hotspotFlags(env)
+	if err := hb.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.validate(hb); err != nil {
+		t.Fatalf("hotspot with its settings: %v", err)
+	}
+	sb, s := statsFlags(env)
+	if err := sb.Parse([]string{"--coordinator-url", "http://127.0.0.1:8080"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.validate(sb); err != nil { // serve would want --stats-mysql-dsn with this DOCPLAT_MYSQL_DSN
+		t.Fatalf("stats with its settings: %v", err)
+	}
+	sb, s = statsFlags(noEnv)
+	if err := sb.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	err := s.validate(sb)
+	for _, want := range []string{"--internal-secret", "--kafka-brokers", "--coordinator-url"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("stats without settings: %v, want %s named", err, want)
+		}
+	}
+}
+
+// TestUserCreateOpensTheDatabaseOnly: adding a user starts no embedded
+// broker and opens no blob store (their directories stay absent).
+func TestUserCreateOpensTheDatabaseOnly(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"user", "create", "--data-dir", dir, "--log-level", "error", "--username", "bob", "--password", "bob-password-1"}
+	if err := run(t.Context(), args, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(t.Context(), args, noEnv); err == nil {
+		t.Fatal("the same user created twice: the first was not stored")
+	}
+	for _, sub := range []string{"kafka", "blobs"} {
+		if _, err := os.Stat(filepath.Join(dir, sub)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s/ exists after user create (stat: %v): more than the database was opened", sub, err)
+		}
+	}
+}
+
+// TestConfigurationReferenceMatchesTheFlags: documentation/configuration.md
+// is what 'docplat help config' prints; regenerate it when flags change.
+func TestConfigurationReferenceMatchesTheFlags(t *testing.T) {
+	var want bytes.Buffer
+	if err := writeConfigDoc(&want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join("..", "..", configDocPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("%s disagrees with the flags: run 'go run ./cmd/docplat help config > %s'", configDocPath, configDocPath)
+	}
+	for _, c := range configurable {
+		c.flags(noEnv).FlagSet.VisitAll(func(f *flag.Flag) {
+			if !bytes.Contains(got, []byte("| `--"+f.Name+"` |")) {
+				t.Errorf("docplat %s --%s is missing from %s", c.name, f.Name, configDocPath)
+			}
+		})
 	}
 }

@@ -83,7 +83,7 @@ func noEnv(k string) (string, bool) { return noEnvironment(k) }
 // database of the backend.
 func testStatsConfig(t testing.TB, backend testdb.Backend) statsConfig {
 	b, cfg := statsFlags(noEnv)
-	if err := b.parse(nil); err != nil {
+	if err := b.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
 	cfg.DB.DataDir = t.TempDir()

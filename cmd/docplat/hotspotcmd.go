@@ -13,6 +13,7 @@ import (
 
 	"docplat/events"
 	"docplat/hotspot"
+	"docplat/internal/envflag"
 )
 
 // hotspotConfig is what `docplat hotspot` runs.
@@ -33,9 +34,9 @@ type detectorOptions struct {
 }
 
 // hotspotFlags is the hotspot command's flag set.
-func hotspotFlags(env envSource) (*binder, *hotspotConfig) {
+func hotspotFlags(env envSource) (*envflag.Set, *hotspotConfig) {
 	var c hotspotConfig
-	b := newBinder("hotspot", env)
+	b := newFlags("hotspot", env)
 	c.Log.bind(b)
 	b.String(&c.Addr, "hotspot-addr", "127.0.0.1:9300", "listen address of its /metrics and /healthz")
 	b.String(&c.RedisAddr, "redis-addr", "", "the Redis holding the shared hot set, host:port (required)")
@@ -56,19 +57,19 @@ func (d *detectorOptions) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *hotspotConfig) validate(b *binder) error {
+func (c *hotspotConfig) validate(b *envflag.Set) error {
 	errs := c.Log.validate()
-	if err := b.options(&c.Detector.Runner); err != nil {
+	if err := b.Options(&c.Detector.Runner); err != nil {
 		errs = append(errs, fmt.Errorf("hot-document detector: %w", err))
 	}
-	errs = append(errs, b.options(&c.Detector))
+	errs = append(errs, b.Options(&c.Detector))
 	if c.RedisAddr == "" {
 		errs = append(errs, errors.New("redis-addr is required: the hot set lives in the shared Redis"))
 	}
 	if len(c.Detector.Brokers) == 0 {
 		errs = append(errs, errors.New("kafka-brokers is required: the detector consumes the access topic"))
 	}
-	return b.check(errs...)
+	return b.Check(errs...)
 }
 
 // hotspotCmd runs `docplat hotspot`: one hot-document detector, a member of
@@ -77,7 +78,7 @@ func (c *hotspotConfig) validate(b *binder) error {
 // set so that the hot documents stay hot.
 func hotspotCmd(ctx context.Context, args []string, env envSource) error {
 	b, cfg := hotspotFlags(env)
-	if err := b.parse(args); err != nil {
+	if err := b.Parse(args); err != nil {
 		return err
 	}
 	if err := cfg.validate(b); err != nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"docplat/events"
+	"docplat/internal/envflag"
 )
 
 // kafkaConfig is what `docplat kafka` runs.
@@ -16,9 +17,9 @@ type kafkaConfig struct {
 }
 
 // kafkaFlags is the kafka command's flag set.
-func kafkaFlags(env envSource) (*binder, *kafkaConfig) {
+func kafkaFlags(env envSource) (*envflag.Set, *kafkaConfig) {
 	var c kafkaConfig
-	b := newBinder("kafka", env)
+	b := newFlags("kafka", env)
 	c.Log.bind(b)
 	b.String(&c.Broker.Addr, "kafka-addr", "127.0.0.1:9092", "listen address of the development broker")
 	b.String(&c.Broker.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
@@ -32,18 +33,18 @@ func kafkaFlags(env envSource) (*binder, *kafkaConfig) {
 // separate processes on one machine.
 func kafkaCmd(ctx context.Context, args []string, env envSource) error {
 	b, cfg := kafkaFlags(env)
-	if err := b.parse(args); err != nil {
+	if err := b.Parse(args); err != nil {
 		return err
 	}
 	// Durable only when a data directory is asked for (--data-dir or
 	// DOCPLAT_DATA_DIR): its kafka/ subdirectory keeps topics, offsets and
 	// groups across restarts and kill -9. Otherwise everything is in memory.
 	_, durable := env("DOCPLAT_DATA_DIR")
-	b.fs.Visit(func(f *flag.Flag) { durable = durable || f.Name == "data-dir" })
+	b.FlagSet.Visit(func(f *flag.Flag) { durable = durable || f.Name == "data-dir" })
 	if durable {
 		cfg.Broker.DataDir = filepath.Join(cfg.DataDir, "kafka")
 	}
-	if err := b.check(append(cfg.Log.validate(), b.options(&cfg.Broker))...); err != nil {
+	if err := b.Check(append(cfg.Log.validate(), b.Options(&cfg.Broker))...); err != nil {
 		return err
 	}
 	log := cfg.Log.logger().With("service", "kafka")

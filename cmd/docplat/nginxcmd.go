@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"docplat/internal/envflag"
 	"docplat/nginx"
 )
 
@@ -17,18 +18,18 @@ type nginxConfig struct {
 }
 
 // nginxFlags is the nginx command's flag set.
-func nginxFlags(env envSource) (*binder, *nginxConfig) {
+func nginxFlags(env envSource) (*envflag.Set, *nginxConfig) {
 	var c nginxConfig
-	b := newBinder("nginx", env)
+	b := newFlags("nginx", env)
 	c.Log.bind(b)
 	b.String(&c.Nginx.Secret, "internal-secret", "", "shared secret of nginx's admin endpoints, the apps' --internal-secret (16+ characters)")
 	b.String(&c.Nginx.TokenSecret, "read-token-secret", "", "secret of the per-document read tokens nginx checks, the apps' --read-token-secret (16+ characters)")
 	b.Int64(&c.Nginx.MaxEntryBytes, "hot-max-bytes", 1<<20, "largest content the nginx hot tier holds; larger hot documents stay on the app")
-	fs := b.fs
+	fs := b.FlagSet
 	fs.StringVar(&c.Prefix, "prefix", "", "directory nginx runs in (conf/, logs/, lua/, static/ are written there)")
 	fs.StringVar(&c.Nginx.Listen, "listen", "127.0.0.1:8080", "public listener")
 	fs.StringVar(&c.Nginx.AdminListen, "admin-listen", "127.0.0.1:8081", "admin listener (loopback only)")
-	fs.Var(&listValue{p: &c.Nginx.Upstreams}, "upstreams", "comma-separated app instances, ip:port")
+	fs.Var(&envflag.ListValue{P: &c.Nginx.Upstreams}, "upstreams", "comma-separated app instances, ip:port")
 	fs.IntVar(&c.Nginx.Workers, "workers", 0, "worker processes (0: one per core)")
 	fs.IntVar(&c.Nginx.WorkerConnections, "worker-connections", 4096, "connections per worker, clients and upstreams together (10,000 clients on 2 workers need about 12,000)")
 	return b, &c
@@ -39,7 +40,7 @@ func nginxFlags(env envSource) (*binder, *nginxConfig) {
 // until interrupted, so that scripts supervise it by one PID.
 func nginxCmd(ctx context.Context, args []string, env envSource) error {
 	b, cfg := nginxFlags(env)
-	if err := b.parse(args); err != nil {
+	if err := b.Parse(args); err != nil {
 		return err
 	}
 	nc := cfg.Nginx
@@ -54,7 +55,7 @@ func nginxCmd(ctx context.Context, args []string, env envSource) error {
 		errs = append(errs, errors.New("internal-secret and read-token-secret (16+ characters each) are required: nginx checks both"))
 	}
 	errs = append(errs, nc.Validate(), nginx.Available())
-	if err := b.check(errs...); err != nil {
+	if err := b.Check(errs...); err != nil {
 		return err
 	}
 	log := cfg.Log.logger().With("service", "nginx")

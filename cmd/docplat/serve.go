@@ -7,12 +7,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+
+	"docplat/internal/envflag"
 )
 
 // serveFlags is serve's flag set, bound to the configuration it fills.
-func serveFlags(env envSource) (*binder, *config) {
+func serveFlags(env envSource) (*envflag.Set, *config) {
 	var c config
-	b := newBinder("serve", env)
+	b := newFlags("serve", env)
 	c.bind(b)
 	return b, &c
 }
@@ -20,7 +22,7 @@ func serveFlags(env envSource) (*binder, *config) {
 // parseServe is serve's configuration from args and the environment.
 func parseServe(args []string, env envSource) (config, error) {
 	b, c := serveFlags(env)
-	if err := b.parse(args); err != nil {
+	if err := b.Parse(args); err != nil {
 		return *c, err
 	}
 	return *c, c.validate(b)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"docplat/internal/envflag"
 	"docplat/stats"
 	"docplat/txn"
 )
@@ -49,9 +50,9 @@ type statsConfig struct {
 }
 
 // statsFlags is the stats command's flag set.
-func statsFlags(env envSource) (*binder, *statsConfig) {
+func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
 	var c statsConfig
-	b := newBinder("stats", env)
+	b := newFlags("stats", env)
 	c.Log.bind(b)
 	b.String(&c.Addr, "stats-addr", ":8090", "listen address of 'docplat stats'")
 	b.String(&c.DB.MySQLDSN, "stats-mysql-dsn", "", "the stats service's own MariaDB/MySQL database; empty: stats.db in the data directory")
@@ -68,8 +69,8 @@ func statsFlags(env envSource) (*binder, *statsConfig) {
 	return b, &c
 }
 
-func (c *statsConfig) validate(b *binder) error {
-	errs := append(c.Log.validate(), b.options(&c.DB), b.options(&c.Stream))
+func (c *statsConfig) validate(b *envflag.Set) error {
+	errs := append(c.Log.validate(), b.Options(&c.DB), b.Options(&c.Stream))
 	if c.InternalSecret == "" {
 		errs = append(errs, errors.New("docplat stats needs --internal-secret (DOCPLAT_INTERNAL_SECRET), shared with the document service"))
 	}
@@ -83,7 +84,7 @@ func (c *statsConfig) validate(b *binder) error {
 	if c.TxnTimeout < 100*time.Millisecond {
 		errs = append(errs, errors.New("txn-timeout must be at least 100ms"))
 	}
-	return b.check(errs...)
+	return b.Check(errs...)
 }
 
 func buildStatsServer(ctx context.Context, cfg statsConfig, log *slog.Logger) (*statsServer, error) {
@@ -120,7 +121,7 @@ func buildStatsServer(ctx context.Context, cfg statsConfig, log *slog.Logger) (*
 // statsCmd runs `docplat stats`.
 func statsCmd(ctx context.Context, args []string, env envSource) error {
 	b, cfg := statsFlags(env)
-	if err := b.parse(args); err != nil {
+	if err := b.Parse(args); err != nil {
 		return err
 	}
 	if err := cfg.validate(b); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"docplat/accounts"
 	"docplat/docs"
+	"docplat/internal/envflag"
 	"docplat/stats"
 )
 
@@ -36,26 +37,26 @@ type storeCommand struct {
 	Store storeOptions
 }
 
-func (c *storeCommand) bind(b *binder) {
+func (c *storeCommand) bind(b *envflag.Set) {
 	c.Log.bind(b)
 	c.Store.bind(b)
 }
 
-func (c *storeCommand) validate(b *binder, more ...error) error {
-	return b.check(append(append(c.Log.validate(), b.options(&c.Store.DB)), more...)...)
+func (c *storeCommand) validate(b *envflag.Set, more ...error) error {
+	return b.Check(append(append(c.Log.validate(), b.Options(&c.Store.DB)), more...)...)
 }
 
 // storeFlags is the flag set of migrate and user create.
-func storeFlags(name string, env envSource) (*binder, *storeCommand) {
+func storeFlags(name string, env envSource) (*envflag.Set, *storeCommand) {
 	var c storeCommand
-	b := newBinder(name, env)
+	b := newFlags(name, env)
 	c.bind(b)
 	return b, &c
 }
 
 func migrateCmd(ctx context.Context, args []string, env envSource) error {
 	b, cfg := storeFlags("migrate", env)
-	if err := b.parse(args); err != nil {
+	if err := b.Parse(args); err != nil {
 		return err
 	}
 	if err := cfg.validate(b); err != nil {
@@ -72,15 +73,15 @@ func migrateCmd(ctx context.Context, args []string, env envSource) error {
 }
 
 // userFlags is user create's flag set: the store's and the new user's.
-func userFlags(env envSource) (*binder, *storeCommand, *accounts.NewUser, *string) {
+func userFlags(env envSource) (*envflag.Set, *storeCommand, *accounts.NewUser, *string) {
 	b, cfg := storeFlags("user create", env)
 	var in accounts.NewUser
 	var role string
-	b.fs.StringVar(&in.Username, "username", "", "login name")
-	b.fs.StringVar(&in.Password, "password", "", "password; '-' reads it from standard input")
-	b.fs.StringVar(&role, "role", "member", "admin, dept_admin or member")
-	b.fs.StringVar(&in.DepartmentID, "department-id", "", "department id")
-	b.fs.StringVar(&in.DisplayName, "display-name", "", "display name")
+	b.FlagSet.StringVar(&in.Username, "username", "", "login name")
+	b.FlagSet.StringVar(&in.Password, "password", "", "password; '-' reads it from standard input")
+	b.FlagSet.StringVar(&role, "role", "member", "admin, dept_admin or member")
+	b.FlagSet.StringVar(&in.DepartmentID, "department-id", "", "department id")
+	b.FlagSet.StringVar(&in.DisplayName, "display-name", "", "display name")
 	return b, cfg, &in, &role
 }
 
@@ -90,7 +91,7 @@ func userCmd(ctx context.Context, args []string, env envSource) error {
 		return errors.New("usage: docplat user create --username NAME [--password PW|-] [--role admin|dept_admin|member] [--department-id ID] [--display-name NAME]")
 	}
 	b, cfg, in, role := userFlags(env)
-	if err := b.parse(args[1:]); err != nil {
+	if err := b.Parse(args[1:]); err != nil {
 		return err
 	}
 	if err := cfg.validate(b); err != nil {
@@ -124,9 +125,9 @@ type reconcileCommand struct {
 	StatsDB stats.Config
 }
 
-func reconcileFlags(env envSource) (*binder, *reconcileCommand) {
+func reconcileFlags(env envSource) (*envflag.Set, *reconcileCommand) {
 	var c reconcileCommand
-	b := newBinder("reconcile", env)
+	b := newFlags("reconcile", env)
 	c.bind(b)
 	statsDB(b, &c.StatsDB, &c.Store, "the stats service's own MariaDB/MySQL database, corrected directly (required with --mysql-dsn); empty in embedded mode: stats.db in the data directory")
 	return b, &c
@@ -136,7 +137,7 @@ func reconcileFlags(env envSource) (*binder, *reconcileCommand) {
 // after a heuristic three-phase-commit outcome (a network partition).
 func reconcileCmd(ctx context.Context, args []string, env envSource) error {
 	b, cfg := reconcileFlags(env)
-	if err := b.parse(args); err != nil {
+	if err := b.Parse(args); err != nil {
 		return err
 	}
 	var errs []error
@@ -146,7 +147,7 @@ func reconcileCmd(ctx context.Context, args []string, env envSource) error {
 	if cfg.StatsDB.MySQLDSN != "" && cfg.StatsDB.MySQLDSN == cfg.Store.DB.MySQLDSN {
 		errs = append(errs, errors.New("stats-mysql-dsn must name another database than mysql-dsn"))
 	}
-	if err := cfg.validate(b, append(errs, b.options(&cfg.StatsDB))...); err != nil {
+	if err := cfg.validate(b, append(errs, b.Options(&cfg.StatsDB))...); err != nil {
 		return err
 	}
 	log := cfg.Log.logger()
@@ -179,9 +180,9 @@ type gcCommand struct {
 	Docs docs.Options
 }
 
-func gcFlags(env envSource) (*binder, *gcCommand) {
+func gcFlags(env envSource) (*envflag.Set, *gcCommand) {
 	c := gcCommand{Docs: docs.DefaultOptions()}
-	b := newBinder("gc", env)
+	b := newFlags("gc", env)
 	c.bind(b)
 	b.Duration(&c.Docs.BlobGrace, "blob-grace", c.Docs.BlobGrace, "unreferenced blobs and staging files younger than this are kept")
 	return b, &c
@@ -189,10 +190,10 @@ func gcFlags(env envSource) (*binder, *gcCommand) {
 
 func gcCmd(ctx context.Context, args []string, env envSource) error {
 	b, cfg := gcFlags(env)
-	if err := b.parse(args); err != nil {
+	if err := b.Parse(args); err != nil {
 		return err
 	}
-	if err := cfg.validate(b, b.options(&cfg.Docs)); err != nil {
+	if err := cfg.validate(b, b.Options(&cfg.Docs)); err != nil {
 		return err
 	}
 	log := cfg.Log.logger()
