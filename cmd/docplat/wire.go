@@ -113,7 +113,7 @@ func openStore(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore
 // document database and blob store, the stats service and the three-phase
 // commit between them), the cache and the lock, the access stream, the
 // hot tier, and the services over them. The other commands open only the
-// first stage's stores they use.
+// stores they use (openDB, openStore).
 func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
 	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -122,23 +122,29 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 			a.Close()
 		}
 	}()
-	if a.db, a.blobs, err = openStore(ctx, cfg.Store, log); err != nil {
-		return nil, err
+	stages := []func(context.Context) error{
+		a.openStores,
+		a.openCacheAndLock,
+		func(ctx context.Context) error { return a.wireAccessStream(ctx, a.reg) },
+		func(context.Context) error { return a.wireHot() },
 	}
-	if err := a.wireTransactions(ctx, a.reg); err != nil {
-		return nil, err
-	}
-	if err := a.openCacheAndLock(ctx); err != nil {
-		return nil, err
-	}
-	if err := a.wireAccessStream(ctx, a.reg); err != nil {
-		return nil, err
-	}
-	if err := a.wireHot(); err != nil {
-		return nil, err
+	for _, stage := range stages {
+		if err := stage(ctx); err != nil {
+			return nil, err
+		}
 	}
 	a.wireServices()
 	return a, nil
+}
+
+// openStores is the first stage: the document database and blob store,
+// the stats service and the three-phase commit between them.
+func (a *app) openStores(ctx context.Context) error {
+	var err error
+	if a.db, a.blobs, err = openStore(ctx, a.cfg.Store, a.log); err != nil {
+		return err
+	}
+	return a.wireTransactions(ctx, a.reg)
 }
 
 // openCacheAndLock connects the two-level cache to its Redis and the write
