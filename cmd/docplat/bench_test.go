@@ -120,7 +120,7 @@ func BenchmarkCachedRead(b *testing.B) {
 	cfg := testConfig(b, testdb.MariaDB)
 	node := testredis.Start(b, 4)
 	cfg.RedisAddr = node[0].Addr()
-	cfg.LockRedisAddrs = node[1].Addr() + "," + node[2].Addr() + "," + node[3].Addr()
+	cfg.LockRedisAddrs = []string{node[1].Addr(), node[2].Addr(), node[3].Addr()}
 	cached := startApp(b, cfg)
 	admin := cached.admin()
 	d := admin.mustUpload("handout.txt", body, map[string]string{"visibility": "public"})
@@ -128,7 +128,7 @@ func BenchmarkCachedRead(b *testing.B) {
 	path := "/content"
 
 	noL1 := cfg
-	noL1.CacheL1MB = 0
+	noL1.Cache.L1MB = 0
 	l2only := startApp(b, noL1)
 
 	uncachedSrv := uncachedServer(b, cached)

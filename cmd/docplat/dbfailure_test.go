@@ -26,7 +26,7 @@ import (
 func TestDatabaseOutageAnswers503WithRetryAfterNeverInternal(t *testing.T) {
 	cfg := testConfig(t, testdb.MariaDB)
 	var proxy *tcpcut.Proxy
-	for _, dsn := range []*string{&cfg.MySQLDSN, &cfg.StatsMySQLDSN} {
+	for _, dsn := range []*string{&cfg.Store.DB.MySQLDSN, &cfg.StatsDB.MySQLDSN} {
 		c, err := mysqldriver.ParseDSN(*dsn)
 		if err != nil {
 			t.Fatal(err)

@@ -64,19 +64,31 @@ func startApp(t testing.TB, cfg config) *testApp {
 }
 
 func testConfig(t testing.TB, backend testdb.Backend) config {
-	var cfg config
-	env := func(string) (string, bool) { return "", false }
-	fs := newFlagSet()
-	cfg.register(fs, env)
-	if err := fs.Parse(nil); err != nil {
+	cfg, err := parseServe(nil, noEnv)
+	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir = t.TempDir()
-	cfg.MySQLDSN = testdb.DSNFor(t, backend)
-	cfg.StatsMySQLDSN = testdb.DSNFor(t, backend)
-	cfg.Migrate = true
-	cfg.MaxUploadBytes = 1 << 20
+	cfg.Store.DB.DataDir = t.TempDir()
+	cfg.Store.DB.MySQLDSN = testdb.DSNFor(t, backend)
+	cfg.StatsDB.MySQLDSN = testdb.DSNFor(t, backend)
+	cfg.Store.Migrate = true
+	cfg.Docs.MaxUploadBytes = 1 << 20
 	return cfg
+}
+
+// noEnv is an empty environment.
+func noEnv(k string) (string, bool) { return noEnvironment(k) }
+
+// testStatsConfig is `docplat stats` as the tests run it, on its own
+// database of the backend.
+func testStatsConfig(t testing.TB, backend testdb.Backend) statsConfig {
+	b, cfg := statsFlags(noEnv)
+	if err := b.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DB.DataDir = t.TempDir()
+	cfg.DB.MySQLDSN = testdb.DSNFor(t, backend)
+	return *cfg
 }
 
 // client speaks the HTTP contract as a given user (token "" is anonymous).
@@ -247,7 +259,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b testdb.Backend)) {
 // runs ahead by skew (to step past grace periods without sleeping).
 func withClock(a *testApp, skew time.Duration) *docs.Service {
 	return docs.NewService(a.db.Documents(), a.blobs, docs.Options{
-		MaxUploadBytes: a.cfg.MaxUploadBytes, BlobGrace: a.cfg.BlobGrace,
+		MaxUploadBytes: a.cfg.Docs.MaxUploadBytes, BlobGrace: a.cfg.Docs.BlobGrace,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    func() time.Time { return time.Now().UTC().Add(skew) },
 	})

@@ -70,7 +70,8 @@ func (a *app) runHot(ctx context.Context, reg prometheus.Registerer) []func() {
 	}
 	if a.cfg.HotDetector {
 		jobs = append(jobs, func() {
-			if err := runDetector(ctx, a.cfg, a.brokers, a.hotSet, reg, a.log); err != nil {
+			d := detectorOptions{Runner: a.cfg.Detector, Brokers: a.brokers, Topic: a.cfg.Access.Topic, SessionTimeout: a.cfg.Counting.SessionTimeout}
+			if err := runDetector(ctx, d, a.hotSet, reg, a.log); err != nil {
 				a.log.Error("hot-document detector stopped", "err", err)
 			}
 		})
@@ -187,21 +188,22 @@ func (e nginxEdge) DrainHits(ctx context.Context) ([]hotspot.Hit, error) {
 
 // runDetector is one hot-document detector: a member of the detector
 // consumer group whose partitions it watches, until ctx ends.
-func runDetector(ctx context.Context, cfg config, brokers []string, hot *hotspot.HotSet, reg prometheus.Registerer, log *slog.Logger) error {
-	runner, err := hotspot.NewRunner(hotspot.RunnerConfig{Detector: cfg.detectorConfig(), HotSet: hot, Lease: cfg.HotLease,
-		Registerer: reg, Logger: log})
+func runDetector(ctx context.Context, d detectorOptions, hot *hotspot.HotSet, reg prometheus.Registerer, log *slog.Logger) error {
+	rc := d.Runner
+	rc.HotSet, rc.Registerer, rc.Logger = hot, reg, log
+	runner, err := hotspot.NewRunner(rc)
 	if err != nil {
 		return err
 	}
-	consumer, err := events.NewConsumer(events.ConsumerConfig{Brokers: brokers, Topic: cfg.KafkaTopic, Group: detectorGroup,
-		Handler: runner.Handle, OnAssigned: runner.Assigned, OnRevoked: runner.Revoked, SessionTimeout: cfg.KafkaSessionTimeout,
+	consumer, err := events.NewConsumer(events.ConsumerConfig{Brokers: d.Brokers, Topic: d.Topic, Group: detectorGroup,
+		Handler: runner.Handle, OnAssigned: runner.Assigned, OnRevoked: runner.Revoked, SessionTimeout: d.SessionTimeout,
 		// A lost batch only delays a promotion: never hold the partition up.
 		RetryBackoff: 100 * time.Millisecond, Logger: log})
 	if err != nil {
 		return err
 	}
 	go runner.Run(ctx)
-	log.Info("hot-document detector running", "group", detectorGroup, "hot_rate", cfg.HotRate, "cool_rate", cfg.HotCoolRate, "window", cfg.HotWindow)
+	log.Info("hot-document detector running", "group", detectorGroup, "hot_rate", rc.Detector.HotRate, "cool_rate", rc.Detector.CoolRate, "window", rc.Detector.Window)
 	consumer.Run(ctx)
 	return nil
 }

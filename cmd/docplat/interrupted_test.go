@@ -33,9 +33,9 @@ func TestInterruptedUploadLeavesNoRowAndNoVisibleBlob(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Wait until the server has staged some of it, then cut the connection.
-		waitFor(t, "staging to start", func() bool { return countFiles(filepath.Join(a.cfg.DataDir, "blobs", "tmp")) > 0 })
+		waitFor(t, "staging to start", func() bool { return countFiles(filepath.Join(a.cfg.Store.DB.DataDir, "blobs", "tmp")) > 0 })
 		conn.Close()
-		waitFor(t, "the staged file to be removed", func() bool { return countFiles(filepath.Join(a.cfg.DataDir, "blobs")) == 0 })
+		waitFor(t, "the staged file to be removed", func() bool { return countFiles(filepath.Join(a.cfg.Store.DB.DataDir, "blobs")) == 0 })
 		for _, table := range []string{"documents", "document_versions", "blobs"} {
 			if n := a.countRows(table); n != 0 {
 				t.Errorf("%s has %d rows after an interrupted upload", table, n)
@@ -64,14 +64,14 @@ func TestFailureBetweenBlobAndRowLeavesNoOrphans(t *testing.T) {
 				t.Errorf("%s has %d rows after a failed commit", table, n)
 			}
 		}
-		if n := countFiles(filepath.Join(a.cfg.DataDir, "blobs")); n != 1 {
+		if n := countFiles(filepath.Join(a.cfg.Store.DB.DataDir, "blobs")); n != 1 {
 			t.Fatalf("want the one published but unreferenced blob on disk, found %d files", n)
 		}
-		gc, err := withClock(a, 2*a.cfg.BlobGrace).CollectGarbage(t.Context())
+		gc, err := withClock(a, 2*a.cfg.Docs.BlobGrace).CollectGarbage(t.Context())
 		if err != nil || gc.Blobs != 1 {
 			t.Fatalf("gc = %+v, %v", gc, err)
 		}
-		assertNoBlobFiles(t, a.cfg.DataDir)
+		assertNoBlobFiles(t, a.cfg.Store.DB.DataDir)
 		// The same content uploads fine afterwards (dedup does not resurrect a collected row).
 		d := admin.mustUpload("again.txt", "never committed", nil)
 		if got := admin.do("GET", "/api/v1/documents/"+d.ID+"/content", nil, nil); !bytes.Equal(got.body, []byte("never committed")) {

@@ -151,9 +151,8 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(broker.Close)
-	brokers := strings.Join(broker.Addrs(), ",")
-	statsCfg := testConfig(t, testdb.MariaDB)
-	statsCfg.InternalSecret, statsCfg.KafkaBrokers, statsCfg.KafkaSessionTimeout = secret, brokers, time.Second
+	statsCfg := testStatsConfig(t, testdb.MariaDB)
+	statsCfg.InternalSecret, statsCfg.Stream.Brokers, statsCfg.Stream.SessionTimeout = secret, broker.Addrs(), time.Second
 	ss, err := buildStatsServer(t.Context(), statsCfg, quietLog())
 	if err != nil {
 		t.Fatal(err)
@@ -166,8 +165,8 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 	t.Cleanup(func() { stop(); bg.Wait() })
 
 	cfg := testConfig(t, testdb.MariaDB)
-	cfg.StatsMySQLDSN = ""
-	cfg.StatsURL, cfg.InternalSecret, cfg.KafkaBrokers = statsSrv.URL, secret, brokers
+	cfg.StatsDB.MySQLDSN = ""
+	cfg.StatsURL, cfg.InternalSecret, cfg.Access.Brokers = statsSrv.URL, secret, broker.Addrs()
 	a := startApp(t, cfg)
 	ss.coordinator.Base = a.srv.URL // the stats process asks the document service on timeouts
 
@@ -200,7 +199,7 @@ func TestReconcileRestoresUsageAfterAHeuristicOutcome(t *testing.T) {
 	member.mustUpload("a.txt", "twelve bytes", nil)
 	a.stats.DB().Exec("UPDATE department_usage SET bytes_used = 999, documents = 7 WHERE department_id = ?", dept)
 	env := func(string) (string, bool) { return "", false }
-	if err := run(t.Context(), []string{"reconcile", "--data-dir", a.cfg.DataDir, "--log-level", "error"}, env); err != nil {
+	if err := run(t.Context(), []string{"reconcile", "--data-dir", a.cfg.Store.DB.DataDir, "--log-level", "error"}, env); err != nil {
 		t.Fatal(err)
 	}
 	if u := a.admin().usage(dept); u.BytesUsed != 12 || u.Documents != 1 {
