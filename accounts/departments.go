@@ -42,7 +42,7 @@ func (s *Service) CreateDepartment(ctx context.Context, actor User, name, parent
 	now := s.now()
 	d := Department{ID: NewID(), Name: name, ParentID: parentID, QuotaBytes: quota, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateDepartment(ctx, d); errors.Is(err, ErrConflict) {
-		return Department{}, &ConflictError{Msg: "a department named " + name + " exists"}
+		return Department{}, conflict("a department named " + name + " exists")
 	} else if err != nil {
 		return Department{}, err
 	}
@@ -80,7 +80,7 @@ func (s *Service) UpdateDepartment(ctx context.Context, actor User, id string, p
 	}
 	d.UpdatedAt = s.now()
 	if err := s.store.UpdateDepartment(ctx, d); errors.Is(err, ErrConflict) {
-		return Department{}, &ConflictError{Msg: "a department named " + d.Name + " exists"}
+		return Department{}, conflict("a department named " + d.Name + " exists")
 	} else if err != nil {
 		return Department{}, err
 	}
@@ -96,7 +96,7 @@ func (s *Service) DeleteDepartment(ctx context.Context, actor User, id string) e
 		return err
 	}
 	if err := s.store.DeleteDepartment(ctx, id); errors.Is(err, ErrConflict) {
-		return &ConflictError{Msg: "the department still has users, documents or child departments"}
+		return conflict("the department still has users, documents or child departments")
 	} else if err != nil {
 		return err
 	}

@@ -95,7 +95,7 @@ func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return User{}, &ConflictError{Msg: "username " + in.Username + " is taken"}
+			return User{}, conflict("username " + in.Username + " is taken")
 		}
 		return User{}, err
 	}
@@ -209,7 +209,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 		return invalid("you cannot delete yourself")
 	}
 	if err := s.store.DeleteUser(ctx, id); errors.Is(err, ErrConflict) {
-		return &ConflictError{Msg: "the user still owns documents; disable the account or delete its documents first"}
+		return conflict("the user still owns documents; disable the account or delete its documents first")
 	} else if err != nil {
 		return err
 	}

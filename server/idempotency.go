@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"docplat/docs"
+	"docplat/errs"
 	"docplat/idempotency"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) idempotent(c *gin.Context) {
 	}
 	key := c.GetHeader("Idempotency-Key")
 	if err := idempotency.CheckKey(key); err != nil || len(c.Request.Header.Values("Idempotency-Key")) > 1 {
-		abort(c, http.StatusBadRequest, "bad_request", idempotency.ErrInvalidKey.Error()+" (one header)")
+		abort(c, errs.BadRequest, idempotency.ErrInvalidKey.Error()+" (one header)")
 		return
 	}
 	u, ok := caller(c)
@@ -57,16 +58,16 @@ func (s *Server) idempotent(c *gin.Context) {
 	if err != nil {
 		s.log.WarnContext(c, "idempotency record unavailable", "err", err, "request_id", requestIDOf(c))
 		c.Header("Retry-After", "2")
-		abort(c, http.StatusServiceUnavailable, "unavailable", "the Idempotency-Key cannot be checked right now; nothing was changed, retry shortly")
+		abort(c, errs.Unavailable, "the Idempotency-Key cannot be checked right now; nothing was changed, retry shortly")
 		return
 	}
 	switch claim.Verdict {
 	case idempotency.Mismatch:
-		abort(c, http.StatusUnprocessableEntity, "idempotency_key_reused",
+		abort(c, errs.IdempotencyKeyReused,
 			"this Idempotency-Key was already used for a different request; use a new key for a new request")
 	case idempotency.InFlight:
 		c.Header("Retry-After", "1")
-		abort(c, http.StatusConflict, "conflict", "a request with this Idempotency-Key is still in progress; retry shortly to get its outcome")
+		abort(c, errs.Conflict, "a request with this Idempotency-Key is still in progress; retry shortly to get its outcome")
 	case idempotency.Replay:
 		replay(c, claim.Response)
 	case idempotency.Committed:
