@@ -1,6 +1,8 @@
 // Package accounts owns users, departments, roles, passwords and tokens: who
 // a caller is and what an administrator may change. It knows no HTTP and no
-// SQL; storage is reached through the Store interface below.
+// SQL; storage is reached through the Store interface below. Its errors are
+// of the one vocabulary (package errs): the Err variables below, which
+// callers match with errors.Is, and errs.BadRequest errors for bad input.
 package accounts
 
 import (

@@ -23,7 +23,8 @@ func validateDepartment(name string, quota int64) error {
 	return nil
 }
 
-// CreateDepartment adds a department (admin only).
+// CreateDepartment adds a department (admin only). Errors: ErrForbidden,
+// errs.BadRequest, a conflict wrapping ErrConflict (the name is taken).
 func (s *Service) CreateDepartment(ctx context.Context, actor User, name, parentID string, quota int64) (Department, error) {
 	if actor.Role != RoleAdmin {
 		return Department{}, ErrForbidden
@@ -87,7 +88,8 @@ func (s *Service) UpdateDepartment(ctx context.Context, actor User, id string, p
 	return d, nil
 }
 
-// DeleteDepartment removes an empty department (admin only).
+// DeleteDepartment removes an empty department (admin only). Errors:
+// ErrForbidden, ErrNotFound, a conflict wrapping ErrConflict (not empty).
 func (s *Service) DeleteDepartment(ctx context.Context, actor User, id string) error {
 	if actor.Role != RoleAdmin {
 		return ErrForbidden

@@ -47,7 +47,9 @@ func canManage(actor User, dept string) bool {
 }
 
 // CreateUser adds a user. A dept_admin may only add members and dept_admins
-// of its own department.
+// of its own department. Errors: ErrForbidden, errs.BadRequest (an invalid
+// field or an unknown department), a conflict wrapping ErrConflict (the
+// username is taken), ErrUnavailable.
 func (s *Service) CreateUser(ctx context.Context, actor User, in NewUser) (User, error) {
 	if !canManage(actor, in.DepartmentID) || (in.Role == RoleAdmin && actor.Role != RoleAdmin) {
 		return User{}, ErrForbidden
@@ -130,7 +132,8 @@ func (s *Service) visibleUser(ctx context.Context, actor User, id string) (User,
 	return u, nil
 }
 
-// UserByID returns a user the actor may administer.
+// UserByID returns a user the actor may administer: ErrNotFound for one
+// it may not see, ErrForbidden for a member.
 func (s *Service) UserByID(ctx context.Context, actor User, id string) (User, error) {
 	return s.visibleUser(ctx, actor, id)
 }
@@ -196,7 +199,8 @@ func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserP
 	return u, nil
 }
 
-// DeleteUser removes a user who owns no documents.
+// DeleteUser removes a user who owns no documents. Errors: ErrForbidden,
+// ErrNotFound, a conflict wrapping ErrConflict (documents left), ErrUnavailable.
 func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 	if actor.Role != RoleAdmin && actor.Role != RoleDeptAdmin {
 		return ErrForbidden

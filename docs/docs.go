@@ -1,6 +1,8 @@
 // Package docs is the document domain: upload, versions, metadata, search
 // and who may see what. It knows no HTTP and no SQL: storage is reached
-// through Repository and blobs through the blob store.
+// through Repository and blobs through the blob store. Its errors are of
+// the one vocabulary (package errs): the Err variables below, which callers
+// match with errors.Is, and errs.BadRequest errors for bad input.
 package docs
 
 import (

@@ -68,7 +68,7 @@ func (s *Server) topDocuments(c *gin.Context) {
 	}
 	window := c.DefaultQuery("window", "24h")
 	if _, ok := stats.Windows[window]; !ok {
-		abort(c, errs.BadRequest, stats.ErrBadWindow.Error())
+		s.fail(c, stats.ErrBadWindow)
 		return
 	}
 	limit, ok := intQuery(c, "limit", 10, 1, 100)
