@@ -22,10 +22,27 @@ import (
 	"docplat/errs"
 )
 
+// failWith answers err through fail, as for r, and returns the recorder,
+// the request's context and the decoded error body (zero when there is none).
+func failWith(t *testing.T, r *http.Request, err error) (*httptest.ResponseRecorder, *gin.Context, errorBody) {
+	t.Helper()
+	s := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Options{})
+	w := httptest.NewRecorder()
+	c, _ := gin.CreateTestContext(w)
+	c.Request = r
+	s.fail(c, err)
+	var body errorBody
+	if w.Body.Len() > 0 {
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatalf("body %q: %v", w.Body, err)
+		}
+	}
+	return w, c, body
+}
+
 // TestDomainErrorsMapToContractStatusAndCode pins the one place where
 // domain errors become HTTP answers.
 func TestDomainErrorsMapToContractStatusAndCode(t *testing.T) {
-	s := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Options{})
 	cases := []struct {
 		err    error
 		status int
@@ -58,14 +75,7 @@ func TestDomainErrorsMapToContractStatusAndCode(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%T %v", tc.err, tc.err), func(t *testing.T) {
-			w := httptest.NewRecorder()
-			c, _ := gin.CreateTestContext(w)
-			c.Request = httptest.NewRequest("GET", "/", nil)
-			s.fail(c, tc.err)
-			var body errorBody
-			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
-				t.Fatalf("body %q: %v", w.Body, err)
-			}
+			w, _, body := failWith(t, httptest.NewRequest("GET", "/", nil), tc.err)
 			if w.Code != tc.status || string(body.Error.Code) != tc.code || body.Error.Message == "" {
 				t.Fatalf("got %d %+v, want %d %s", w.Code, body, tc.status, tc.code)
 			}
@@ -99,7 +109,6 @@ func TestEveryCodeHasItsContractStatus(t *testing.T) {
 		errs.Unavailable:          503,
 		errs.Internal:             500,
 	}
-	s := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Options{})
 	for _, code := range errs.Codes() {
 		t.Run(string(code), func(t *testing.T) {
 			status, ok := want[code]
@@ -107,10 +116,7 @@ func TestEveryCodeHasItsContractStatus(t *testing.T) {
 				t.Fatalf("code %q has no status in this test: add the contract's status", code)
 			}
 			msg := "what the caller is told about " + string(code)
-			w := httptest.NewRecorder()
-			c, _ := gin.CreateTestContext(w)
-			c.Request = httptest.NewRequest("GET", "/", nil)
-			s.fail(c, fmt.Errorf("handler: %w", errs.Wrap(errors.New("secret cause"), code, msg)))
+			w, _, _ := failWith(t, httptest.NewRequest("GET", "/", nil), fmt.Errorf("handler: %w", errs.Wrap(errors.New("secret cause"), code, msg)))
 			if w.Code != status {
 				t.Fatalf("status %d, want %d", w.Code, status)
 			}
@@ -131,7 +137,6 @@ func TestEveryCodeHasItsContractStatus(t *testing.T) {
 // TestDomainSentinelsAnswerTheirMessages: a sentinel's message is what the
 // client reads, so the answers stay those the contract's tests know.
 func TestDomainSentinelsAnswerTheirMessages(t *testing.T) {
-	s := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Options{})
 	cases := []struct {
 		err  error
 		want string
@@ -150,26 +155,17 @@ func TestDomainSentinelsAnswerTheirMessages(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
-			w := httptest.NewRecorder()
-			c, _ := gin.CreateTestContext(w)
-			c.Request = httptest.NewRequest("GET", "/", nil)
-			s.fail(c, tc.err)
-			var body errorBody
-			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.Error.Message != tc.want {
-				t.Fatalf("message %q (%v), want %q", body.Error.Message, err, tc.want)
+			if _, _, body := failWith(t, httptest.NewRequest("GET", "/", nil), tc.err); body.Error.Message != tc.want {
+				t.Fatalf("message %q, want %q", body.Error.Message, tc.want)
 			}
 		})
 	}
 }
 
 func TestAClientGoneAwayGetsNoAnswer(t *testing.T) {
-	s := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	w := httptest.NewRecorder()
-	c, _ := gin.CreateTestContext(w)
-	c.Request = httptest.NewRequest("GET", "/", nil).WithContext(ctx)
-	s.fail(c, fmt.Errorf("search: %w", context.Canceled))
+	w, c, _ := failWith(t, httptest.NewRequest("GET", "/", nil).WithContext(ctx), fmt.Errorf("search: %w", context.Canceled))
 	if c.Writer.Status() != 499 || w.Body.Len() != 0 {
 		t.Fatalf("status %d body %q, want 499 and no body", c.Writer.Status(), w.Body)
 	}

@@ -1,15 +1,10 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/gin-gonic/gin"
 
 	"docplat/docs"
 )
@@ -20,7 +15,6 @@ import (
 // Idempotency-Key claim is held, not released; a refused write says
 // nothing changed and releases it.
 func TestCommittedOrInDoubtWritesAreNeverAnsweredNothingChanged(t *testing.T) {
-	s := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Options{})
 	cases := []struct {
 		err     error
 		says    string
@@ -32,14 +26,7 @@ func TestCommittedOrInDoubtWritesAreNeverAnsweredNothingChanged(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.says, func(t *testing.T) {
-			w := httptest.NewRecorder()
-			c, _ := gin.CreateTestContext(w)
-			c.Request = httptest.NewRequest("POST", "/api/v1/documents", nil)
-			s.fail(c, tc.err)
-			var body errorBody
-			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
-				t.Fatal(err)
-			}
+			w, c, body := failWith(t, httptest.NewRequest("POST", "/api/v1/documents", nil), tc.err)
 			if w.Code != 503 || body.Error.Code != "unavailable" || w.Header().Get("Retry-After") == "" ||
 				!strings.Contains(body.Error.Message, tc.says) || c.GetBool(writeInDoubtKey) != tc.inDoubt {
 				t.Fatalf("got %d %+v (Retry-After %q, in doubt %v)", w.Code, body, w.Header().Get("Retry-After"), c.GetBool(writeInDoubtKey))
