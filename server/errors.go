@@ -86,8 +86,11 @@ func (s *Server) fail(c *gin.Context, err error) {
 		c.Set(writeInDoubtKey, true)
 		errors.As(err, &coded)
 	case errors.As(err, &coded):
-		if coded.Code == errs.Unavailable {
+		switch coded.Code {
+		case errs.Unavailable:
 			s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
+		case errs.Internal:
+			s.log.ErrorContext(c, "request failed", "err", err, "request_id", requestIDOf(c), "path", c.Request.URL.Path)
 		}
 	case errors.As(err, &tooLarge):
 		coded = &errs.Error{Code: errs.TooLarge, Message: errs.MessageOf(docs.ErrTooLarge)}
