@@ -7,19 +7,22 @@ import (
 	"fmt"
 	"time"
 
+	"docplat/errs"
 	"docplat/txn"
 )
 
 // Answers for a write that was committed, or may yet be, when the caller
-// cannot be told it is done. Neither may be answered as "nothing changed".
+// cannot be told it is done (MayHaveCommitted). Neither may be answered as
+// "nothing changed". Both are errs.Unavailable: the caller retries with the
+// same Idempotency-Key to learn the outcome, never blindly.
 var (
 	// ErrNotYetReadable: the change is committed and will not be undone,
 	// but it could not be made readable (applied in the documents
 	// database) within the coordinator's commit wait; recovery applies it.
-	ErrNotYetReadable = errors.New("the change is committed but not readable yet; it will be applied without further action")
+	ErrNotYetReadable = errs.New(errs.Unavailable, "the change is committed but not readable yet; it will be applied without further action: do not repeat it (a retry with the same Idempotency-Key returns its outcome)")
 	// ErrInDoubt: the change was on its way to commit when the answer had
 	// to be given; recovery decides it (normally commit).
-	ErrInDoubt = errors.New("the change's outcome is not known yet; it will be decided without further action")
+	ErrInDoubt = errs.New(errs.Unavailable, "the change's outcome is not known yet (it will be decided without further action, normally as done): do not repeat it blindly (a retry with the same Idempotency-Key returns its outcome)")
 )
 
 // Coordinator runs a three-phase commit (txn.Coordinator).
@@ -38,12 +41,6 @@ const (
 	OpCreate  = "create"
 	OpVersion = "version"
 	OpDelete  = "delete"
-)
-
-// Reasons the documents participant votes no.
-const (
-	ReasonConflict = "conflict"  // the document changed since the writer read it
-	ReasonNotFound = "not_found" // it was deleted meanwhile
 )
 
 // DocumentChange is the documents participant's payload.
@@ -131,18 +128,18 @@ func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, u
 	case out.Committed && err == nil:
 		return nil
 	case errors.Is(err, txn.ErrNotApplied):
-		return fmt.Errorf("%w: %v", ErrNotYetReadable, err)
+		return fmt.Errorf("%w: %w", ErrNotYetReadable, err)
 	case out.Committed:
-		return fmt.Errorf("%w: %v", ErrInDoubt, err)
+		return fmt.Errorf("%w: %w", ErrInDoubt, err)
 	case err != nil:
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	switch {
-	case out.Votes[ParticipantStats].Reason == "quota":
+	case out.Votes[ParticipantStats].Reason == txn.ReasonQuota:
 		return ErrQuota
-	case out.Votes[ParticipantDocuments].Reason == ReasonConflict:
+	case out.Votes[ParticipantDocuments].Reason == txn.ReasonConflict:
 		return ErrPrecondition
-	case out.Votes[ParticipantDocuments].Reason == ReasonNotFound:
+	case out.Votes[ParticipantDocuments].Reason == txn.ReasonNotFound:
 		return ErrNotFound
 	}
 	return fmt.Errorf("%w: the transaction was aborted (votes %v)", ErrUnavailable, out.Votes)
@@ -185,7 +182,7 @@ func (r *threePhaseRepository) committedDocument(ctx context.Context, id string)
 		}
 		time.Sleep(delay)
 	}
-	return Document{}, fmt.Errorf("%w: reading it back: %v", ErrNotYetReadable, err)
+	return Document{}, fmt.Errorf("%w: reading it back: %w", ErrNotYetReadable, err)
 }
 
 func (r *threePhaseRepository) Delete(ctx context.Context, id string, check func(Document) error) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"docplat/docs"
+	"docplat/errs"
 )
 
 func (s *Server) getContent(c *gin.Context) {
@@ -20,7 +21,7 @@ func (s *Server) getContent(c *gin.Context) {
 func (s *Server) getVersionContent(c *gin.Context) {
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil || n < 1 {
-		abort(c, http.StatusNotFound, "not_found", "no such version")
+		abort(c, errs.NotFound, "no such version")
 		return
 	}
 	s.serveContent(c, n)
@@ -83,7 +84,9 @@ func (w *contractErrors) WriteHeader(status int) {
 	h.Del("Content-Length")
 	h.Del("Content-Disposition")
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	code, msg := "bad_request", http.StatusText(status)
+	// The status is ServeContent's (416, or a 400 for a malformed request):
+	// the contract gives a refused Range no code of its own.
+	code, msg := errs.BadRequest, http.StatusText(status)
 	if status == http.StatusRequestedRangeNotSatisfiable {
 		// ServeContent omits it for a malformed header; RFC 9110 wants the size either way.
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))

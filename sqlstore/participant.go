@@ -70,10 +70,10 @@ func (p *DocsParticipant) Prepare(_ context.Context, tx *gorm.DB, _ string, payl
 			return err
 		}
 		if cur == nil {
-			return &txn.VoteNo{Reason: docs.ReasonNotFound}
+			return &txn.VoteNo{Reason: txn.ReasonNotFound}
 		}
 		if cur.Revision != c.ExpectRevision {
-			return &txn.VoteNo{Reason: docs.ReasonConflict}
+			return &txn.VoteNo{Reason: txn.ReasonConflict}
 		}
 	}
 	if c.Version == nil {

@@ -35,7 +35,7 @@ const (
 // Vote is a participant's answer to CanCommit.
 type Vote struct {
 	Yes    bool   `json:"yes"`
-	Reason string `json:"reason,omitempty"` // why not, for the caller (e.g. "quota")
+	Reason string `json:"reason,omitempty"` // why not, for the caller (e.g. ReasonQuota)
 }
 
 // Participant is one branch as the coordinator and the peers reach it.
@@ -61,6 +61,16 @@ var (
 	ErrCrash = errors.New("txn: crash injected")
 	// ErrUnknownParticipant: a branch names a participant the coordinator does not know.
 	ErrUnknownParticipant = errors.New("txn: unknown participant")
+)
+
+// Reasons a participant votes no with (Vote.Reason, VoteNo.Reason), named
+// once for the participant that gives one and the caller that reads it
+// (the services share no other code). They travel between processes:
+// never change a value.
+const (
+	ReasonQuota    = "quota"     // stats: the department's quota would be exceeded
+	ReasonConflict = "conflict"  // documents: the document changed since the writer read it
+	ReasonNotFound = "not_found" // documents: the document was deleted meanwhile
 )
 
 // VoteNo is returned by a Handler's Prepare to vote no with a reason.
