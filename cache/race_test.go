@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"testing"
+
+	"docplat/internal/wait"
 )
 
 // TestFillNeverOverwritesNewerVersion replays the classic race
@@ -42,7 +44,7 @@ func TestFillNeverOverwritesNewerVersion(t *testing.T) {
 			if err := writer.Invalidate(context.Background(), "x", 2); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "A's L1 to receive the tombstone", func() bool {
+			wait.For(t, wait.Limit, "A's L1 to receive the tombstone", func() bool {
 				v, ok := a.l1.current("x", a.now().UnixNano())
 				return ok && v == 2
 			})

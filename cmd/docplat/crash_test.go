@@ -8,6 +8,8 @@ import (
 
 	"docplat/internal/testdb"
 	"docplat/txn"
+
+	"docplat/internal/wait"
 )
 
 // Every step of the protocol at which the document service's coordinator,
@@ -59,7 +61,7 @@ func TestUploadCrashMatrixKeepsDocumentsAndUsageAtomic(t *testing.T) {
 					member.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, nil)
 				}
 				start := time.Now()
-				waitFor(t, "every branch to be decided", func() bool { return a.inDoubt() == 0 })
+				wait.For(t, wait.Limit, "every branch to be decided", func() bool { return a.inDoubt() == 0 })
 				settled := time.Since(start)
 				if settled > cfg.TxnTimeout+2*time.Second {
 					t.Errorf("in doubt for %v, longer than the timeouts allow", settled)

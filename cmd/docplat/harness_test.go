@@ -17,6 +17,8 @@ import (
 
 	"docplat/docs"
 	"docplat/internal/testdb"
+
+	"docplat/internal/wait"
 )
 
 const adminPassword = "admin-password-1"
@@ -57,7 +59,7 @@ func startApp(t testing.TB, cfg config) *testApp {
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.runBackground(runCtx).Wait(); close(done) }()
-	waitFor(t, "the cache to follow invalidations", a.cache.Following)
+	wait.For(t, wait.Limit, "the cache to follow invalidations", a.cache.Following)
 	srv := httptest.NewServer(a.server)
 	t.Cleanup(func() { srv.Close(); stop(); <-done; a.Close() })
 	return &testApp{app: a, t: t, srv: srv}

@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"docplat/internal/testdb"
+
+	"docplat/internal/wait"
 )
 
 // TestInterruptedUploadLeavesNoRowAndNoVisibleBlob kills an upload half
@@ -33,9 +34,9 @@ func TestInterruptedUploadLeavesNoRowAndNoVisibleBlob(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Wait until the server has staged some of it, then cut the connection.
-		waitFor(t, "staging to start", func() bool { return countFiles(filepath.Join(a.cfg.DataDir, "blobs", "tmp")) > 0 })
+		wait.For(t, wait.Limit, "staging to start", func() bool { return countFiles(filepath.Join(a.cfg.DataDir, "blobs", "tmp")) > 0 })
 		conn.Close()
-		waitFor(t, "the staged file to be removed", func() bool { return countFiles(filepath.Join(a.cfg.DataDir, "blobs")) == 0 })
+		wait.For(t, wait.Limit, "the staged file to be removed", func() bool { return countFiles(filepath.Join(a.cfg.DataDir, "blobs")) == 0 })
 		for _, table := range []string{"documents", "document_versions", "blobs"} {
 			if n := a.countRows(table); n != 0 {
 				t.Errorf("%s has %d rows after an interrupted upload", table, n)
@@ -89,17 +90,4 @@ func countFiles(dir string) int {
 		return nil
 	})
 	return n
-}
-
-// waitFor polls a condition the server reaches asynchronously. It is not a
-// timing assertion: the deadline only bounds a hung test.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
