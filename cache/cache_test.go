@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
-	"docplat/redisembed"
-
+	"docplat/internal/failpoint"
 	"docplat/internal/wait"
+	"docplat/redisembed"
 )
 
 func TestReadThroughLevels(t *testing.T) {
@@ -192,8 +192,13 @@ func TestFillOlderThanItsLeaseNeverWrites(t *testing.T) {
 	src := newSource()
 	src.set("k", 1)
 	var once sync.Once
-	c := instance(t, rdb, Options{FillLease: 100 * time.Millisecond, TombstoneTTL: time.Second,
-		BeforeL2Fill: func(string) { once.Do(func() { time.Sleep(250 * time.Millisecond) }) }})
+	c := instance(t, rdb, Options{FillLease: 100 * time.Millisecond, TombstoneTTL: time.Second})
+	failpoint.Enable(t, failpoint.CacheBeforeL2Fill, func(scope any) error {
+		if scope == c {
+			once.Do(func() { time.Sleep(250 * time.Millisecond) }) // the fill outlives its lease
+		}
+		return nil
+	})
 	mustGet(t, c, "k", src)
 	if _, l2v := c.Version(context.Background(), "k"); l2v != -1 {
 		t.Fatalf("a fill that outlived its lease wrote L2 (v%d)", l2v)

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"docplat/readtoken"
-
 	"docplat/internal/wait"
+	"docplat/readtoken"
 )
 
 func TestMain(m *testing.M) {

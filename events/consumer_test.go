@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"docplat/events"
-
 	"docplat/internal/wait"
 )
 

@@ -11,7 +11,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"docplat/events"
-
 	"docplat/internal/wait"
 )
 

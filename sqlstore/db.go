@@ -27,11 +27,6 @@ type DB struct {
 	dialect dialect
 	name    migrations.Dialect
 
-	// FailAfterPublish, when set, fails a content write after its blob is
-	// published and before its transaction commits: a failure-injection hook
-	// for crash-safety tests, nil in production.
-	FailAfterPublish func() error
-
 	searchFallbacks atomic.Int64 // see SearchFallbacks
 	sqlSearchOnly   bool         // tests and benchmarks: the SQL form answers every search
 	searchStmts     searchStatements

@@ -15,9 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"docplat/events"
-	"docplat/stats"
-
 	"docplat/internal/wait"
+	"docplat/stats"
 )
 
 const streamTopic = "docplat.access"

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"docplat/internal/testdb"
-
 	"docplat/internal/wait"
 )
 

@@ -15,7 +15,6 @@ import (
 	"docplat/admission"
 	"docplat/events"
 	"docplat/hotspot"
-	"docplat/txn"
 )
 
 // config is every setting of docplat, filled from flags with DOCPLAT_*
@@ -44,9 +43,6 @@ type config struct {
 	CoordinatorURL string
 	TxnTimeout     time.Duration
 	TxnRecover     time.Duration
-
-	// failpoints injects crashes into the three-phase commit (tests only).
-	failpoints txn.Failpoints
 
 	RedisAddr       string
 	LockRedisAddrs  string

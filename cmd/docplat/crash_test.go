@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
-	"docplat/txn"
-
 	"docplat/internal/wait"
+	"docplat/txn"
 )
 
 // Every step of the protocol at which the document service's coordinator,
@@ -38,9 +38,8 @@ func TestUploadCrashMatrixKeepsDocumentsAndUsageAtomic(t *testing.T) {
 				t.Parallel()
 				cfg := testConfig(t, b)
 				cfg.TxnTimeout, cfg.TxnRecover = 300*time.Millisecond, 50*time.Millisecond
-				fp := txn.NewStepFailpoints(step)
-				cfg.failpoints = fp
 				a := startApp(t, cfg)
+				fp := failpoint.Crash(t, txn.ErrCrash, a.owns, failpoint.TxnStep(step))
 				dept, member := setupDepartment(a, "Crash", 10000)
 				upload := func() (response, document) {
 					body, ct := multipartBody("crash.txt", []byte(strings.Repeat("c", 100)), nil)

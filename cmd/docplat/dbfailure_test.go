@@ -15,7 +15,6 @@ import (
 
 	"docplat/internal/tcpcut"
 	"docplat/internal/testdb"
-
 	"docplat/internal/wait"
 )
 

@@ -2,15 +2,17 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
-
 	"docplat/internal/wait"
 )
 
@@ -52,14 +54,21 @@ func TestFailureBetweenBlobAndRowLeavesNoOrphans(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		a := newTestApp(t, b)
 		admin := a.admin()
-		a.db.FailAfterPublish = func() error { return fmt.Errorf("injected crash after publication") }
+		var armed atomic.Bool
+		armed.Store(true)
+		failpoint.Enable(t, failpoint.DocsAfterPublish, func(scope any) error {
+			if scope == a.db && armed.Load() {
+				return errors.New("injected crash after publication")
+			}
+			return nil
+		})
 		r, _ := admin.upload("doomed.txt", []byte("never committed"), nil)
 		// The documents participant fails after publishing: no vote, the
 		// transaction aborts, and the client is told to retry.
 		if r.status != 503 || r.errorCode() != "unavailable" {
 			t.Fatalf("upload with injected failure: %d %s", r.status, r.body)
 		}
-		a.db.FailAfterPublish = nil
+		armed.Store(false)
 		for _, table := range []string{"documents", "document_versions", "document_tags"} {
 			if n := a.countRows(table); n != 0 {
 				t.Errorf("%s has %d rows after a failed commit", table, n)

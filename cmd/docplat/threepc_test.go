@@ -10,7 +10,6 @@ import (
 
 	"docplat/events"
 	"docplat/internal/testdb"
-
 	"docplat/internal/wait"
 )
 

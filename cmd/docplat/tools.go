@@ -148,8 +148,7 @@ func gcCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	defer db.Close()
-	svc := docs.NewService(db.Documents(), blobs, docs.Options{BlobGrace: cfg.BlobGrace, Logger: log})
-	r, err := svc.CollectGarbage(ctx)
+	r, err := docs.NewCollector(db.Documents(), blobs, docs.Options{BlobGrace: cfg.BlobGrace, Logger: log}).CollectGarbage(ctx)
 	fmt.Printf("removed %d staging files, %d blobs, %d search orphans\n", r.TempFiles, r.Blobs, r.SearchOrphans)
 	return err
 }
