@@ -118,33 +118,39 @@ type Query struct {
 // Counts are access counters to add to a document.
 type Counts struct{ Views, Downloads int64 }
 
-// NewContent is content that is durable in the blob store's staging area;
-// Publish makes it visible at its final path. Repositories call Publish
-// inside their transaction, after locking the blob's row, so that a garbage
+// NewContent is content that is durable in the blob store's staging area.
+// The three-phase commit's prepare step publishes the staged file (Staged)
+// at its final path after locking the blob's row, so that a garbage
 // collector cannot remove the file between publication and commit.
 type NewContent struct {
 	Version Version
 	Text    string // extracted text for the search index ("" if none)
-	Publish func() error
-	// Staged names the staged file, for changes that publish it later
-	// (the three-phase commit's prepare step).
-	Staged string
+	Staged  string // the staged file's temp name
 }
 
-// Repository persists documents. Check functions run inside the write
-// transaction with the row locked: they see the current row and may veto.
+// Repository persists documents: a Store, and the content changes, which
+// have one path only, the three-phase commit across the document and stats
+// services (WithThreePhaseCommit). Check functions see the current row and
+// may veto.
 type Repository interface {
+	Store
 	// Create stores a new document and its first version, charging its size
 	// to the department's quota (ErrQuota when it would be exceeded).
 	Create(ctx context.Context, d Document, c NewContent) error
-	Get(ctx context.Context, id string) (Document, error)
 	// AddVersion makes c the document's current content (version+1).
 	AddVersion(ctx context.Context, id string, check func(Document) error, c NewContent) (Document, error)
-	// UpdateMeta applies change to the current row (revision+1).
-	UpdateMeta(ctx context.Context, id string, check func(Document) error, change func(*Document)) (Document, error)
 	// Delete removes the document and all its versions and returns the
 	// department's quota.
 	Delete(ctx context.Context, id string, check func(Document) error) error
+}
+
+// Store is what the document database answers by itself: reads, metadata
+// changes, counters and garbage collection. Content changes are not its:
+// they span the stats service (Repository).
+type Store interface {
+	Get(ctx context.Context, id string) (Document, error)
+	// UpdateMeta applies change to the current row (revision+1).
+	UpdateMeta(ctx context.Context, id string, check func(Document) error, change func(*Document)) (Document, error)
 	Versions(ctx context.Context, id string) ([]Version, error)
 	Version(ctx context.Context, id string, n int) (Version, error)
 	// List returns the documents actor may read that match q.

@@ -94,13 +94,14 @@ type UsageChange struct {
 // stats service: a document exists if and only if its bytes are counted in
 // its department's usage, and the stats service's quota vote decides.
 type threePhaseRepository struct {
-	Repository
+	Store
 	coord Coordinator
 }
 
-// WithThreePhaseCommit decorates repo so that content changes go through coord.
-func WithThreePhaseCommit(repo Repository, coord Coordinator) Repository {
-	return &threePhaseRepository{Repository: repo, coord: coord}
+// WithThreePhaseCommit is the Repository over store whose content changes
+// go through coord: the only way documents' content is written.
+func WithThreePhaseCommit(store Store, coord Coordinator) Repository {
+	return &threePhaseRepository{Store: store, coord: coord}
 }
 
 func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, usage UsageChange) error {
@@ -152,7 +153,7 @@ func (r *threePhaseRepository) Create(ctx context.Context, d Document, c NewCont
 }
 
 func (r *threePhaseRepository) AddVersion(ctx context.Context, id string, check func(Document) error, c NewContent) (Document, error) {
-	cur, err := r.Repository.Get(ctx, id)
+	cur, err := r.Store.Get(ctx, id)
 	if err != nil {
 		return Document{}, err
 	}
@@ -177,7 +178,7 @@ func (r *threePhaseRepository) committedDocument(ctx context.Context, id string)
 	var err error
 	for delay := 20 * time.Millisecond; delay < 2*time.Second; delay *= 2 {
 		var d Document
-		if d, err = r.Repository.Get(ctx, id); err == nil || errors.Is(err, ErrNotFound) {
+		if d, err = r.Store.Get(ctx, id); err == nil || errors.Is(err, ErrNotFound) {
 			return d, err // not found: deleted meanwhile by another writer
 		}
 		time.Sleep(delay)
@@ -186,7 +187,7 @@ func (r *threePhaseRepository) committedDocument(ctx context.Context, id string)
 }
 
 func (r *threePhaseRepository) Delete(ctx context.Context, id string, check func(Document) error) error {
-	cur, err := r.Repository.Get(ctx, id)
+	cur, err := r.Store.Get(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func (s *Service) newContent(st *Staged, actor Actor, version int) (NewContent, 
 	}
 	v := Version{Version: version, Size: st.blob.Size, SHA256: st.blob.SHA256, Mime: st.mime,
 		Filename: st.filename, CreatedBy: actor.UserID, CreatedAt: s.now()}
-	return NewContent{Version: v, Text: text, Publish: st.blob.Commit, Staged: st.blob.TempName()}, nil
+	return NewContent{Version: v, Text: text, Staged: st.blob.TempName()}, nil
 }
 
 func (s *Service) readText(st *Staged) (string, error) {

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"docplat/internal/internalapi"
 )
 
 // Errors the admin API answers with, so that the app can tell "someone was
@@ -62,22 +64,9 @@ type Hit struct {
 	Bytes      int64  `json:"bytes"`
 }
 
-var defaultHTTP = &http.Client{Timeout: 5 * time.Second}
-
 func (c *Client) do(ctx context.Context, method, path string, body []byte, h http.Header) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.Admin+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	req.Header.Set("X-Docplat-Internal", c.Secret)
-	hc := c.HTTP
-	if hc == nil {
-		hc = defaultHTTP
-	}
-	resp, err := hc.Do(req)
+	api := internalapi.Client{Base: c.Admin, Secret: c.Secret, HTTP: c.HTTP, Timeout: 5 * time.Second}
+	resp, err := api.Do(ctx, method, path, bytes.NewReader(body), h)
 	if err != nil {
 		return nil, fmt.Errorf("nginx admin %s %s: %w", method, path, err)
 	}

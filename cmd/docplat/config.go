@@ -18,7 +18,6 @@ import (
 	"docplat/server"
 	"docplat/sqlstore"
 	"docplat/stats"
-	"docplat/txn"
 )
 
 // logOptions is how a command logs; every command has them.
@@ -107,7 +106,6 @@ type config struct {
 	InternalSecret string
 	TxnTimeout     time.Duration
 	TxnRecover     time.Duration
-	failpoints     txn.Failpoints // injects crashes into the three-phase commit (tests only)
 
 	// The cache and lock nodes; empty: embedded Redis servers.
 	RedisAddr      string

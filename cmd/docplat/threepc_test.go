@@ -10,6 +10,7 @@ import (
 
 	"docplat/events"
 	"docplat/internal/testdb"
+	"docplat/internal/wait"
 )
 
 type deptUsage struct {
@@ -114,7 +115,7 @@ func TestAccessCountsReachTheStatsService(t *testing.T) {
 		LastAccessAt     *string `json:"last_access_at"`
 		Daily            []struct{ Date string }
 	}
-	waitFor(t, "the counters", func() bool {
+	wait.For(t, wait.Limit, "the counters", func() bool {
 		anon.doJSON("GET", "/api/v1/documents/"+d.ID+"/stats", nil, 200, &st)
 		return st.Views == 5 && st.Downloads == 1
 	})
@@ -127,7 +128,7 @@ func TestAccessCountsReachTheStatsService(t *testing.T) {
 			Views    int64
 		}
 	}
-	waitFor(t, "the other document's view", func() bool {
+	wait.For(t, wait.Limit, "the other document's view", func() bool {
 		anon.doJSON("GET", "/api/v1/stats/top?window=1h&limit=10", nil, 200, &top)
 		return len(top.Items) == 2
 	})
@@ -179,7 +180,7 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 		t.Fatalf("remote usage = %+v", u)
 	}
 	a.anon().do("GET", "/api/v1/documents/"+d.ID+"/content", nil, nil)
-	waitFor(t, "the forwarded view", func() bool {
+	wait.For(t, wait.Limit, "the forwarded view", func() bool {
 		var st struct{ Views int64 }
 		a.anon().doJSON("GET", "/api/v1/documents/"+d.ID+"/stats", nil, 200, &st)
 		return st.Views == 1

@@ -204,7 +204,7 @@ func gcCmd(ctx context.Context, args []string, env envSource) error {
 	defer db.Close()
 	o := cfg.Docs
 	o.Logger = log
-	r, err := docs.NewService(db.Documents(), blobs, o).CollectGarbage(ctx)
+	r, err := docs.NewCollector(db.Documents(), blobs, o).CollectGarbage(ctx)
 	fmt.Printf("removed %d staging files, %d blobs, %d search orphans\n", r.TempFiles, r.Blobs, r.SearchOrphans)
 	return err
 }

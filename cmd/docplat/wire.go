@@ -251,13 +251,13 @@ func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) e
 	participants := map[string]txn.Participant{}
 	peers := func(name string) txn.Participant { return participants[name] }
 	a.coord = txn.NewCoordinator(txn.CoordinatorOptions{DB: a.db.Gorm(), Participants: participants, Logger: a.log, Metrics: metrics,
-		RecoverAfter: a.cfg.TxnRecover, Failpoints: a.cfg.failpoints,
+		RecoverAfter: a.cfg.TxnRecover,
 		// An answered write is readable at once: the coordinator waits for
 		// the documents participant, which every instance reads.
 		Synchronous: []string{docs.ParticipantDocuments}})
 	docsBranch := txn.NewParticipant(txn.ParticipantOptions{Name: docs.ParticipantDocuments, DB: a.db.Gorm(),
 		Handler: a.db.DocsParticipant(a.blobs), ForUpdate: !a.db.Embedded(), Coordinator: a.coord, Peers: peers,
-		Logger: a.log, Metrics: metrics, ReadyTimeout: a.cfg.TxnTimeout, PrecommitTimeout: a.cfg.TxnTimeout, Failpoints: a.cfg.failpoints})
+		Logger: a.log, Metrics: metrics, ReadyTimeout: a.cfg.TxnTimeout, PrecommitTimeout: a.cfg.TxnTimeout})
 	participants[docs.ParticipantDocuments] = docsBranch
 	a.branches = []*txn.ParticipantEngine{docsBranch}
 	if a.cfg.StatsURL != "" {
@@ -277,7 +277,7 @@ func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) e
 	a.statsAPI = a.stats
 	statsBranch := txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: a.stats.DB(),
 		Handler: a.stats.Usage(), ForUpdate: a.stats.MySQL(), Coordinator: a.coord, Peers: peers,
-		Logger: a.log, Metrics: metrics, ReadyTimeout: a.cfg.TxnTimeout, PrecommitTimeout: a.cfg.TxnTimeout, Failpoints: a.cfg.failpoints})
+		Logger: a.log, Metrics: metrics, ReadyTimeout: a.cfg.TxnTimeout, PrecommitTimeout: a.cfg.TxnTimeout})
 	participants[stats.ParticipantName] = statsBranch
 	a.branches = append(a.branches, statsBranch)
 	return nil
