@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,15 +13,14 @@ import (
 // Content is a hot document's current bytes and the headers the edge
 // serves them with.
 type Content struct {
-	ID           string
-	Rev          int // metadata revision: the fence against stale pushes
-	Version      int
-	ETag         string // as the app sends it, quoted
-	ContentType  string
-	LastModified time.Time
-	Filename     string
-	Visibility   string
-	Body         []byte
+	ID         string
+	Rev        int // metadata revision: the fence against stale pushes
+	Version    int
+	Visibility string // public | department | private: whether the edge needs a read token
+	// View and Download are every header of the app's full answer to a
+	// view and to a download (?download=1), which the edge replays.
+	View, Download http.Header
+	Body           []byte
 }
 
 // EdgeEntry is what one edge (an nginx) holds for a document.
