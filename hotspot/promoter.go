@@ -29,8 +29,7 @@ type EdgeEntry struct {
 	Rev int
 }
 
-// Edge is one nginx's hot tier as the promoter drives it (nginx.Client,
-// adapted where it is wired).
+// Edge is one nginx's hot tier as the promoter drives it (nginx.Edge).
 type Edge interface {
 	Name() string
 	Push(ctx context.Context, c Content) error
@@ -40,7 +39,7 @@ type Edge interface {
 	List(ctx context.Context) ([]EdgeEntry, error)
 }
 
-// Source reads a document's current content straight from the source of
+// Source (docs.HotSource) reads a document's current content straight from the source of
 // truth (never a cache: see Promoter). ErrNotPromotable: it cannot be
 // served from the edge (gone, too large).
 type Source interface {

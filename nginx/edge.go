@@ -34,25 +34,25 @@ func (e Edge) Purge(ctx context.Context, id string, rev int) error {
 // List is what the hot tier holds.
 func (e Edge) List(ctx context.Context) ([]hotspot.EdgeEntry, error) {
 	listed, err := e.Client.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]hotspot.EdgeEntry, len(listed))
-	for i, l := range listed {
-		out[i] = hotspot.EdgeEntry{ID: l.ID, Rev: int(l.Rev)}
-	}
-	return out, nil
+	return converted(listed, err, func(l Listed) hotspot.EdgeEntry { return hotspot.EdgeEntry{ID: l.ID, Rev: int(l.Rev)} })
 }
 
 // DrainHits takes the hot tier's reads since the last drain.
 func (e Edge) DrainHits(ctx context.Context) ([]hotspot.Hit, error) {
 	hits, err := e.Client.DrainHits(ctx)
+	return converted(hits, err, func(h Hit) hotspot.Hit {
+		return hotspot.Hit{DocumentID: h.DocumentID, Kind: h.Kind, Count: h.Count, Bytes: h.Bytes}
+	})
+}
+
+// converted is what the client answered in the hot path's types, or its error.
+func converted[T, U any](in []T, err error, f func(T) U) ([]U, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]hotspot.Hit, len(hits))
-	for i, h := range hits {
-		out[i] = hotspot.Hit{DocumentID: h.DocumentID, Kind: h.Kind, Count: h.Count, Bytes: h.Bytes}
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
 	}
 	return out, nil
 }

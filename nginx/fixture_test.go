@@ -1,7 +1,6 @@
 package nginx
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"docplat/contentpolicy"
+	"docplat/internal/testhttp"
 )
 
 // contentApp is an app instance behind the tier: it answers every request
@@ -48,31 +48,17 @@ func startContentTier(t *testing.T, a *contentApp, cfg Config) *testTier {
 	return startTier(t, cfg, fake)
 }
 
+// fetch is testhttp.Fetch under the name these tests use.
+func fetch(t *testing.T, method, url string, hdr map[string]string) answer {
+	t.Helper()
+	a := testhttp.Fetch(t, method, url, hdr)
+	return answer{a.Status, a.Header, a.Body}
+}
+
 type answer struct {
 	status int
 	header http.Header
 	body   string
-}
-
-func fetch(t *testing.T, method, url string, hdr map[string]string) answer {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{resp.StatusCode, resp.Header, string(b)}
 }
 
 // edgeOnly are headers nginx adds that the entry does not carry.

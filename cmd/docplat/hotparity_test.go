@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +12,7 @@ import (
 
 	"docplat/docs"
 	"docplat/internal/testdb"
+	"docplat/internal/testhttp"
 	"docplat/nginx"
 )
 
@@ -58,9 +57,9 @@ func TestHotTierAnswersLikeTheApp(t *testing.T) {
 				}
 				path := "/api/v1/documents/" + d.ID + "/content"
 				plain := send(t, "GET", a.srv.URL+path+"?"+token.Encode(), nil)
-				etag, modified := plain.header.Get("ETag"), plain.header.Get("Last-Modified")
-				if plain.status != 200 || etag == "" || modified == "" {
-					t.Fatalf("the app's plain answer: %d %v", plain.status, plain.header)
+				etag, modified := plain.Header.Get("ETag"), plain.Header.Get("Last-Modified")
+				if plain.Status != 200 || etag == "" || modified == "" {
+					t.Fatalf("the app's plain answer: %d %v", plain.Status, plain.Header)
 				}
 				tests := []struct {
 					name     string
@@ -109,16 +108,16 @@ func TestHotTierAnswersLikeTheApp(t *testing.T) {
 						if tt.hot {
 							want = "HOT"
 						}
-						if got := hot.header.Get("X-Cache"); got != want {
-							t.Fatalf("X-Cache = %q, want %q (%d %v)", got, want, hot.status, hot.header)
+						if got := hot.Header.Get("X-Cache"); got != want {
+							t.Fatalf("X-Cache = %q, want %q (%d %v)", got, want, hot.Status, hot.Header)
 						}
-						if strings.HasPrefix(app.header.Get("Content-Type"), "multipart/") {
+						if strings.HasPrefix(app.Header.Get("Content-Type"), "multipart/") {
 							return // a random boundary; X-Cache proved nginx left it to the app
 						}
-						if hot.status != app.status || hot.body != app.body {
-							t.Fatalf("nginx %d %q\napp   %d %q", hot.status, hot.body, app.status, app.body)
+						if hot.Status != app.Status || hot.Body != app.Body {
+							t.Fatalf("nginx %d %q\napp   %d %q", hot.Status, hot.Body, app.Status, app.Body)
 						}
-						if hh, ah := contractHeaders(hot.header), contractHeaders(app.header); !maps.Equal(hh, ah) {
+						if hh, ah := contractHeaders(hot.Header), contractHeaders(app.Header); !maps.Equal(hh, ah) {
 							t.Fatalf("headers differ\nnginx %v\napp   %v", hh, ah)
 						}
 					})
@@ -128,71 +127,41 @@ func TestHotTierAnswersLikeTheApp(t *testing.T) {
 	}
 }
 
-// startHotTier runs nginx with its hot tier in front of a, on free
-// loopback ports, until the test ends, and returns its public URL and the
-// edge the promoter would push through.
+// startHotTier runs `docplat nginx` (the hot tier's own command) in front
+// of a, on free loopback ports, until the test ends, and returns its public
+// URL and the edge the promoter would push through.
 func startHotTier(t *testing.T, a *testApp, tokenSecret string) (string, nginx.Edge) {
 	t.Helper()
 	const secret = "hot-tier-parity-admin-secret"
-	cfg := nginx.Config{Listen: freeLoopback(t), AdminListen: freeLoopback(t), Upstreams: []string{a.srv.Listener.Addr().String()},
-		Secret: secret, TokenSecret: tokenSecret, Workers: 1}
-	if os.Geteuid() == 0 {
-		cfg.User = "root" // t.TempDir is 0700: workers must read the prefix
-	}
-	prefix := t.TempDir()
-	if err := nginx.Render(cfg, prefix); err != nil {
-		t.Fatal(err)
-	}
-	p, err := nginx.Start(context.Background(), prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
+	listen, admin := testhttp.FreeAddr(t), testhttp.FreeAddr(t)
+	args := []string{"--prefix", t.TempDir(), "--listen", listen, "--admin-listen", admin, "--workers", "1",
+		"--upstreams", a.srv.Listener.Addr().String(), "--internal-secret", secret, "--read-token-secret", tokenSecret}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- nginxCmd(ctx, args, func(string) (string, bool) { return "", false }) }()
 	t.Cleanup(func() {
-		_ = p.Stop()
-		if t.Failed() {
-			b, _ := os.ReadFile(prefix + "/logs/error.log")
-			t.Logf("nginx error.log:\n%s", b)
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("docplat nginx: %v", err)
 		}
 	})
-	return "http://" + cfg.Listen, nginx.Edge{Client: &nginx.Client{Admin: "http://" + cfg.AdminListen, Secret: secret}}
+	edge := nginx.Edge{Client: &nginx.Client{Admin: "http://" + admin, Secret: secret}}
+	waitFor(t, "docplat nginx to answer on its admin listener", func() bool {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("docplat nginx stopped: %v", err)
+		default:
+		}
+		_, err := edge.List(ctx)
+		return err == nil
+	})
+	return "http://" + listen, edge
 }
 
-func freeLoopback(t *testing.T) string {
+func send(t *testing.T, method, url string, hdr map[string]string) testhttp.Answer {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// sent is one answer as the client saw it.
-type sent struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func send(t *testing.T, method, url string, hdr map[string]string) sent {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sent{resp.StatusCode, resp.Header, string(b)}
+	return testhttp.Fetch(t, method, url, hdr)
 }
 
 // notContract are headers that tell one hop from another, not the content:
