@@ -27,10 +27,11 @@ type Content struct {
 // ETag is the content's entity tag, quoted.
 func (c Content) ETag() string { return `"` + c.SHA256 + `"` }
 
-// SetHeader sets on h every header of the content's full (200) answer to a
-// view (inline) or a download (attachment, ?download=1). It writes into h
-// rather than returning a Header so that the request path allocates no
-// second map.
+// SetHeader sets on h every header of the content's full (200) answer to
+// a view (inline) or a download (attachment, ?download=1) but
+// Last-Modified, which http.ServeContent writes from Modified (it needs
+// Modified anyway, for If-Modified-Since). It writes into h rather than
+// returning a Header so that the request path allocates nothing twice.
 func (c Content) SetHeader(h http.Header, download bool) {
 	disposition := "inline"
 	if download {
@@ -39,10 +40,6 @@ func (c Content) SetHeader(h http.Header, download bool) {
 	h.Set("ETag", c.ETag())
 	h.Set("Content-Type", c.Mime)
 	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": c.Filename}))
-	// http.ServeContent writes no Last-Modified for these two either.
-	if !c.Modified.IsZero() && !c.Modified.Equal(time.Unix(0, 0)) {
-		h.Set("Last-Modified", c.Modified.UTC().Format(http.TimeFormat))
-	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	// Uploaded HTML must not run with the platform's origin.
 	h.Set("Content-Security-Policy", "sandbox")
@@ -55,9 +52,14 @@ func (c Content) SetHeader(h http.Header, download bool) {
 	}
 }
 
-// Header returns the headers SetHeader sets, in a Header of their own.
+// Header is every header of the content's full answer, Last-Modified
+// included as http.ServeContent writes it (none for a zero or Unix-epoch
+// time): what the hot tier replays.
 func (c Content) Header(download bool) http.Header {
 	h := make(http.Header, 7)
 	c.SetHeader(h, download)
+	if !c.Modified.IsZero() && !c.Modified.Equal(time.Unix(0, 0)) {
+		h.Set("Last-Modified", c.Modified.UTC().Format(http.TimeFormat))
+	}
 	return h
 }

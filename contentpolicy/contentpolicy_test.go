@@ -3,6 +3,7 @@ package contentpolicy
 import (
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,12 @@ func TestHeadersFollowTheContent(t *testing.T) {
 			}
 			if got := tt.c.Modified; !got.IsZero() && h.Get("Last-Modified") != got.UTC().Format(http.TimeFormat) {
 				t.Errorf("Last-Modified %q is not net/http's format of %v", h.Get("Last-Modified"), got)
+			}
+			set := http.Header{}
+			tt.c.SetHeader(set, false)
+			h.Del("Last-Modified") // http.ServeContent writes it on the app's side
+			if !reflect.DeepEqual(set, h) {
+				t.Errorf("SetHeader %v, Header without Last-Modified %v", set, h)
 			}
 		})
 	}
