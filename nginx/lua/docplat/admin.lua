@@ -156,7 +156,9 @@ local function list()
         local id = k:match("^e:(.*)$")
         local v = id and entries:get(k)
         local m = v and hot.decode_meta(v)
-        if m then
+        -- An entry of the format before header lists is left out, so the
+        -- promoter pushes it again (serve.lua leaves it to the app).
+        if m and m.view then
             items[#items + 1] = { id = id, rev = m.rev, version = m.version, size = m.size,
                 visibility = m.visibility, stored_at = m.stored_at }
         end

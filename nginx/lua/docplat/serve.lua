@@ -235,6 +235,11 @@ function _M.content(id)
         return
     end
     local meta = e.meta
+    -- An entry pushed before a reload into this code has no header lists
+    -- (the dict outlives a reload): the app answers until it is re-pushed.
+    if not meta.view then
+        return
+    end
     if not authorized(id, meta) then
         return
     end
