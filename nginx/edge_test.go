@@ -9,13 +9,13 @@ import (
 )
 
 // TestEdgeSpeaksTheHotPathsTypes: the adapter the promoter and the hit
-// forwarder use pushes, lists, purges and drains in hotspot's types, and a
-// refused stale push is hotspot.ErrStale (which the promoter skips).
+// forwarder use pushes, lists, purges and drains in hotspot's types; a
+// refused stale push is hotspot.ErrStale, which the promoter skips.
 func TestEdgeSpeaksTheHotPathsTypes(t *testing.T) {
+	ctx := context.Background()
 	app := &contentApp{name: "a", body: []byte("0123456789"), etag: `"e1"`, ctype: "text/plain", filename: "f"}
 	tier := startContentTier(t, app, Config{})
 	edge := Edge{Client: tier.client}
-	ctx := context.Background()
 	e := app.entry("E1", 3, "public")
 	c := hotspot.Content{ID: e.ID, Rev: 3, Version: e.Version, Visibility: e.Visibility, View: e.View, Download: e.Download, Body: e.Body}
 	if err := edge.Push(ctx, c); err != nil {
