@@ -27,7 +27,7 @@ func currentVersion(d Document) Version {
 // hotspot.Promoter), with the headers ContentPolicy decides. Documents that
 // are gone or larger than the hot tier takes are hotspot.ErrNotPromotable.
 type HotSource struct {
-	repo     Repository
+	repo     Store
 	blobs    *blob.Store
 	maxBytes int64
 }
@@ -35,7 +35,7 @@ type HotSource struct {
 // NewHotSource reads from repo, which must be the store itself (not
 // WithCache's decoration), and blobs; maxBytes is the largest content the
 // hot tier holds.
-func NewHotSource(repo Repository, blobs *blob.Store, maxBytes int64) *HotSource {
+func NewHotSource(repo Store, blobs *blob.Store, maxBytes int64) *HotSource {
 	return &HotSource{repo: repo, blobs: blobs, maxBytes: maxBytes}
 }
 

@@ -10,10 +10,10 @@ import (
 	"docplat/hotspot"
 )
 
-// rowRepo is a Repository holding rows by id; only Get is used.
+// rowRepo is a Store holding rows by id; only Get is used.
 type rowRepo struct {
-	Repository // nil: calling anything but Get panics
-	rows       map[string]Document
+	Store // nil: calling anything but Get panics
+	rows  map[string]Document
 }
 
 func (r rowRepo) Get(_ context.Context, id string) (Document, error) {

@@ -13,6 +13,7 @@ import (
 	"docplat/docs"
 	"docplat/internal/testdb"
 	"docplat/internal/testhttp"
+	"docplat/internal/wait"
 	"docplat/nginx"
 )
 
@@ -146,7 +147,7 @@ func startHotTier(t *testing.T, a *testApp, tokenSecret string) (string, nginx.E
 		}
 	})
 	edge := nginx.Edge{Client: &nginx.Client{Admin: "http://" + admin, Secret: secret}}
-	waitFor(t, "docplat nginx to answer on its admin listener", func() bool {
+	wait.For(t, wait.Limit, "docplat nginx to answer on its admin listener", func() bool {
 		select {
 		case err := <-done:
 			done <- err
