@@ -43,7 +43,7 @@ func (s *Service) Content(ctx context.Context, actor Actor, id string, version i
 	if err != nil {
 		return Document{}, Version{}, nil, err
 	}
-	v := Version{DocumentID: d.ID, Version: d.Version, Size: d.Size, SHA256: d.SHA256, Mime: d.Mime, Filename: d.Filename, CreatedAt: d.UpdatedAt}
+	v := currentVersion(d)
 	if version != 0 && version != d.Version {
 		if v, err = s.repo.Version(ctx, id, version); err != nil {
 			return Document{}, Version{}, nil, err

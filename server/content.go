@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"sync"
@@ -43,27 +42,16 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 		return
 	}
 	defer f.Close()
-	kind := docs.AccessView
-	disposition := "inline"
-	if c.Query("download") == "1" {
-		kind, disposition = docs.AccessDownload, "attachment"
+	kind, download := docs.AccessView, c.Query("download") == "1"
+	if download {
+		kind = docs.AccessDownload
 	}
 	if c.Request.Method == http.MethodGet {
 		s.deps.Docs.RecordAccess(d.ID, kind, v.Size)
 	}
-	h := c.Writer.Header()
-	h.Set("ETag", `"`+v.SHA256+`"`)
-	h.Set("Content-Type", v.Mime)
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": v.Filename}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	// Uploaded HTML must not run with the platform's origin.
-	h.Set("Content-Security-Policy", "sandbox")
-	if d.Visibility == docs.Public {
-		h.Set("Cache-Control", "public, no-cache")
-	} else {
-		h.Set("Cache-Control", "private, no-cache")
-	}
-	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size}, c.Request, "", v.CreatedAt, f)
+	policy := docs.ContentPolicy(d, v)
+	policy.SetHeader(c.Writer.Header(), download)
+	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size}, c.Request, "", policy.Modified, f)
 }
 
 // contractErrors rewrites the plain-text error bodies of http.ServeContent
