@@ -81,7 +81,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	)
 	switch {
 	case docs.MayHaveCommitted(err):
-		// Never "nothing was changed": the write stands or may (README, "Read-your-writes").
+		// Never "nothing was changed": the write stands or may (documentation/architecture.md, "Read-your-writes").
 		s.log.WarnContext(c, "write answered before it was readable", "err", err, "request_id", requestIDOf(c))
 		c.Set(writeInDoubtKey, true)
 		errors.As(err, &coded)
