@@ -47,7 +47,7 @@ bench-go:
 bench-e2e:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./e2e 2>/dev/null | grep -E '^(Benchmark|ok|FAIL)'
 
-# The whole system on this machine, each part its own process (see README):
+# The whole system on this machine, each part its own process (see documentation/operations.md, "The local cluster"):
 # nginx :8080 -> 3 app instances, stats, 2 detectors, Kafka (kfake), 3 Redis, MariaDB.
 cluster-up:
 	./scripts/cluster.sh up

@@ -1,13 +1,15 @@
 // Package accounts owns users, departments, roles, passwords and tokens: who
 // a caller is and what an administrator may change. It knows no HTTP and no
-// SQL; storage is reached through the Store interface below.
+// SQL; storage is reached through the Store interface below. Its errors are
+// of the one vocabulary (package errs): the Err variables below, which
+// callers match with errors.Is, and errs.BadRequest errors for bad input.
 package accounts
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
+
+	"docplat/errs"
 )
 
 // Role is what a user may do across the platform.
@@ -74,28 +76,34 @@ type Page struct {
 // Offset is the number of rows before the page.
 func (p Page) Offset() int { return (p.Page - 1) * p.Size }
 
+// The errors of accounts that callers match with errors.Is, all of the one
+// vocabulary (package errs); their messages are what the caller is told.
+// Bad input is an errs.BadRequest error, and a conflict the caller can act
+// on an errs.Conflict error wrapping ErrConflict, each with its own message.
 var (
-	ErrNotFound       = errors.New("not found")
-	ErrConflict       = errors.New("conflict")
-	ErrForbidden      = errors.New("forbidden")
-	ErrBadCredentials = errors.New("invalid username or password")
-	ErrUnauthorized   = errors.New("missing, invalid or expired token")
+	// ErrNotFound: no such user, department or token. Stores return it for
+	// a missing row.
+	ErrNotFound = errs.New(errs.NotFound, "not found")
+	// ErrConflict: a unique key is taken, or a row is still in use. Stores
+	// return it; the service wraps it with a message (see conflict).
+	ErrConflict = errs.New(errs.Conflict, "conflict")
+	// ErrForbidden: the actor may not do this.
+	ErrForbidden = errs.New(errs.Forbidden, "you are not allowed to do this")
+	// ErrBadCredentials: Login's username or password is wrong, or the account is disabled.
+	ErrBadCredentials = errs.New(errs.Unauthorized, "invalid username or password")
+	// ErrUnauthorized: the token is missing, invalid or expired.
+	ErrUnauthorized = errs.New(errs.Unauthorized, "sign in first (Authorization: Bearer <token> or the session cookie)")
 )
 
-// InvalidError is bad input, with a message meant for the caller.
-type InvalidError struct{ Msg string }
-
-func (e *InvalidError) Error() string { return e.Msg }
-
+// invalid is bad input, with a message meant for the caller.
 func invalid(format string, args ...any) error {
-	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
+	return errs.Errorf(errs.BadRequest, format, args...)
 }
 
-// ConflictError is ErrConflict with a message meant for the caller.
-type ConflictError struct{ Msg string }
-
-func (e *ConflictError) Error() string { return e.Msg }
-func (e *ConflictError) Unwrap() error { return ErrConflict }
+// conflict is ErrConflict with a message meant for the caller.
+func conflict(msg string) error {
+	return errs.Wrap(ErrConflict, errs.Conflict, msg)
+}
 
 // UserFilter narrows ListUsers; empty fields match everything.
 type UserFilter struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"docplat/cache"
+	"docplat/errs"
 )
 
 // Cache is the versioned read-through cache (cache.Cache).
@@ -16,8 +17,9 @@ type Cache interface {
 }
 
 // ErrUnavailable: a change could not be made safely because the cache's
-// invalidation could not be recorded; nothing was changed.
-var ErrUnavailable = errors.New("accounts cannot be changed right now")
+// invalidation could not be recorded; nothing was changed. The cause is
+// wrapped with it.
+var ErrUnavailable = errs.New(errs.Unavailable, "the change could not be made right now (the lock service, the cache or a service in its transaction did not answer in time); nothing was changed, retry shortly")
 
 // Token lookups are cached as version 1 and invalidated with a version-2
 // tombstone. Every fill reads the database afresh and a tombstone outlives
@@ -82,7 +84,7 @@ func (s *cachedStore) TokenByHash(ctx context.Context, hash string) (Token, User
 func (s *cachedStore) forget(ctx context.Context, hashes []string) error {
 	for _, h := range hashes {
 		if err := s.cache.Invalidate(ctx, tokenKey(h), tokenForgotten); err != nil {
-			return fmt.Errorf("%w: %v", ErrUnavailable, err)
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
 		}
 	}
 	return nil

@@ -23,7 +23,8 @@ func validateDepartment(name string, quota int64) error {
 	return nil
 }
 
-// CreateDepartment adds a department (admin only).
+// CreateDepartment adds a department (admin only). Errors: ErrForbidden,
+// errs.BadRequest, a conflict wrapping ErrConflict (the name is taken).
 func (s *Service) CreateDepartment(ctx context.Context, actor User, name, parentID string, quota int64) (Department, error) {
 	if actor.Role != RoleAdmin {
 		return Department{}, ErrForbidden
@@ -42,7 +43,7 @@ func (s *Service) CreateDepartment(ctx context.Context, actor User, name, parent
 	now := s.now()
 	d := Department{ID: NewID(), Name: name, ParentID: parentID, QuotaBytes: quota, CreatedAt: now, UpdatedAt: now}
 	if err := s.store.CreateDepartment(ctx, d); errors.Is(err, ErrConflict) {
-		return Department{}, &ConflictError{Msg: "a department named " + name + " exists"}
+		return Department{}, conflict("a department named " + name + " exists")
 	} else if err != nil {
 		return Department{}, err
 	}
@@ -80,14 +81,15 @@ func (s *Service) UpdateDepartment(ctx context.Context, actor User, id string, p
 	}
 	d.UpdatedAt = s.now()
 	if err := s.store.UpdateDepartment(ctx, d); errors.Is(err, ErrConflict) {
-		return Department{}, &ConflictError{Msg: "a department named " + d.Name + " exists"}
+		return Department{}, conflict("a department named " + d.Name + " exists")
 	} else if err != nil {
 		return Department{}, err
 	}
 	return d, nil
 }
 
-// DeleteDepartment removes an empty department (admin only).
+// DeleteDepartment removes an empty department (admin only). Errors:
+// ErrForbidden, ErrNotFound, a conflict wrapping ErrConflict (not empty).
 func (s *Service) DeleteDepartment(ctx context.Context, actor User, id string) error {
 	if actor.Role != RoleAdmin {
 		return ErrForbidden
@@ -96,7 +98,7 @@ func (s *Service) DeleteDepartment(ctx context.Context, actor User, id string) e
 		return err
 	}
 	if err := s.store.DeleteDepartment(ctx, id); errors.Is(err, ErrConflict) {
-		return &ConflictError{Msg: "the department still has users, documents or child departments"}
+		return conflict("the department still has users, documents or child departments")
 	} else if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"docplat/errs"
 )
 
 func TestCreateDepartment(t *testing.T) {
@@ -120,8 +122,8 @@ func TestDeleteDepartment(t *testing.T) {
 			err := f.svc.DeleteDepartment(ctx, f.admin, id)
 			checkErr(t, "DeleteDepartment", err, tc.want)
 			if tc.want == ErrConflict {
-				if _, ok := err.(*ConflictError); !ok {
-					t.Errorf("DeleteDepartment error = %T, want *ConflictError with a message", err)
+				if msg := errs.MessageOf(err); msg == "" || msg == ErrConflict.Error() {
+					t.Errorf("DeleteDepartment error = %v, want a conflict with a message", err)
 				}
 			}
 			_, getErr := f.svc.Department(ctx, f.admin, id)

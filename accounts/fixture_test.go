@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"docplat/errs"
 )
 
 // testPassword is the password of every seeded user. Its bcrypt hash is
@@ -84,14 +86,13 @@ func (f *fixture) storedUser(t *testing.T, id string) (User, bool) {
 	return u, ok
 }
 
-// checkErr fails unless err matches want: nil means success, an
-// *InvalidError value means any *InvalidError, anything else errors.Is.
+// checkErr fails unless err matches want: nil means success, errInvalid
+// means any bad-input error (errs.BadRequest), anything else errors.Is.
 func checkErr(t *testing.T, what string, err, want error) {
 	t.Helper()
-	if _, ok := want.(*InvalidError); ok {
-		var inv *InvalidError
-		if !errors.As(err, &inv) {
-			t.Fatalf("%s: error = %v, want *InvalidError", what, err)
+	if want == errInvalid {
+		if errs.CodeOf(err) != errs.BadRequest {
+			t.Fatalf("%s: error = %v, want a bad_request error", what, err)
 		}
 		return
 	}
@@ -100,5 +101,5 @@ func checkErr(t *testing.T, what string, err, want error) {
 	}
 }
 
-// errInvalid stands for "some *InvalidError" in tables.
-var errInvalid error = &InvalidError{Msg: "any invalid input"}
+// errInvalid stands for "some bad-input error" in tables.
+var errInvalid = errs.New(errs.BadRequest, "any invalid input")

@@ -36,7 +36,9 @@ type Session struct {
 	User      User
 }
 
-// Login checks a username and password and opens a session.
+// Login checks a username and password and opens a session: an
+// errs.BadRequest error when either is missing, ErrBadCredentials when they
+// do not match an enabled user (never saying which).
 func (s *Service) Login(ctx context.Context, username, password string) (Session, error) {
 	username = strings.TrimSpace(username)
 	if username == "" || password == "" {
@@ -63,7 +65,8 @@ func (s *Service) Login(ctx context.Context, username, password string) (Session
 // maxAPITokenTTL bounds API tokens; a leaked token must die eventually.
 const maxAPITokenTTL = 366 * 24 * time.Hour
 
-// CreateAPIToken issues a named long-lived token for the user.
+// CreateAPIToken issues a named long-lived token for the user (an
+// errs.BadRequest error for a bad name or lifetime).
 func (s *Service) CreateAPIToken(ctx context.Context, u User, name string, ttl time.Duration) (Token, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 200 {
@@ -86,7 +89,8 @@ func (s *Service) issue(ctx context.Context, u User, kind TokenKind, name string
 	return secret, t, nil
 }
 
-// Authenticate resolves a bearer secret to its user and token.
+// Authenticate resolves a bearer secret to its user and token:
+// ErrUnauthorized for an unknown, expired or disabled user's token.
 func (s *Service) Authenticate(ctx context.Context, secret string) (User, Token, error) {
 	if secret == "" || len(secret) > 200 {
 		return User{}, Token{}, ErrUnauthorized

@@ -47,7 +47,9 @@ func canManage(actor User, dept string) bool {
 }
 
 // CreateUser adds a user. A dept_admin may only add members and dept_admins
-// of its own department.
+// of its own department. Errors: ErrForbidden, errs.BadRequest (an invalid
+// field or an unknown department), a conflict wrapping ErrConflict (the
+// username is taken), ErrUnavailable.
 func (s *Service) CreateUser(ctx context.Context, actor User, in NewUser) (User, error) {
 	if !canManage(actor, in.DepartmentID) || (in.Role == RoleAdmin && actor.Role != RoleAdmin) {
 		return User{}, ErrForbidden
@@ -95,7 +97,7 @@ func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return User{}, &ConflictError{Msg: "username " + in.Username + " is taken"}
+			return User{}, conflict("username " + in.Username + " is taken")
 		}
 		return User{}, err
 	}
@@ -130,7 +132,8 @@ func (s *Service) visibleUser(ctx context.Context, actor User, id string) (User,
 	return u, nil
 }
 
-// UserByID returns a user the actor may administer.
+// UserByID returns a user the actor may administer: ErrNotFound for one
+// it may not see, ErrForbidden for a member.
 func (s *Service) UserByID(ctx context.Context, actor User, id string) (User, error) {
 	return s.visibleUser(ctx, actor, id)
 }
@@ -196,7 +199,8 @@ func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserP
 	return u, nil
 }
 
-// DeleteUser removes a user who owns no documents.
+// DeleteUser removes a user who owns no documents. Errors: ErrForbidden,
+// ErrNotFound, a conflict wrapping ErrConflict (documents left), ErrUnavailable.
 func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 	if actor.Role != RoleAdmin && actor.Role != RoleDeptAdmin {
 		return ErrForbidden
@@ -209,7 +213,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 		return invalid("you cannot delete yourself")
 	}
 	if err := s.store.DeleteUser(ctx, id); errors.Is(err, ErrConflict) {
-		return &ConflictError{Msg: "the user still owns documents; disable the account or delete its documents first"}
+		return conflict("the user still owns documents; disable the account or delete its documents first")
 	} else if err != nil {
 		return err
 	}

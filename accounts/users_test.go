@@ -2,10 +2,13 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"docplat/errs"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -281,12 +284,11 @@ func TestCreateUserTrimsUsernameAndKeepsFields(t *testing.T) {
 func TestDuplicateUsernameIsAConflictError(t *testing.T) {
 	f := newFixture(t)
 	_, err := f.svc.CreateUser(context.Background(), f.admin, NewUser{Username: "carol", Password: testPassword})
-	ce, ok := err.(*ConflictError)
-	if !ok {
-		t.Fatalf("CreateUser(taken) error = %T %v, want *ConflictError", err, err)
+	if errs.CodeOf(err) != errs.Conflict || !errors.Is(err, ErrConflict) {
+		t.Fatalf("CreateUser(taken) error = %T %v, want a conflict error wrapping ErrConflict", err, err)
 	}
-	if !strings.Contains(ce.Msg, "carol") {
-		t.Errorf("conflict message %q does not name the username", ce.Msg)
+	if msg := errs.MessageOf(err); !strings.Contains(msg, "carol") {
+		t.Errorf("conflict message %q does not name the username", msg)
 	}
 }
 

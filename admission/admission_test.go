@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"docplat/internal/wait"
 )
 
 func TestAClassOverItsBoundIsShedWhileOthersAreAdmitted(t *testing.T) {
@@ -27,7 +29,7 @@ func TestAClassOverItsBoundIsShedWhileOthersAreAdmitted(t *testing.T) {
 	// finds the queue full and is shed at once.
 	waiterDone := make(chan error, 1)
 	go func() { _, err := c.Admit(ctx, Search); waiterDone <- err }()
-	waitUntil(t, func() bool { return testutil.ToFloat64(c.m.waiting.WithLabelValues("search")) == 1 })
+	wait.For(t, 5*time.Second, "the condition", func() bool { return testutil.ToFloat64(c.m.waiting.WithLabelValues("search")) == 1 })
 	_, err := c.Admit(ctx, Search)
 	var shed *ShedError
 	if !errors.As(err, &shed) || shed.Reason != "queue_full" || shed.Class != Search || !errors.Is(err, ErrShed) {
@@ -46,7 +48,7 @@ func TestAClassOverItsBoundIsShedWhileOthersAreAdmitted(t *testing.T) {
 	}
 	// A waiter is admitted as soon as a slot frees, within its bound.
 	go func() { _, err := c.Admit(ctx, Search); waiterDone <- err }()
-	waitUntil(t, func() bool { return testutil.ToFloat64(c.m.waiting.WithLabelValues("search")) == 1 })
+	wait.For(t, 5*time.Second, "the condition", func() bool { return testutil.ToFloat64(c.m.waiting.WithLabelValues("search")) == 1 })
 	held[0]()
 	held[0]() // releasing twice frees one slot only
 	if err := <-waiterDone; err != nil {
@@ -106,17 +108,6 @@ func TestDefaultsLimitEveryClassButReads(t *testing.T) {
 	}
 	if d[Search].MaxWait > d[Write].MaxWait {
 		t.Error("searches wait longer than writes")
-	}
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"slices"
 )
 
-// Chart files written by WriteCharts; README embeds them from bench/plots/.
+// Chart files written by WriteCharts; bench/HISTORY.md embeds them from bench/plots/.
 const (
 	OfferedLoadSVG = "latency-vs-offered-load.svg"
 	ConcurrencySVG = "p99-vs-concurrency.svg"

@@ -40,7 +40,7 @@ type Config struct {
 	// OwnMariaDB runs the cluster on a MariaDB server of the run's own
 	// instead of the machine's (whose CPU figures include every other
 	// client's queries). Not the default: searches measured slower on it
-	// (see README), which is not understood yet.
+	// (see documentation/benchmarks.md), which is not understood yet.
 	OwnMariaDB bool
 
 	Quick   bool

@@ -159,7 +159,7 @@ func (r *Report) CPUTable() string {
 	return b.String()
 }
 
-// CPUMarkdown renders the CPU tables for README.
+// CPUMarkdown renders the CPU tables for bench/HISTORY.md.
 func (r *Report) CPUMarkdown() string {
 	if len(r.cpuRows()) == 0 {
 		return ""

@@ -128,7 +128,7 @@ func ReadJSON(path string) (*Report, error) {
 }
 
 // WriteAll writes the run's files: resultsDir/<timestamp>.json (the whole
-// report), .txt (Table) and .md (the Markdown tables README carries), and the
+// report), .txt (Table) and .md (the Markdown tables bench/HISTORY.md carries), and the
 // charts into plotsDir. It returns the paths written.
 func (r *Report) WriteAll(resultsDir, plotsDir string) ([]string, error) {
 	stem := filepath.Join(resultsDir, r.Started.UTC().Format("20060102T150405Z"))

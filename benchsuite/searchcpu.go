@@ -214,5 +214,5 @@ func (s *SearchCPU) Table() string {
 	return b.String()
 }
 
-// Markdown renders the distribution for README.
+// Markdown renders the distribution for bench/HISTORY.md.
 func (s *SearchCPU) Markdown() string { return markdown(s.rows()) + "\n" + s.legend() }

@@ -113,10 +113,10 @@ func (r *Report) Table() string {
 	return b.String()
 }
 
-// Markdown renders the measurements table for README.
+// Markdown renders the measurements table for bench/HISTORY.md.
 func (r *Report) Markdown() string { return markdown(r.measurementRows()) }
 
-// ReferenceMarkdown renders the reference table for README.
+// ReferenceMarkdown renders the reference table for bench/HISTORY.md.
 func (r *Report) ReferenceMarkdown() string { return markdown(r.referenceRows()) }
 
 // align writes rows with the first column left-aligned, the rest right.

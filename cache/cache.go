@@ -23,6 +23,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/singleflight"
+
+	"docplat/internal/failpoint"
 )
 
 // Entry is what a loader returns and Get answers: a value at a version, or
@@ -60,14 +62,6 @@ type Options struct {
 	Prefix       string                // L2 key prefix ["dc:"]
 	Registerer   prometheus.Registerer
 	Logger       *slog.Logger
-
-	// Test hooks: called after a fill loaded from the source and before it
-	// writes L2 / L1, so a test can interleave a writer deterministically.
-	BeforeL2Fill func(key string)
-	BeforeL1Fill func(key string)
-	// Unfenced turns the version checks off. Only tests that prove the
-	// fence matters set it.
-	Unfenced bool
 }
 
 // Cache is one instance's view of the levels.
@@ -179,14 +173,12 @@ func (c *Cache) fill(ctx context.Context, key string, load Loader) (Entry, error
 			return Entry{}, err
 		}
 		if leased && !e.Stale {
-			if c.opt.BeforeL2Fill != nil {
-				c.opt.BeforeL2Fill(key)
-			}
+			_ = failpoint.Inject(failpoint.CacheBeforeL2Fill, c) // tests interleave a writer here
 			if fresh() {
 				// Not the fill's context: it ends with the lease, and the
 				// script checks the lease itself.
 				wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-				c.l2.fill(wctx, key, e, token, c.l2TTL(e), !c.opt.Unfenced, c.m)
+				c.l2.fill(wctx, key, e, token, c.l2TTL(e), c.fenced(), c.m)
 				cancel()
 			} else {
 				c.m.rejected.WithLabelValues("l2_lease").Inc()
@@ -235,9 +227,7 @@ func (c *Cache) putL1(key string, e Entry, fresh func() bool) {
 	if !c.l1.trusted.Load() {
 		return
 	}
-	if c.opt.BeforeL1Fill != nil {
-		c.opt.BeforeL1Fill(key)
-	}
+	_ = failpoint.Inject(failpoint.CacheBeforeL1Fill, c) // tests interleave a writer here
 	now := c.now().UnixNano()
 	le := l1Entry{version: e.Version, value: e.Value, kind: kindValue,
 		freshUntil: now + int64(c.opt.L1TTL), staleUntil: now + int64(c.opt.L1TTL+c.opt.StaleFor)}
@@ -246,7 +236,7 @@ func (c *Cache) putL1(key string, e Entry, fresh func() bool) {
 		le.freshUntil = now + int64(c.opt.NegativeTTL)
 		le.staleUntil = le.freshUntil
 	}
-	stored, err := c.l1.put(key, le, fresh, !c.opt.Unfenced)
+	stored, err := c.l1.put(key, le, fresh, c.fenced())
 	switch {
 	case err != nil:
 		c.log.Warn("L1 write failed", "key", key, "err", err)
@@ -256,6 +246,10 @@ func (c *Cache) putL1(key string, e Entry, fresh func() bool) {
 		c.m.fills.WithLabelValues("l1").Inc()
 	}
 }
+
+// fenced is whether writes check versions: always, but for tests that
+// prove the fence necessary (failpoint.CacheUnfenced).
+func (c *Cache) fenced() bool { return failpoint.Inject(failpoint.CacheUnfenced, c) == nil }
 
 // Invalidate records that key changed to version: a tombstone in L2 (which
 // refuses every older fill) and in this instance's L1, then a broadcast to
@@ -277,7 +271,7 @@ func (c *Cache) Invalidate(ctx context.Context, key string, version int64) error
 func (c *Cache) tombstoneL1(key string, version int64) {
 	now := c.now().UnixNano()
 	e := l1Entry{version: version, kind: kindTombstone, freshUntil: now, staleUntil: now + int64(c.opt.TombstoneTTL)}
-	if _, err := c.l1.put(key, e, func() bool { return true }, !c.opt.Unfenced); err != nil {
+	if _, err := c.l1.put(key, e, func() bool { return true }, c.fenced()); err != nil {
 		c.log.Warn("L1 tombstone failed", "key", key, "err", err)
 	}
 }

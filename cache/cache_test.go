@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
+	"docplat/internal/failpoint"
+	"docplat/internal/wait"
 	"docplat/redisembed"
 )
 
@@ -66,7 +68,7 @@ func TestInvalidationReachesEveryInstance(t *testing.T) {
 	if err := writer.Invalidate(context.Background(), "doc", 2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the reader's L1 tombstone", func() bool {
+	wait.For(t, wait.Limit, "the reader's L1 tombstone", func() bool {
 		v, ok := reader.l1.current("doc", time.Now().UnixNano())
 		return ok && v == 2
 	})
@@ -123,7 +125,7 @@ func TestNegativeEntriesAreCachedBrieflyAndKeptApart(t *testing.T) {
 	}
 	// Negative entries expire (creation of the id becomes visible).
 	src.set("ghost", 1)
-	waitFor(t, "the negative entry to expire", func() bool { return !mustGet(t, c, "ghost", src).Missing })
+	wait.For(t, wait.Limit, "the negative entry to expire", func() bool { return !mustGet(t, c, "ghost", src).Missing })
 }
 
 func TestCreationIsVisibleDespiteNegativeEntry(t *testing.T) {
@@ -137,7 +139,7 @@ func TestCreationIsVisibleDespiteNegativeEntry(t *testing.T) {
 	if err := a.Invalidate(context.Background(), "new", 1); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "B to hear of the creation", func() bool { return !mustGet(t, b, "new", src).Missing })
+	wait.For(t, wait.Limit, "B to hear of the creation", func() bool { return !mustGet(t, b, "new", src).Missing })
 	if e := mustGet(t, a, "new", src); e.Missing || e.Version != 1 {
 		t.Fatalf("A after creation = %+v", e)
 	}
@@ -158,7 +160,7 @@ func TestServesStaleOnlyWithinTheBoundWhenTheSourceFails(t *testing.T) {
 	if n := testutil.ToFloat64(c.m.staleServed); n != 1 {
 		t.Fatalf("stale served metric = %v", n)
 	}
-	waitFor(t, "the stale window to close", func() bool {
+	wait.For(t, wait.Limit, "the stale window to close", func() bool {
 		_, err := c.Get(context.Background(), "k", src.loader("k"))
 		return err != nil
 	})
@@ -171,7 +173,7 @@ func TestRedisDownReadsFallBackToTheSource(t *testing.T) {
 	c := instance(t, rdb, Options{})
 	mustGet(t, c, "k", src)
 	node.Stop()
-	waitFor(t, "L1 to stop trusting itself", func() bool { return !c.Following() })
+	wait.For(t, wait.Limit, "L1 to stop trusting itself", func() bool { return !c.Following() })
 	for range 5 {
 		if e := mustGet(t, c, "k", src); e.Version != 1 {
 			t.Fatalf("read with Redis down = %+v", e)
@@ -190,8 +192,13 @@ func TestFillOlderThanItsLeaseNeverWrites(t *testing.T) {
 	src := newSource()
 	src.set("k", 1)
 	var once sync.Once
-	c := instance(t, rdb, Options{FillLease: 100 * time.Millisecond, TombstoneTTL: time.Second,
-		BeforeL2Fill: func(string) { once.Do(func() { time.Sleep(250 * time.Millisecond) }) }})
+	c := instance(t, rdb, Options{FillLease: 100 * time.Millisecond, TombstoneTTL: time.Second})
+	failpoint.Enable(t, failpoint.CacheBeforeL2Fill, func(scope any) error {
+		if scope == c {
+			once.Do(func() { time.Sleep(250 * time.Millisecond) }) // the fill outlives its lease
+		}
+		return nil
+	})
 	mustGet(t, c, "k", src)
 	if _, l2v := c.Version(context.Background(), "k"); l2v != -1 {
 		t.Fatalf("a fill that outlived its lease wrote L2 (v%d)", l2v)
@@ -220,7 +227,7 @@ func TestL2EntriesExpireInEmbeddedMode(t *testing.T) {
 	if _, l2v := c.Version(context.Background(), "k"); l2v != 1 {
 		t.Fatalf("L2 = %d after fill", l2v)
 	}
-	waitFor(t, "the L2 entry to expire", func() bool { _, v := c.Version(context.Background(), "k"); return v == -1 })
+	wait.For(t, wait.Limit, "the L2 entry to expire", func() bool { _, v := c.Version(context.Background(), "k"); return v == -1 })
 }
 
 func TestL1EnvelopeSurvivesHashCollisions(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"docplat/internal/testredis"
+	"docplat/internal/wait"
 )
 
 // source is a versioned key-value store standing in for the database.
@@ -80,20 +81,9 @@ func instance(t *testing.T, rdb redis.UniversalClient, opt Options) *Cache {
 	go func() { c.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; c.Close() })
 	if rdb != nil {
-		waitFor(t, "the subscription", c.Following)
+		wait.For(t, wait.Limit, "the subscription", c.Following)
 	}
 	return c
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func mustGet(t *testing.T, c *Cache, key string, s *source) Entry {

@@ -2,8 +2,12 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
+
+	"docplat/internal/failpoint"
+	"docplat/internal/wait"
 )
 
 // TestFillNeverOverwritesNewerVersion replays the classic race
@@ -12,6 +16,8 @@ import (
 // the fence, A's stale fill is refused at both levels and every later read
 // sees 2. The unfenced run shows that the test catches the race: without
 // the version check the old value lands in L2 and in A's L1.
+var errUnfenced = errors.New("version checks off")
+
 func TestFillNeverOverwritesNewerVersion(t *testing.T) {
 	for _, fenced := range []bool{true, false} {
 		name := map[bool]string{true: "fenced", false: "unfenced"}[fenced]
@@ -23,12 +29,29 @@ func TestFillNeverOverwritesNewerVersion(t *testing.T) {
 			pausedL2, resumeL2 := make(chan struct{}), make(chan struct{})
 			pausedL1, resumeL1 := make(chan struct{}), make(chan struct{})
 			var onceL2, onceL1 sync.Once // only A's first fill pauses
-			a := instance(t, rdb, Options{Unfenced: !fenced,
-				BeforeL2Fill: func(string) { onceL2.Do(func() { close(pausedL2); <-resumeL2 }) },
-				BeforeL1Fill: func(string) { onceL1.Do(func() { close(pausedL1); <-resumeL1 }) },
+			a := instance(t, rdb, Options{})
+			writer := instance(t, rdb, Options{})
+			fresh := instance(t, rdb, Options{})
+			failpoint.Enable(t, failpoint.CacheBeforeL2Fill, func(scope any) error {
+				if scope == a {
+					onceL2.Do(func() { close(pausedL2); <-resumeL2 })
+				}
+				return nil
 			})
-			writer := instance(t, rdb, Options{Unfenced: !fenced})
-			fresh := instance(t, rdb, Options{Unfenced: !fenced})
+			failpoint.Enable(t, failpoint.CacheBeforeL1Fill, func(scope any) error {
+				if scope == a {
+					onceL1.Do(func() { close(pausedL1); <-resumeL1 })
+				}
+				return nil
+			})
+			if !fenced {
+				failpoint.Enable(t, failpoint.CacheUnfenced, func(scope any) error {
+					if scope == a || scope == writer || scope == fresh {
+						return errUnfenced
+					}
+					return nil
+				})
+			}
 
 			got := make(chan Entry)
 			go func() {
@@ -42,7 +65,7 @@ func TestFillNeverOverwritesNewerVersion(t *testing.T) {
 			if err := writer.Invalidate(context.Background(), "x", 2); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "A's L1 to receive the tombstone", func() bool {
+			wait.For(t, wait.Limit, "A's L1 to receive the tombstone", func() bool {
 				v, ok := a.l1.current("x", a.now().UnixNano())
 				return ok && v == 2
 			})

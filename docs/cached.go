@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"docplat/cache"
+	"docplat/errs"
 )
 
 // Cache is the versioned read-through cache the repository reads through
@@ -32,8 +33,8 @@ type Edge interface {
 
 // ErrUnavailable: the write could not be made safely (the lock quorum or the
 // cache's invalidation store is unreachable before the commit, or the
-// transaction aborted); nothing was changed.
-var ErrUnavailable = errors.New("the document service cannot accept writes right now")
+// transaction aborted); nothing was changed. The cause is wrapped with it.
+var ErrUnavailable = errs.New(errs.Unavailable, "the change could not be made right now (the lock service, the cache or a service in its transaction did not answer in time); nothing was changed, retry shortly")
 
 // cachedRepository reads documents through the cache and brackets every
 // write with the document's lock and two invalidations: one before the
@@ -95,11 +96,11 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 
 func (r *cachedRepository) invalidate(ctx context.Context, id string, version int) error {
 	if err := r.cache.Invalidate(ctx, docKey(id), int64(version)); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if r.edge != nil {
 		if err := r.edge.Purge(ctx, id, version); err != nil {
-			return fmt.Errorf("%w: purging the nginx hot tier: %v", ErrUnavailable, err)
+			return fmt.Errorf("%w: purging the nginx hot tier: %w", ErrUnavailable, err)
 		}
 	}
 	return nil
@@ -112,7 +113,7 @@ func (r *cachedRepository) write(ctx context.Context, id string, check func(Docu
 	release, err := r.lock(lctx, docKey(id))
 	cancel()
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer release()
 	cur, err := r.Repository.Get(ctx, id)
@@ -127,7 +128,7 @@ func (r *cachedRepository) write(ctx context.Context, id string, check func(Docu
 		return err
 	}
 	committed, err := fn()
-	if mayHaveCommitted(err) {
+	if MayHaveCommitted(err) {
 		r.afterCommit(ctx, id, cur.Revision+1)
 		return err
 	}
@@ -138,9 +139,10 @@ func (r *cachedRepository) write(ctx context.Context, id string, check func(Docu
 	return nil
 }
 
-// mayHaveCommitted: the write's error leaves it committed or on its way
-// (the cache must be fenced as for a success).
-func mayHaveCommitted(err error) bool {
+// MayHaveCommitted reports whether a write's error leaves it committed or
+// on its way (ErrNotYetReadable, ErrInDoubt): the cache must be fenced as
+// for a success, and the caller must not be told that nothing changed.
+func MayHaveCommitted(err error) bool {
 	return errors.Is(err, ErrNotYetReadable) || errors.Is(err, ErrInDoubt)
 }
 

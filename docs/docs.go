@@ -1,13 +1,15 @@
 // Package docs is the document domain: upload, versions, metadata, search
 // and who may see what. It knows no HTTP and no SQL: storage is reached
-// through Repository and blobs through the blob store.
+// through Repository and blobs through the blob store. Its errors are of
+// the one vocabulary (package errs): the Err variables below, which callers
+// match with errors.Is, and errs.BadRequest errors for bad input.
 package docs
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
+
+	"docplat/errs"
 )
 
 // Visibility says who may read a document besides its owner and administrators.
@@ -68,23 +70,30 @@ type Actor struct {
 // Anonymous reports whether nobody is signed in.
 func (a Actor) Anonymous() bool { return a.UserID == "" }
 
+// The errors of the document domain that callers match with errors.Is, all
+// of the one vocabulary (package errs); their messages are what the caller
+// is told. Bad input is an errs.BadRequest error with its own message.
 var (
-	ErrNotFound        = errors.New("document not found")
-	ErrForbidden       = errors.New("not allowed")
-	ErrUnauthorized    = errors.New("sign in required")
-	ErrTooLarge        = errors.New("content exceeds the upload size limit")
-	ErrUnsupportedType = errors.New("content type is not allowed")
-	ErrPrecondition    = errors.New("the document has changed (If-Match does not match)")
-	ErrQuota           = errors.New("the department's storage quota would be exceeded")
+	// ErrNotFound: no such document, or the actor may not read it (no
+	// existence leak). Repositories return it for a missing row.
+	ErrNotFound = errs.New(errs.NotFound, "document not found")
+	// ErrForbidden: the actor may read the document but not do this to it.
+	ErrForbidden = errs.New(errs.Forbidden, "you are not allowed to do this")
+	// ErrUnauthorized: the action needs a signed-in actor.
+	ErrUnauthorized = errs.New(errs.Unauthorized, "sign in first (Authorization: Bearer <token> or the session cookie)")
+	// ErrTooLarge: the content exceeds the upload size limit.
+	ErrTooLarge = errs.New(errs.TooLarge, "the upload exceeds the size limit")
+	// ErrUnsupportedType: the content's type is off the allow-list.
+	ErrUnsupportedType = errs.New(errs.UnsupportedType, "this file type is not allowed (allowed: text, Markdown, HTML, CSV, JSON, PDF, images, Office and OpenDocument files, zip)")
+	// ErrPrecondition: the document changed since the writer read it.
+	ErrPrecondition = errs.New(errs.PreconditionFailed, "the document has changed (If-Match does not match)")
+	// ErrQuota: the department's storage quota would be exceeded.
+	ErrQuota = errs.New(errs.QuotaExceeded, "the department's storage quota would be exceeded")
 )
 
-// InvalidError is bad input, with a message meant for the caller.
-type InvalidError struct{ Msg string }
-
-func (e *InvalidError) Error() string { return e.Msg }
-
+// invalid is bad input, with a message meant for the caller.
 func invalid(format string, args ...any) error {
-	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
+	return errs.Errorf(errs.BadRequest, format, args...)
 }
 
 // Sort orders a listing.
@@ -109,33 +118,39 @@ type Query struct {
 // Counts are access counters to add to a document.
 type Counts struct{ Views, Downloads int64 }
 
-// NewContent is content that is durable in the blob store's staging area;
-// Publish makes it visible at its final path. Repositories call Publish
-// inside their transaction, after locking the blob's row, so that a garbage
+// NewContent is content that is durable in the blob store's staging area.
+// The three-phase commit's prepare step publishes the staged file (Staged)
+// at its final path after locking the blob's row, so that a garbage
 // collector cannot remove the file between publication and commit.
 type NewContent struct {
 	Version Version
 	Text    string // extracted text for the search index ("" if none)
-	Publish func() error
-	// Staged names the staged file, for changes that publish it later
-	// (the three-phase commit's prepare step).
-	Staged string
+	Staged  string // the staged file's temp name
 }
 
-// Repository persists documents. Check functions run inside the write
-// transaction with the row locked: they see the current row and may veto.
+// Repository persists documents: a Store, and the content changes, which
+// have one path only, the three-phase commit across the document and stats
+// services (WithThreePhaseCommit). Check functions see the current row and
+// may veto.
 type Repository interface {
+	Store
 	// Create stores a new document and its first version, charging its size
 	// to the department's quota (ErrQuota when it would be exceeded).
 	Create(ctx context.Context, d Document, c NewContent) error
-	Get(ctx context.Context, id string) (Document, error)
 	// AddVersion makes c the document's current content (version+1).
 	AddVersion(ctx context.Context, id string, check func(Document) error, c NewContent) (Document, error)
-	// UpdateMeta applies change to the current row (revision+1).
-	UpdateMeta(ctx context.Context, id string, check func(Document) error, change func(*Document)) (Document, error)
 	// Delete removes the document and all its versions and returns the
 	// department's quota.
 	Delete(ctx context.Context, id string, check func(Document) error) error
+}
+
+// Store is what the document database answers by itself: reads, metadata
+// changes, counters and garbage collection. Content changes are not its:
+// they span the stats service (Repository).
+type Store interface {
+	Get(ctx context.Context, id string) (Document, error)
+	// UpdateMeta applies change to the current row (revision+1).
+	UpdateMeta(ctx context.Context, id string, check func(Document) error, change func(*Document)) (Document, error)
 	Versions(ctx context.Context, id string) ([]Version, error)
 	Version(ctx context.Context, id string, n int) (Version, error)
 	// List returns the documents actor may read that match q.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"docplat/blob"
 )
 
 // GCReport says what a garbage collection removed.
@@ -13,17 +15,36 @@ type GCReport struct {
 	SearchOrphans int64 // index entries of rolled-back transactions
 }
 
+// Collector removes what no document references any more. It needs only
+// the Store: a maintenance command collects without the write path.
+type Collector struct {
+	store Store
+	blobs *blob.Store
+	opt   Options
+}
+
+// NewCollector returns a collector over store and blobs (opt.BlobGrace,
+// opt.Logger and opt.Now are what it uses).
+func NewCollector(store Store, blobs *blob.Store, opt Options) *Collector {
+	return &Collector{store: store, blobs: blobs, opt: opt.withDefaults()}
+}
+
+// CollectGarbage is the service's Collector.CollectGarbage.
+func (s *Service) CollectGarbage(ctx context.Context) (GCReport, error) {
+	return (&Collector{store: s.repo, blobs: s.blobs, opt: s.opt}).CollectGarbage(ctx)
+}
+
 // CollectGarbage removes staging leftovers and blobs that no version
 // references, once they are older than the grace period (so that an upload
 // in flight is never robbed of its blob).
-func (s *Service) CollectGarbage(ctx context.Context) (GCReport, error) {
+func (s *Collector) CollectGarbage(ctx context.Context) (GCReport, error) {
 	var r GCReport
 	var errs []error
 	n, err := s.blobs.CleanTemp(s.opt.BlobGrace)
 	r.TempFiles = n
 	errs = append(errs, err)
 
-	cutoff := s.now().Add(-s.opt.BlobGrace)
+	cutoff := s.opt.Now().Add(-s.opt.BlobGrace)
 	var candidates []string
 	errs = append(errs, s.blobs.Walk(func(sha string, _ int64, mod time.Time) error {
 		if mod.Before(cutoff) {
@@ -32,7 +53,7 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCReport, error) {
 		return ctx.Err()
 	}))
 	for _, sha := range candidates {
-		removed, err := s.repo.CollectBlob(ctx, sha, cutoff, func() error { return s.blobs.Remove(sha) })
+		removed, err := s.store.CollectBlob(ctx, sha, cutoff, func() error { return s.blobs.Remove(sha) })
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -41,10 +62,10 @@ func (s *Service) CollectGarbage(ctx context.Context) (GCReport, error) {
 			r.Blobs++
 		}
 	}
-	r.SearchOrphans, err = s.repo.PurgeSearchOrphans(ctx)
+	r.SearchOrphans, err = s.store.PurgeSearchOrphans(ctx)
 	errs = append(errs, err)
 	if r.TempFiles+r.Blobs > 0 || r.SearchOrphans > 0 {
-		s.log.InfoContext(ctx, "garbage collected", "temp_files", r.TempFiles, "blobs", r.Blobs, "search_orphans", r.SearchOrphans)
+		s.opt.Logger.InfoContext(ctx, "garbage collected", "temp_files", r.TempFiles, "blobs", r.Blobs, "search_orphans", r.SearchOrphans)
 	}
 	return r, errors.Join(errs...)
 }

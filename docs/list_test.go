@@ -2,7 +2,7 @@ package docs
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -100,10 +100,7 @@ func TestListRejectsBadInput(t *testing.T) {
 			repo := &recordingRepo{}
 			s := newListService(t, repo)
 			_, _, err := s.List(context.Background(), Actor{}, tc.in)
-			var inv *InvalidError
-			if !errors.As(err, &inv) {
-				t.Fatalf("List(%+v) error = %v, want *InvalidError", tc.in, err)
-			}
+			wantInvalid(t, fmt.Sprintf("List(%+v)", tc.in), err)
 			if repo.calls != 0 {
 				t.Errorf("repository List called %d times for invalid input, want 0", repo.calls)
 			}

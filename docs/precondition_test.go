@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -49,10 +50,7 @@ func TestParseIfMatch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseIfMatch(tc.header)
 			if tc.wantErr {
-				var inv *InvalidError
-				if !errors.As(err, &inv) {
-					t.Fatalf("ParseIfMatch(%q) error = %v, want *InvalidError", tc.header, err)
-				}
+				wantInvalid(t, fmt.Sprintf("ParseIfMatch(%q)", tc.header), err)
 				return
 			}
 			if err != nil {

@@ -12,7 +12,8 @@ import (
 	"docplat/cache"
 )
 
-// Get returns a document the actor may read.
+// Get returns a document the actor may read: ErrNotFound when there is
+// none or the actor may not read it (no existence leak).
 func (s *Service) Get(ctx context.Context, actor Actor, id string) (Document, error) {
 	d, err := s.repo.Get(ctx, id)
 	if err != nil {
@@ -34,13 +35,15 @@ type memBody struct{ *bytes.Reader }
 
 func (memBody) Close() error { return nil }
 
-// Content opens a version's bytes (0: the current one). The caller closes the body.
+// Content opens a version's bytes (0: the current one). The caller closes
+// the body. ErrNotFound for a document the actor may not read or a version
+// that does not exist.
 func (s *Service) Content(ctx context.Context, actor Actor, id string, version int) (Document, Version, Body, error) {
 	d, err := s.Get(ctx, actor, id)
 	if err != nil {
 		return Document{}, Version{}, nil, err
 	}
-	v := Version{DocumentID: d.ID, Version: d.Version, Size: d.Size, SHA256: d.SHA256, Mime: d.Mime, Filename: d.Filename, CreatedAt: d.UpdatedAt}
+	v := currentVersion(d)
 	if version != 0 && version != d.Version {
 		if v, err = s.repo.Version(ctx, id, version); err != nil {
 			return Document{}, Version{}, nil, err
@@ -88,7 +91,7 @@ func (s *Service) openBlob(ctx context.Context, id string, v Version) (*os.File,
 	return f, err
 }
 
-// Versions lists a readable document's versions, newest first.
+// Versions lists a readable document's versions, newest first (ErrNotFound as Get).
 func (s *Service) Versions(ctx context.Context, actor Actor, id string) ([]Version, error) {
 	if _, err := s.Get(ctx, actor, id); err != nil {
 		return nil, err

@@ -51,7 +51,8 @@ func ParseTerms(q string) ([]string, error) {
 	return terms, nil
 }
 
-// List returns the documents the actor may read that match in.
+// List returns the documents the actor may read that match in; bad input
+// (the query, a filter, the page) is an errs.BadRequest error.
 func (s *Service) List(ctx context.Context, actor Actor, in ListInput) ([]Document, int64, error) {
 	terms, err := ParseTerms(in.Q)
 	if err != nil {

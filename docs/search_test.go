@@ -1,7 +1,7 @@
 package docs
 
 import (
-	"errors"
+	"fmt"
 	"html"
 	"reflect"
 	"strings"
@@ -54,10 +54,7 @@ func TestParseTermsRejects(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseTerms(tc.q)
-			var inv *InvalidError
-			if !errors.As(err, &inv) {
-				t.Fatalf("ParseTerms(%q) = %q, %v; want *InvalidError", tc.q, got, err)
-			}
+			wantInvalid(t, fmt.Sprintf("ParseTerms(%q) = %q", tc.q, got), err)
 		})
 	}
 }

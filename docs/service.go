@@ -47,6 +47,11 @@ type Service struct {
 
 // NewService returns a document service.
 func NewService(repo Repository, blobs *blob.Store, opt Options) *Service {
+	opt = opt.withDefaults()
+	return &Service{repo: repo, blobs: blobs, opt: opt, log: opt.Logger, now: opt.Now, counts: map[string]Counts{}}
+}
+
+func (opt Options) withDefaults() Options {
 	if opt.MaxUploadBytes <= 0 {
 		opt.MaxUploadBytes = 100 << 20
 	}
@@ -65,7 +70,7 @@ func NewService(repo Repository, blobs *blob.Store, opt Options) *Service {
 	if opt.Now == nil {
 		opt.Now = func() time.Time { return time.Now().UTC() }
 	}
-	return &Service{repo: repo, blobs: blobs, opt: opt, log: opt.Logger, now: opt.Now, counts: map[string]Counts{}}
+	return opt
 }
 
 // MaxUploadBytes is the configured content size limit.

@@ -7,19 +7,22 @@ import (
 	"fmt"
 	"time"
 
+	"docplat/errs"
 	"docplat/txn"
 )
 
 // Answers for a write that was committed, or may yet be, when the caller
-// cannot be told it is done. Neither may be answered as "nothing changed".
+// cannot be told it is done (MayHaveCommitted). Neither may be answered as
+// "nothing changed". Both are errs.Unavailable: the caller retries with the
+// same Idempotency-Key to learn the outcome, never blindly.
 var (
 	// ErrNotYetReadable: the change is committed and will not be undone,
 	// but it could not be made readable (applied in the documents
 	// database) within the coordinator's commit wait; recovery applies it.
-	ErrNotYetReadable = errors.New("the change is committed but not readable yet; it will be applied without further action")
+	ErrNotYetReadable = errs.New(errs.Unavailable, "the change is committed but not readable yet; it will be applied without further action: do not repeat it (a retry with the same Idempotency-Key returns its outcome)")
 	// ErrInDoubt: the change was on its way to commit when the answer had
 	// to be given; recovery decides it (normally commit).
-	ErrInDoubt = errors.New("the change's outcome is not known yet; it will be decided without further action")
+	ErrInDoubt = errs.New(errs.Unavailable, "the change's outcome is not known yet (it will be decided without further action, normally as done): do not repeat it blindly (a retry with the same Idempotency-Key returns its outcome)")
 )
 
 // Coordinator runs a three-phase commit (txn.Coordinator).
@@ -38,12 +41,6 @@ const (
 	OpCreate  = "create"
 	OpVersion = "version"
 	OpDelete  = "delete"
-)
-
-// Reasons the documents participant votes no.
-const (
-	ReasonConflict = "conflict"  // the document changed since the writer read it
-	ReasonNotFound = "not_found" // it was deleted meanwhile
 )
 
 // DocumentChange is the documents participant's payload.
@@ -97,13 +94,14 @@ type UsageChange struct {
 // stats service: a document exists if and only if its bytes are counted in
 // its department's usage, and the stats service's quota vote decides.
 type threePhaseRepository struct {
-	Repository
+	Store
 	coord Coordinator
 }
 
-// WithThreePhaseCommit decorates repo so that content changes go through coord.
-func WithThreePhaseCommit(repo Repository, coord Coordinator) Repository {
-	return &threePhaseRepository{Repository: repo, coord: coord}
+// WithThreePhaseCommit is the Repository over store whose content changes
+// go through coord: the only way documents' content is written.
+func WithThreePhaseCommit(store Store, coord Coordinator) Repository {
+	return &threePhaseRepository{Store: store, coord: coord}
 }
 
 func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, usage UsageChange) error {
@@ -131,18 +129,18 @@ func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, u
 	case out.Committed && err == nil:
 		return nil
 	case errors.Is(err, txn.ErrNotApplied):
-		return fmt.Errorf("%w: %v", ErrNotYetReadable, err)
+		return fmt.Errorf("%w: %w", ErrNotYetReadable, err)
 	case out.Committed:
-		return fmt.Errorf("%w: %v", ErrInDoubt, err)
+		return fmt.Errorf("%w: %w", ErrInDoubt, err)
 	case err != nil:
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	switch {
-	case out.Votes[ParticipantStats].Reason == "quota":
+	case out.Votes[ParticipantStats].Reason == txn.ReasonQuota:
 		return ErrQuota
-	case out.Votes[ParticipantDocuments].Reason == ReasonConflict:
+	case out.Votes[ParticipantDocuments].Reason == txn.ReasonConflict:
 		return ErrPrecondition
-	case out.Votes[ParticipantDocuments].Reason == ReasonNotFound:
+	case out.Votes[ParticipantDocuments].Reason == txn.ReasonNotFound:
 		return ErrNotFound
 	}
 	return fmt.Errorf("%w: the transaction was aborted (votes %v)", ErrUnavailable, out.Votes)
@@ -155,7 +153,7 @@ func (r *threePhaseRepository) Create(ctx context.Context, d Document, c NewCont
 }
 
 func (r *threePhaseRepository) AddVersion(ctx context.Context, id string, check func(Document) error, c NewContent) (Document, error) {
-	cur, err := r.Repository.Get(ctx, id)
+	cur, err := r.Store.Get(ctx, id)
 	if err != nil {
 		return Document{}, err
 	}
@@ -180,16 +178,16 @@ func (r *threePhaseRepository) committedDocument(ctx context.Context, id string)
 	var err error
 	for delay := 20 * time.Millisecond; delay < 2*time.Second; delay *= 2 {
 		var d Document
-		if d, err = r.Repository.Get(ctx, id); err == nil || errors.Is(err, ErrNotFound) {
+		if d, err = r.Store.Get(ctx, id); err == nil || errors.Is(err, ErrNotFound) {
 			return d, err // not found: deleted meanwhile by another writer
 		}
 		time.Sleep(delay)
 	}
-	return Document{}, fmt.Errorf("%w: reading it back: %v", ErrNotYetReadable, err)
+	return Document{}, fmt.Errorf("%w: reading it back: %w", ErrNotYetReadable, err)
 }
 
 func (r *threePhaseRepository) Delete(ctx context.Context, id string, check func(Document) error) error {
-	cur, err := r.Repository.Get(ctx, id)
+	cur, err := r.Store.Get(ctx, id)
 	if err != nil {
 		return err
 	}

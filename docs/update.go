@@ -11,6 +11,9 @@ type Patch struct {
 }
 
 // Update applies a metadata patch under the If-Match precondition.
+// Errors: ErrUnauthorized (anonymous), errs.BadRequest (an invalid field),
+// ErrNotFound (as Get), ErrForbidden (readable, not writable),
+// ErrPrecondition (If-Match no longer holds), ErrUnavailable.
 func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Precondition, p Patch) (Document, error) {
 	if actor.Anonymous() {
 		return Document{}, ErrUnauthorized
@@ -61,6 +64,8 @@ func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Pr
 
 // CheckWritable reports early whether actor may replace the document's
 // content under ifMatch; the write itself checks again under the row lock.
+// Errors as Update's checks: ErrUnauthorized, ErrNotFound, ErrForbidden,
+// ErrPrecondition.
 func (s *Service) CheckWritable(ctx context.Context, actor Actor, id string, ifMatch Precondition) error {
 	if actor.Anonymous() {
 		return ErrUnauthorized
@@ -76,7 +81,9 @@ func (s *Service) CheckWritable(ctx context.Context, actor Actor, id string, ifM
 }
 
 // Delete removes a document and all its versions under the If-Match
-// precondition; blobs no longer referenced are collected later.
+// precondition; blobs no longer referenced are collected later. Errors:
+// ErrUnauthorized, ErrNotFound, ErrForbidden, ErrPrecondition, and those of
+// a write (see Create).
 func (s *Service) Delete(ctx context.Context, actor Actor, id string, ifMatch Precondition) error {
 	if actor.Anonymous() {
 		return ErrUnauthorized

@@ -37,7 +37,9 @@ func (st *Staged) Discard() {
 }
 
 // Stage streams an upload into the staging area while hashing it, enforcing
-// the size limit and the type allow-list. It never holds the content in memory.
+// the size limit and the type allow-list. It never holds the content in
+// memory. Errors: ErrTooLarge, ErrUnsupportedType, errs.BadRequest (an
+// empty file, a bad file name).
 func (s *Service) Stage(r io.Reader, filename string) (*Staged, error) {
 	if err := checkFilename(filename); err != nil {
 		return nil, err
@@ -75,7 +77,7 @@ func (s *Service) newContent(st *Staged, actor Actor, version int) (NewContent, 
 	}
 	v := Version{Version: version, Size: st.blob.Size, SHA256: st.blob.SHA256, Mime: st.mime,
 		Filename: st.filename, CreatedBy: actor.UserID, CreatedAt: s.now()}
-	return NewContent{Version: v, Text: text, Publish: st.blob.Commit, Staged: st.blob.TempName()}, nil
+	return NewContent{Version: v, Text: text, Staged: st.blob.TempName()}, nil
 }
 
 func (s *Service) readText(st *Staged) (string, error) {
@@ -91,7 +93,11 @@ func (s *Service) readText(st *Staged) (string, error) {
 }
 
 // Create makes a new document of staged content, owned by actor and counted
-// against actor's department quota.
+// against actor's department quota. Errors: ErrUnauthorized, errs.BadRequest
+// (an invalid field), ErrQuota (the stats service voted no).
+// A write that may have committed answers ErrNotYetReadable or ErrInDoubt
+// (MayHaveCommitted), one refused before any change ErrUnavailable; a
+// failing dependency otherwise keeps its depfail error.
 func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *Staged) (Document, error) {
 	if actor.Anonymous() {
 		return Document{}, ErrUnauthorized
@@ -137,6 +143,8 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 }
 
 // ReplaceContent makes staged content the document's next version.
+// Errors: those of Update's checks (ErrUnauthorized, ErrNotFound,
+// ErrForbidden, ErrPrecondition), ErrQuota, and those of a write (see Create).
 func (s *Service) ReplaceContent(ctx context.Context, actor Actor, id string, ifMatch Precondition, st *Staged) (Document, error) {
 	if actor.Anonymous() {
 		return Document{}, ErrUnauthorized

@@ -1,18 +1,18 @@
 package docs
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"docplat/errs"
 )
 
 func wantInvalid(t *testing.T, what string, err error) {
 	t.Helper()
-	var inv *InvalidError
-	if !errors.As(err, &inv) {
-		t.Fatalf("%s: error = %v, want *InvalidError", what, err)
+	if errs.CodeOf(err) != errs.BadRequest {
+		t.Fatalf("%s: error = %v, want a bad_request error", what, err)
 	}
 }
 

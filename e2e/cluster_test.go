@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"docplat/internal/wait"
 	"docplat/readtoken"
 )
 
@@ -44,7 +45,7 @@ func TestBurstIsPromotedServedByNginxCoherentAndDemoted(t *testing.T) {
 	start := time.Now()
 	b := c.burst(path, 16)
 	defer b.stop()
-	took := waitFor(t, "first read answered by nginx's hot tier", promotionBound, func() bool {
+	took := wait.For(t, promotionBound, "first read answered by nginx's hot tier", func() bool {
 		for _, r := range b.snapshot() {
 			if r.tier == "HOT" {
 				return true
@@ -107,7 +108,7 @@ func TestBurstIsPromotedServedByNginxCoherentAndDemoted(t *testing.T) {
 	}
 
 	// The burst has stopped: demoted within the dwell time plus a window and a round.
-	demoted := waitFor(t, "demotion after the burst", hotMinDuration+hotWindow+10*time.Second, func() bool {
+	demoted := wait.For(t, hotMinDuration+hotWindow+10*time.Second, "demotion after the burst", func() bool {
 		return !contains(c.hot(), d.ID) && c.get(path, nil).tier == "MISS"
 	})
 	t.Logf("burst stop -> demoted and no longer served by nginx: %v (took %v since the burst started)", demoted.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
@@ -127,7 +128,7 @@ func TestPrivateHotDocumentNeedsAValidToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := c.burst(tok.URL, 16)
-	waitFor(t, "the private document served hot with its token", promotionBound, func() bool {
+	wait.For(t, promotionBound, "the private document served hot with its token", func() bool {
 		for _, r := range b.snapshot() {
 			if r.tier == "HOT" {
 				return true
@@ -186,7 +187,7 @@ func TestKillingAnAppInstanceAndADetectorUnderLoad(t *testing.T) {
 	}
 	b := c.burst("/api/v1/documents/"+hot.ID+"/content", 12)
 	defer b.stop()
-	waitFor(t, "the hot document promoted", promotionBound, func() bool { return contains(c.hot(), hot.ID) })
+	wait.For(t, promotionBound, "the hot document promoted", func() bool { return contains(c.hot(), hot.ID) })
 	var cold []*burst
 	for _, id := range others {
 		cold = append(cold, c.burst("/api/v1/documents/"+id, 1))

@@ -209,19 +209,6 @@ func (b *burst) snapshot() []read {
 	return append([]read(nil), b.reads...)
 }
 
-// waitFor polls cond until it holds or limit passes.
-func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for !cond() {
-		if time.Since(start) > limit {
-			t.Fatalf("%s: not within %v", what, limit)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return time.Since(start)
-}
-
 func (c *cluster) hot() []string {
 	var out struct {
 		Items []struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"docplat/events"
+	"docplat/internal/wait"
 )
 
 // TestConsumerBatchesPerPartitionAndCommitsAfterHandler: every handler call
@@ -53,11 +54,11 @@ func TestConsumerBatchesPerPartitionAndCommitsAfterHandler(t *testing.T) {
 	runConsumer(t, events.ConsumerConfig{Brokers: b.Addrs(), Topic: testTopic, Group: group, Handler: handler,
 		MaxBatch: 16, SessionTimeout: time.Second, RetryBackoff: 20 * time.Millisecond})
 
-	eventually(t, "partitions 0 and 2 to be committed", func() bool {
+	wait.For(t, 20*time.Second, "partitions 0 and 2 to be committed", func() bool {
 		c := committed(t, b.Addrs(), group)
 		return c[0] == 40 && c[2] == 60
 	})
-	eventually(t, "partition 1's refused batch to be redelivered", func() bool {
+	wait.For(t, 20*time.Second, "partition 1's refused batch to be redelivered", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return refusals >= 3
@@ -68,7 +69,7 @@ func TestConsumerBatchesPerPartitionAndCommitsAfterHandler(t *testing.T) {
 	mu.Lock()
 	refuse1 = false
 	mu.Unlock()
-	eventually(t, "partition 1 to be committed once accepted", func() bool { return committed(t, b.Addrs(), group)[1] == 25 })
+	wait.For(t, 20*time.Second, "partition 1 to be committed once accepted", func() bool { return committed(t, b.Addrs(), group)[1] == 25 })
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -137,10 +138,10 @@ func TestConsumerCallbacksWhenMembersJoinAndLeave(t *testing.T) {
 			Handler: func(context.Context, int32, []events.Record) error { return nil }, OnAssigned: as, OnRevoked: rv}
 	}
 	runConsumer(t, cfg("a"))
-	eventually(t, "a to hold all 6 partitions", func() bool { return m.count("a") == 6 })
+	wait.For(t, 20*time.Second, "a to hold all 6 partitions", func() bool { return m.count("a") == 6 })
 
 	stopB := runConsumer(t, cfg("b"))
-	eventually(t, "a and b to split the 6 partitions", func() bool {
+	wait.For(t, 20*time.Second, "a and b to split the 6 partitions", func() bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if len(m.held["a"]) == 0 || len(m.held["b"]) == 0 || len(m.held["a"])+len(m.held["b"]) != 6 {
@@ -160,7 +161,7 @@ func TestConsumerCallbacksWhenMembersJoinAndLeave(t *testing.T) {
 	m.mu.Unlock()
 
 	stopB()
-	eventually(t, "a to hold all 6 partitions again after b left", func() bool { return m.count("a") == 6 && m.count("b") == 0 })
+	wait.For(t, 20*time.Second, "a to hold all 6 partitions again after b left", func() bool { return m.count("a") == 6 && m.count("b") == 0 })
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !slices.Contains(m.log, "b revoked") {

@@ -100,15 +100,3 @@ func runConsumer(t testing.TB, cfg events.ConsumerConfig) (stop func()) {
 	t.Cleanup(stop)
 	return stop
 }
-
-// eventually polls cond until it holds or 20 s pass.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 20s waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"docplat/events"
+	"docplat/internal/wait"
 )
 
 // TestPublishedEventsAreKeyedByDocument: every published event reaches the
@@ -148,7 +149,7 @@ func TestPublishNeverBlocksWithoutBroker(t *testing.T) {
 				}
 				return n
 			}
-			eventually(t, "every event dropped and counted", func() bool { return dropped() == calls })
+			wait.For(t, 20*time.Second, "every event dropped and counted", func() bool { return dropped() == calls })
 			if got := metric(t, reg, "docplat_access_events_produced_total", ""); got > float64(initial) {
 				t.Fatalf("%v events produced with no broker, want at most %d", got, initial)
 			}

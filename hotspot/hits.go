@@ -16,7 +16,7 @@ type Hit struct {
 	Bytes      int64
 }
 
-// HitSource is an edge whose hits can be drained (nginx.Client, adapted).
+// HitSource is an edge whose hits can be drained (nginx.Edge).
 type HitSource interface {
 	Name() string
 	DrainHits(ctx context.Context) ([]Hit, error)

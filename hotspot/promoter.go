@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,15 +13,14 @@ import (
 // Content is a hot document's current bytes and the headers the edge
 // serves them with.
 type Content struct {
-	ID           string
-	Rev          int // metadata revision: the fence against stale pushes
-	Version      int
-	ETag         string // as the app sends it, quoted
-	ContentType  string
-	LastModified time.Time
-	Filename     string
-	Visibility   string
-	Body         []byte
+	ID         string
+	Rev        int // metadata revision: the fence against stale pushes
+	Version    int
+	Visibility string // public | department | private: whether the edge needs a read token
+	// View and Download are every header of the app's full answer to a
+	// view and to a download (?download=1), which the edge replays.
+	View, Download http.Header
+	Body           []byte
 }
 
 // EdgeEntry is what one edge (an nginx) holds for a document.
@@ -29,8 +29,7 @@ type EdgeEntry struct {
 	Rev int
 }
 
-// Edge is one nginx's hot tier as the promoter drives it (nginx.Client,
-// adapted where it is wired).
+// Edge is one nginx's hot tier as the promoter drives it (nginx.Edge).
 type Edge interface {
 	Name() string
 	Push(ctx context.Context, c Content) error
@@ -40,7 +39,7 @@ type Edge interface {
 	List(ctx context.Context) ([]EdgeEntry, error)
 }
 
-// Source reads a document's current content straight from the source of
+// Source (docs.HotSource) reads a document's current content straight from the source of
 // truth (never a cache: see Promoter). ErrNotPromotable: it cannot be
 // served from the edge (gone, too large).
 type Source interface {

@@ -27,6 +27,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
+
+	"docplat/errs"
 )
 
 // Defaults (Options).
@@ -46,10 +48,10 @@ const (
 // validKey: what a client may send (UUIDs, ULIDs, base64 and the like).
 var validKey = regexp.MustCompile(`^[A-Za-z0-9._:+/=-]{8,128}$`)
 
-// ErrInvalidKey: the header is not a key this service accepts.
-var ErrInvalidKey = errors.New("Idempotency-Key must be 8 to 128 characters of A-Z a-z 0-9 . _ : + / = -")
+// ErrInvalidKey: the header is not a key this service accepts (errs.BadRequest).
+var ErrInvalidKey = errs.New(errs.BadRequest, "Idempotency-Key must be 8 to 128 characters of A-Z a-z 0-9 . _ : + / = -")
 
-// CheckKey validates a client's key.
+// CheckKey validates a client's key: nil, or ErrInvalidKey.
 func CheckKey(key string) error {
 	if !validKey.MatchString(key) {
 		return ErrInvalidKey

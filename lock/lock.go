@@ -123,16 +123,16 @@ func (l *Locker) Acquire(ctx context.Context, name string) (*Lease, error) {
 func (l *Locker) classify(ctx context.Context, err error) error {
 	var redisErr *redsync.RedisError
 	if errors.As(err, &redisErr) || !l.quorumReachable(ctx) {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	if ctx.Err() != nil || errors.Is(err, redsync.ErrFailed) {
-		return fmt.Errorf("%w: %v", ErrTimeout, err)
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
 	}
 	var taken *redsync.ErrTaken
 	if errors.As(err, &taken) {
-		return fmt.Errorf("%w: %v", ErrTimeout, err)
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
 	}
-	return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 // quorumReachable pings every node at once, each with its own deadline, so

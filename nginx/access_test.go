@@ -117,7 +117,7 @@ func TestStalePushAfterPurgeIsRefused(t *testing.T) {
 // TestHitsDrainCountsExactlyTheHotAnswers: proxied reads, HEADs and admin
 // traffic are not counted; views and downloads are, with the full size.
 func TestHitsDrainCountsExactlyTheHotAnswers(t *testing.T) {
-	app := &contentApp{name: "a", body: []byte("0123456789"), etag: `"e1"`, ctype: "text/plain", filename: "f", public: true}
+	app := &contentApp{name: "a", body: []byte("0123456789"), etag: `"e1"`, ctype: "text/plain", filename: "f"}
 	tier := startContentTier(t, app, Config{Workers: 2})
 	ctx := context.Background()
 	if err := tier.client.Push(ctx, app.entry("H1", 1, "public")); err != nil {

@@ -25,7 +25,7 @@ func TestWrkHotVersusStatic(t *testing.T) {
 		t.Skip("wrk not installed (scripts/nginx-install.sh)")
 	}
 	body := bytes.Repeat([]byte("0123456789"), 1024) // 10 KB
-	app := &contentApp{name: "a", body: body, etag: `"bench"`, ctype: "application/octet-stream", filename: "b.bin", public: true}
+	app := &contentApp{name: "a", body: body, etag: `"bench"`, ctype: "application/octet-stream", filename: "b.bin"}
 	tier := startContentTier(t, app, Config{Workers: 2})
 	if err := tier.client.Push(context.Background(), app.entry("BENCH", 1, "public")); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"docplat/internal/internalapi"
 )
 
 // Errors the admin API answers with, so that the app can tell "someone was
@@ -31,17 +33,18 @@ type Client struct {
 }
 
 // Entry is a document's current bytes and the headers the hot tier serves
-// them with, as the app would.
+// them with, as the app would: the hot tier replays View or Download
+// verbatim and decides only what depends on the request (304, Range).
 type Entry struct {
-	ID           string
-	Rev          int64     // metadata revision: the fence
-	Version      int       // content version
-	ETag         string    // as the app sends it, quoted: `"<sha256>"`
-	ContentType  string    //
-	LastModified time.Time // zero: no Last-Modified header
-	Filename     string    // raw; the hot tier formats Content-Disposition like mime.FormatMediaType
-	Visibility   string    // public | department | private
-	Body         []byte
+	ID         string
+	Rev        int64  // metadata revision: the fence
+	Version    int    // content version
+	Visibility string // public | department | private: whether a read token is needed
+	// View and Download are every header of the app's full (200) answer to
+	// a view and to a download (?download=1); both must hold the quoted
+	// ETag and the Content-Type.
+	View, Download http.Header
+	Body           []byte
 }
 
 // Listed is one entry of List.
@@ -62,22 +65,9 @@ type Hit struct {
 	Bytes      int64  `json:"bytes"`
 }
 
-var defaultHTTP = &http.Client{Timeout: 5 * time.Second}
-
 func (c *Client) do(ctx context.Context, method, path string, body []byte, h http.Header) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.Admin+path, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	req.Header.Set("X-Docplat-Internal", c.Secret)
-	hc := c.HTTP
-	if hc == nil {
-		hc = defaultHTTP
-	}
-	resp, err := hc.Do(req)
+	api := internalapi.Client{Base: c.Admin, Secret: c.Secret, HTTP: c.HTTP, Timeout: 5 * time.Second}
+	resp, err := api.Do(ctx, method, path, bytes.NewReader(body), h)
 	if err != nil {
 		return nil, fmt.Errorf("nginx admin %s %s: %w", method, path, err)
 	}
@@ -112,14 +102,13 @@ func (c *Client) Push(ctx context.Context, e Entry) error {
 	h := http.Header{}
 	h.Set("X-Doc-Rev", strconv.FormatInt(e.Rev, 10))
 	h.Set("X-Doc-Version", strconv.Itoa(e.Version))
-	h.Set("X-Doc-ETag", e.ETag)
-	h.Set("X-Doc-Content-Type", e.ContentType)
-	if !e.LastModified.IsZero() {
-		h.Set("X-Doc-Last-Modified", e.LastModified.UTC().Format(http.TimeFormat))
-	}
-	h.Set("X-Doc-Filename", e.Filename)
 	h.Set("X-Doc-Visibility", e.Visibility)
-	_, err := c.do(ctx, http.MethodPut, "/_hot/docs/"+url.PathEscape(e.ID), e.Body, h)
+	headers, err := json.Marshal(map[string]http.Header{"view": e.View, "download": e.Download})
+	if err != nil {
+		return err
+	}
+	h.Set("X-Doc-Headers", string(headers))
+	_, err = c.do(ctx, http.MethodPut, "/_hot/docs/"+url.PathEscape(e.ID), e.Body, h)
 	return err
 }
 

@@ -2,13 +2,14 @@ package nginx
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
+
+	"docplat/internal/testhttp"
 )
 
 const testSecret = "test-admin-secret-0123456789"
@@ -24,15 +25,7 @@ func requireNginx(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freeAddr(t *testing.T) string { return testhttp.FreeAddr(t) }
 
 // fakeApp is an app instance: it answers every request with its name in
 // X-App and counts what it served.

@@ -13,12 +13,12 @@ import (
 // many connections on 4 workers (so every worker's LRU holds it) while
 // purging it: no request sent after Purge returned may carry the old ETag.
 func TestPurgeReturnsOnlyAfterEveryWorkerDropped(t *testing.T) {
-	app := &contentApp{name: "a", body: []byte("new bytes"), etag: `"new"`, ctype: "text/plain", filename: "f", public: true}
+	app := &contentApp{name: "a", body: []byte("new bytes"), etag: `"new"`, ctype: "text/plain", filename: "f"}
+	oldApp := &contentApp{body: []byte("old bytes"), etag: `"old"`, ctype: "text/plain", filename: "f"}
 	tier := startContentTier(t, app, Config{Workers: 4})
 	ctx := context.Background()
 	for round := 1; round <= 5; round++ {
-		old := app.entry("P1", int64(2*round-1), "public")
-		old.ETag, old.Body = `"old"`, []byte("old bytes")
+		old := oldApp.entry("P1", int64(2*round-1), "public")
 		if err := tier.client.Push(ctx, old); err != nil {
 			t.Fatal(err)
 		}

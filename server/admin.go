@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"docplat/accounts"
+	"docplat/errs"
 )
 
 // requireAdmin lets admins and dept_admins through; the account service
@@ -17,7 +18,7 @@ func requireAdmin(c *gin.Context) (accounts.User, bool) {
 		return u, false
 	}
 	if u.Role != accounts.RoleAdmin && u.Role != accounts.RoleDeptAdmin {
-		abort(c, http.StatusForbidden, "forbidden", "administrators only")
+		abort(c, errs.Forbidden, "administrators only")
 		return u, false
 	}
 	return u, true

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"docplat/admission"
+	"docplat/errs"
 )
 
 // classOf is the one place that says which admission class a route is.
@@ -49,7 +50,7 @@ func (s *Server) admit(c *gin.Context) {
 		var shed *admission.ShedError
 		if errors.As(err, &shed) {
 			setRetryAfter(c, shedRetryAfter)
-			abort(c, http.StatusServiceUnavailable, "unavailable",
+			abort(c, errs.Unavailable,
 				"the server is busy with "+string(class)+" requests; retry in a moment (reads are not affected)")
 			return
 		}

@@ -46,7 +46,7 @@ func TestSearchesOverTheirBoundAreShedWhileReadsSucceed(t *testing.T) {
 		defer res.Body.Close()
 		var body errorBody
 		_ = json.NewDecoder(res.Body).Decode(&body)
-		return res.StatusCode, body.Error.Code, res.Header.Get("Retry-After")
+		return res.StatusCode, string(body.Error.Code), res.Header.Get("Retry-After")
 	}
 
 	slowDone := make(chan int, 1)

@@ -14,6 +14,7 @@ import (
 
 	"docplat/accounts"
 	"docplat/docs"
+	"docplat/errs"
 )
 
 const (
@@ -55,13 +56,13 @@ func (s *Server) authenticate(c *gin.Context) {
 	if h := c.GetHeader("Authorization"); h != "" {
 		scheme, secret, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") || secret == "" {
-			abort(c, http.StatusUnauthorized, "unauthorized", "Authorization must be 'Bearer <token>'")
+			abort(c, errs.Unauthorized, "Authorization must be 'Bearer <token>'")
 			return
 		}
 		u, t, err := s.deps.Accounts.Authenticate(c, strings.TrimSpace(secret))
 		if err != nil {
 			if errors.Is(err, accounts.ErrUnauthorized) {
-				abort(c, http.StatusUnauthorized, "unauthorized", "the token is invalid or expired")
+				abort(c, errs.Unauthorized, "the token is invalid or expired")
 				return
 			}
 			s.fail(c, err)
@@ -89,7 +90,7 @@ func (s *Server) authenticate(c *gin.Context) {
 	if m := c.Request.Method; m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions {
 		got := c.GetHeader(csrfHeader)
 		if !hmac.Equal([]byte(got), []byte(csrfFor(secret))) {
-			abort(c, http.StatusForbidden, "forbidden", "cookie-authenticated writes need the "+csrfHeader+" header (the value of the "+csrfCookie+" cookie)")
+			abort(c, errs.Forbidden, "cookie-authenticated writes need the "+csrfHeader+" header (the value of the "+csrfCookie+" cookie)")
 			return
 		}
 	}
@@ -116,7 +117,7 @@ func caller(c *gin.Context) (accounts.User, bool) {
 func requireUser(c *gin.Context) (accounts.User, bool) {
 	u, ok := caller(c)
 	if !ok {
-		abort(c, http.StatusUnauthorized, "unauthorized", "sign in first (Authorization: Bearer <token> or the session cookie)")
+		abort(c, errs.Unauthorized, "sign in first (Authorization: Bearer <token> or the session cookie)")
 	}
 	return u, ok
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"docplat/docs"
+	"docplat/errs"
 )
 
 func (s *Server) getContent(c *gin.Context) {
@@ -20,7 +20,7 @@ func (s *Server) getContent(c *gin.Context) {
 func (s *Server) getVersionContent(c *gin.Context) {
 	n, err := strconv.Atoi(c.Param("n"))
 	if err != nil || n < 1 {
-		abort(c, http.StatusNotFound, "not_found", "no such version")
+		abort(c, errs.NotFound, "no such version")
 		return
 	}
 	s.serveContent(c, n)
@@ -42,27 +42,16 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 		return
 	}
 	defer f.Close()
-	kind := docs.AccessView
-	disposition := "inline"
-	if c.Query("download") == "1" {
-		kind, disposition = docs.AccessDownload, "attachment"
+	kind, download := docs.AccessView, c.Query("download") == "1"
+	if download {
+		kind = docs.AccessDownload
 	}
 	if c.Request.Method == http.MethodGet {
 		s.deps.Docs.RecordAccess(d.ID, kind, v.Size)
 	}
-	h := c.Writer.Header()
-	h.Set("ETag", `"`+v.SHA256+`"`)
-	h.Set("Content-Type", v.Mime)
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": v.Filename}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	// Uploaded HTML must not run with the platform's origin.
-	h.Set("Content-Security-Policy", "sandbox")
-	if d.Visibility == docs.Public {
-		h.Set("Cache-Control", "public, no-cache")
-	} else {
-		h.Set("Cache-Control", "private, no-cache")
-	}
-	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size}, c.Request, "", v.CreatedAt, f)
+	policy := docs.ContentPolicy(d, v)
+	policy.SetHeader(c.Writer.Header(), download)
+	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size}, c.Request, "", policy.Modified, f)
 }
 
 // contractErrors rewrites the plain-text error bodies of http.ServeContent
@@ -83,7 +72,9 @@ func (w *contractErrors) WriteHeader(status int) {
 	h.Del("Content-Length")
 	h.Del("Content-Disposition")
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	code, msg := "bad_request", http.StatusText(status)
+	// The status is ServeContent's (416, or a 400 for a malformed request):
+	// the contract gives a refused Range no code of its own.
+	code, msg := errs.BadRequest, http.StatusText(status)
 	if status == http.StatusRequestedRangeNotSatisfiable {
 		// ServeContent omits it for a malformed header; RFC 9110 wants the size either way.
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))

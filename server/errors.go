@@ -9,9 +9,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"docplat/accounts"
 	"docplat/depfail"
 	"docplat/docs"
+	"docplat/errs"
 )
 
 // Retry-After advice, in whole seconds (the header's unit), spread by
@@ -29,67 +29,75 @@ func setRetryAfter(c *gin.Context, a retryAdvice) {
 	c.Header("Retry-After", strconv.Itoa(a.base+rand.IntN(a.jitter+1)))
 }
 
+// statusOf is the one table from error codes to HTTP statuses. Every
+// error answer goes through it (abort), so a code means one status
+// everywhere; a code missing here is a bug and answers 500.
+var statusOf = map[errs.Code]int{
+	errs.BadRequest:           http.StatusBadRequest,
+	errs.Unauthorized:         http.StatusUnauthorized,
+	errs.Forbidden:            http.StatusForbidden,
+	errs.NotFound:             http.StatusNotFound,
+	errs.MethodNotAllowed:     http.StatusMethodNotAllowed,
+	errs.Conflict:             http.StatusConflict,
+	errs.PreconditionFailed:   http.StatusPreconditionFailed,
+	errs.TooLarge:             http.StatusRequestEntityTooLarge,
+	errs.UnsupportedType:      http.StatusUnsupportedMediaType,
+	errs.IdempotencyKeyReused: http.StatusUnprocessableEntity,
+	errs.QuotaExceeded:        http.StatusConflict, // the contract's choice: the state (usage) forbids it
+	errs.RateLimited:          http.StatusTooManyRequests,
+	errs.Unavailable:          http.StatusServiceUnavailable,
+	errs.Internal:             http.StatusInternalServerError,
+}
+
+// errorBody is the contract's error body: {"error":{"code","message"}}.
 type errorBody struct {
 	Error errorDetail `json:"error"`
 }
 
 type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    errs.Code `json:"code"`
+	Message string    `json:"message"`
 }
 
-// abort answers with the contract's error body and stops the chain.
-func abort(c *gin.Context, status int, code, msg string) {
+// abort answers code's status with the contract's error body and stops the chain.
+func abort(c *gin.Context, code errs.Code, msg string) {
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: msg}})
 }
 
-// fail maps a domain error to its status and code. Unknown errors are 500s,
-// logged with the request id; their text never reaches the client.
+// fail answers err with its code's status and message (the outermost
+// *errs.Error in its chain decides). Errors without a code are classified
+// here, once: a body over its limit is too_large, a client gone away gets
+// no answer (499), a failing dependency (depfail) is unavailable, and
+// anything else is a 500, logged with the request id, whose text never
+// reaches the client. Every unavailable answer carries Retry-After.
 func (s *Server) fail(c *gin.Context, err error) {
 	var (
-		dInvalid *docs.InvalidError
-		aInvalid *accounts.InvalidError
-		conflict *accounts.ConflictError
+		coded    *errs.Error
 		tooLarge *http.MaxBytesError
 	)
 	switch {
-	case errors.As(err, &dInvalid):
-		abort(c, http.StatusBadRequest, "bad_request", dInvalid.Msg)
-	case errors.As(err, &aInvalid):
-		abort(c, http.StatusBadRequest, "bad_request", aInvalid.Msg)
-	case errors.As(err, &conflict):
-		abort(c, http.StatusConflict, "conflict", conflict.Msg)
-	case errors.Is(err, accounts.ErrConflict):
-		abort(c, http.StatusConflict, "conflict", "conflict")
-	case errors.Is(err, docs.ErrNotFound):
-		abort(c, http.StatusNotFound, "not_found", "document not found")
-	case errors.Is(err, accounts.ErrNotFound):
-		abort(c, http.StatusNotFound, "not_found", "not found")
-	case errors.Is(err, docs.ErrForbidden), errors.Is(err, accounts.ErrForbidden):
-		abort(c, http.StatusForbidden, "forbidden", "you are not allowed to do this")
-	case errors.Is(err, docs.ErrUnauthorized), errors.Is(err, accounts.ErrUnauthorized):
-		abort(c, http.StatusUnauthorized, "unauthorized", "sign in first (Authorization: Bearer <token> or the session cookie)")
-	case errors.Is(err, accounts.ErrBadCredentials):
-		abort(c, http.StatusUnauthorized, "unauthorized", accounts.ErrBadCredentials.Error())
-	case errors.Is(err, docs.ErrTooLarge), errors.As(err, &tooLarge):
-		abort(c, http.StatusRequestEntityTooLarge, "too_large", "the upload exceeds the size limit")
-	case errors.Is(err, docs.ErrUnsupportedType):
-		abort(c, http.StatusUnsupportedMediaType, "unsupported_type", "this file type is not allowed (allowed: text, Markdown, HTML, CSV, JSON, PDF, images, Office and OpenDocument files, zip)")
-	case errors.Is(err, docs.ErrPrecondition):
-		abort(c, http.StatusPreconditionFailed, "precondition_failed", docs.ErrPrecondition.Error())
-	case errors.Is(err, docs.ErrNotYetReadable), errors.Is(err, docs.ErrInDoubt):
-		// Never "nothing was changed": the write stands or may (README, "Read-your-writes").
+	case docs.MayHaveCommitted(err):
+		// Never "nothing was changed": the write stands or may (documentation/architecture.md, "Read-your-writes").
 		s.log.WarnContext(c, "write answered before it was readable", "err", err, "request_id", requestIDOf(c))
 		c.Set(writeInDoubtKey, true)
-		setRetryAfter(c, dependencyRetryAfter)
-		msg := "the change is committed but not readable yet; it will be applied without further action: do not repeat it (a retry with the same Idempotency-Key returns its outcome)"
-		if errors.Is(err, docs.ErrInDoubt) {
-			msg = "the change's outcome is not known yet (it will be decided without further action, normally as done): do not repeat it blindly (a retry with the same Idempotency-Key returns its outcome)"
+		errors.As(err, &coded)
+	case errors.As(err, &coded):
+		switch coded.Code {
+		case errs.Unavailable:
+			s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
+		case errs.Internal:
+			s.log.ErrorContext(c, "request failed", "err", err, "request_id", requestIDOf(c), "path", c.Request.URL.Path)
 		}
-		abort(c, http.StatusServiceUnavailable, "unavailable", msg)
+	case errors.As(err, &tooLarge):
+		coded = &errs.Error{Code: errs.TooLarge, Message: errs.MessageOf(docs.ErrTooLarge)}
 	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
 		// The client went away; nobody reads this answer.
 		c.AbortWithStatus(499)
+		return
 	case errors.Is(err, depfail.ErrUnavailable), depfail.IsTransient(err):
 		// IsTransient catches what no opener classified (a deadline
 		// passing, a Redis connection error): still a dependency
@@ -100,16 +108,13 @@ func (s *Server) fail(c *gin.Context, err error) {
 		}
 		s.log.WarnContext(c, "request refused: a dependency is unavailable", "dependency", dep, "err", err,
 			"request_id", requestIDOf(c), "path", c.Request.URL.Path)
-		setRetryAfter(c, dependencyRetryAfter)
-		abort(c, http.StatusServiceUnavailable, "unavailable", dep+" is unreachable or overloaded right now; retry shortly")
-	case errors.Is(err, docs.ErrUnavailable), errors.Is(err, accounts.ErrUnavailable):
-		s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
-		setRetryAfter(c, dependencyRetryAfter)
-		abort(c, http.StatusServiceUnavailable, "unavailable", "the change could not be made right now (the lock service, the cache or a service in its transaction did not answer in time); nothing was changed, retry shortly")
-	case errors.Is(err, docs.ErrQuota):
-		abort(c, http.StatusConflict, "quota_exceeded", docs.ErrQuota.Error())
+		coded = &errs.Error{Code: errs.Unavailable, Message: dep + " is unreachable or overloaded right now; retry shortly"}
 	default:
 		s.log.ErrorContext(c, "request failed", "err", err, "request_id", requestIDOf(c), "path", c.Request.URL.Path)
-		abort(c, http.StatusInternalServerError, "internal", "internal error (request id "+requestIDOf(c)+")")
+		coded = &errs.Error{Code: errs.Internal, Message: "internal error (request id " + requestIDOf(c) + ")"}
 	}
+	if coded.Code == errs.Unavailable {
+		setRetryAfter(c, dependencyRetryAfter)
+	}
+	abort(c, coded.Code, coded.Message)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"docplat/docs"
+	"docplat/errs"
 	"docplat/idempotency"
 )
 
@@ -68,7 +69,7 @@ func (s *Server) idempotent(c *gin.Context) {
 	}
 	key := c.GetHeader("Idempotency-Key")
 	if err := idempotency.CheckKey(key); err != nil || len(c.Request.Header.Values("Idempotency-Key")) > 1 {
-		abort(c, http.StatusBadRequest, "bad_request", idempotency.ErrInvalidKey.Error()+" (one header)")
+		abort(c, errs.BadRequest, idempotency.ErrInvalidKey.Error()+" (one header)")
 		return
 	}
 	u, ok := caller(c)
@@ -81,17 +82,17 @@ func (s *Server) idempotent(c *gin.Context) {
 	if err != nil {
 		s.log.WarnContext(c, "idempotency record unavailable", "err", err, "request_id", requestIDOf(c))
 		c.Header("Retry-After", "2")
-		abort(c, http.StatusServiceUnavailable, "unavailable", "the Idempotency-Key cannot be checked right now; nothing was changed, retry shortly")
+		abort(c, errs.Unavailable, "the Idempotency-Key cannot be checked right now; nothing was changed, retry shortly")
 		return
 	}
 	w := &keyedWrite{user: u.ID, key: key, claim: claim}
 	switch claim.Verdict {
 	case idempotency.Mismatch:
-		abort(c, http.StatusUnprocessableEntity, "idempotency_key_reused",
+		abort(c, errs.IdempotencyKeyReused,
 			"this Idempotency-Key was already used for a different request (another method or path); use a new key for a new request")
 	case idempotency.InFlight:
 		c.Header("Retry-After", "1")
-		abort(c, http.StatusConflict, "conflict", "a request with this Idempotency-Key is still in progress; retry shortly to get its outcome")
+		abort(c, errs.Conflict, "a request with this Idempotency-Key is still in progress; retry shortly to get its outcome")
 	case idempotency.Run:
 		s.runRecorded(c, w)
 	default: // Replay, Committed: the handler fingerprints the retry and s.proceed answers it
@@ -138,7 +139,7 @@ func (s *Server) proceed(c *gin.Context, add func(*idempotency.Fingerprint)) boo
 	}
 	switch {
 	case !s.deps.Idempotency.SameRequest(w.claim, w.fingerprint):
-		abort(c, http.StatusUnprocessableEntity, "idempotency_key_reused",
+		abort(c, errs.IdempotencyKeyReused,
 			"this Idempotency-Key was already used for the same method and path with a different body or precondition "+
 				"(file, fields or If-Match differ); its first outcome is not replayed to another request: use a new key for a new request")
 	case w.claim.Verdict == idempotency.Replay:

@@ -23,7 +23,6 @@ import (
 // Idempotency-Key claim is held, not released; a refused write says
 // nothing changed and releases it.
 func TestCommittedOrInDoubtWritesAreNeverAnsweredNothingChanged(t *testing.T) {
-	s := New(Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Options{})
 	cases := []struct {
 		err     error
 		says    string
@@ -35,14 +34,7 @@ func TestCommittedOrInDoubtWritesAreNeverAnsweredNothingChanged(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.says, func(t *testing.T) {
-			w := httptest.NewRecorder()
-			c, _ := gin.CreateTestContext(w)
-			c.Request = httptest.NewRequest("POST", "/api/v1/documents", nil)
-			s.fail(c, tc.err)
-			var body errorBody
-			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
-				t.Fatal(err)
-			}
+			w, c, body := failWith(t, httptest.NewRequest("POST", "/api/v1/documents", nil), tc.err)
 			if w.Code != 503 || body.Error.Code != "unavailable" || w.Header().Get("Retry-After") == "" ||
 				!strings.Contains(body.Error.Message, tc.says) || c.GetBool(writeInDoubtKey) != tc.inDoubt {
 				t.Fatalf("got %d %+v (Retry-After %q, in doubt %v)", w.Code, body, w.Header().Get("Retry-After"), c.GetBool(writeInDoubtKey))
@@ -126,7 +118,7 @@ func TestProceedAnswersARetryOnlyWithItsOwnRequestsOutcome(t *testing.T) {
 			if goOn != tc.goOn {
 				t.Fatalf("proceed = %v, want %v (answered %d %s)", goOn, tc.goOn, w.Code, w.Body)
 			}
-			if !tc.goOn && (w.Code != tc.status || body.Error.Code != tc.code || (w.Header().Get("Idempotent-Replayed") == "true") != tc.replayed) {
+			if !tc.goOn && (w.Code != tc.status || string(body.Error.Code) != tc.code || (w.Header().Get("Idempotent-Replayed") == "true") != tc.replayed) {
 				t.Fatalf("answered %d %s (replayed %q), want %d %q replayed %v", w.Code, w.Body, w.Header().Get("Idempotent-Replayed"), tc.status, tc.code, tc.replayed)
 			}
 			if tc.code != "" && !strings.Contains(body.Error.Message, "different body") {

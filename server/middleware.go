@@ -12,6 +12,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"docplat/errs"
 )
 
 const requestIDKey = "request_id"
@@ -43,7 +45,7 @@ func (s *Server) recover(c *gin.Context) {
 			s.log.ErrorContext(c, "panic serving request", "panic", fmt.Sprint(v), "request_id", requestIDOf(c),
 				"path", c.Request.URL.Path, "stack", string(debug.Stack()))
 			if !c.Writer.Written() {
-				abort(c, http.StatusInternalServerError, "internal", "internal error (request id "+requestIDOf(c)+")")
+				abort(c, errs.Internal, "internal error (request id "+requestIDOf(c)+")")
 			}
 		}
 	}()

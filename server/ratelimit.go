@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -9,6 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
+
+	"docplat/errs"
 )
 
 // loginLimiter slows password guessing: each (client IP, username) pair gets
@@ -62,5 +63,5 @@ func (l *loginLimiter) allow(ip, username string) (bool, time.Duration) {
 
 func (s *Server) rateLimited(c *gin.Context, retry time.Duration) {
 	c.Header("Retry-After", strconv.Itoa(int(retry.Seconds())+1))
-	abort(c, http.StatusTooManyRequests, "rate_limited", "too many login attempts; retry in "+retry.Round(time.Second).String())
+	abort(c, errs.RateLimited, "too many login attempts; retry in "+retry.Round(time.Second).String())
 }

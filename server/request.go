@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"docplat/errs"
 )
 
 // decodeJSON reads one JSON object into v, rejecting unknown fields, trailing
@@ -23,20 +25,20 @@ func (s *Server) decodeJSON(c *gin.Context, v any) bool {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooLarge):
-			abort(c, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the JSON body exceeds %d bytes", s.opt.MaxJSONBytes))
+			abort(c, errs.TooLarge, fmt.Sprintf("the JSON body exceeds %d bytes", s.opt.MaxJSONBytes))
 		case errors.Is(err, io.EOF):
-			abort(c, http.StatusBadRequest, "bad_request", "a JSON body is required")
+			abort(c, errs.BadRequest, "a JSON body is required")
 		case errors.As(err, &syntax):
-			abort(c, http.StatusBadRequest, "bad_request", fmt.Sprintf("invalid JSON at byte %d", syntax.Offset))
+			abort(c, errs.BadRequest, fmt.Sprintf("invalid JSON at byte %d", syntax.Offset))
 		case errors.As(err, &typ):
-			abort(c, http.StatusBadRequest, "bad_request", fmt.Sprintf("field %q must be of type %s", typ.Field, typ.Type))
+			abort(c, errs.BadRequest, fmt.Sprintf("field %q must be of type %s", typ.Field, typ.Type))
 		default:
-			abort(c, http.StatusBadRequest, "bad_request", "invalid JSON: "+err.Error())
+			abort(c, errs.BadRequest, "invalid JSON: "+err.Error())
 		}
 		return false
 	}
 	if dec.More() {
-		abort(c, http.StatusBadRequest, "bad_request", "the body must hold exactly one JSON object")
+		abort(c, errs.BadRequest, "the body must hold exactly one JSON object")
 		return false
 	}
 	return true
@@ -60,7 +62,7 @@ func intQuery(c *gin.Context, name string, def, lo, hi int) (int, bool) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < lo || n > hi {
-		abort(c, http.StatusBadRequest, "bad_request", fmt.Sprintf("%s must be an integer between %d and %d", name, lo, hi))
+		abort(c, errs.BadRequest, fmt.Sprintf("%s must be an integer between %d and %d", name, lo, hi))
 		return 0, false
 	}
 	return n, true

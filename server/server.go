@@ -16,6 +16,7 @@ import (
 	"docplat/accounts"
 	"docplat/admission"
 	"docplat/docs"
+	"docplat/errs"
 )
 
 //go:embed openapi.json
@@ -171,7 +172,7 @@ func (s *Server) routes() *gin.Engine {
 	}
 
 	r.NoMethod(func(c *gin.Context) {
-		abort(c, http.StatusMethodNotAllowed, "method_not_allowed", "method "+c.Request.Method+" is not allowed here")
+		abort(c, errs.MethodNotAllowed, "method "+c.Request.Method+" is not allowed here")
 	})
 	r.NoRoute(s.noRoute)
 	return r
@@ -183,5 +184,5 @@ func (s *Server) noRoute(c *gin.Context) {
 		s.deps.UI.ServeHTTP(c.Writer, c.Request)
 		return
 	}
-	abort(c, http.StatusNotFound, "not_found", "no such route: "+p)
+	abort(c, errs.NotFound, "no such route: "+p)
 }

@@ -9,6 +9,7 @@ import (
 
 	"docplat/accounts"
 	"docplat/docs"
+	"docplat/errs"
 	"docplat/stats"
 )
 
@@ -28,7 +29,7 @@ func (s *Server) statsRoutes(v1 *gin.RouterGroup) {
 
 func (s *Server) statsOrFail(c *gin.Context) (Stats, bool) {
 	if s.deps.Stats == nil {
-		abort(c, http.StatusServiceUnavailable, "unavailable", "the stats service is not configured")
+		abort(c, errs.Unavailable, "the stats service is not configured")
 		return nil, false
 	}
 	return s.deps.Stats, true
@@ -67,7 +68,7 @@ func (s *Server) topDocuments(c *gin.Context) {
 	}
 	window := c.DefaultQuery("window", "24h")
 	if _, ok := stats.Windows[window]; !ok {
-		abort(c, http.StatusBadRequest, "bad_request", stats.ErrBadWindow.Error())
+		s.fail(c, stats.ErrBadWindow)
 		return
 	}
 	limit, ok := intQuery(c, "limit", 10, 1, 100)

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"docplat/docs"
+	"docplat/errs"
 	"docplat/idempotency"
 )
 
@@ -44,18 +45,18 @@ func (f *uploadForm) digest(fields ...string) func(*idempotency.Fingerprint) {
 func (s *Server) readUpload(c *gin.Context, allowed ...string) (*uploadForm, bool) {
 	ct, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || ct != "multipart/form-data" {
-		abort(c, http.StatusBadRequest, "bad_request", "the body must be multipart/form-data with a 'file' part")
+		abort(c, errs.BadRequest, "the body must be multipart/form-data with a 'file' part")
 		return nil, false
 	}
 	limit := s.deps.Docs.MaxUploadBytes() + multipartOverhead
 	if c.Request.ContentLength > limit {
-		abort(c, http.StatusRequestEntityTooLarge, "too_large", "the upload exceeds the size limit")
+		s.fail(c, docs.ErrTooLarge)
 		return nil, false
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		abort(c, http.StatusBadRequest, "bad_request", "malformed multipart body: "+err.Error())
+		abort(c, errs.BadRequest, "malformed multipart body: "+err.Error())
 		return nil, false
 	}
 	form := &uploadForm{fields: map[string]string{}}
@@ -78,7 +79,7 @@ func (s *Server) readUpload(c *gin.Context, allowed ...string) (*uploadForm, boo
 		switch {
 		case name == "file":
 			if form.file != nil {
-				abort(c, http.StatusBadRequest, "bad_request", "only one 'file' part is allowed")
+				abort(c, errs.BadRequest, "only one 'file' part is allowed")
 				return nil, false
 			}
 			if form.file, err = s.deps.Docs.Stage(part, rawFilename(part)); err != nil {
@@ -87,7 +88,7 @@ func (s *Server) readUpload(c *gin.Context, allowed ...string) (*uploadForm, boo
 			}
 		case contains(allowed, name):
 			if _, dup := form.fields[name]; dup {
-				abort(c, http.StatusBadRequest, "bad_request", "field '"+name+"' is repeated")
+				abort(c, errs.BadRequest, "field '"+name+"' is repeated")
 				return nil, false
 			}
 			b, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
@@ -96,18 +97,18 @@ func (s *Server) readUpload(c *gin.Context, allowed ...string) (*uploadForm, boo
 				return nil, false
 			}
 			if len(b) > maxFieldBytes {
-				abort(c, http.StatusBadRequest, "bad_request", "field '"+name+"' is longer than 64 KiB")
+				abort(c, errs.BadRequest, "field '"+name+"' is longer than 64 KiB")
 				return nil, false
 			}
 			form.fields[name] = string(b)
 		default:
-			abort(c, http.StatusBadRequest, "bad_request", "unknown form field '"+name+"' (allowed: file, "+strings.Join(allowed, ", ")+")")
+			abort(c, errs.BadRequest, "unknown form field '"+name+"' (allowed: file, "+strings.Join(allowed, ", ")+")")
 			return nil, false
 		}
 		part.Close()
 	}
 	if form.file == nil {
-		abort(c, http.StatusBadRequest, "bad_request", "the 'file' part is required")
+		abort(c, errs.BadRequest, "the 'file' part is required")
 		return nil, false
 	}
 	ok = true
@@ -128,17 +129,17 @@ func rawFilename(p *multipart.Part) string {
 // uploadError answers a failed multipart read: over the limit is 413, a
 // broken body 400, domain errors as usual.
 func (s *Server) uploadError(c *gin.Context, err error) {
-	var tooLarge *http.MaxBytesError
-	var invalid *docs.InvalidError
+	var (
+		tooLarge *http.MaxBytesError
+		coded    *errs.Error
+	)
 	switch {
-	case errors.As(err, &tooLarge), errors.Is(err, docs.ErrTooLarge):
-		abort(c, http.StatusRequestEntityTooLarge, "too_large", "the upload exceeds the size limit")
-	case errors.As(err, &invalid), errors.Is(err, docs.ErrUnsupportedType):
-		s.fail(c, err)
+	case errors.As(err, &tooLarge), errors.As(err, &coded):
+		s.fail(c, err) // over the limit, or Stage's answer (too large, bad input, unsupported type)
 	case c.Request.Context().Err() != nil:
 		c.AbortWithStatus(499)
 	default:
-		abort(c, http.StatusBadRequest, "bad_request", "malformed multipart body: "+err.Error())
+		abort(c, errs.BadRequest, "malformed multipart body: "+err.Error())
 	}
 }
 

@@ -153,7 +153,7 @@ func TestAccountsDeleteUserConflictsWhileOwningDocuments(t *testing.T) {
 			t.Fatalf("user gone after a refused delete: %v", err)
 		}
 
-		if err := e.db.Documents().Delete(e.ctx, d.ID, noCheck); err != nil {
+		if err := e.repo(t).Delete(e.ctx, d.ID, noCheck); err != nil {
 			t.Fatalf("Delete document: %v", err)
 		}
 		if err := st.DeleteUser(e.ctx, alice.ID); err != nil {
@@ -191,7 +191,7 @@ func TestAccountsDeleteDepartmentConflictsWhileReferenced(t *testing.T) {
 			{"a document", func(t *testing.T, dept string) func(*testing.T) {
 				d := e.create(t, docSpec{Title: "doc", Owner: outsider.ID, Dept: dept})
 				return func(t *testing.T) {
-					if err := e.db.Documents().Delete(e.ctx, d.ID, noCheck); err != nil {
+					if err := e.repo(t).Delete(e.ctx, d.ID, noCheck); err != nil {
 						t.Fatalf("Delete: %v", err)
 					}
 				}

@@ -74,51 +74,16 @@ type tagRow struct {
 
 func (tagRow) TableName() string { return "document_tags" }
 
-// Documents implements docs.Repository.
+// Documents implements docs.Store. Content changes are written only by
+// the documents participant of the three-phase commit (DocsParticipant).
 type Documents struct{ db *DB }
 
-// Documents returns the document repository.
+// Documents returns the document store.
 func (db *DB) Documents() *Documents { return &Documents{db: db} }
 
-var _ docs.Repository = (*Documents)(nil)
+var _ docs.Store = (*Documents)(nil)
 
 func (s *Documents) g(ctx context.Context) *gorm.DB { return s.db.gorm.WithContext(ctx) }
-
-// chargeQuota adds delta bytes to a department's usage, refusing to go over
-// its quota (0 is unlimited). The conditional UPDATE makes racing uploads
-// for the last bytes safe: the row lock orders them.
-func chargeQuota(tx *gorm.DB, dept string, delta int64) error {
-	if dept == "" || delta == 0 {
-		return nil
-	}
-	if delta < 0 {
-		return tx.Exec(`UPDATE departments SET bytes_used = CASE WHEN bytes_used + ? < 0 THEN 0 ELSE bytes_used + ? END WHERE id = ?`, delta, delta, dept).Error
-	}
-	res := tx.Exec(`UPDATE departments SET bytes_used = bytes_used + ? WHERE id = ? AND (quota_bytes = 0 OR bytes_used + ? <= quota_bytes)`, delta, dept, delta)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return docs.ErrQuota
-	}
-	return nil
-}
-
-// publish records the blob (taking its row lock) and then makes the file
-// visible, so a concurrent garbage collector either ran entirely before
-// (and the rename re-creates the file) or waits for this transaction.
-func (s *Documents) publish(tx *gorm.DB, c docs.NewContent) error {
-	if err := s.db.dialect.touchBlob(tx, c.Version.SHA256, c.Version.Size, c.Version.CreatedAt); err != nil {
-		return err
-	}
-	if err := c.Publish(); err != nil {
-		return err
-	}
-	if s.db.FailAfterPublish != nil {
-		return s.db.FailAfterPublish()
-	}
-	return nil
-}
 
 func insertVersion(tx *gorm.DB, id string, v docs.Version) error {
 	r := versionRow{DocumentID: id, Version: v.Version, SHA256: v.SHA256, Size: v.Size, Mime: v.Mime,
@@ -154,20 +119,6 @@ func (s *Documents) insertDocument(tx *gorm.DB, d docs.Document, v docs.Version,
 		return err
 	}
 	return s.db.dialect.index(tx, d, text, true)
-}
-
-// Create stores a new document in one local transaction (the path without
-// the stats service: quota from the departments table).
-func (s *Documents) Create(ctx context.Context, d docs.Document, c docs.NewContent) error {
-	return s.g(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := chargeQuota(tx, d.DepartmentID, c.Version.Size); err != nil {
-			return err
-		}
-		if err := s.publish(tx, c); err != nil {
-			return err
-		}
-		return s.insertDocument(tx, d, c.Version, c.Text)
-	})
 }
 
 func loadTags(tx *gorm.DB, id string) ([]string, error) {
@@ -226,22 +177,6 @@ func (s *Documents) appendVersion(tx *gorm.DB, d docs.Document, v docs.Version, 
 		return docs.Document{}, err
 	}
 	return d, s.db.dialect.index(tx, d, text, true)
-}
-
-func (s *Documents) AddVersion(ctx context.Context, id string, check func(docs.Document) error, c docs.NewContent) (docs.Document, error) {
-	var out docs.Document
-	err := s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
-		if err := chargeQuota(tx, d.DepartmentID, c.Version.Size); err != nil {
-			return err
-		}
-		if err := s.publish(tx, c); err != nil {
-			return err
-		}
-		var err error
-		out, err = s.appendVersion(tx, d, c.Version, c.Text)
-		return err
-	})
-	return out, err
 }
 
 func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.Document) error, change func(*docs.Document)) (docs.Document, error) {
@@ -310,16 +245,6 @@ func (s *Documents) removeDocument(tx *gorm.DB, id string) (int64, error) {
 		return used, s.db.dialect.unindex(tx, id)
 	}
 	return used, nil
-}
-
-func (s *Documents) Delete(ctx context.Context, id string, check func(docs.Document) error) error {
-	return s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
-		used, err := s.removeDocument(tx, id)
-		if err != nil {
-			return err
-		}
-		return chargeQuota(tx, d.DepartmentID, -used)
-	})
 }
 
 // Usage is the bytes of all of a document's versions.

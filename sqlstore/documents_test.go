@@ -69,7 +69,7 @@ func TestDocumentsCreateThenGetRoundTripsEveryField(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				want, c, _ := e.document(t, tc.spec)
-				if err := e.db.Documents().Create(e.ctx, want, c); err != nil {
+				if err := e.repo(t).Create(e.ctx, want, c); err != nil {
 					t.Fatalf("Create: %v", err)
 				}
 				got, err := e.db.Documents().Get(e.ctx, want.ID)
@@ -117,14 +117,14 @@ func TestDocumentsAddVersionBumpsVersionAndKeepsHistory(t *testing.T) {
 		dept := e.dept(t, "Engineering", 0)
 		alice := e.user(t, "alice", accounts.RoleMember, dept)
 		first, c1, _ := e.document(t, docSpec{Title: "report", Body: "first content", Tags: []string{"q1"}, Owner: alice.ID, Dept: dept})
-		if err := e.db.Documents().Create(e.ctx, first, c1); err != nil {
+		if err := e.repo(t).Create(e.ctx, first, c1); err != nil {
 			t.Fatalf("Create: %v", err)
 		}
 
 		c2, _ := e.newContent(t, "second, longer content", "report-v2.txt", alice.ID)
 		c2.Version.Version = 0 // the repository numbers versions
 		var seen docs.Document
-		got, err := e.db.Documents().AddVersion(e.ctx, first.ID, func(cur docs.Document) error {
+		got, err := e.repo(t).AddVersion(e.ctx, first.ID, func(cur docs.Document) error {
 			seen = cur
 			return nil
 		}, c2)
@@ -180,7 +180,7 @@ func TestDocumentsAddVersionVetoedByCheckChangesNothing(t *testing.T) {
 		used := e.bytesUsed(t, dept)
 
 		c2, _ := e.newContent(t, "vetoed content", "v2.txt", alice.ID)
-		_, err := e.db.Documents().AddVersion(e.ctx, before.ID, func(docs.Document) error { return docs.ErrPrecondition }, c2)
+		_, err := e.repo(t).AddVersion(e.ctx, before.ID, func(docs.Document) error { return docs.ErrPrecondition }, c2)
 		if !errors.Is(err, docs.ErrPrecondition) {
 			t.Fatalf("AddVersion error = %v, want ErrPrecondition", err)
 		}
@@ -200,7 +200,7 @@ func TestDocumentsAddVersionVetoedByCheckChangesNothing(t *testing.T) {
 			t.Fatal("a vetoed AddVersion published its blob")
 		}
 
-		if _, err := e.db.Documents().AddVersion(e.ctx, docs.NewID(), noCheck, c2); !errors.Is(err, docs.ErrNotFound) {
+		if _, err := e.repo(t).AddVersion(e.ctx, docs.NewID(), noCheck, c2); !errors.Is(err, docs.ErrNotFound) {
 			t.Fatalf("AddVersion(unknown) error = %v, want ErrNotFound", err)
 		}
 	})
@@ -330,7 +330,7 @@ func TestDocumentsDeleteRemovesEverythingAndReturnsQuota(t *testing.T) {
 		admin := docs.Actor{UserID: alice.ID, Admin: true}
 		d := e.create(t, docSpec{Title: "doomed", Body: "perishable words", Tags: []string{"a", "b"}, Owner: alice.ID, Dept: dept})
 		c2, _ := e.newContent(t, "perishable second version", "doomed-2.txt", alice.ID)
-		if _, err := e.db.Documents().AddVersion(e.ctx, d.ID, noCheck, c2); err != nil {
+		if _, err := e.repo(t).AddVersion(e.ctx, d.ID, noCheck, c2); err != nil {
 			t.Fatalf("AddVersion: %v", err)
 		}
 		keep := e.create(t, docSpec{Title: "survivor", Body: "perishable survivor", Owner: alice.ID, Dept: dept})
@@ -339,14 +339,14 @@ func TestDocumentsDeleteRemovesEverythingAndReturnsQuota(t *testing.T) {
 		}
 
 		// A vetoed delete changes nothing.
-		if err := e.db.Documents().Delete(e.ctx, d.ID, func(docs.Document) error { return docs.ErrForbidden }); !errors.Is(err, docs.ErrForbidden) {
+		if err := e.repo(t).Delete(e.ctx, d.ID, func(docs.Document) error { return docs.ErrForbidden }); !errors.Is(err, docs.ErrForbidden) {
 			t.Fatalf("vetoed Delete error = %v, want ErrForbidden", err)
 		}
 		if n, v, tg := e.rowsOf(t, d.ID); n != 1 || v != 2 || tg != 2 {
 			t.Fatalf("after a vetoed delete: %d document, %d version, %d tag rows; want 1, 2, 2", n, v, tg)
 		}
 
-		if err := e.db.Documents().Delete(e.ctx, d.ID, noCheck); err != nil {
+		if err := e.repo(t).Delete(e.ctx, d.ID, noCheck); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
 		if n, v, tg := e.rowsOf(t, d.ID); n != 0 || v != 0 || tg != 0 {
@@ -366,13 +366,13 @@ func TestDocumentsDeleteRemovesEverythingAndReturnsQuota(t *testing.T) {
 			t.Fatalf("search after delete = %v, want only the survivor %s", got, keep.ID)
 		}
 
-		if err := e.db.Documents().Delete(e.ctx, keep.ID, noCheck); err != nil {
+		if err := e.repo(t).Delete(e.ctx, keep.ID, noCheck); err != nil {
 			t.Fatalf("Delete survivor: %v", err)
 		}
 		if used := e.bytesUsed(t, dept); used != 0 {
 			t.Fatalf("bytes_used after deleting everything = %d, want 0", used)
 		}
-		if err := e.db.Documents().Delete(e.ctx, d.ID, noCheck); !errors.Is(err, docs.ErrNotFound) {
+		if err := e.repo(t).Delete(e.ctx, d.ID, noCheck); !errors.Is(err, docs.ErrNotFound) {
 			t.Fatalf("second Delete error = %v, want ErrNotFound", err)
 		}
 	})

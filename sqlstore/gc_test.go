@@ -7,12 +7,14 @@ import (
 
 	"docplat/accounts"
 	"docplat/docs"
+	"docplat/internal/failpoint"
 )
 
 var errCrash = errors.New("injected failure after publishing the blob")
 
 // TestCrashAfterPublishLeavesOnlyACollectableBlob fails a content write
-// after its blob became visible and before the transaction commits: no row
+// (through the three-phase commit, the only write path) after the documents
+// participant published its blob and before the transaction commits: no row
 // may survive, and the orphaned file must be collectable.
 func TestCrashAfterPublishLeavesOnlyACollectableBlob(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
@@ -31,33 +33,33 @@ func TestCrashAfterPublishLeavesOnlyACollectableBlob(t *testing.T) {
 			{"Create", func(t *testing.T, c docs.NewContent) (string, error) {
 				d, _, _ := e.document(t, docSpec{Title: "crashing", Tags: []string{"crash"}, Owner: alice.ID, Dept: dept})
 				d.Size, d.SHA256 = c.Version.Size, c.Version.SHA256
-				return d.ID, e.db.Documents().Create(e.ctx, d, c)
+				return d.ID, e.repo(t).Create(e.ctx, d, c)
 			}, 0},
 			{"AddVersion", func(_ *testing.T, c docs.NewContent) (string, error) {
-				_, err := e.db.Documents().AddVersion(e.ctx, existing.ID, noCheck, c)
+				_, err := e.repo(t).AddVersion(e.ctx, existing.ID, noCheck, c)
 				return existing.ID, err
 			}, 1},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				body := "crash zeppelin content of " + tc.name
-				c, st := e.newContent(t, body, "crash.txt", alice.ID)
+				c, _ := e.newContent(t, body, "crash.txt", alice.ID)
+				sha := c.Version.SHA256
 				published := false
-				c.Publish = func() error {
-					if err := st.Commit(); err != nil {
-						return err
+				failpoint.Enable(t, failpoint.DocsAfterPublish, func(scope any) error {
+					if scope != e.db {
+						return nil // another test's database
 					}
-					published = true
+					published = e.blobExists(t, sha)
 					return errCrash
-				}
+				})
 				id, err := tc.write(t, c)
-				if !errors.Is(err, errCrash) {
-					t.Fatalf("%s error = %v, want the injected failure", tc.name, err)
+				if !errors.Is(err, docs.ErrUnavailable) {
+					t.Fatalf("%s error = %v, want ErrUnavailable (the documents participant failed)", tc.name, err)
 				}
 				if !published {
-					t.Fatal("Publish was not called")
+					t.Fatal("the failpoint was not reached with the blob published")
 				}
-				sha := c.Version.SHA256
 
 				if _, v, _ := e.rowsOf(t, id); v != tc.versions {
 					t.Fatalf("%d version rows, want %d", v, tc.versions)
@@ -114,7 +116,7 @@ func TestCollectBlobKeepsReferencedBlobs(t *testing.T) {
 		alice := e.user(t, "alice", accounts.RoleMember, "")
 		d := e.create(t, docSpec{Title: "kept", Body: "version one", Owner: alice.ID})
 		c2, _ := e.newContent(t, "version two", "kept-2.txt", alice.ID)
-		if _, err := e.db.Documents().AddVersion(e.ctx, d.ID, noCheck, c2); err != nil {
+		if _, err := e.repo(t).AddVersion(e.ctx, d.ID, noCheck, c2); err != nil {
 			t.Fatalf("AddVersion: %v", err)
 		}
 
@@ -147,7 +149,7 @@ func TestCollectBlobSparesBlobsUsedAfterTheCutoff(t *testing.T) {
 		d := e.create(t, docSpec{Title: "short-lived", Owner: alice.ID})
 		// Deleting the document leaves the blob unreferenced, last used at
 		// the document's creation.
-		if err := e.db.Documents().Delete(e.ctx, d.ID, noCheck); err != nil {
+		if err := e.repo(t).Delete(e.ctx, d.ID, noCheck); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
 		remove := func() error { return e.blobs.Remove(d.SHA256) }
@@ -174,7 +176,7 @@ func TestCollectBlobKeepsFileWhenRemoveFails(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		alice := e.user(t, "alice", accounts.RoleMember, "")
 		d := e.create(t, docSpec{Title: "unlucky", Owner: alice.ID})
-		if err := e.db.Documents().Delete(e.ctx, d.ID, noCheck); err != nil {
+		if err := e.repo(t).Delete(e.ctx, d.ID, noCheck); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
 		errRemove := errors.New("disk says no")

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,14 +18,19 @@ import (
 	"docplat/docs"
 	"docplat/internal/testdb"
 	"docplat/sqlstore"
+	"docplat/stats"
+	"docplat/txn"
 )
 
 // env is one backend's fresh database with a blob store beside it.
 type env struct {
+	t       *testing.T // the test that owns the env
 	backend testdb.Backend
 	ctx     context.Context
 	db      *sqlstore.DB
 	blobs   *blob.Store
+	mu      sync.Mutex
+	writes  docs.Repository // see repo
 }
 
 // forEachBackend runs fn once per backend in testdb.Backends, each in its own
@@ -57,7 +64,7 @@ func openEnv(t *testing.T, b testdb.Backend) *env {
 	if err != nil {
 		t.Fatalf("blob.Open: %v", err)
 	}
-	return &env{backend: b, ctx: ctx, db: db, blobs: bs}
+	return &env{t: t, backend: b, ctx: ctx, db: db, blobs: bs}
 }
 
 func (e *env) mariadb() bool { return e.backend == testdb.MariaDB }
@@ -104,8 +111,8 @@ func (e *env) newContent(t *testing.T, content, filename, by string) (docs.NewCo
 	return docs.NewContent{
 		Version: docs.Version{Version: 1, SHA256: st.SHA256, Size: st.Size, Mime: "text/plain; charset=utf-8",
 			Filename: filename, CreatedBy: by, CreatedAt: time.Now().UTC()},
-		Text:    content,
-		Publish: st.Commit,
+		Text:   content,
+		Staged: st.TempName(),
 	}, st
 }
 
@@ -146,11 +153,40 @@ func (e *env) document(t *testing.T, s docSpec) (docs.Document, docs.NewContent,
 	return d, c, st
 }
 
-// create stores a document described by s and returns it as passed to Create.
+// repo is the write path production uses, over e's database: content
+// changes run as three-phase commits between its documents participant and
+// a stats service with a database of its own, as cmd/docplat wires them.
+func (e *env) repo(t *testing.T) docs.Repository {
+	t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.writes != nil {
+		return e.writes
+	}
+	st, err := stats.Open(e.ctx, stats.Config{MySQLDSN: testdb.DSNFor(e.t, e.backend), DataDir: e.t.TempDir()})
+	if err != nil {
+		t.Fatalf("stats.Open: %v", err)
+	}
+	e.t.Cleanup(func() { _ = st.Close() })
+	log := slog.New(slog.DiscardHandler)
+	participants := map[string]txn.Participant{}
+	peers := func(name string) txn.Participant { return participants[name] }
+	coord := txn.NewCoordinator(txn.CoordinatorOptions{DB: e.db.Gorm(), Participants: participants, Logger: log,
+		Synchronous: []string{docs.ParticipantDocuments}})
+	participants[docs.ParticipantDocuments] = txn.NewParticipant(txn.ParticipantOptions{Name: docs.ParticipantDocuments,
+		DB: e.db.Gorm(), Handler: e.db.DocsParticipant(e.blobs), ForUpdate: e.mariadb(), Coordinator: coord, Peers: peers, Logger: log})
+	participants[stats.ParticipantName] = txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName,
+		DB: st.DB(), Handler: st.Usage(), ForUpdate: st.MySQL(), Coordinator: coord, Peers: peers, Logger: log})
+	e.writes = docs.WithThreePhaseCommit(e.db.Documents(), coord)
+	return e.writes
+}
+
+// create stores a document described by s through the real write path and
+// returns it as passed to Create.
 func (e *env) create(t *testing.T, s docSpec) docs.Document {
 	t.Helper()
 	d, c, _ := e.document(t, s)
-	if err := e.db.Documents().Create(e.ctx, d, c); err != nil {
+	if err := e.repo(t).Create(e.ctx, d, c); err != nil {
 		t.Fatalf("Create(%q): %v", s.Title, err)
 	}
 	return d

@@ -12,6 +12,7 @@ import (
 	"docplat/blob"
 	"docplat/docs"
 	"docplat/idempotency"
+	"docplat/internal/failpoint"
 	"docplat/txn"
 )
 
@@ -70,10 +71,10 @@ func (p *DocsParticipant) Prepare(_ context.Context, tx *gorm.DB, _ string, payl
 			return err
 		}
 		if cur == nil {
-			return &txn.VoteNo{Reason: docs.ReasonNotFound}
+			return &txn.VoteNo{Reason: txn.ReasonNotFound}
 		}
 		if cur.Revision != c.ExpectRevision {
-			return &txn.VoteNo{Reason: docs.ReasonConflict}
+			return &txn.VoteNo{Reason: txn.ReasonConflict}
 		}
 	}
 	if c.Version == nil {
@@ -88,10 +89,7 @@ func (p *DocsParticipant) Prepare(_ context.Context, tx *gorm.DB, _ string, payl
 	if err := p.blobs.PublishStaged(c.Staged, c.Version.SHA256); err != nil {
 		return err
 	}
-	if p.docs.db.FailAfterPublish != nil {
-		return p.docs.db.FailAfterPublish()
-	}
-	return nil
+	return failpoint.Inject(failpoint.DocsAfterPublish, p.docs.db)
 }
 
 func (p *DocsParticipant) Commit(ctx context.Context, tx *gorm.DB, txid string, payload []byte) error {

@@ -31,7 +31,7 @@ func TestQuotaRefusesAnUploadThatWouldExceedIt(t *testing.T) {
 		}
 
 		second, c, _ := e.document(t, docSpec{Title: "second", Body: sizedBody("second", 60), Tags: []string{"t"}, Owner: alice.ID, Dept: dept})
-		if err := e.db.Documents().Create(e.ctx, second, c); !errors.Is(err, docs.ErrQuota) {
+		if err := e.repo(t).Create(e.ctx, second, c); !errors.Is(err, docs.ErrQuota) {
 			t.Fatalf("Create over quota: error = %v, want ErrQuota", err)
 		}
 		if n, v, tg := e.rowsOf(t, second.ID); n != 0 || v != 0 || tg != 0 {
@@ -46,7 +46,7 @@ func TestQuotaRefusesAnUploadThatWouldExceedIt(t *testing.T) {
 
 		// The same limit holds for a new version of an existing document.
 		c2, _ := e.newContent(t, sizedBody("v2", 41), "first-v2.txt", alice.ID)
-		if _, err := e.db.Documents().AddVersion(e.ctx, first.ID, noCheck, c2); !errors.Is(err, docs.ErrQuota) {
+		if _, err := e.repo(t).AddVersion(e.ctx, first.ID, noCheck, c2); !errors.Is(err, docs.ErrQuota) {
 			t.Fatalf("AddVersion over quota: error = %v, want ErrQuota", err)
 		}
 		if _, v, _ := e.rowsOf(t, first.ID); v != 1 {
@@ -54,7 +54,7 @@ func TestQuotaRefusesAnUploadThatWouldExceedIt(t *testing.T) {
 		}
 		// Exactly filling the quota is allowed.
 		c3, _ := e.newContent(t, sizedBody("v2", 40), "first-v2.txt", alice.ID)
-		if _, err := e.db.Documents().AddVersion(e.ctx, first.ID, noCheck, c3); err != nil {
+		if _, err := e.repo(t).AddVersion(e.ctx, first.ID, noCheck, c3); err != nil {
 			t.Fatalf("AddVersion up to the quota: %v", err)
 		}
 		if used := e.bytesUsed(t, dept); used != 100 {
@@ -89,7 +89,7 @@ func TestQuotaHoldsUnderConcurrentUploads(t *testing.T) {
 		for i, u := range ups {
 			wg.Go(func() {
 				<-start
-				errs[i] = e.db.Documents().Create(e.ctx, u.d, u.c)
+				errs[i] = e.repo(t).Create(e.ctx, u.d, u.c)
 			})
 		}
 		close(start)

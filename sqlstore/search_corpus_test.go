@@ -34,8 +34,9 @@ func corpus(tb testing.TB, n int) []scenario.SeedFile {
 	return files
 }
 
-// seedCorpus stores files as public documents of owner through the
-// repository's Create (so indexed as an upload indexes) and returns their ids.
+// seedCorpus stores files as public documents of owner (indexed as an
+// upload indexes them, without blobs: search reads the index only) and
+// returns their ids.
 func seedCorpus(tb testing.TB, ctx context.Context, db *sqlstore.DB, owner string, files []scenario.SeedFile) []string {
 	tb.Helper()
 	ids := make([]string, len(files))
@@ -46,13 +47,12 @@ func seedCorpus(tb testing.TB, ctx context.Context, db *sqlstore.DB, owner strin
 		c := docs.NewContent{
 			Version: docs.Version{Version: 1, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(f.Content)),
 				Mime: "text/plain; charset=utf-8", Filename: f.Name, CreatedBy: owner, CreatedAt: at},
-			Text:    string(f.Content),
-			Publish: func() error { return nil }, // no blob: search reads the index only
+			Text: string(f.Content),
 		}
 		d := docs.Document{ID: docs.NewID(), Title: f.Title, Tags: strings.Split(f.Tags, ","), Visibility: docs.Public,
 			OwnerID: owner, Filename: f.Name, Size: c.Version.Size, Mime: c.Version.Mime, SHA256: c.Version.SHA256,
 			Version: 1, Revision: 1, CreatedAt: at, UpdatedAt: at}
-		if err := db.Documents().Create(ctx, d, c); err != nil {
+		if err := sqlstore.SeedDocument(ctx, db, d, c.Version, c.Text); err != nil {
 			tb.Fatalf("Create(%s): %v", f.Name, err)
 		}
 		ids[i] = d.ID
@@ -73,7 +73,7 @@ func TestSearchFindsTheRightCorpusPageFirst(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := docs.NewService(e.db.Documents(), bs, docs.Options{})
+		svc := docs.NewService(e.repo(t), bs, docs.Options{})
 		for _, tc := range []struct {
 			name, q   string
 			wantTitle string // the first result's title has this

@@ -202,7 +202,7 @@ func TestSearchIgnoresCaseOutsideASCII(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				if bug, ok := tc.bugOn[e.backend]; ok {
-					t.Skip("known limitation (README, Search): " + bug)
+					t.Skip("known limitation (documentation/architecture.md, Search): " + bug)
 				}
 				items, _ := e.list(t, admin, docs.Query{Terms: []string{tc.term}, Sort: docs.SortRelevance})
 				if got := ids(items); !slices.Equal(got, []string{tc.want}) {

@@ -1,7 +1,6 @@
 package stats
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,10 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"docplat/depfail"
+	"docplat/internal/internalapi"
 )
 
 // Client reaches a stats process (`docplat stats`) for reads; that process
@@ -24,25 +23,8 @@ type Client struct {
 }
 
 func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Base, "/")+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set(secretHeader, c.Secret)
-	req.Header.Set("Content-Type", "application/json")
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
-	}
-	res, err := hc.Do(req)
+	api := internalapi.Client{Base: c.Base, Secret: c.Secret, HTTP: c.HTTP, Timeout: 10 * time.Second}
+	res, err := api.DoJSON(ctx, method, path, body)
 	if err != nil {
 		if ctx.Err() == context.Canceled {
 			return err // the caller went away; nothing failed

@@ -119,18 +119,6 @@ func records(first int64, as ...events.Access) []events.Record {
 	return out
 }
 
-// eventually polls cond until it holds or 10 s pass.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after 10s waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // logCapture is a slog.Handler that keeps every record (safe for use by
 // the consumer's goroutine while the test reads).
 type logCapture struct {

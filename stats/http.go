@@ -1,22 +1,21 @@
 package stats
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+
+	"docplat/internal/internalapi"
 )
 
-// The stats process's internal API (shared secret in X-Docplat-Internal),
+// The stats process's internal API (shared secret in internalapi.Header),
 // used by the document service in remote mode:
 //
 //	GET  /internal/stats/documents/{id}
 //	GET  /internal/stats/top?window=&limit=
 //	GET  /internal/stats/departments?id=
 //	GET  /internal/stats/ping
-const secretHeader = "X-Docplat-Internal"
-
 type errorBody struct {
 	Error string `json:"error"`
 }
@@ -39,9 +38,9 @@ func (s *Service) InternalHandler(secret string) http.Handler {
 	}
 	auth := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if secret == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get(secretHeader)), []byte(secret)) != 1 {
+			if !internalapi.Authorized(r, secret) {
 				w.WriteHeader(http.StatusUnauthorized)
-				_ = json.NewEncoder(w).Encode(errorBody{"missing or wrong " + secretHeader})
+				_ = json.NewEncoder(w).Encode(errorBody{"missing or wrong " + internalapi.Header})
 				return
 			}
 			h(w, r)

@@ -2,8 +2,9 @@ package stats
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"docplat/errs"
 )
 
 // DocumentStats is the contract's /documents/{id}/stats body.
@@ -67,10 +68,11 @@ type Ranked struct {
 // Windows accepted by Top.
 var Windows = map[string]time.Duration{"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour}
 
-// ErrBadWindow: window is not one of Windows.
-var ErrBadWindow = errors.New("window must be 1h, 24h or 7d")
+// ErrBadWindow: window is not one of Windows (errs.BadRequest).
+var ErrBadWindow = errs.New(errs.BadRequest, "window must be 1h, 24h or 7d")
 
-// Top ranks documents by views (then downloads) over the window.
+// Top ranks documents by views (then downloads) over the window; a window
+// not in Windows is ErrBadWindow.
 func (s *Service) Top(ctx context.Context, window string, limit int) ([]Ranked, error) {
 	d, ok := Windows[window]
 	if !ok {

@@ -17,6 +17,30 @@ type Correction struct {
 	WasDocuments, WasBytes int64 // what the stats service counted
 }
 
+// Documents is the documents database as reconciliation uses it: the usage
+// its documents imply, and the copy of it the document service keeps.
+type Documents interface {
+	UsageByDepartment(ctx context.Context) (map[string][2]int64, error)
+	SetDepartmentUsage(ctx context.Context, truth map[string][2]int64) error
+}
+
+// ReconcileWith recomputes department usage from the documents database
+// after a heuristic three-phase-commit outcome (a network partition): the
+// stats service's counts and the document service's copy are both set to
+// what the documents hold. It returns the departments the stats service
+// had wrong.
+func (s *Service) ReconcileWith(ctx context.Context, docs Documents) ([]Correction, error) {
+	truth, err := docs.UsageByDepartment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fixed, err := s.Reconcile(ctx, truth)
+	if err != nil {
+		return nil, err
+	}
+	return fixed, docs.SetDepartmentUsage(ctx, truth)
+}
+
 // Reconcile sets each department's usage to truth (documents and bytes per
 // department, from the documents database), after a heuristic outcome. It
 // refuses while any transaction branch is undecided.

@@ -9,19 +9,13 @@ package stats
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/glebarez/sqlite"
-	mysqldriver "github.com/go-sql-driver/mysql"
-	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
-	"docplat/depfail"
+	"docplat/internal/dbopen"
 	"docplat/migrations"
 )
 
@@ -34,7 +28,7 @@ type Config struct {
 	MySQLDSN string
 	DataDir  string
 	Logger   *slog.Logger
-	// MaxOpenConns bounds the MySQL connections (default 32; see sqlstore.Config).
+	// MaxOpenConns bounds the MySQL connections (default 32; see dbopen.Config).
 	MaxOpenConns int
 }
 
@@ -48,54 +42,17 @@ type Service struct {
 
 // Open connects to the stats database and migrates it.
 func Open(ctx context.Context, cfg Config) (*Service, error) {
-	// TranslateError lets depfail.Dialector mark an unreachable database
-	// as depfail.ErrUnavailable (503 with Retry-After, not 500).
-	gcfg := &gorm.Config{Logger: logger.Discard, TranslateError: true, NowFunc: func() time.Time { return time.Now().UTC() }}
-	s := &Service{log: cfg.Logger, now: func() time.Time { return time.Now().UTC() }}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
-	var err error
-	dialect := migrations.SQLite
-	if cfg.MySQLDSN != "" {
-		c, perr := mysqldriver.ParseDSN(cfg.MySQLDSN)
-		if perr != nil {
-			return nil, fmt.Errorf("stats DSN: %w", perr)
-		}
-		c.ParseTime, c.Loc, c.ClientFoundRows = true, time.UTC, true
-		c.InterpolateParams = true // one round trip per statement, as sqlstore
-		if c.Params == nil {
-			c.Params = map[string]string{}
-		}
-		c.Params["charset"] = "utf8mb4"
-		s.db, err = gorm.Open(depfail.Dialector(mysql.Open(c.FormatDSN())), gcfg)
-		s.mysql, dialect = true, migrations.MySQL
-	} else {
-		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-			return nil, err
-		}
-		dsn := "file:" + filepath.Join(cfg.DataDir, "stats.db") +
-			"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
-		s.db, err = gorm.Open(depfail.Dialector(sqlite.Open(dsn)), gcfg)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open stats database: %w", err)
-	}
-	sqlDB, err := s.db.DB()
+	o, err := dbopen.Open(ctx, dbopen.Config{What: "stats database", MySQLDSN: cfg.MySQLDSN,
+		SQLitePath: filepath.Join(cfg.DataDir, "stats.db"), MaxOpenConns: cfg.MaxOpenConns})
 	if err != nil {
 		return nil, err
 	}
-	if s.mysql {
-		n := cfg.MaxOpenConns
-		if n <= 0 {
-			n = 32
-		}
-		sqlDB.SetMaxOpenConns(n)
-		sqlDB.SetMaxIdleConns(n)
-		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	s := &Service{db: o.Gorm, mysql: o.Dialect == migrations.MySQL, log: cfg.Logger, now: func() time.Time { return time.Now().UTC() }}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
-	if _, err := migrations.Up(ctx, sqlDB, dialect, migrations.Stats); err != nil {
-		sqlDB.Close()
+	if _, err := migrations.Up(ctx, o.SQL, o.Dialect, migrations.Stats); err != nil {
+		o.SQL.Close()
 		return nil, err
 	}
 	return s, nil

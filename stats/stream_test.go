@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"docplat/events"
+	"docplat/internal/wait"
 	"docplat/stats"
 )
 
@@ -141,7 +142,7 @@ func TestStreamCountsOnceAcrossRestartAndReplay(t *testing.T) {
 				time.Sleep(5 * time.Millisecond) // spread the rest over the restart
 			}
 		})
-		eventually(t, "part of the stream to be counted", func() bool {
+		wait.For(t, wait.Limit, "part of the stream to be counted", func() bool {
 			var n int64
 			for _, c := range allTotals(t, s) {
 				n += c.Views + c.Downloads
@@ -152,7 +153,7 @@ func TestStreamCountsOnceAcrossRestartAndReplay(t *testing.T) {
 		stop = f.consume(t, s)
 		pub.Wait()
 		want := expectedTotals(0, total)
-		eventually(t, "every access to be counted after the restart", func() bool { return reflect.DeepEqual(allTotals(t, s), want) })
+		wait.For(t, wait.Limit, "every access to be counted after the restart", func() bool { return reflect.DeepEqual(allTotals(t, s), want) })
 		stop()
 		if got := allTotals(t, s); !reflect.DeepEqual(got, want) {
 			t.Fatalf("after the restart: %v, want %v", got, want)
@@ -162,7 +163,7 @@ func TestStreamCountsOnceAcrossRestartAndReplay(t *testing.T) {
 		stop = f.consume(t, s)
 		f.publish(t, base, total, total+after)
 		want = expectedTotals(0, total+after)
-		eventually(t, "the accesses published after the replay to be counted", func() bool { return reflect.DeepEqual(allTotals(t, s), want) })
+		wait.For(t, wait.Limit, "the accesses published after the replay to be counted", func() bool { return reflect.DeepEqual(allTotals(t, s), want) })
 		stop()
 		if got := allTotals(t, s); !reflect.DeepEqual(got, want) {
 			t.Fatalf("after the replay: %v, want %v (a replay must not count again)", got, want)
@@ -206,7 +207,7 @@ func TestAggregatedReadsCountedOnce(t *testing.T) {
 		waitCounted := func(what string, want map[string]totals) {
 			t.Helper()
 			start := time.Now()
-			eventually(t, what, func() bool { return reflect.DeepEqual(allTotals(t, s), want) })
+			wait.For(t, wait.Limit, what, func() bool { return reflect.DeepEqual(allTotals(t, s), want) })
 			t.Logf("%s: counted %v after the last read", what, time.Since(start).Round(time.Millisecond))
 		}
 		const first, total, after = 300, 800, 100
@@ -214,7 +215,7 @@ func TestAggregatedReadsCountedOnce(t *testing.T) {
 		read(0, first)
 		var pub sync.WaitGroup
 		pub.Go(func() { read(first, total) })
-		eventually(t, "part of the reads to be counted", func() bool { return len(allTotals(t, s)) > 0 })
+		wait.For(t, wait.Limit, "part of the reads to be counted", func() bool { return len(allTotals(t, s)) > 0 })
 		stop() // mid-stream: a clean stop writes what it summed
 		stop = f.consumeEvery(t, s, flush)
 		pub.Wait()

@@ -69,7 +69,7 @@ func (h *UsageHandler) Prepare(_ context.Context, tx *gorm.DB, _ string, payload
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return &txn.VoteNo{Reason: "quota"}
+		return &txn.VoteNo{Reason: txn.ReasonQuota}
 	}
 	return nil
 }

@@ -78,7 +78,6 @@ type CoordinatorOptions struct {
 	// synchronous participants [20s]. It must stay well under the cache's
 	// tombstone life minus its fill lease (docs/cached.go's fence).
 	CommitWait time.Duration
-	Failpoints Failpoints
 	Logger     *slog.Logger
 	Metrics    *Metrics
 }
@@ -139,7 +138,7 @@ func (c *Coordinator) logState(ctx context.Context, txid, state string) error {
 }
 
 // step hits the failpoint named step; a crash stops the coordinator there.
-func (c *Coordinator) step(name string) error { return hit(c.opt.Failpoints, "coord."+name) }
+func (c *Coordinator) step(name string) error { return hit(c.opt.DB, "coord."+name) }
 
 // Execute runs one transaction to its decision. The caller's cancellation
 // does not interrupt the protocol (a half-run transaction is worse); the

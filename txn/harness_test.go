@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
 	"docplat/migrations"
 )
@@ -125,7 +126,7 @@ type world struct {
 	docs, stats     *ParticipantEngine
 	coord           *Coordinator
 	status          *switchable
-	fp              *StepFailpoints
+	crashes         *failpoint.Crashes // the steps armed to crash once
 	participants    map[string]Participant
 	down            map[string]*atomic.Bool // a down participant answers nobody
 }
@@ -176,30 +177,36 @@ func (u unreachable) State(ctx context.Context, txid string) (State, error) {
 
 const quotaBytes = 1000
 
-func newWorld(t testing.TB, backend testdb.Backend, fp *StepFailpoints) *world {
-	w := &world{status: &switchable{}, fp: fp}
+// newWorld builds a world whose processes crash once at each of steps.
+func newWorld(t testing.TB, backend testdb.Backend, steps ...string) *world {
+	w := &world{status: &switchable{}}
 	var forUpdate bool
 	w.docsDB, forUpdate = openDB(t, backend, migrations.Docs)
 	w.statsDB, _ = openDB(t, backend, migrations.Stats)
+	names := make([]string, len(steps))
+	for i, s := range steps {
+		names[i] = failpoint.TxnStep(s)
+	}
+	w.crashes = failpoint.Crash(t, ErrCrash, func(scope any) bool { return scope == w.docsDB || scope == w.statsDB }, names...)
 	w.participants = map[string]Participant{}
 	peers := func(name string) Participant { return w.participants[name] }
 	opt := func(name string, db *gorm.DB, h Handler) ParticipantOptions {
 		return ParticipantOptions{Name: name, DB: db, Handler: h, ForUpdate: forUpdate, ReadyTimeout: 150 * time.Millisecond,
-			PrecommitTimeout: 150 * time.Millisecond, TerminationTimeout: 100 * time.Millisecond, Coordinator: w.status, Peers: peers, Failpoints: fp, Logger: quiet()}
+			PrecommitTimeout: 150 * time.Millisecond, TerminationTimeout: 100 * time.Millisecond, Coordinator: w.status, Peers: peers, Logger: quiet()}
 	}
 	w.docs = NewParticipant(opt("documents", w.docsDB, docsHandler{}))
 	w.stats = NewParticipant(opt("stats", w.statsDB, statsHandler{quota: quotaBytes}))
 	w.down = map[string]*atomic.Bool{"documents": {}, "stats": {}}
 	w.participants["documents"] = unreachable{w.docs, w.down["documents"]}
 	w.participants["stats"] = unreachable{w.stats, w.down["stats"]}
-	w.restartCoordinator(fp)
+	w.restartCoordinator()
 	return w
 }
 
 // restartCoordinator replaces the coordinator by a fresh process's.
-func (w *world) restartCoordinator(fp Failpoints) {
+func (w *world) restartCoordinator() {
 	w.coord = NewCoordinator(CoordinatorOptions{DB: w.docsDB, Participants: w.participants, VoteTimeout: 5 * time.Second,
-		AckTimeout: 300 * time.Millisecond, RecoverAfter: time.Nanosecond, RestartGrace: 250 * time.Millisecond, Failpoints: fp, Logger: quiet(),
+		AckTimeout: 300 * time.Millisecond, RecoverAfter: time.Nanosecond, RestartGrace: 250 * time.Millisecond, Logger: quiet(),
 		Synchronous: []string{"documents"}, CommitWait: 2 * time.Second})
 	w.status.c.Store(w.coord)
 	w.status.down.Store(false)

@@ -1,17 +1,16 @@
 package txn
 
 import (
-	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
+
+	"docplat/internal/internalapi"
 )
 
 // The HTTP transport carries the protocol between processes:
@@ -20,8 +19,7 @@ import (
 //	GET  {base}/internal/txn/participants/{name}/state?txid=
 //	GET  {base}/internal/txn/coordinator/status?txid=
 //
-// Every request carries the shared secret in X-Docplat-Internal.
-const secretHeader = "X-Docplat-Internal"
+// Every request carries the shared secret in internalapi.Header.
 
 type wireRequest struct {
 	Txid    string   `json:"txid"`
@@ -43,8 +41,8 @@ func HTTPHandler(participants map[string]Participant, coord StatusSource, secret
 	mux := http.NewServeMux()
 	auth := func(h http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if secret == "" || subtle.ConstantTimeCompare([]byte(r.Header.Get(secretHeader)), []byte(secret)) != 1 {
-				writeWire(w, http.StatusUnauthorized, wireResponse{Error: "missing or wrong " + secretHeader})
+			if !internalapi.Authorized(r, secret) {
+				writeWire(w, http.StatusUnauthorized, wireResponse{Error: "missing or wrong " + internalapi.Header})
 				return
 			}
 			h(w, r)
@@ -124,25 +122,8 @@ type HTTPClient struct {
 }
 
 func (c *HTTPClient) do(ctx context.Context, method, path string, body any) (wireResponse, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return wireResponse{}, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Base, "/")+path, rd)
-	if err != nil {
-		return wireResponse{}, err
-	}
-	req.Header.Set(secretHeader, c.Secret)
-	req.Header.Set("Content-Type", "application/json")
-	hc := c.Client
-	if hc == nil {
-		hc = &http.Client{Timeout: 5 * time.Second}
-	}
-	res, err := hc.Do(req)
+	api := internalapi.Client{Base: c.Base, Secret: c.Secret, HTTP: c.Client, Timeout: 5 * time.Second}
+	res, err := api.DoJSON(ctx, method, path, body)
 	if err != nil {
 		return wireResponse{}, err
 	}

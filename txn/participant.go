@@ -38,7 +38,6 @@ type ParticipantOptions struct {
 	Retention          time.Duration // finished rows are kept this long [24h]
 	Coordinator        StatusSource  // asked first by the termination protocol
 	Peers              func(name string) Participant
-	Failpoints         Failpoints
 	Logger             *slog.Logger
 	Metrics            *Metrics
 }
@@ -130,7 +129,7 @@ func (p *ParticipantEngine) insertIgnore(tx *gorm.DB, row participantRow) (bool,
 // CanCommit votes. A branch already seen answers from its row: a late or
 // repeated CanCommit after an abort never reserves anything.
 func (p *ParticipantEngine) CanCommit(ctx context.Context, txid string, payload []byte, peers []string) (Vote, error) {
-	if err := hit(p.opt.Failpoints, p.opt.Name+".before-vote-persist"); err != nil {
+	if err := hit(p.opt.DB, p.opt.Name+".before-vote-persist"); err != nil {
 		return Vote{}, err
 	}
 	var vote Vote
@@ -165,7 +164,7 @@ func (p *ParticipantEngine) CanCommit(ctx context.Context, txid string, payload 
 	if err != nil {
 		return Vote{}, err
 	}
-	if err := hit(p.opt.Failpoints, p.opt.Name+".after-vote-persist"); err != nil {
+	if err := hit(p.opt.DB, p.opt.Name+".after-vote-persist"); err != nil {
 		return Vote{}, err
 	}
 	return vote, nil
@@ -173,7 +172,7 @@ func (p *ParticipantEngine) CanCommit(ctx context.Context, txid string, payload 
 
 // PreCommit records that the decision is commit.
 func (p *ParticipantEngine) PreCommit(ctx context.Context, txid string) error {
-	if err := hit(p.opt.Failpoints, p.opt.Name+".before-precommit-persist"); err != nil {
+	if err := hit(p.opt.DB, p.opt.Name+".before-precommit-persist"); err != nil {
 		return err
 	}
 	err := p.inTx(ctx, txid, func(tx *gorm.DB, row *participantRow) error {
@@ -190,12 +189,12 @@ func (p *ParticipantEngine) PreCommit(ctx context.Context, txid string) error {
 	if err != nil {
 		return err
 	}
-	return hit(p.opt.Failpoints, p.opt.Name+".after-precommit-persist")
+	return hit(p.opt.DB, p.opt.Name+".after-precommit-persist")
 }
 
 // DoCommit applies the change.
 func (p *ParticipantEngine) DoCommit(ctx context.Context, txid string) error {
-	if err := hit(p.opt.Failpoints, p.opt.Name+".before-commit-persist"); err != nil {
+	if err := hit(p.opt.DB, p.opt.Name+".before-commit-persist"); err != nil {
 		return err
 	}
 	err := p.inTx(ctx, txid, func(tx *gorm.DB, row *participantRow) error {
@@ -215,13 +214,13 @@ func (p *ParticipantEngine) DoCommit(ctx context.Context, txid string) error {
 	if err != nil {
 		return err
 	}
-	return hit(p.opt.Failpoints, p.opt.Name+".after-commit-persist")
+	return hit(p.opt.DB, p.opt.Name+".after-commit-persist")
 }
 
 // Abort releases the reservation. An Abort for a branch never seen is
 // remembered, so that a CanCommit arriving later votes no.
 func (p *ParticipantEngine) Abort(ctx context.Context, txid string) error {
-	if err := hit(p.opt.Failpoints, p.opt.Name+".before-abort-persist"); err != nil {
+	if err := hit(p.opt.DB, p.opt.Name+".before-abort-persist"); err != nil {
 		return err
 	}
 	err := p.inTx(ctx, txid, func(tx *gorm.DB, row *participantRow) error {
@@ -247,7 +246,7 @@ func (p *ParticipantEngine) Abort(ctx context.Context, txid string) error {
 	if err != nil {
 		return err
 	}
-	return hit(p.opt.Failpoints, p.opt.Name+".after-abort-persist")
+	return hit(p.opt.DB, p.opt.Name+".after-abort-persist")
 }
 
 // State is the branch's durable state.

@@ -62,7 +62,7 @@ func TestCommittedAnswerWaitsForTheSynchronousParticipant(t *testing.T) {
 			for _, tc := range cases {
 				t.Run(tc.name, func(t *testing.T) {
 					t.Parallel()
-					w := newWorld(t, backend, nil)
+					w := newWorld(t, backend)
 					f := &flaky{Participant: w.participants[tc.participant], op: tc.op, until: time.Now().Add(tc.busy)}
 					w.participants[tc.participant] = f
 					out, err := w.upload(t, "tx", 100)

@@ -48,7 +48,7 @@ func (w *world) coordinatorState(txid string) (state string) {
 // restart grace has passed.
 func (w *world) recoverAfterGrace(t *testing.T) {
 	t.Helper()
-	w.restartCoordinator(nil)
+	w.restartCoordinator()
 	if n := w.coord.Recover(context.Background(), 0); n != 0 {
 		t.Fatalf("recovery touched %d transaction(s) inside the restart grace", n)
 	}
@@ -74,7 +74,7 @@ func TestTerminationUnderMultipleCrashes(t *testing.T) {
 			w.wantStates(t, "tx", map[string]State{"stats": StateReady})
 			w.terminate("documents") // the backup: every row ready -> abort, peers first
 			w.wantStates(t, "tx", map[string]State{"documents": StateAborted, "stats": StateAborted})
-			w.restartCoordinator(nil)
+			w.restartCoordinator()
 			if d, _ := w.coord.Status(context.Background(), "tx"); d != DecisionPending {
 				t.Fatalf("restarted coordinator answers %q for a precommit record, want pending", d)
 			}
@@ -147,17 +147,16 @@ func TestTerminationUnderMultipleCrashes(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fp := NewStepFailpoints(tc.arm...)
-			w := newWorld(t, testdb.SQLite, fp)
+			w := newWorld(t, testdb.SQLite, tc.arm...)
 			if _, err := w.upload(t, "tx", 100); err == nil {
 				t.Fatal("the coordinator did not crash")
 			}
 			w.status.down.Store(true)
 			tc.run(t, w)
-			if fired := fp.Fired(); len(fired) != len(tc.arm) {
+			if fired := w.crashes.Fired(); len(fired) != len(tc.arm) {
 				t.Fatalf("fired %v, armed %v", fired, tc.arm)
 			}
-			w.restartCoordinator(nil)
+			w.restartCoordinator()
 			w.settle(t, 5*time.Second)
 			if docs := w.assertAtomic(t); docs != tc.docs {
 				t.Fatalf("%d documents, want %d", docs, tc.docs)

@@ -42,14 +42,13 @@ func TestEveryCrashPointLeavesTransactionsAtomic(t *testing.T) {
 			for _, step := range steps {
 				t.Run(step, func(t *testing.T) {
 					t.Parallel()
-					fp := NewStepFailpoints(step)
-					w := newWorld(t, backend, fp)
+					w := newWorld(t, backend, step)
 					size := 100
 					if contains(abortSteps, step) {
 						size = quotaBytes + 1 // stats votes no: the abort path
 					}
 					out, err := w.upload(t, "tx-1", size)
-					crashed := len(fp.Fired()) > 0
+					crashed := len(w.crashes.Fired()) > 0
 					if err == nil && out.Committed {
 						// Answered committed: the documents branch (the one
 						// readers read) must be applied already.
@@ -62,7 +61,7 @@ func TestEveryCrashPointLeavesTransactionsAtomic(t *testing.T) {
 						w.status.down.Store(true)
 						time.Sleep(200 * time.Millisecond) // participants' timeouts pass while it is down
 						w.settle(t, 5*time.Second)
-						w.restartCoordinator(nil)
+						w.restartCoordinator()
 					} else if err != nil && !crashed {
 						t.Fatalf("upload: %v", err)
 					}
@@ -88,7 +87,7 @@ func TestEveryCrashPointLeavesTransactionsAtomic(t *testing.T) {
 func TestQuotaRaceNeverOvershoots(t *testing.T) {
 	for _, backend := range testdb.Backends {
 		t.Run(string(backend), func(t *testing.T) {
-			w := newWorld(t, backend, nil)
+			w := newWorld(t, backend)
 			var wg sync.WaitGroup
 			var mu sync.Mutex
 			committed := 0
@@ -122,7 +121,7 @@ func TestQuotaRaceNeverOvershoots(t *testing.T) {
 // remembered (null compensation), and a CanCommit arriving after that abort
 // reserves nothing (no hanging reservation).
 func TestBarrierHandlesDuplicateLateAndReorderedMessages(t *testing.T) {
-	w := newWorld(t, testdb.SQLite, nil)
+	w := newWorld(t, testdb.SQLite)
 	ctx := context.Background()
 	payload := []byte(`{"bytes":300}`)
 	reserved := func() (r int64) {
@@ -201,12 +200,12 @@ func TestBarrierHandlesDuplicateLateAndReorderedMessages(t *testing.T) {
 // transport, as the separate stats process does, including termination
 // queries back to the coordinator.
 func TestParticipantOverHTTP(t *testing.T) {
-	w := newWorld(t, testdb.SQLite, nil)
+	w := newWorld(t, testdb.SQLite)
 	srv := httptest.NewServer(HTTPHandler(map[string]Participant{"stats": w.stats}, w.coord, "s3cret"))
 	defer srv.Close()
 	client := &HTTPClient{Base: srv.URL, Secret: "s3cret"}
 	w.participants["stats"] = client.Participant("stats")
-	w.restartCoordinator(nil)
+	w.restartCoordinator()
 	if out, err := w.upload(t, "http-1", 100); err != nil || !out.Committed {
 		t.Fatalf("over HTTP: %+v %v", out, err)
 	}
@@ -235,7 +234,7 @@ func contains(list []string, s string) bool {
 // TestFinishedRecordsAreCollectedAfterRetention: decided branches and
 // finished log rows go once older than the retention; undecided ones stay.
 func TestFinishedRecordsAreCollectedAfterRetention(t *testing.T) {
-	w := newWorld(t, testdb.SQLite, nil)
+	w := newWorld(t, testdb.SQLite)
 	if out, err := w.upload(t, "done", 10); err != nil || !out.Committed {
 		t.Fatalf("%+v %v", out, err)
 	}

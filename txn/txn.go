@@ -10,6 +10,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"gorm.io/gorm"
+
+	"docplat/internal/failpoint"
 )
 
 // State of a participant's branch.
@@ -35,7 +39,7 @@ const (
 // Vote is a participant's answer to CanCommit.
 type Vote struct {
 	Yes    bool   `json:"yes"`
-	Reason string `json:"reason,omitempty"` // why not, for the caller (e.g. "quota")
+	Reason string `json:"reason,omitempty"` // why not, for the caller (e.g. ReasonQuota)
 }
 
 // Participant is one branch as the coordinator and the peers reach it.
@@ -57,10 +61,20 @@ var (
 	// ErrRefused: the message contradicts the branch's state (e.g. DoCommit
 	// on an aborted branch). Retrying does not help.
 	ErrRefused = errors.New("txn: refused in this state")
-	// ErrCrash is returned by a failpoint to simulate a crash at that step.
+	// ErrCrash is what tests inject at a step to simulate a crash there.
 	ErrCrash = errors.New("txn: crash injected")
 	// ErrUnknownParticipant: a branch names a participant the coordinator does not know.
 	ErrUnknownParticipant = errors.New("txn: unknown participant")
+)
+
+// Reasons a participant votes no with (Vote.Reason, VoteNo.Reason), named
+// once for the participant that gives one and the caller that reads it
+// (the services share no other code). They travel between processes:
+// never change a value.
+const (
+	ReasonQuota    = "quota"     // stats: the department's quota would be exceeded
+	ReasonConflict = "conflict"  // documents: the document changed since the writer read it
+	ReasonNotFound = "not_found" // documents: the document was deleted meanwhile
 )
 
 // VoteNo is returned by a Handler's Prepare to vote no with a reason.
@@ -71,16 +85,8 @@ func (v *VoteNo) Error() string { return "txn: vote no: " + v.Reason }
 // refused wraps ErrRefused with the state that refused.
 func refused(op string, s State) error { return fmt.Errorf("%w: %s in state %q", ErrRefused, op, s) }
 
-// Failpoints inject failures at named steps (tests only; nil in production).
-// A non-nil error from Hit makes the step fail as if the process had crashed
-// there: nothing after it happens.
-type Failpoints interface {
-	Hit(step string) error
-}
-
-func hit(f Failpoints, step string) error {
-	if f == nil {
-		return nil
-	}
-	return f.Hit(step)
+// hit is the failpoint at step (failpoint.TxnStep) of the process whose
+// database is db: a failure there is a crash at that step.
+func hit(db *gorm.DB, step string) error {
+	return failpoint.Inject(failpoint.TxnStep(step), db)
 }

@@ -50,7 +50,7 @@ func BenchmarkAccountingPerRead(b *testing.B) {
 	cfg := testConfig(b, testdb.MariaDB)
 	nodes := testredis.Start(b, 4)
 	cfg.RedisAddr = nodes[0].Addr()
-	cfg.LockRedisAddrs = nodes[1].Addr() + "," + nodes[2].Addr() + "," + nodes[3].Addr()
+	cfg.LockRedisAddrs = []string{nodes[1].Addr(), nodes[2].Addr(), nodes[3].Addr()}
 	a := startApp(b, cfg)
 	admin := a.admin()
 	const docsN = 200
@@ -58,7 +58,7 @@ func BenchmarkAccountingPerRead(b *testing.B) {
 	for i := range ids {
 		ids[i] = admin.mustUpload(fmt.Sprintf("handout%d.txt", i), body, map[string]string{"visibility": "public"}).ID
 	}
-	docsDB, err := sql.Open("mysql", cfg.MySQLDSN)
+	docsDB, err := sql.Open("mysql", cfg.Store.DB.MySQLDSN)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func BenchmarkAccountingPerRead(b *testing.B) {
 	for _, n := range nodes {
 		probe.redis = append(probe.redis, n.PID())
 	}
-	for _, dsn := range []string{cfg.MySQLDSN, cfg.StatsMySQLDSN} {
+	for _, dsn := range []string{cfg.Store.DB.MySQLDSN, cfg.StatsDB.MySQLDSN} {
 		c, err := mysqldriver.ParseDSN(dsn)
 		if err != nil {
 			b.Fatal(err)

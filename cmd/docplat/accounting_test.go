@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"docplat/internal/testdb"
+	"docplat/internal/wait"
 )
 
 // TestReadsServedEqualCountsAcrossRestart: after a bounded run of
@@ -84,13 +85,13 @@ func TestReadsServedEqualCountsAcrossRestart(t *testing.T) {
 		return true
 	}
 	readAll(a, 60)
-	waitFor(t, "the counts to equal the reads served", func() bool { return counted(a) })
+	wait.For(t, wait.Limit, "the counts to equal the reads served", func() bool { return counted(a) })
 	readAll(a, 30) // still summed or unwritten at the stop
 	stop()
 
 	a, _ = runApp(t, cfg)
 	readAll(a, 30)
-	waitFor(t, "the counts to equal the reads served across the restart", func() bool { return counted(a) })
+	wait.For(t, wait.Limit, "the counts to equal the reads served across the restart", func() bool { return counted(a) })
 }
 
 // runApp is startApp with a stop that may be called before the test ends.
@@ -107,7 +108,7 @@ func runApp(t *testing.T, cfg config) (*testApp, func()) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.runBackground(runCtx).Wait(); close(done) }()
-	waitFor(t, "the cache to follow invalidations", a.cache.Following)
+	wait.For(t, wait.Limit, "the cache to follow invalidations", a.cache.Following)
 	srv := httptest.NewServer(a.server)
 	var once sync.Once
 	stop := func() { once.Do(func() { srv.Close(); cancel(); <-done; _ = a.Close() }) }

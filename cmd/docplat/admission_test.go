@@ -15,7 +15,11 @@ import (
 // searching at once must see some 503 unavailable with Retry-After (and
 // nothing else but 200), while the reads sent beside them all succeed.
 func TestRealSearchesOverTheirLimitAreShedReadsAreNot(t *testing.T) {
-	a := newTestApp(t, testdb.SQLite, func(c *config) { c.Admission = "search=1/1ms/1" })
+	a := newTestApp(t, testdb.SQLite, func(c *config) {
+		if err := (admissionValue{&c.Server.Admission}).Set("search=1/1ms/1"); err != nil {
+			t.Fatal(err)
+		}
+	})
 	admin := a.admin()
 	var docIDs []string
 	for i := range 20 {

@@ -17,7 +17,7 @@ import (
 // afterwards no row and no blob exists.
 func TestBadInputGetsContractErrorsAndPersistsNothing(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		a := newTestApp(t, b, func(c *config) { c.MaxUploadBytes = 64 << 10 })
+		a := newTestApp(t, b, func(c *config) { c.Docs.MaxUploadBytes = 64 << 10 })
 		admin := a.admin()
 		anon := a.anon()
 
@@ -113,7 +113,7 @@ func TestBadInputGetsContractErrorsAndPersistsNothing(t *testing.T) {
 				t.Errorf("%s has %d rows after rejected requests", table, n)
 			}
 		}
-		assertNoBlobFiles(t, a.cfg.DataDir)
+		assertNoBlobFiles(t, a.cfg.Store.DB.DataDir)
 	})
 }
 

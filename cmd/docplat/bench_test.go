@@ -56,7 +56,7 @@ func BenchmarkReadByID(b *testing.B) {
 // uncachedServer serves a's database and blobs without any cache: the
 // stores are used directly, as before the cache existed.
 func uncachedServer(b *testing.B, a *testApp) *httptest.Server {
-	raw := docs.NewService(a.db.Documents(), a.blobs, docs.Options{Logger: a.log})
+	raw := docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.blobs, docs.Options{Logger: a.log})
 	srv := httptest.NewServer(server.New(server.Deps{Accounts: accounts.NewService(a.db.Accounts(), accounts.Options{}),
 		Docs: raw, Logger: a.log}, server.Options{}))
 	b.Cleanup(srv.Close)
@@ -120,7 +120,7 @@ func BenchmarkCachedRead(b *testing.B) {
 	cfg := testConfig(b, testdb.MariaDB)
 	node := testredis.Start(b, 4)
 	cfg.RedisAddr = node[0].Addr()
-	cfg.LockRedisAddrs = node[1].Addr() + "," + node[2].Addr() + "," + node[3].Addr()
+	cfg.LockRedisAddrs = []string{node[1].Addr(), node[2].Addr(), node[3].Addr()}
 	cached := startApp(b, cfg)
 	admin := cached.admin()
 	d := admin.mustUpload("handout.txt", body, map[string]string{"visibility": "public"})
@@ -128,7 +128,7 @@ func BenchmarkCachedRead(b *testing.B) {
 	path := "/content"
 
 	noL1 := cfg
-	noL1.CacheL1MB = 0
+	noL1.Cache.L1MB = 0
 	l2only := startApp(b, noL1)
 
 	uncachedSrv := uncachedServer(b, cached)

@@ -21,7 +21,7 @@ func benchCmd(ctx context.Context, args []string) error {
 	quick := fs.Bool("quick", false, "smoke run: about a second per measurement, small steps (plots go to -results, not -plots)")
 	repo := fs.String("repo", ".", "repository root (scripts/cluster.sh is run from there)")
 	results := fs.String("results", "bench/results", "directory for <timestamp>.json/.txt/.md")
-	plots := fs.String("plots", "bench/plots", "directory for the SVG charts README embeds")
+	plots := fs.String("plots", "bench/plots", "directory for the SVG charts bench/HISTORY.md embeds")
 	from := fs.String("from", "", "render the table and charts of this JSON report instead of measuring")
 	conns := fs.Int("connections", 0, "closed-loop connections per measurement (0: 64)")
 	steps := fs.String("ref-steps", "", "reference-table concurrencies, e.g. 100,500,1000,5000,10000 (empty: the default)")
@@ -76,7 +76,7 @@ func benchCmd(ctx context.Context, args []string) error {
 	}
 	plotDir := *plots
 	if *quick {
-		plotDir = *results // a smoke run must not replace the charts README shows
+		plotDir = *results // a smoke run must not replace the charts bench/HISTORY.md shows
 	}
 	rep, runErr := benchsuite.Run(ctx, cfg, log)
 	if rep == nil {

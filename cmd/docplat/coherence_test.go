@@ -26,7 +26,7 @@ func sharedRedisConfig(t *testing.T, cfg *config) (l2 *testredis.Node, locks []*
 	for _, n := range nodes[1:] {
 		addrs = append(addrs, n.Addr())
 	}
-	cfg.LockRedisAddrs = strings.Join(addrs, ",")
+	cfg.LockRedisAddrs = addrs
 	return nodes[0], nodes[1:]
 }
 

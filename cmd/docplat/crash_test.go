@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
+	"docplat/internal/wait"
 	"docplat/txn"
 )
 
@@ -36,9 +38,8 @@ func TestUploadCrashMatrixKeepsDocumentsAndUsageAtomic(t *testing.T) {
 				t.Parallel()
 				cfg := testConfig(t, b)
 				cfg.TxnTimeout, cfg.TxnRecover = 300*time.Millisecond, 50*time.Millisecond
-				fp := txn.NewStepFailpoints(step)
-				cfg.failpoints = fp
 				a := startApp(t, cfg)
+				fp := failpoint.Crash(t, txn.ErrCrash, a.owns, failpoint.TxnStep(step))
 				dept, member := setupDepartment(a, "Crash", 10000)
 				upload := func() (response, document) {
 					body, ct := multipartBody("crash.txt", []byte(strings.Repeat("c", 100)), nil)
@@ -59,7 +60,7 @@ func TestUploadCrashMatrixKeepsDocumentsAndUsageAtomic(t *testing.T) {
 					member.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, nil)
 				}
 				start := time.Now()
-				waitFor(t, "every branch to be decided", func() bool { return a.inDoubt() == 0 })
+				wait.For(t, wait.Limit, "every branch to be decided", func() bool { return a.inDoubt() == 0 })
 				settled := time.Since(start)
 				if settled > cfg.TxnTimeout+2*time.Second {
 					t.Errorf("in doubt for %v, longer than the timeouts allow", settled)

@@ -15,6 +15,7 @@ import (
 
 	"docplat/internal/tcpcut"
 	"docplat/internal/testdb"
+	"docplat/internal/wait"
 )
 
 // TestDatabaseOutageAnswers503WithRetryAfterNeverInternal cuts the
@@ -26,7 +27,7 @@ import (
 func TestDatabaseOutageAnswers503WithRetryAfterNeverInternal(t *testing.T) {
 	cfg := testConfig(t, testdb.MariaDB)
 	var proxy *tcpcut.Proxy
-	for _, dsn := range []*string{&cfg.MySQLDSN, &cfg.StatsMySQLDSN} {
+	for _, dsn := range []*string{&cfg.Store.DB.MySQLDSN, &cfg.StatsDB.MySQLDSN} {
 		c, err := mysqldriver.ParseDSN(*dsn)
 		if err != nil {
 			t.Fatal(err)
@@ -144,7 +145,7 @@ func TestDatabaseOutageAnswers503WithRetryAfterNeverInternal(t *testing.T) {
 	if err := proxy.Restore(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "an upload to succeed after the database is back", func() bool {
+	wait.For(t, wait.Limit, "an upload to succeed after the database is back", func() bool {
 		status, _, _, err := send(kinds(0)[4])
 		return err == nil && status == http.StatusCreated
 	})

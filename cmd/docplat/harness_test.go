@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"docplat/docs"
+	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
+	"docplat/internal/wait"
 )
 
 const adminPassword = "admin-password-1"
@@ -57,26 +59,38 @@ func startApp(t testing.TB, cfg config) *testApp {
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.runBackground(runCtx).Wait(); close(done) }()
-	waitFor(t, "the cache to follow invalidations", a.cache.Following)
+	wait.For(t, wait.Limit, "the cache to follow invalidations", a.cache.Following)
 	srv := httptest.NewServer(a.server)
 	t.Cleanup(func() { srv.Close(); stop(); <-done; a.Close() })
 	return &testApp{app: a, t: t, srv: srv}
 }
 
 func testConfig(t testing.TB, backend testdb.Backend) config {
-	var cfg config
-	env := func(string) (string, bool) { return "", false }
-	fs := newFlagSet()
-	cfg.register(fs, env)
-	if err := fs.Parse(nil); err != nil {
+	cfg, err := parseServe(nil, noEnv)
+	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DataDir = t.TempDir()
-	cfg.MySQLDSN = testdb.DSNFor(t, backend)
-	cfg.StatsMySQLDSN = testdb.DSNFor(t, backend)
-	cfg.Migrate = true
-	cfg.MaxUploadBytes = 1 << 20
+	cfg.Store.DB.DataDir = t.TempDir()
+	cfg.Store.DB.MySQLDSN = testdb.DSNFor(t, backend)
+	cfg.StatsDB.MySQLDSN = testdb.DSNFor(t, backend)
+	cfg.Store.Migrate = true
+	cfg.Docs.MaxUploadBytes = 1 << 20
 	return cfg
+}
+
+// noEnv is an empty environment.
+func noEnv(k string) (string, bool) { return noEnvironment(k) }
+
+// testStatsConfig is `docplat stats` as the tests run it, on its own
+// database of the backend.
+func testStatsConfig(t testing.TB, backend testdb.Backend) statsConfig {
+	b, cfg := statsFlags(noEnv)
+	if err := b.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.DB.DataDir = t.TempDir()
+	cfg.DB.MySQLDSN = testdb.DSNFor(t, backend)
+	return *cfg
 }
 
 // client speaks the HTTP contract as a given user (token "" is anonymous).
@@ -226,6 +240,24 @@ func ids(l docList) []string {
 	return out
 }
 
+// owns reports whether a failpoint's scope is one of a's databases (its
+// documents database, where its coordinator logs too, or its stats one):
+// apps of parallel tests pass each other's failpoints by.
+func (a *testApp) owns(scope any) bool {
+	return scope == a.db.Gorm() || (a.stats != nil && scope == a.stats.DB())
+}
+
+// onStep calls hit at the three-phase-commit step (txn's name) in a's
+// processes until t ends; an error from hit is a crash there.
+func (a *testApp) onStep(t testing.TB, step string, hit func(step string) error) {
+	failpoint.Enable(t, failpoint.TxnStep(step), func(scope any) error {
+		if !a.owns(scope) {
+			return nil
+		}
+		return hit(step)
+	})
+}
+
 // countRows counts rows of a table in the app's database.
 func (a *testApp) countRows(table string) int64 {
 	a.t.Helper()
@@ -246,8 +278,8 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b testdb.Backend)) {
 // withClock returns a document service over the app's stores whose clock
 // runs ahead by skew (to step past grace periods without sleeping).
 func withClock(a *testApp, skew time.Duration) *docs.Service {
-	return docs.NewService(a.db.Documents(), a.blobs, docs.Options{
-		MaxUploadBytes: a.cfg.MaxUploadBytes, BlobGrace: a.cfg.BlobGrace,
+	return docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.blobs, docs.Options{
+		MaxUploadBytes: a.cfg.Docs.MaxUploadBytes, BlobGrace: a.cfg.Docs.BlobGrace,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    func() time.Time { return time.Now().UTC().Add(skew) },
 	})

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"time"
@@ -12,44 +11,93 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"docplat/events"
 	"docplat/hotspot"
+	"docplat/internal/envflag"
 )
+
+// hotspotConfig is what `docplat hotspot` runs.
+type hotspotConfig struct {
+	Log       logOptions
+	Addr      string
+	RedisAddr string
+	Detector  detectorOptions
+}
+
+// detectorOptions is one hot-document detector: its configuration and the
+// access topic it consumes.
+type detectorOptions struct {
+	Runner         hotspot.RunnerConfig
+	Brokers        []string
+	Topic          string
+	SessionTimeout time.Duration
+}
+
+// hotspotFlags is the hotspot command's flag set.
+func hotspotFlags(env envSource) (*envflag.Set, *hotspotConfig) {
+	var c hotspotConfig
+	b := newFlags("hotspot", env)
+	c.Log.bind(b)
+	b.String(&c.Addr, "hotspot-addr", "127.0.0.1:9300", "listen address of its /metrics and /healthz")
+	b.String(&c.RedisAddr, "redis-addr", "", "the Redis holding the shared hot set, host:port (required)")
+	b.List(&c.Detector.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port (required)")
+	b.String(&c.Detector.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
+	b.Duration(&c.Detector.SessionTimeout, "kafka-session-timeout", 10*time.Second, "a consumer silent this long loses its partitions to the rest of its group (500ms-5m, within the brokers' group.min/max.session.timeout.ms)")
+	detectorFlags(b, &c.Detector.Runner)
+	return b, &c
+}
+
+// Validate checks the access topic's settings (the runner's are checked
+// by hotspot.RunnerConfig.Validate).
+func (d *detectorOptions) Validate() error {
+	errs := []error{events.ValidateBrokers(d.Brokers), events.ValidateTopic(d.Topic)}
+	if d.SessionTimeout < 500*time.Millisecond || d.SessionTimeout > 5*time.Minute {
+		errs = append(errs, errors.New("SessionTimeout must be between 500ms and 5m"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *hotspotConfig) validate(b *envflag.Set) error {
+	errs := c.Log.validate()
+	if err := b.Options(&c.Detector.Runner); err != nil {
+		errs = append(errs, fmt.Errorf("hot-document detector: %w", err))
+	}
+	errs = append(errs, b.Options(&c.Detector))
+	if c.RedisAddr == "" {
+		errs = append(errs, errors.New("redis-addr is required: the hot set lives in the shared Redis"))
+	}
+	if len(c.Detector.Brokers) == 0 {
+		errs = append(errs, errors.New("kafka-brokers is required: the detector consumes the access topic"))
+	}
+	return b.Check(errs...)
+}
 
 // hotspotCmd runs `docplat hotspot`: one hot-document detector, a member of
 // the detector consumer group on the access topic. Run two or more: killing
 // one hands its partitions to the others, which seed from the shared hot
 // set so that the hot documents stay hot.
 func hotspotCmd(ctx context.Context, args []string, env envSource) error {
-	var cfg config
-	fs := flag.NewFlagSet("hotspot", flag.ContinueOnError)
-	cfg.register(fs, env)
-	if err := fs.Parse(args); err != nil {
+	b, cfg := hotspotFlags(env)
+	if err := b.Parse(args); err != nil {
 		return err
 	}
-	errs := []error{cfg.validate()}
-	if cfg.RedisAddr == "" {
-		errs = append(errs, errors.New("redis-addr is required: the hot set lives in the shared Redis"))
+	if err := cfg.validate(b); err != nil {
+		return err
 	}
-	if len(cfg.kafkaBrokers()) == 0 {
-		errs = append(errs, errors.New("kafka-brokers is required: the detector consumes the access topic"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	log := cfg.logger().With("service", "hotspot")
+	log := cfg.Log.logger().With("service", "hotspot")
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	srv := &http.Server{Addr: cfg.HotspotAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: cfg.Addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics listener", "addr", cfg.HotspotAddr, "err", err)
+			log.Error("metrics listener", "addr", cfg.Addr, "err", err)
 		}
 	}()
 	defer srv.Close()
-	log.Info("docplat hotspot starting", "metrics", cfg.HotspotAddr, "brokers", cfg.kafkaBrokers(), "redis", cfg.RedisAddr)
-	return runDetector(ctx, cfg, cfg.kafkaBrokers(), hotspot.NewHotSet(rdb, "docplat:hot"), reg, log)
+	log.Info("docplat hotspot starting", "metrics", cfg.Addr, "brokers", cfg.Detector.Brokers, "redis", cfg.RedisAddr)
+	return runDetector(ctx, cfg.Detector, hotspot.NewHotSet(rdb, "docplat:hot"), reg, log)
 }

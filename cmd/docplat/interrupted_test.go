@@ -2,15 +2,18 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
-	"time"
 
+	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
+	"docplat/internal/wait"
 )
 
 // TestInterruptedUploadLeavesNoRowAndNoVisibleBlob kills an upload half
@@ -33,9 +36,9 @@ func TestInterruptedUploadLeavesNoRowAndNoVisibleBlob(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Wait until the server has staged some of it, then cut the connection.
-		waitFor(t, "staging to start", func() bool { return countFiles(filepath.Join(a.cfg.DataDir, "blobs", "tmp")) > 0 })
+		wait.For(t, wait.Limit, "staging to start", func() bool { return countFiles(filepath.Join(a.cfg.Store.DB.DataDir, "blobs", "tmp")) > 0 })
 		conn.Close()
-		waitFor(t, "the staged file to be removed", func() bool { return countFiles(filepath.Join(a.cfg.DataDir, "blobs")) == 0 })
+		wait.For(t, wait.Limit, "the staged file to be removed", func() bool { return countFiles(filepath.Join(a.cfg.Store.DB.DataDir, "blobs")) == 0 })
 		for _, table := range []string{"documents", "document_versions", "blobs"} {
 			if n := a.countRows(table); n != 0 {
 				t.Errorf("%s has %d rows after an interrupted upload", table, n)
@@ -51,27 +54,34 @@ func TestFailureBetweenBlobAndRowLeavesNoOrphans(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		a := newTestApp(t, b)
 		admin := a.admin()
-		a.db.FailAfterPublish = func() error { return fmt.Errorf("injected crash after publication") }
+		var armed atomic.Bool
+		armed.Store(true)
+		failpoint.Enable(t, failpoint.DocsAfterPublish, func(scope any) error {
+			if scope == a.db && armed.Load() {
+				return errors.New("injected crash after publication")
+			}
+			return nil
+		})
 		r, _ := admin.upload("doomed.txt", []byte("never committed"), nil)
 		// The documents participant fails after publishing: no vote, the
 		// transaction aborts, and the client is told to retry.
 		if r.status != 503 || r.errorCode() != "unavailable" {
 			t.Fatalf("upload with injected failure: %d %s", r.status, r.body)
 		}
-		a.db.FailAfterPublish = nil
+		armed.Store(false)
 		for _, table := range []string{"documents", "document_versions", "document_tags"} {
 			if n := a.countRows(table); n != 0 {
 				t.Errorf("%s has %d rows after a failed commit", table, n)
 			}
 		}
-		if n := countFiles(filepath.Join(a.cfg.DataDir, "blobs")); n != 1 {
+		if n := countFiles(filepath.Join(a.cfg.Store.DB.DataDir, "blobs")); n != 1 {
 			t.Fatalf("want the one published but unreferenced blob on disk, found %d files", n)
 		}
-		gc, err := withClock(a, 2*a.cfg.BlobGrace).CollectGarbage(t.Context())
+		gc, err := withClock(a, 2*a.cfg.Docs.BlobGrace).CollectGarbage(t.Context())
 		if err != nil || gc.Blobs != 1 {
 			t.Fatalf("gc = %+v, %v", gc, err)
 		}
-		assertNoBlobFiles(t, a.cfg.DataDir)
+		assertNoBlobFiles(t, a.cfg.Store.DB.DataDir)
 		// The same content uploads fine afterwards (dedup does not resurrect a collected row).
 		d := admin.mustUpload("again.txt", "never committed", nil)
 		if got := admin.do("GET", "/api/v1/documents/"+d.ID+"/content", nil, nil); !bytes.Equal(got.body, []byte("never committed")) {
@@ -89,17 +99,4 @@ func countFiles(dir string) int {
 		return nil
 	})
 	return n
-}
-
-// waitFor polls a condition the server reaches asynchronously. It is not a
-// timing assertion: the deadline only bounds a hung test.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

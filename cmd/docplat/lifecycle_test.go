@@ -132,7 +132,7 @@ func TestUnreferencedBlobsAreCollected(t *testing.T) {
 		if _, err := a.blobs.Open(d.SHA256); err != nil {
 			t.Fatalf("blob should survive until collected: %v", err)
 		}
-		a.docs = withClock(a, 2*a.cfg.BlobGrace)
+		a.docs = withClock(a, 2*a.cfg.Docs.BlobGrace)
 		r, err := a.docs.CollectGarbage(t.Context())
 		if err != nil || r.Blobs != 1 {
 			t.Fatalf("gc = %+v, %v", r, err)

@@ -27,9 +27,10 @@ commands:
   bench     run the benchmark suite on a local cluster of its own (docplat bench -h)
   jtl       summarize a JMeter results file (docplat jtl summary FILE.jtl)
   version   print the version
+  help config  print the configuration reference of every command (Markdown)
 
-Every flag can also be set by its DOCPLAT_* environment variable; run
-'docplat <command> -h' for the list.
+Every flag of a command can also be set by its DOCPLAT_* environment
+variable; run 'docplat <command> -h' for the list.
 `
 
 func main() {
@@ -75,6 +76,9 @@ func run(ctx context.Context, args []string, env envSource) error {
 		fmt.Println(versionString())
 		return nil
 	case "help", "-h", "--help":
+		if len(args) > 0 && args[0] == "config" {
+			return writeConfigDoc(os.Stdout)
+		}
 		fmt.Print(usage)
 		return nil
 	}

@@ -3,25 +3,37 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"time"
+
+	"docplat/internal/envflag"
 )
 
+// serveFlags is serve's flag set, bound to the configuration it fills.
+func serveFlags(env envSource) (*envflag.Set, *config) {
+	var c config
+	b := newFlags("serve", env)
+	c.bind(b)
+	return b, &c
+}
+
+// parseServe is serve's configuration from args and the environment.
+func parseServe(args []string, env envSource) (config, error) {
+	b, c := serveFlags(env)
+	if err := b.Parse(args); err != nil {
+		return *c, err
+	}
+	return *c, c.validate(b)
+}
+
 func serveCmd(ctx context.Context, args []string, env envSource) error {
-	var cfg config
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg.register(fs, env)
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseServe(args, env)
+	if err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	log := cfg.logger()
+	log := cfg.Log.logger()
 	log.Info("docplat starting", "version", versionString(), "addr", cfg.Addr)
 	a, err := build(ctx, cfg, log)
 	if err != nil {
@@ -80,21 +92,4 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	a.log.Info("stopped")
 	return err
-}
-
-func (a *app) purgeTokens(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := a.accounts.PurgeExpiredTokens(ctx); err != nil {
-				a.log.Warn("purging expired tokens", "err", err)
-			} else if n > 0 {
-				a.log.Info("expired tokens purged", "count", n)
-			}
-		}
-	}
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"docplat/internal/envflag"
 	"docplat/stats"
 	"docplat/txn"
 )
@@ -38,22 +37,67 @@ func (s *statsServer) run(ctx context.Context) *sync.WaitGroup {
 	return &wg
 }
 
-func buildStatsServer(ctx context.Context, cfg config, log *slog.Logger) (*statsServer, error) {
-	if cfg.InternalSecret == "" {
-		return nil, errors.New("docplat stats needs --internal-secret (DOCPLAT_INTERNAL_SECRET), shared with the document service")
+// statsConfig is what `docplat stats` runs.
+type statsConfig struct {
+	Log             logOptions
+	DB              stats.Config
+	Stream          stats.StreamConfig
+	Addr            string
+	CoordinatorURL  string
+	InternalSecret  string
+	TxnTimeout      time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// statsFlags is the stats command's flag set.
+func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
+	var c statsConfig
+	b := newFlags("stats", env)
+	c.Log.bind(b)
+	b.String(&c.Addr, "stats-addr", ":8090", "listen address of 'docplat stats'")
+	b.String(&c.DB.MySQLDSN, "stats-mysql-dsn", "", "the stats service's own MariaDB/MySQL database; empty: stats.db in the data directory")
+	b.String(&c.DB.DataDir, "data-dir", "./data", "directory of the embedded stats.db")
+	b.Int(&c.DB.MaxOpenConns, "db-max-conns", 32, "MySQL connections this process may open; every instance's and the stats service's together must stay under the server's max_connections")
+	b.String(&c.InternalSecret, "internal-secret", "", "shared secret of the /internal/ endpoints between docplat services (required)")
+	b.String(&c.CoordinatorURL, "coordinator-url", "", "base URL of the document service, asked when a transaction times out (required)")
+	b.Duration(&c.TxnTimeout, "txn-timeout", 10*time.Second, "a transaction branch that hears nothing for this long is terminated by its participant")
+	b.List(&c.Stream.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port (required)")
+	b.String(&c.Stream.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
+	b.Duration(&c.Stream.SessionTimeout, "kafka-session-timeout", 10*time.Second, "a consumer silent this long loses its partitions to the rest of its group (500ms-5m, within the brokers' group.min/max.session.timeout.ms)")
+	b.Duration(&c.Stream.FlushInterval, "stats-flush-interval", time.Second, "the stats counters write what they consumed this often, in one transaction with their stream positions (10ms-1m)")
+	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
+	return b, &c
+}
+
+func (c *statsConfig) validate(b *envflag.Set) error {
+	errs := append(c.Log.validate(), b.Options(&c.DB), b.Options(&c.Stream))
+	if c.InternalSecret == "" {
+		errs = append(errs, errors.New("docplat stats needs --internal-secret (DOCPLAT_INTERNAL_SECRET), shared with the document service"))
 	}
-	if len(cfg.kafkaBrokers()) == 0 {
-		return nil, errors.New("docplat stats needs --kafka-brokers (DOCPLAT_KAFKA_BROKERS): it counts the access topic the document service publishes to")
+	errs = append(errs, secretLength("internal-secret", c.InternalSecret))
+	if len(c.Stream.Brokers) == 0 {
+		errs = append(errs, errors.New("docplat stats needs --kafka-brokers (DOCPLAT_KAFKA_BROKERS): it counts the access topic the document service publishes to"))
 	}
-	svc, err := stats.Open(ctx, stats.Config{MySQLDSN: cfg.StatsMySQLDSN, DataDir: cfg.DataDir, Logger: log, MaxOpenConns: int(cfg.DBMaxConns)})
+	if c.CoordinatorURL == "" {
+		errs = append(errs, errors.New("docplat stats needs --coordinator-url (DOCPLAT_COORDINATOR_URL): the document service's base URL"))
+	}
+	if c.TxnTimeout < 100*time.Millisecond {
+		errs = append(errs, errors.New("txn-timeout must be at least 100ms"))
+	}
+	return b.Check(errs...)
+}
+
+func buildStatsServer(ctx context.Context, cfg statsConfig, log *slog.Logger) (*statsServer, error) {
+	dc := cfg.DB
+	dc.Logger = log
+	svc, err := stats.Open(ctx, dc)
 	if err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := &statsServer{svc: svc, coordinator: &txn.HTTPClient{Base: cfg.CoordinatorURL, Secret: cfg.InternalSecret},
-		stream: stats.StreamConfig{Brokers: cfg.kafkaBrokers(), Topic: cfg.KafkaTopic, SessionTimeout: cfg.KafkaSessionTimeout,
-			FlushInterval: cfg.StatsFlushInterval, Registerer: reg, Logger: log}}
+	s := &statsServer{svc: svc, coordinator: &txn.HTTPClient{Base: cfg.CoordinatorURL, Secret: cfg.InternalSecret}, stream: cfg.Stream}
+	s.stream.Registerer, s.stream.Logger = reg, log
 	s.branch = txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: svc.DB(), Handler: svc.Usage(),
 		ForUpdate: svc.MySQL(), Coordinator: s.coordinator, Peers: s.coordinator.Participant,
 		Logger: log, Metrics: txn.NewMetrics(reg), ReadyTimeout: cfg.TxnTimeout, PrecommitTimeout: cfg.TxnTimeout})
@@ -76,32 +120,27 @@ func buildStatsServer(ctx context.Context, cfg config, log *slog.Logger) (*stats
 
 // statsCmd runs `docplat stats`.
 func statsCmd(ctx context.Context, args []string, env envSource) error {
-	var cfg config
-	fs := flag.NewFlagSet("stats", flag.ContinueOnError)
-	cfg.register(fs, env)
-	if err := fs.Parse(args); err != nil {
+	b, cfg := statsFlags(env)
+	if err := b.Parse(args); err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
+	if err := cfg.validate(b); err != nil {
+		return err
 	}
-	if cfg.CoordinatorURL == "" {
-		return errors.New("docplat stats needs --coordinator-url (DOCPLAT_COORDINATOR_URL): the document service's base URL")
-	}
-	log := cfg.logger().With("service", "stats")
-	s, err := buildStatsServer(ctx, cfg, log)
+	log := cfg.Log.logger().With("service", "stats")
+	s, err := buildStatsServer(ctx, *cfg, log)
 	if err != nil {
 		return err
 	}
 	defer s.svc.Close()
-	ln, err := net.Listen("tcp", cfg.StatsAddr)
+	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	if s.svc.MySQL() {
 		log.Info("stats service starting", "addr", ln.Addr().String(), "database", "MariaDB/MySQL")
 	} else {
-		log.Info("stats service starting (embedded SQLite database stats.db)", "addr", ln.Addr().String(), "data_dir", cfg.DataDir)
+		log.Info("stats service starting (embedded SQLite database stats.db)", "addr", ln.Addr().String(), "data_dir", cfg.DB.DataDir)
 	}
 	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))

@@ -10,6 +10,7 @@ import (
 
 	"docplat/events"
 	"docplat/internal/testdb"
+	"docplat/internal/wait"
 )
 
 type deptUsage struct {
@@ -114,7 +115,7 @@ func TestAccessCountsReachTheStatsService(t *testing.T) {
 		LastAccessAt     *string `json:"last_access_at"`
 		Daily            []struct{ Date string }
 	}
-	waitFor(t, "the counters", func() bool {
+	wait.For(t, wait.Limit, "the counters", func() bool {
 		anon.doJSON("GET", "/api/v1/documents/"+d.ID+"/stats", nil, 200, &st)
 		return st.Views == 5 && st.Downloads == 1
 	})
@@ -127,7 +128,7 @@ func TestAccessCountsReachTheStatsService(t *testing.T) {
 			Views    int64
 		}
 	}
-	waitFor(t, "the other document's view", func() bool {
+	wait.For(t, wait.Limit, "the other document's view", func() bool {
 		anon.doJSON("GET", "/api/v1/stats/top?window=1h&limit=10", nil, 200, &top)
 		return len(top.Items) == 2
 	})
@@ -151,9 +152,8 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(broker.Close)
-	brokers := strings.Join(broker.Addrs(), ",")
-	statsCfg := testConfig(t, testdb.MariaDB)
-	statsCfg.InternalSecret, statsCfg.KafkaBrokers, statsCfg.KafkaSessionTimeout = secret, brokers, time.Second
+	statsCfg := testStatsConfig(t, testdb.MariaDB)
+	statsCfg.InternalSecret, statsCfg.Stream.Brokers, statsCfg.Stream.SessionTimeout = secret, broker.Addrs(), time.Second
 	ss, err := buildStatsServer(t.Context(), statsCfg, quietLog())
 	if err != nil {
 		t.Fatal(err)
@@ -166,8 +166,8 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 	t.Cleanup(func() { stop(); bg.Wait() })
 
 	cfg := testConfig(t, testdb.MariaDB)
-	cfg.StatsMySQLDSN = ""
-	cfg.StatsURL, cfg.InternalSecret, cfg.KafkaBrokers = statsSrv.URL, secret, brokers
+	cfg.StatsDB.MySQLDSN = ""
+	cfg.StatsURL, cfg.InternalSecret, cfg.Access.Brokers = statsSrv.URL, secret, broker.Addrs()
 	a := startApp(t, cfg)
 	ss.coordinator.Base = a.srv.URL // the stats process asks the document service on timeouts
 
@@ -180,7 +180,7 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 		t.Fatalf("remote usage = %+v", u)
 	}
 	a.anon().do("GET", "/api/v1/documents/"+d.ID+"/content", nil, nil)
-	waitFor(t, "the forwarded view", func() bool {
+	wait.For(t, wait.Limit, "the forwarded view", func() bool {
 		var st struct{ Views int64 }
 		a.anon().doJSON("GET", "/api/v1/documents/"+d.ID+"/stats", nil, 200, &st)
 		return st.Views == 1
@@ -200,7 +200,7 @@ func TestReconcileRestoresUsageAfterAHeuristicOutcome(t *testing.T) {
 	member.mustUpload("a.txt", "twelve bytes", nil)
 	a.stats.DB().Exec("UPDATE department_usage SET bytes_used = 999, documents = 7 WHERE department_id = ?", dept)
 	env := func(string) (string, bool) { return "", false }
-	if err := run(t.Context(), []string{"reconcile", "--data-dir", a.cfg.DataDir, "--log-level", "error"}, env); err != nil {
+	if err := run(t.Context(), []string{"reconcile", "--data-dir", a.cfg.Store.DB.DataDir, "--log-level", "error"}, env); err != nil {
 		t.Fatal(err)
 	}
 	if u := a.admin().usage(dept); u.BytesUsed != 12 || u.Documents != 1 {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -12,6 +11,7 @@ import (
 
 	"docplat/accounts"
 	"docplat/docs"
+	"docplat/internal/envflag"
 	"docplat/stats"
 )
 
@@ -30,29 +30,40 @@ func versionString() string {
 	return v
 }
 
-func parseConfig(name string, args []string, env envSource, extra func(*flag.FlagSet)) (config, error) {
-	var cfg config
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	cfg.register(fs, env)
-	if extra != nil {
-		extra(fs)
-	}
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
-	}
-	if err := cfg.validate(); err != nil {
-		return cfg, fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	return cfg, nil
+// storeCommand is the configuration of a command that works on the
+// document database: how it logs and where the store is.
+type storeCommand struct {
+	Log   logOptions
+	Store storeOptions
+}
+
+func (c *storeCommand) bind(b *envflag.Set) {
+	c.Log.bind(b)
+	c.Store.bind(b)
+}
+
+func (c *storeCommand) validate(b *envflag.Set, more ...error) error {
+	return b.Check(append(append(c.Log.validate(), b.Options(&c.Store.DB)), more...)...)
+}
+
+// storeFlags is the flag set of migrate and user create.
+func storeFlags(name string, env envSource) (*envflag.Set, *storeCommand) {
+	var c storeCommand
+	b := newFlags(name, env)
+	c.bind(b)
+	return b, &c
 }
 
 func migrateCmd(ctx context.Context, args []string, env envSource) error {
-	cfg, err := parseConfig("migrate", args, env, nil)
-	if err != nil {
+	b, cfg := storeFlags("migrate", env)
+	if err := b.Parse(args); err != nil {
 		return err
 	}
-	cfg.Migrate = true
-	db, _, err := openStore(ctx, cfg, cfg.logger())
+	if err := cfg.validate(b); err != nil {
+		return err
+	}
+	cfg.Store.Migrate = true
+	db, err := openDB(ctx, cfg.Store, cfg.Log.logger())
 	if err != nil {
 		return err
 	}
@@ -61,20 +72,29 @@ func migrateCmd(ctx context.Context, args []string, env envSource) error {
 	return nil
 }
 
+// userFlags is user create's flag set: the store's and the new user's.
+func userFlags(env envSource) (*envflag.Set, *storeCommand, *accounts.NewUser, *string) {
+	b, cfg := storeFlags("user create", env)
+	var in accounts.NewUser
+	var role string
+	b.FlagSet.StringVar(&in.Username, "username", "", "login name")
+	b.FlagSet.StringVar(&in.Password, "password", "", "password; '-' reads it from standard input")
+	b.FlagSet.StringVar(&role, "role", "member", "admin, dept_admin or member")
+	b.FlagSet.StringVar(&in.DepartmentID, "department-id", "", "department id")
+	b.FlagSet.StringVar(&in.DisplayName, "display-name", "", "display name")
+	return b, cfg, &in, &role
+}
+
+// userCmd runs `docplat user create`: it opens the database only.
 func userCmd(ctx context.Context, args []string, env envSource) error {
 	if len(args) == 0 || args[0] != "create" {
 		return errors.New("usage: docplat user create --username NAME [--password PW|-] [--role admin|dept_admin|member] [--department-id ID] [--display-name NAME]")
 	}
-	var in accounts.NewUser
-	var role string
-	cfg, err := parseConfig("user create", args[1:], env, func(fs *flag.FlagSet) {
-		fs.StringVar(&in.Username, "username", "", "login name")
-		fs.StringVar(&in.Password, "password", "", "password; '-' reads it from standard input")
-		fs.StringVar(&role, "role", "member", "admin, dept_admin or member")
-		fs.StringVar(&in.DepartmentID, "department-id", "", "department id")
-		fs.StringVar(&in.DisplayName, "display-name", "", "display name")
-	})
-	if err != nil {
+	b, cfg, in, role := userFlags(env)
+	if err := b.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := cfg.validate(b); err != nil {
 		return err
 	}
 	if in.Password == "-" {
@@ -84,13 +104,13 @@ func userCmd(ctx context.Context, args []string, env envSource) error {
 		}
 		in.Password = strings.TrimRight(line, "\r\n")
 	}
-	in.Role = accounts.Role(role)
-	a, err := build(ctx, cfg, cfg.logger())
+	in.Role = accounts.Role(*role)
+	db, err := openDB(ctx, cfg.Store, cfg.Log.logger())
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	u, err := a.accounts.CreateUserUnchecked(ctx, in)
+	defer db.Close()
+	u, err := accounts.NewService(db.Accounts(), accounts.Options{}).CreateUserUnchecked(ctx, *in)
 	if err != nil {
 		return err
 	}
@@ -98,36 +118,53 @@ func userCmd(ctx context.Context, args []string, env envSource) error {
 	return nil
 }
 
+// reconcileCommand is reconcile's configuration: the document database
+// and the stats service's.
+type reconcileCommand struct {
+	storeCommand
+	StatsDB stats.Config
+}
+
+func reconcileFlags(env envSource) (*envflag.Set, *reconcileCommand) {
+	var c reconcileCommand
+	b := newFlags("reconcile", env)
+	c.bind(b)
+	statsDB(b, &c.StatsDB, &c.Store, "the stats service's own MariaDB/MySQL database, corrected directly (required with --mysql-dsn); empty in embedded mode: stats.db in the data directory")
+	return b, &c
+}
+
 // reconcileCmd recomputes department usage from the documents database,
 // after a heuristic three-phase-commit outcome (a network partition).
 func reconcileCmd(ctx context.Context, args []string, env envSource) error {
-	cfg, err := parseConfig("reconcile", args, env, nil)
-	if err != nil {
+	b, cfg := reconcileFlags(env)
+	if err := b.Parse(args); err != nil {
 		return err
 	}
-	log := cfg.logger()
-	db, _, err := openStore(ctx, cfg, log)
+	var errs []error
+	if cfg.Store.DB.MySQLDSN != "" && cfg.StatsDB.MySQLDSN == "" {
+		errs = append(errs, errors.New("reconcile works on the stats database directly: set --stats-mysql-dsn"))
+	}
+	if cfg.StatsDB.MySQLDSN != "" && cfg.StatsDB.MySQLDSN == cfg.Store.DB.MySQLDSN {
+		errs = append(errs, errors.New("stats-mysql-dsn must name another database than mysql-dsn"))
+	}
+	if err := cfg.validate(b, append(errs, b.Options(&cfg.StatsDB))...); err != nil {
+		return err
+	}
+	log := cfg.Log.logger()
+	db, err := openDB(ctx, cfg.Store, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if cfg.StatsURL != "" && cfg.StatsMySQLDSN == "" {
-		return errors.New("reconcile works on the stats database directly: set --stats-mysql-dsn")
-	}
-	st, err := stats.Open(ctx, stats.Config{MySQLDSN: cfg.StatsMySQLDSN, DataDir: cfg.DataDir, Logger: log, MaxOpenConns: int(cfg.DBMaxConns)})
+	sc := cfg.StatsDB
+	sc.Logger = log
+	st, err := stats.Open(ctx, sc)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	truth, err := db.Documents().UsageByDepartment(ctx)
+	fixed, err := st.ReconcileWith(ctx, db.Documents())
 	if err != nil {
-		return err
-	}
-	fixed, err := st.Reconcile(ctx, truth)
-	if err != nil {
-		return err
-	}
-	if err := db.Documents().SetDepartmentUsage(ctx, truth); err != nil {
 		return err
 	}
 	for _, c := range fixed {
@@ -137,19 +174,37 @@ func reconcileCmd(ctx context.Context, args []string, env envSource) error {
 	return nil
 }
 
+// gcCommand is gc's configuration: the store and the blobs' grace.
+type gcCommand struct {
+	storeCommand
+	Docs docs.Options
+}
+
+func gcFlags(env envSource) (*envflag.Set, *gcCommand) {
+	c := gcCommand{Docs: docs.DefaultOptions()}
+	b := newFlags("gc", env)
+	c.bind(b)
+	b.Duration(&c.Docs.BlobGrace, "blob-grace", c.Docs.BlobGrace, "unreferenced blobs and staging files younger than this are kept")
+	return b, &c
+}
+
 func gcCmd(ctx context.Context, args []string, env envSource) error {
-	cfg, err := parseConfig("gc", args, env, nil)
-	if err != nil {
+	b, cfg := gcFlags(env)
+	if err := b.Parse(args); err != nil {
 		return err
 	}
-	log := cfg.logger()
-	db, blobs, err := openStore(ctx, cfg, log)
+	if err := cfg.validate(b, b.Options(&cfg.Docs)); err != nil {
+		return err
+	}
+	log := cfg.Log.logger()
+	db, blobs, err := openStore(ctx, cfg.Store, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	svc := docs.NewService(db.Documents(), blobs, docs.Options{BlobGrace: cfg.BlobGrace, Logger: log})
-	r, err := svc.CollectGarbage(ctx)
+	o := cfg.Docs
+	o.Logger = log
+	r, err := docs.NewCollector(db.Documents(), blobs, o).CollectGarbage(ctx)
 	fmt.Printf("removed %d staging files, %d blobs, %d search orphans\n", r.TempFiles, r.Blobs, r.SearchOrphans)
 	return err
 }

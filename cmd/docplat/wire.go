@@ -61,12 +61,14 @@ type app struct {
 	readTokenSecret []byte
 }
 
-// openStore opens the database and the blob store, migrating when asked
-// (always in embedded mode) and refusing to run on a schema that is behind.
-func openStore(ctx context.Context, cfg config, log *slog.Logger) (*sqlstore.DB, *blob.Store, error) {
-	db, err := sqlstore.Open(ctx, sqlstore.Config{MySQLDSN: cfg.MySQLDSN, DataDir: cfg.DataDir, Logger: log, MaxOpenConns: int(cfg.DBMaxConns)})
+// openDB opens the document database, migrating when asked (always in
+// embedded mode) and refusing to run on a schema that is behind.
+func openDB(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, error) {
+	cfg := o.DB
+	cfg.Logger = log
+	db, err := sqlstore.Open(ctx, cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if db.Embedded() {
 		log.Info("embedded mode: SQLite database and blob store in the data directory; set DOCPLAT_MYSQL_DSN to use MariaDB/MySQL",
@@ -74,11 +76,11 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*sqlstore.DB,
 	} else {
 		log.Info("database: MariaDB/MySQL", "data_dir", cfg.DataDir)
 	}
-	if cfg.Migrate || db.Embedded() {
+	if o.Migrate || db.Embedded() {
 		applied, err := db.Migrate(ctx)
 		if err != nil {
 			db.Close()
-			return nil, nil, err
+			return nil, err
 		}
 		if len(applied) > 0 {
 			log.Info("migrations applied", "versions", applied)
@@ -86,11 +88,20 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*sqlstore.DB,
 	} else if pending, err := db.Pending(ctx); err != nil || pending {
 		db.Close()
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return nil, nil, fmt.Errorf("the database schema is behind this binary: run 'docplat migrate' or start with --migrate")
+		return nil, fmt.Errorf("the database schema is behind this binary: run 'docplat migrate' or start with --migrate")
 	}
-	blobs, err := blob.Open(cfg.DataDir)
+	return db, nil
+}
+
+// openStore opens the document database and the blob store beside it.
+func openStore(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, *blob.Store, error) {
+	db, err := openDB(ctx, o, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	blobs, err := blob.Open(o.DB.DataDir)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -98,11 +109,73 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (*sqlstore.DB,
 	return db, blobs, nil
 }
 
+// build wires the whole document service, stage by stage: the stores (the
+// document database and blob store, the stats service and the three-phase
+// commit between them), the cache and the lock, the access stream, the
+// hot tier, and the services over them. The other commands open only the
+// stores they use (openDB, openStore).
+func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
+	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	stages := []func(context.Context) error{
+		a.openStores,
+		a.openCacheAndLock,
+		func(ctx context.Context) error { return a.wireAccessStream(ctx, a.reg) },
+		func(context.Context) error { return a.wireHot() },
+	}
+	for _, stage := range stages {
+		if err := stage(ctx); err != nil {
+			return nil, err
+		}
+	}
+	a.wireServices()
+	return a, nil
+}
+
+// openStores is the first stage: the document database and blob store,
+// the stats service and the three-phase commit between them.
+func (a *app) openStores(ctx context.Context) error {
+	var err error
+	if a.db, a.blobs, err = openStore(ctx, a.cfg.Store, a.log); err != nil {
+		return err
+	}
+	return a.wireTransactions(ctx, a.reg)
+}
+
+// openCacheAndLock connects the two-level cache to its Redis and the write
+// lock to its Redlock nodes, starting embedded Redis servers when none are
+// configured.
+func (a *app) openCacheAndLock(ctx context.Context) error {
+	l2Addr, lockAddrs, err := a.redisAddrs()
+	if err != nil {
+		return err
+	}
+	if len(lockAddrs) < 3 {
+		a.log.Warn("fewer than 3 Redlock nodes: a single node failure stops all writes", "nodes", len(lockAddrs))
+	}
+	redis.SetLogger(redisLogger{a.log})
+	a.rdb = redis.NewClient(&redis.Options{Addr: l2Addr, DialTimeout: 300 * time.Millisecond,
+		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 128, MaxRetries: 1,
+		DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
+	co := a.cfg.cacheOptions()
+	co.Redis, co.Registerer, co.Logger = a.rdb, a.reg, a.log
+	if a.cache, err = cache.New(ctx, co); err != nil {
+		return err
+	}
+	a.locker, err = lock.New(lockAddrs, lock.Options{Registerer: a.reg})
+	return err
+}
+
 // redisAddrs returns the L2 and lock node addresses, starting embedded
 // Redis-protocol servers when none are configured.
 func (a *app) redisAddrs() (string, []string, error) {
 	if a.cfg.RedisAddr != "" {
-		return a.cfg.RedisAddr, a.cfg.lockAddrs(), nil
+		return a.cfg.RedisAddr, a.cfg.LockRedisAddrs, nil
 	}
 	var addrs []string
 	for range 4 { // one for L2, three Redlock nodes
@@ -122,87 +195,45 @@ func (a *app) redisAddrs() (string, []string, error) {
 	return addrs[0], addrs[1:], nil
 }
 
-func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
-	db, blobs, err := openStore(ctx, cfg, log)
+// writeLock takes a document's write lock for the repository.
+func (a *app) writeLock(ctx context.Context, key string) (func(), error) {
+	lease, err := a.locker.Acquire(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, db: db, blobs: blobs}
-	defer func() {
-		if err != nil {
-			a.Close()
+	return func() {
+		if err := lease.Release(context.Background()); err != nil {
+			a.log.Warn("releasing a write lock", "key", key, "err", err)
 		}
-	}()
-	l2Addr, lockAddrs, err := a.redisAddrs()
-	if err != nil {
-		return nil, err
-	}
-	if len(lockAddrs) < 3 {
-		log.Warn("fewer than 3 Redlock nodes: a single node failure stops all writes", "nodes", len(lockAddrs))
-	}
-	admissionLimits, err := cfg.admission()
-	if err != nil {
-		return nil, err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}, nil
+}
 
-	redis.SetLogger(redisLogger{log})
-	a.rdb = redis.NewClient(&redis.Options{Addr: l2Addr, DialTimeout: 300 * time.Millisecond,
-		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 128, MaxRetries: 1,
-		DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
-	a.cache, err = cache.New(ctx, cache.Options{L1MB: int(max(cfg.CacheL1MB, 1)), DisableL1: cfg.CacheL1MB == 0, L1TTL: cfg.CacheL1TTL, L2TTL: cfg.CacheL2TTL,
-		StaleFor: cfg.CacheStaleFor, Redis: a.rdb, Registerer: reg, Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	if a.locker, err = lock.New(lockAddrs, lock.Options{Registerer: reg}); err != nil {
-		return nil, err
-	}
-	writeLock := func(ctx context.Context, key string) (func(), error) {
-		lease, err := a.locker.Acquire(ctx, key)
-		if err != nil {
-			return nil, err
-		}
-		return func() {
-			if err := lease.Release(context.Background()); err != nil {
-				log.Warn("releasing a write lock", "key", key, "err", err)
-			}
-		}, nil
-	}
-
-	if err := a.wireTransactions(ctx, reg); err != nil {
-		return nil, err
-	}
-	if err := a.wireAccessStream(ctx, reg); err != nil {
-		return nil, err
-	}
-	if err := a.wireHot(); err != nil {
-		return nil, err
-	}
-	a.accounts = accounts.NewService(accounts.WithCache(db.Accounts(), a.cache), accounts.Options{SessionTTL: cfg.SessionTTL})
-	repo := docs.WithCache(docs.WithThreePhaseCommit(db.Documents(), a.coord), a.cache, writeLock, cfg.LockTimeout, a.edgePurger())
+// wireServices builds the domain services and the HTTP server over the
+// stages before.
+func (a *app) wireServices() {
+	cfg := a.cfg
+	a.accounts = accounts.NewService(accounts.WithCache(a.db.Accounts(), a.cache), cfg.Accounts)
+	repo := docs.WithCache(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.cache, a.writeLock, cfg.LockTimeout, a.edgePurger())
 	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
-	a.docs = docs.NewService(repo, blobs, docs.Options{
-		MaxUploadBytes: cfg.MaxUploadBytes, BlobGrace: cfg.BlobGrace, Logger: log,
-		ContentCache: a.cache, MaxCachedContent: cfg.CacheMaxContent, Access: a.reads, Instance: cfg.instanceName()})
-	a.idem = idempotency.New(db.Gorm(), idempotency.Options{Registerer: reg, Logger: log})
+	do := cfg.Docs
+	do.Logger, do.ContentCache, do.Access, do.Instance = a.log, a.cache, a.reads, cfg.instanceName()
+	a.docs = docs.NewService(repo, a.blobs, do)
+	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
+	so := cfg.Server
+	so.ReadTokenSecret = a.readTokenSecret
 	a.server = server.New(server.Deps{
 		Idempotency: a.idem,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
-		Checks:      map[string]server.Check{"database": db.Ping},
+		Checks:      map[string]server.Check{"database": a.db.Ping},
 		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
 		Stats:       a.statsAPI,
 		Hot:         a.hotLister,
 		Internal:    a.internalHandler(),
 		UI:          web.Handler(),
-		Logger:      log,
-		Registry:    reg,
-	}, server.Options{SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies(),
-		ReadTokenSecret: a.readTokenSecret, ReadTokenTTL: cfg.ReadTokenTTL, Admission: admissionLimits})
-	a.reg = reg
-	return a, nil
+		Logger:      a.log,
+		Registry:    a.reg,
+	}, so)
 }
 
 func (a *app) following(context.Context) error {
@@ -220,13 +251,13 @@ func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) e
 	participants := map[string]txn.Participant{}
 	peers := func(name string) txn.Participant { return participants[name] }
 	a.coord = txn.NewCoordinator(txn.CoordinatorOptions{DB: a.db.Gorm(), Participants: participants, Logger: a.log, Metrics: metrics,
-		RecoverAfter: a.cfg.TxnRecover, Failpoints: a.cfg.failpoints,
+		RecoverAfter: a.cfg.TxnRecover,
 		// An answered write is readable at once: the coordinator waits for
 		// the documents participant, which every instance reads.
 		Synchronous: []string{docs.ParticipantDocuments}})
 	docsBranch := txn.NewParticipant(txn.ParticipantOptions{Name: docs.ParticipantDocuments, DB: a.db.Gorm(),
 		Handler: a.db.DocsParticipant(a.blobs), ForUpdate: !a.db.Embedded(), Coordinator: a.coord, Peers: peers,
-		Logger: a.log, Metrics: metrics, ReadyTimeout: a.cfg.TxnTimeout, PrecommitTimeout: a.cfg.TxnTimeout, Failpoints: a.cfg.failpoints})
+		Logger: a.log, Metrics: metrics, ReadyTimeout: a.cfg.TxnTimeout, PrecommitTimeout: a.cfg.TxnTimeout})
 	participants[docs.ParticipantDocuments] = docsBranch
 	a.branches = []*txn.ParticipantEngine{docsBranch}
 	if a.cfg.StatsURL != "" {
@@ -237,14 +268,16 @@ func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) e
 		return nil
 	}
 	var err error
-	a.stats, err = stats.Open(ctx, stats.Config{MySQLDSN: a.cfg.StatsMySQLDSN, DataDir: a.cfg.DataDir, Logger: a.log, MaxOpenConns: int(a.cfg.DBMaxConns)})
+	sc := a.cfg.StatsDB // in the document database's directory, with its pool size
+	sc.DataDir, sc.MaxOpenConns, sc.Logger = a.cfg.Store.DB.DataDir, a.cfg.Store.DB.MaxOpenConns, a.log
+	a.stats, err = stats.Open(ctx, sc)
 	if err != nil {
 		return err
 	}
 	a.statsAPI = a.stats
 	statsBranch := txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: a.stats.DB(),
 		Handler: a.stats.Usage(), ForUpdate: a.stats.MySQL(), Coordinator: a.coord, Peers: peers,
-		Logger: a.log, Metrics: metrics, ReadyTimeout: a.cfg.TxnTimeout, PrecommitTimeout: a.cfg.TxnTimeout, Failpoints: a.cfg.failpoints})
+		Logger: a.log, Metrics: metrics, ReadyTimeout: a.cfg.TxnTimeout, PrecommitTimeout: a.cfg.TxnTimeout})
 	participants[stats.ParticipantName] = statsBranch
 	a.branches = append(a.branches, statsBranch)
 	return nil
@@ -257,11 +290,12 @@ func (a *app) wireTransactions(ctx context.Context, reg prometheus.Registerer) e
 // the data directory, in memory (each instance then counts its own reads,
 // under its own topic id; events not yet counted at shutdown are lost).
 func (a *app) wireAccessStream(ctx context.Context, reg prometheus.Registerer) error {
-	a.brokers = a.cfg.kafkaBrokers()
+	a.brokers = a.cfg.Access.Brokers
 	if len(a.brokers) == 0 {
-		bc := events.BrokerConfig{Topic: a.cfg.KafkaTopic, Partitions: int(a.cfg.KafkaPartitions)}
+		bc := a.cfg.Broker
+		bc.Topic = a.cfg.Access.Topic
 		if a.db.Embedded() {
-			bc.DataDir = filepath.Join(a.cfg.DataDir, "kafka")
+			bc.DataDir = filepath.Join(a.cfg.Store.DB.DataDir, "kafka")
 		}
 		b, err := events.StartBroker(ctx, bc)
 		if err != nil {
@@ -275,21 +309,25 @@ func (a *app) wireAccessStream(ctx context.Context, reg prometheus.Registerer) e
 			a.log.Info(msg, "addr", b.Addrs()[0])
 		}
 	} else {
-		a.log.Info("access stream: Kafka", "brokers", a.brokers, "topic", a.cfg.KafkaTopic)
+		a.log.Info("access stream: Kafka", "brokers", a.brokers, "topic", a.cfg.Access.Topic)
 	}
 	var err error
-	a.access, err = events.NewProducer(events.ProducerConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, Registerer: reg, Logger: a.log})
-	if err != nil {
+	pc := a.cfg.Access
+	pc.Brokers, pc.Registerer, pc.Logger = a.brokers, reg, a.log
+	if a.access, err = events.NewProducer(pc); err != nil {
 		return err
 	}
-	a.reads, err = events.NewAggregator(a.access, events.AggregatorConfig{Window: a.cfg.AccessWindow, BurstCount: a.cfg.accessBurstCount(), BurstInterval: a.cfg.AccessBurstEvery, Instance: a.cfg.instanceName(), Registerer: reg})
+	ac := a.cfg.Reads
+	ac.Instance, ac.Registerer = a.cfg.instanceName(), reg
+	a.reads, err = events.NewAggregator(a.access, ac)
 	return err
 }
 
 // streamConfig is how the stats counters read the access topic.
 func (a *app) streamConfig() stats.StreamConfig {
-	return stats.StreamConfig{Brokers: a.brokers, Topic: a.cfg.KafkaTopic, SessionTimeout: a.cfg.KafkaSessionTimeout,
-		FlushInterval: a.cfg.StatsFlushInterval, Registerer: a.reg, Logger: a.log}
+	sc := a.cfg.Counting
+	sc.Brokers, sc.Topic, sc.Registerer, sc.Logger = a.brokers, a.cfg.Access.Topic, a.reg, a.log
+	return sc
 }
 
 // statsAPI is the stats service as this process uses it: reads, counting
@@ -319,7 +357,7 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.docs.Run(ctx, a.cfg.CountsFlush, a.cfg.GCInterval) })
 	wg.Go(func() { a.reads.Run(ctx) }) // publishes its last window when ctx ends, before Close flushes the producer
-	wg.Go(func() { a.purgeTokens(ctx) })
+	wg.Go(func() { a.accounts.RunTokenPurge(ctx, time.Hour, a.log) })
 	wg.Go(func() { a.cache.Run(ctx) })
 	wg.Go(func() { a.coord.Run(ctx, 0) })
 	wg.Go(func() { a.idem.Run(ctx, time.Minute) })

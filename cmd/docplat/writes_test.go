@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
 	"docplat/internal/testredis"
 	"docplat/txn"
@@ -86,13 +87,11 @@ func TestAcknowledgedWritesAreReadableAtOnceUnderLoad(t *testing.T) {
 			sharedRedisConfig(t, &cfg) // two instances: one cache, one invalidation channel
 		}
 		fp := &stallingFailpoints{mysql: b == testdb.MariaDB, every: 4, max: 3, hold: 3500 * time.Millisecond}
-		cfg.failpoints = fp
 		writeApp := startApp(t, cfg)
+		writeApp.onStep(t, "documents.before-commit-persist", fp.Hit)
 		readApp := writeApp
 		if b == testdb.MariaDB {
-			cfg2 := cfg
-			cfg2.failpoints = nil
-			readApp = startApp(t, cfg2)
+			readApp = startApp(t, cfg)
 		}
 		t.Cleanup(fp.wg.Wait)
 		fp.db.Store(writeApp.db.SQL())
@@ -247,8 +246,8 @@ func TestCommittedWriteIsNotAnsweredUnavailableWhenTheCacheNodeDies(t *testing.T
 			cfg := testConfig(t, testdb.MariaDB)
 			l2, _ := sharedRedisConfig(t, &cfg)
 			fp := &killingFailpoints{node: l2}
-			cfg.failpoints = fp
 			a := startApp(t, cfg)
+			a.onStep(t, "documents.after-commit-persist", fp.Hit)
 			dept, member := setupDepartment(a, "Kill"+op, 1<<20)
 			var d document
 			if op != "upload" {
@@ -296,10 +295,7 @@ func TestCommittedWriteIsNotAnsweredUnavailableWhenTheCacheNodeDies(t *testing.T
 func TestIdempotentRetriesAcrossInstances(t *testing.T) {
 	cfg := testConfig(t, testdb.MariaDB)
 	sharedRedisConfig(t, &cfg)
-	fp := txn.NewStepFailpoints() // armed below
-	cfgA := cfg
-	cfgA.failpoints = fp
-	a, b := startApp(t, cfgA), startApp(t, cfg)
+	a, b := startApp(t, cfg), startApp(t, cfg)
 	dept, onA := setupDepartment(a, "Idem", 1<<20)
 	onB := &client{app: b, token: onA.token}
 	count := func() int64 { n, _, _, _, _, _ := a.usageEverywhere(dept); return n }
@@ -363,7 +359,7 @@ func TestIdempotentRetriesAcrossInstances(t *testing.T) {
 	// The first attempt commits and its answer is lost (the coordinator
 	// fails after DoCommit): the retry on B answers from the commit mark
 	// written with the change, and the upload is not done twice.
-	fp.Arm("coord.after-docommit")
+	failpoint.Crash(t, txn.ErrCrash, a.owns, failpoint.TxnStep("coord.after-docommit"))
 	lost := uploadWith(onA, "lost-answer-0001", "lost.txt", "lost")
 	if lost.status == 201 || strings.Contains(string(lost.body), "nothing was changed") {
 		t.Fatalf("the failed answer: %d %s", lost.status, lost.body)

@@ -6,7 +6,7 @@ local config = require("docplat.config")
 local hot = require("docplat.hot")
 local hits = require("docplat.hits")
 local json = require("docplat.json")
-local mediatype = require("docplat.mediatype")
+local serve = require("docplat.serve")
 
 local _M = {}
 
@@ -50,12 +50,15 @@ end
 local function push(id)
     local h = ngx.req.get_headers()
     local rev = rev_of(h["x-doc-rev"])
-    local etag, ctype, vis = h["x-doc-etag"], h["x-doc-content-type"], h["x-doc-visibility"]
-    local filename = h["x-doc-filename"] or ""
-    if not rev or type(etag) ~= "string" or not etag:find('^"[^"]*"$') or type(ctype) ~= "string"
-        or not visibilities[vis] or type(filename) ~= "string" then
+    local vis = h["x-doc-visibility"]
+    local pushed = type(h["x-doc-headers"]) == "string" and json.decode(h["x-doc-headers"])
+    if not rev or not visibilities[vis] or type(pushed) ~= "table" then
         return json.fail(400, "bad_request",
-            "need X-Doc-Rev (integer), X-Doc-ETag (quoted), X-Doc-Content-Type and X-Doc-Visibility (public|department|private)")
+            "need X-Doc-Rev (integer), X-Doc-Visibility (public|department|private) and X-Doc-Headers (JSON: view, download)")
+    end
+    local prepared, why = serve.prepare(pushed.view, pushed.download)
+    if not prepared then
+        return json.fail(400, "bad_request", "X-Doc-Headers: " .. why)
     end
     ngx.req.read_body()
     local body = ngx.req.get_body_data()
@@ -71,15 +74,15 @@ local function push(id)
     local meta = {
         rev = rev,
         version = tonumber(h["x-doc-version"]) or 0,
-        etag = etag,
-        content_type = ctype,
-        last_modified = type(h["x-doc-last-modified"]) == "string" and h["x-doc-last-modified"] or nil,
+        etag = prepared.etag,
         visibility = vis,
         size = #body,
         stored_at = ngx.now(),
-        inline = mediatype.disposition("inline", filename),
-        attachment = mediatype.disposition("attachment", filename),
-        cache_control = vis == "public" and "public, no-cache" or "private, no-cache",
+        view = prepared.view,
+        view_304 = prepared.view_304,
+        download = prepared.download,
+        download_304 = prepared.download_304,
+        refused = prepared.refused,
     }
     local key = lock(id)
     if not key then
@@ -153,7 +156,9 @@ local function list()
         local id = k:match("^e:(.*)$")
         local v = id and entries:get(k)
         local m = v and hot.decode_meta(v)
-        if m then
+        -- An entry of the format before header lists is left out, so the
+        -- promoter pushes it again (serve.lua leaves it to the app).
+        if m and m.view then
             items[#items + 1] = { id = id, rev = m.rev, version = m.version, size = m.size,
                 visibility = m.visibility, stored_at = m.stored_at }
         end

@@ -135,13 +135,85 @@ local function authorized(id, meta)
     return true
 end
 
-local function common_headers(meta, kind)
+-- The headers of an entry are the app's, decided once in Go
+-- (contentpolicy) for a full answer to a view and to a download; the app
+-- pushes them and they are replayed verbatim. Which of them a 304 or a 416
+-- keeps is net/http's decision, mirrored here once at push time:
+-- writeNotModified drops the body's headers, and Last-Modified when there
+-- is an ETag (there always is); serveError drops the validators and
+-- caching headers, and the app's contract error drops what described the
+-- body.
+local drop_not_modified = { ["content-type"] = true, ["content-length"] = true, ["content-encoding"] = true,
+    ["last-modified"] = true }
+local drop_refused = { ["cache-control"] = true, ["content-encoding"] = true, ["etag"] = true,
+    ["last-modified"] = true, ["content-length"] = true, ["content-disposition"] = true, ["content-type"] = true }
+
+-- pairs_of turns a decoded Go http.Header ({Name = {values}}) into a list
+-- of {name, value} (a string, or a list for a repeated header) without
+-- the names in drop, sorted so an entry is stored the same way each time.
+local function pairs_of(header, drop)
+    local out = {}
+    for name, values in pairs(header) do
+        if type(name) ~= "string" or type(values) ~= "table" or #values == 0 then
+            return nil
+        end
+        for _, v in ipairs(values) do
+            if type(v) ~= "string" then
+                return nil
+            end
+        end
+        if not (drop and drop[name:lower()]) then
+            out[#out + 1] = { name, #values == 1 and values[1] or values }
+        end
+    end
+    table.sort(out, function(a, b) return a[1] < b[1] end)
+    return out
+end
+
+local function header_value(header, wanted)
+    for name, values in pairs(header) do
+        if type(name) == "string" and name:lower() == wanted and type(values) == "table" then
+            return values[1]
+        end
+    end
+    return nil
+end
+
+-- prepare checks the headers pushed for an entry (the view's and the
+-- download's, both with a quoted ETag, the same one, and a Content-Type)
+-- and returns what serving needs: the ETag to match If-None-Match against
+-- and the header lists of each answer. nil, why: they are unusable.
+function _M.prepare(view, download)
+    if type(view) ~= "table" or type(download) ~= "table" then
+        return nil, "need the view's and the download's headers"
+    end
+    local etag = header_value(view, "etag")
+    if type(etag) ~= "string" or not etag:find('^"[^"]*"$') or header_value(download, "etag") ~= etag then
+        return nil, "need one quoted ETag in both header sets"
+    end
+    if type(header_value(view, "content-type")) ~= "string" or type(header_value(download, "content-type")) ~= "string" then
+        return nil, "need a Content-Type in both header sets"
+    end
+    local p = {
+        etag = etag,
+        view = pairs_of(view), view_304 = pairs_of(view, drop_not_modified),
+        download = pairs_of(download), download_304 = pairs_of(download, drop_not_modified),
+        refused = pairs_of(view, drop_refused),
+    }
+    for _, k in ipairs({ "view", "view_304", "download", "download_304", "refused" }) do
+        if not p[k] then
+            return nil, "header names must map to lists of strings"
+        end
+    end
+    return p
+end
+
+local function replay(list)
     local h = ngx.header
-    h["ETag"] = meta.etag
-    h["Content-Disposition"] = kind == "download" and meta.attachment or meta.inline
-    h["X-Content-Type-Options"] = "nosniff"
-    h["Content-Security-Policy"] = "sandbox"
-    h["Cache-Control"] = meta.cache_control
+    for i = 1, #list do
+        local kv = list[i]
+        h[kv[1]] = kv[2]
+    end
 end
 
 -- content runs in the access phase: it either answers and finishes the
@@ -163,6 +235,11 @@ function _M.content(id)
         return
     end
     local meta = e.meta
+    -- An entry pushed before a reload into this code has no header lists
+    -- (the dict outlives a reload): the app answers until it is re-pushed.
+    if not meta.view then
+        return
+    end
     if not authorized(id, meta) then
         return
     end
@@ -185,7 +262,7 @@ function _M.content(id)
     local h = ngx.header
 
     if not_modified then
-        common_headers(meta, kind)
+        replay(kind == "download" and meta.download_304 or meta.view_304)
         ngx.status = ngx.HTTP_NOT_MODIFIED
         ngx.send_headers()
         return ngx.exit(ngx.HTTP_OK)
@@ -193,9 +270,9 @@ function _M.content(id)
     if how == "unsatisfiable" then
         local body = RANGE_BODY
         ngx.status = 416
+        replay(meta.refused)
         h["Content-Type"] = "application/json; charset=utf-8"
-        h["X-Content-Type-Options"] = "nosniff"
-        h["Content-Security-Policy"] = "sandbox"
+        h["X-Content-Type-Options"] = "nosniff" -- http.Error sets it
         h["Content-Range"] = "bytes */" .. size
         h["Content-Length"] = #body
         if method == "GET" then
@@ -204,11 +281,7 @@ function _M.content(id)
         return ngx.exit(ngx.HTTP_OK)
     end
 
-    common_headers(meta, kind)
-    h["Content-Type"] = meta.content_type
-    if meta.last_modified then
-        h["Last-Modified"] = meta.last_modified
-    end
+    replay(kind == "download" and meta.download or meta.view)
     h["Accept-Ranges"] = "bytes"
     local body = e.body
     if how == "partial" then
