@@ -29,6 +29,7 @@ import (
 	"gorm.io/gorm"
 
 	"docplat/errs"
+	"docplat/internal/periodic"
 )
 
 // Defaults (Options).
@@ -316,20 +317,13 @@ func (s *Store) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = time.Minute
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodic.Run(ctx, every, func(ctx context.Context) {
 		if n, err := s.Collect(ctx); err != nil {
 			s.opt.Logger.Warn("collecting expired idempotency keys", "err", err)
 		} else if n > 0 {
 			s.opt.Logger.Info("collected expired idempotency keys", "count", n)
 		}
-	}
+	})
 }
 
 // The replayed headers, as "Name: value" lines.
