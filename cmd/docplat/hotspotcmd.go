@@ -43,7 +43,7 @@ func hotspotFlags(env envSource) (*envflag.Set, *hotspotConfig) {
 	b.List(&c.Detector.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port (required)")
 	b.String(&c.Detector.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
 	b.Duration(&c.Detector.SessionTimeout, "kafka-session-timeout", 10*time.Second, "a consumer silent this long loses its partitions to the rest of its group (500ms-5m, within the brokers' group.min/max.session.timeout.ms)")
-	detectorFlags(b, &c.Detector.Runner)
+	c.Detector.Runner.Bind(b)
 	return b, &c
 }
 

@@ -63,8 +63,7 @@ func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
 	b.Duration(&c.TxnTimeout, "txn-timeout", 10*time.Second, "a transaction branch that hears nothing for this long is terminated by its participant")
 	b.List(&c.Stream.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port (required)")
 	b.String(&c.Stream.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
-	b.Duration(&c.Stream.SessionTimeout, "kafka-session-timeout", 10*time.Second, "a consumer silent this long loses its partitions to the rest of its group (500ms-5m, within the brokers' group.min/max.session.timeout.ms)")
-	b.Duration(&c.Stream.FlushInterval, "stats-flush-interval", time.Second, "the stats counters write what they consumed this often, in one transaction with their stream positions (10ms-1m)")
+	c.Stream.Bind(b)
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
 	return b, &c
 }

@@ -162,7 +162,7 @@ func (a *app) openCacheAndLock(ctx context.Context) error {
 	a.rdb = redis.NewClient(&redis.Options{Addr: l2Addr, DialTimeout: 300 * time.Millisecond,
 		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 128, MaxRetries: 1,
 		DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
-	co := a.cfg.cacheOptions()
+	co := a.cfg.Cache.Flagged()
 	co.Redis, co.Registerer, co.Logger = a.rdb, a.reg, a.log
 	if a.cache, err = cache.New(ctx, co); err != nil {
 		return err
