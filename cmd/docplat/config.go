@@ -13,6 +13,7 @@ import (
 	"docplat/docs"
 	"docplat/events"
 	"docplat/hotspot"
+	"docplat/internal/debugserver"
 	"docplat/internal/envflag"
 	"docplat/server"
 	"docplat/sqlstore"
@@ -183,7 +184,7 @@ func (c *config) validate(b *envflag.Set) error {
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr must not be empty"))
 	}
-	if err := checkDebugAddr(c.DebugAddr); err != nil {
+	if err := debugserver.CheckAddr(c.DebugAddr); err != nil {
 		errs = append(errs, err)
 	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {

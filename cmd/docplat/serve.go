@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 
+	"docplat/internal/debugserver"
 	"docplat/internal/envflag"
 )
 
@@ -53,7 +54,7 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 	}
 
 	if cfg.DebugAddr != "" {
-		stop, err := startDebug(cfg.DebugAddr, log)
+		stop, err := debugserver.Start(cfg.DebugAddr, log)
 		if err != nil {
 			return err
 		}
