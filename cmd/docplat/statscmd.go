@@ -6,36 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"docplat/internal/envflag"
 	"docplat/stats"
-	"docplat/txn"
 )
-
-// statsServer is the stats service as its own process: its database, its
-// three-phase-commit participant and the internal API the document service
-// calls.
-type statsServer struct {
-	svc         *stats.Service
-	branch      *txn.ParticipantEngine
-	coordinator *txn.HTTPClient
-	handler     http.Handler
-	stream      stats.StreamConfig
-}
-
-// run runs the participant's timeouts and the access counters until ctx ends.
-func (s *statsServer) run(ctx context.Context) *sync.WaitGroup {
-	var wg sync.WaitGroup
-	wg.Go(func() { s.branch.Run(ctx, 0) })
-	wg.Go(func() { s.svc.ConsumeStream(ctx, s.stream) })
-	return &wg
-}
 
 // statsConfig is what `docplat stats` runs.
 type statsConfig struct {
@@ -86,35 +61,16 @@ func (c *statsConfig) validate(b *envflag.Set) error {
 	return b.Check(errs...)
 }
 
-func buildStatsServer(ctx context.Context, cfg statsConfig, log *slog.Logger) (*statsServer, error) {
+// buildStatsServer opens the stats database and builds the process over it.
+func buildStatsServer(ctx context.Context, cfg statsConfig, log *slog.Logger) (*stats.Service, *stats.Server, error) {
 	dc := cfg.DB
 	dc.Logger = log
 	svc, err := stats.Open(ctx, dc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := &statsServer{svc: svc, coordinator: &txn.HTTPClient{Base: cfg.CoordinatorURL, Secret: cfg.InternalSecret}, stream: cfg.Stream}
-	s.stream.Registerer, s.stream.Logger = reg, log
-	s.branch = txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: svc.DB(), Handler: svc.Usage(),
-		ForUpdate: svc.MySQL(), Coordinator: s.coordinator, Peers: s.coordinator.Participant,
-		Logger: log, Metrics: txn.NewMetrics(reg), ReadyTimeout: cfg.TxnTimeout, PrecommitTimeout: cfg.TxnTimeout})
-	mux := http.NewServeMux()
-	mux.Handle("/internal/txn/", txn.HTTPHandler(map[string]txn.Participant{stats.ParticipantName: s.branch}, nil, cfg.InternalSecret))
-	mux.Handle("/internal/stats/", svc.InternalHandler(cfg.InternalSecret))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := svc.Ping(r.Context()); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"status":"unavailable","failing":["database"]}`))
-			return
-		}
-		_, _ = w.Write([]byte(`{"status":"ok"}`))
-	})
-	s.handler = mux
-	return s, nil
+	return svc, stats.NewServer(svc, stats.ServerOptions{CoordinatorURL: cfg.CoordinatorURL, InternalSecret: cfg.InternalSecret,
+		TxnTimeout: cfg.TxnTimeout, Stream: cfg.Stream, Logger: log}), nil
 }
 
 // statsCmd runs `docplat stats`.
@@ -127,23 +83,23 @@ func statsCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	log := cfg.Log.logger().With("service", "stats")
-	s, err := buildStatsServer(ctx, *cfg, log)
+	svc, s, err := buildStatsServer(ctx, *cfg, log)
 	if err != nil {
 		return err
 	}
-	defer s.svc.Close()
+	defer svc.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	if s.svc.MySQL() {
+	if svc.MySQL() {
 		log.Info("stats service starting", "addr", ln.Addr().String(), "database", "MariaDB/MySQL")
 	} else {
 		log.Info("stats service starting (embedded SQLite database stats.db)", "addr", ln.Addr().String(), "data_dir", cfg.DB.DataDir)
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	wg := s.run(bg)
+	wg := s.Run(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
