@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
-	"docplat/events"
 	"docplat/hotspot"
 	"docplat/internal/envflag"
 )
@@ -21,16 +20,7 @@ type hotspotConfig struct {
 	Log       logOptions
 	Addr      string
 	RedisAddr string
-	Detector  detectorOptions
-}
-
-// detectorOptions is one hot-document detector: its configuration and the
-// access topic it consumes.
-type detectorOptions struct {
-	Runner         hotspot.RunnerConfig
-	Brokers        []string
-	Topic          string
-	SessionTimeout time.Duration
+	Detector  hotspot.ConsumerOptions
 }
 
 // hotspotFlags is the hotspot command's flag set.
@@ -45,16 +35,6 @@ func hotspotFlags(env envSource) (*envflag.Set, *hotspotConfig) {
 	b.Duration(&c.Detector.SessionTimeout, "kafka-session-timeout", 10*time.Second, "a consumer silent this long loses its partitions to the rest of its group (500ms-5m, within the brokers' group.min/max.session.timeout.ms)")
 	c.Detector.Runner.Bind(b)
 	return b, &c
-}
-
-// Validate checks the access topic's settings (the runner's are checked
-// by hotspot.RunnerConfig.Validate).
-func (d *detectorOptions) Validate() error {
-	errs := []error{events.ValidateBrokers(d.Brokers), events.ValidateTopic(d.Topic)}
-	if d.SessionTimeout < 500*time.Millisecond || d.SessionTimeout > 5*time.Minute {
-		errs = append(errs, errors.New("SessionTimeout must be between 500ms and 5m"))
-	}
-	return errors.Join(errs...)
 }
 
 func (c *hotspotConfig) validate(b *envflag.Set) error {
@@ -99,5 +79,5 @@ func hotspotCmd(ctx context.Context, args []string, env envSource) error {
 	}()
 	defer srv.Close()
 	log.Info("docplat hotspot starting", "metrics", cfg.Addr, "brokers", cfg.Detector.Brokers, "redis", cfg.RedisAddr)
-	return runDetector(ctx, cfg.Detector, hotspot.NewHotSet(rdb, "docplat:hot"), reg, log)
+	return hotspot.RunDetector(ctx, cfg.Detector, hotspot.NewHotSet(rdb, "docplat:hot"), reg, log)
 }

@@ -228,7 +228,7 @@ func (a *app) wireServices() {
 		Checks:      map[string]server.Check{"database": a.db.Ping},
 		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
 		Stats:       a.statsAPI,
-		Hot:         a.hotLister,
+		Hot:         server.ListHotSet(a.hotSet),
 		Internal:    a.internalHandler(),
 		UI:          web.Handler(),
 		Logger:      a.log,
