@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -61,38 +60,11 @@ type app struct {
 	readTokenSecret []byte
 }
 
-// openDB opens the document database, migrating when asked (always in
-// embedded mode) and refusing to run on a schema that is behind.
+// openDB opens the document database, migrating when asked.
 func openDB(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, error) {
 	cfg := o.DB
 	cfg.Logger = log
-	db, err := sqlstore.Open(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if db.Embedded() {
-		log.Info("embedded mode: SQLite database and blob store in the data directory; set DOCPLAT_MYSQL_DSN to use MariaDB/MySQL",
-			"data_dir", cfg.DataDir)
-	} else {
-		log.Info("database: MariaDB/MySQL", "data_dir", cfg.DataDir)
-	}
-	if o.Migrate || db.Embedded() {
-		applied, err := db.Migrate(ctx)
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
-		if len(applied) > 0 {
-			log.Info("migrations applied", "versions", applied)
-		}
-	} else if pending, err := db.Pending(ctx); err != nil || pending {
-		db.Close()
-		if err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("the database schema is behind this binary: run 'docplat migrate' or start with --migrate")
-	}
-	return db, nil
+	return sqlstore.OpenReady(ctx, cfg, o.Migrate)
 }
 
 // openStore opens the document database and the blob store beside it.
