@@ -90,11 +90,8 @@ type config struct {
 	Docs     docs.Options
 	Server   server.Options
 	// The document service's background jobs and caches in front of its
-	// repository (arguments of docs' functions, checked here).
-	GCInterval     time.Duration
-	CountsFlush    time.Duration
-	SearchCacheTTL time.Duration
-	LockTimeout    time.Duration
+	// repository.
+	docs.RunOptions
 
 	// The stats service: in this process on StatsDB (in Store's directory,
 	// with its pool size), or another process at StatsURL; the three-phase
@@ -136,8 +133,8 @@ func (c *config) bind(b *envflag.Set) {
 	c.Server.Bind(b)
 	c.Cache.Bind(b)
 	c.Reads.Bind(b)
+	c.RunOptions.Bind(b)
 	b.String(&c.AdminPassword, "admin-password", "", "password of the admin user created on first start; generated and printed once when empty")
-	b.Duration(&c.GCInterval, "gc-interval", 10*time.Minute, "how often garbage is collected")
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
 	b.String(&c.DebugAddr, "debug-addr", "", "loopback ip:port (127.0.0.1:6060, [::1]:6060) serving Go's profiler at /debug/pprof/; empty: none; never the public port")
 	statsDB(b, &c.StatsDB, &c.Store, "the stats service's own MariaDB/MySQL database (required with --mysql-dsn, unless --stats-url); empty in embedded mode: stats.db in the data directory")
@@ -147,7 +144,6 @@ func (c *config) bind(b *envflag.Set) {
 	b.Duration(&c.TxnRecover, "txn-recover-after", 5*time.Second, "the coordinator resumes transactions left unfinished this long")
 	b.String(&c.RedisAddr, "redis-addr", "", "Redis for the shared L2 cache and invalidations, host:port; empty starts embedded Redis servers (one instance only)")
 	b.List(&c.LockRedisAddrs, "lock-redis-addrs", "", "", "comma-separated independent Redis nodes for Redlock, at least 3 in production; required with --redis-addr")
-	b.Duration(&c.LockTimeout, "lock-timeout", 5*time.Second, "how long a write waits for its document's lock before it is refused 503")
 	b.List(&c.Access.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port; required with --stats-url; empty starts an in-process development broker (embedded mode, one instance only)")
 	b.String(&c.Access.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
 	b.Int(&c.Broker.Partitions, "kafka-partitions", 6, "partitions of the access topic when docplat creates it (development broker, embedded mode)")
@@ -155,8 +151,6 @@ func (c *config) bind(b *envflag.Set) {
 	b.Alias(&c.Broker.Topic, "kafka-topic")
 	b.Alias(&c.Counting.Topic, "kafka-topic")
 	b.Alias(&c.Counting.Brokers, "kafka-brokers")
-	b.Duration(&c.CountsFlush, "counts-flush-interval", time.Second, "the documents' own views/downloads counters (the listing's views sort) are written this often (10ms-1m)")
-	b.Duration(&c.SearchCacheTTL, "search-cache-ttl", 5*time.Second, "full-text search rankings are reused this long per query and caller, and answered up to 1 min longer while one request refreshes them; every item is re-read and re-checked on each answer, so the TTL only delays new matches; 0 disables")
 	b.List(&c.NginxAdmin, "nginx-admin", "", "/", "comma-separated admin URLs of the nginx hot tiers (loopback, e.g. http://127.0.0.1:8081); needs --internal-secret; empty: no hot tier")
 	b.String(&c.ReadTokenSecret, "read-token-secret", "", "secret signing per-document read tokens, shared with nginx (16+ characters); empty: a random one (tokens then work on this instance only)")
 	b.Bool(&c.HotDetector, "hotspot-detector", true, "run the hot-document detector in this process (turn off when 'docplat hotspot' processes run)")
@@ -190,23 +184,11 @@ func (c *config) validate(b *envflag.Set) error {
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		errs = append(errs, errors.New("admin-password must be at least 8 characters"))
 	}
-	for _, o := range []envflag.Validator{&c.Store.DB, &c.StatsDB, &c.Accounts, &c.Docs, &c.Server, &c.Cache, &c.Broker, &c.Counting, &c.Reads} {
+	for _, o := range []envflag.Validator{&c.Store.DB, &c.StatsDB, &c.Accounts, &c.Docs, &c.RunOptions, &c.Server, &c.Cache, &c.Broker, &c.Counting, &c.Reads} {
 		errs = append(errs, b.Options(o))
 	}
 	if err := b.Options(&c.Detector); err != nil {
 		errs = append(errs, fmt.Errorf("hot-document detector: %w", err))
-	}
-	if c.GCInterval < time.Second {
-		errs = append(errs, errors.New("gc-interval must be at least 1s"))
-	}
-	if c.CountsFlush < 10*time.Millisecond || c.CountsFlush > time.Minute {
-		errs = append(errs, errors.New("counts-flush-interval must be between 10ms and 1m"))
-	}
-	if c.SearchCacheTTL < 0 || c.SearchCacheTTL > time.Hour {
-		errs = append(errs, errors.New("search-cache-ttl must be between 0 and 1h"))
-	}
-	if c.LockTimeout < 100*time.Millisecond {
-		errs = append(errs, errors.New("lock-timeout must be at least 100ms"))
 	}
 	if c.TxnTimeout < 100*time.Millisecond || c.TxnRecover < 10*time.Millisecond {
 		errs = append(errs, errors.New("txn-timeout must be at least 100ms and txn-recover-after at least 10ms"))
