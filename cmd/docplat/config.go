@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
-	"os"
 	"time"
 
 	"docplat/accounts"
@@ -15,46 +13,11 @@ import (
 	"docplat/hotspot"
 	"docplat/internal/debugserver"
 	"docplat/internal/envflag"
+	"docplat/internal/logflag"
 	"docplat/server"
 	"docplat/sqlstore"
 	"docplat/stats"
 )
-
-// logOptions is how a command logs; every command has them.
-type logOptions struct{ Level, Format string }
-
-func (o *logOptions) bind(b *envflag.Set) {
-	b.String(&o.Level, "log-level", "info", "debug, info, warn or error")
-	b.String(&o.Format, "log-format", "json", "json or text")
-}
-
-func (o logOptions) validate() []error {
-	var errs []error
-	if _, err := parseLevel(o.Level); err != nil {
-		errs = append(errs, err)
-	}
-	if o.Format != "json" && o.Format != "text" {
-		errs = append(errs, errors.New("log-format must be json or text"))
-	}
-	return errs
-}
-
-func parseLevel(s string) (slog.Level, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("log-level %q must be debug, info, warn or error", s)
-	}
-	return l, nil
-}
-
-func (o logOptions) logger() *slog.Logger {
-	level, _ := parseLevel(o.Level)
-	opts := &slog.HandlerOptions{Level: level}
-	if o.Format == "text" {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-}
 
 // storeOptions is the document database and the blob store beside it.
 type storeOptions struct {
@@ -78,7 +41,7 @@ func statsDB(b *envflag.Set, o *stats.Config, store *storeOptions, usage string)
 
 // config is what `docplat serve` runs, and what build wires into an app.
 type config struct {
-	Log   logOptions
+	Log   logflag.Options
 	Store storeOptions
 
 	Addr            string
@@ -125,7 +88,7 @@ type config struct {
 
 // bind declares serve's flags.
 func (c *config) bind(b *envflag.Set) {
-	c.Log.bind(b)
+	c.Log.Bind(b)
 	c.Store.bind(b)
 	b.String(&c.Addr, "addr", ":8080", "listen address")
 	c.Accounts.Bind(b)
@@ -174,7 +137,7 @@ func defaultBurstCount(d hotspot.Config) int64 {
 // validate reports every problem at once, so a bad deployment is fixed in
 // one go: each package checks its own options, and serve how they meet.
 func (c *config) validate(b *envflag.Set) error {
-	errs := c.Log.validate()
+	errs := []error{c.Log.Validate()}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("addr must not be empty"))
 	}

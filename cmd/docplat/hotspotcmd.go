@@ -13,11 +13,12 @@ import (
 
 	"docplat/hotspot"
 	"docplat/internal/envflag"
+	"docplat/internal/logflag"
 )
 
 // hotspotConfig is what `docplat hotspot` runs.
 type hotspotConfig struct {
-	Log       logOptions
+	Log       logflag.Options
 	Addr      string
 	RedisAddr string
 	Detector  hotspot.ConsumerOptions
@@ -27,7 +28,7 @@ type hotspotConfig struct {
 func hotspotFlags(env envSource) (*envflag.Set, *hotspotConfig) {
 	var c hotspotConfig
 	b := newFlags("hotspot", env)
-	c.Log.bind(b)
+	c.Log.Bind(b)
 	b.String(&c.Addr, "hotspot-addr", "127.0.0.1:9300", "listen address of its /metrics and /healthz")
 	b.String(&c.RedisAddr, "redis-addr", "", "the Redis holding the shared hot set, host:port (required)")
 	b.List(&c.Detector.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port (required)")
@@ -38,7 +39,7 @@ func hotspotFlags(env envSource) (*envflag.Set, *hotspotConfig) {
 }
 
 func (c *hotspotConfig) validate(b *envflag.Set) error {
-	errs := c.Log.validate()
+	errs := []error{c.Log.Validate()}
 	if err := b.Options(&c.Detector.Runner); err != nil {
 		errs = append(errs, fmt.Errorf("hot-document detector: %w", err))
 	}
@@ -64,7 +65,7 @@ func hotspotCmd(ctx context.Context, args []string, env envSource) error {
 	if err := cfg.validate(b); err != nil {
 		return err
 	}
-	log := cfg.Log.logger().With("service", "hotspot")
+	log := cfg.Log.Logger().With("service", "hotspot")
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()

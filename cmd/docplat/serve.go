@@ -34,7 +34,7 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 	if err != nil {
 		return err
 	}
-	log := cfg.Log.logger()
+	log := cfg.Log.Logger()
 	log.Info("docplat starting", "version", versionString(), "addr", cfg.Addr)
 	a, err := build(ctx, cfg, log)
 	if err != nil {

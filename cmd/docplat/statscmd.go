@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"docplat/internal/envflag"
+	"docplat/internal/logflag"
 	"docplat/stats"
 )
 
 // statsConfig is what `docplat stats` runs.
 type statsConfig struct {
-	Log             logOptions
+	Log             logflag.Options
 	DB              stats.Config
 	Stream          stats.StreamConfig
 	Addr            string
@@ -28,7 +29,7 @@ type statsConfig struct {
 func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
 	var c statsConfig
 	b := newFlags("stats", env)
-	c.Log.bind(b)
+	c.Log.Bind(b)
 	b.String(&c.Addr, "stats-addr", ":8090", "listen address of 'docplat stats'")
 	b.String(&c.DB.MySQLDSN, "stats-mysql-dsn", "", "the stats service's own MariaDB/MySQL database; empty: stats.db in the data directory")
 	b.String(&c.DB.DataDir, "data-dir", "./data", "directory of the embedded stats.db")
@@ -44,7 +45,7 @@ func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
 }
 
 func (c *statsConfig) validate(b *envflag.Set) error {
-	errs := append(c.Log.validate(), b.Options(&c.DB), b.Options(&c.Stream))
+	errs := []error{c.Log.Validate(), b.Options(&c.DB), b.Options(&c.Stream)}
 	if c.InternalSecret == "" {
 		errs = append(errs, errors.New("docplat stats needs --internal-secret (DOCPLAT_INTERNAL_SECRET), shared with the document service"))
 	}
@@ -82,7 +83,7 @@ func statsCmd(ctx context.Context, args []string, env envSource) error {
 	if err := cfg.validate(b); err != nil {
 		return err
 	}
-	log := cfg.Log.logger().With("service", "stats")
+	log := cfg.Log.Logger().With("service", "stats")
 	svc, s, err := buildStatsServer(ctx, *cfg, log)
 	if err != nil {
 		return err
