@@ -99,21 +99,5 @@ func statsCmd(ctx context.Context, args []string, env envSource) error {
 		log.Info("stats service starting (embedded SQLite database stats.db)", "addr", ln.Addr().String(), "data_dir", cfg.DB.DataDir)
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	wg := s.Run(bg)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		err = srv.Shutdown(sctx)
-		cancel()
-	}
-	stop()
-	wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
+	return serveHTTP(ctx, srv, ln, cfg.ShutdownTimeout, s.Run, func() {})
 }
