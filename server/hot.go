@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"docplat/hotspot"
 )
 
 // HotDocument is one entry of the hot set now.
@@ -15,8 +17,23 @@ type HotDocument struct {
 	Since      time.Time `json:"since"`
 }
 
-// HotLister reads the hot set (hotspot.HotSet, adapted where it is wired).
+// HotLister reads the hot set (ListHotSet adapts a hotspot.HotSet).
 type HotLister func(ctx context.Context) ([]HotDocument, error)
+
+// ListHotSet is the HotLister of the shared hot set.
+func ListHotSet(hot *hotspot.HotSet) HotLister {
+	return func(ctx context.Context) ([]HotDocument, error) {
+		entries, err := hot.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]HotDocument, len(entries))
+		for i, e := range entries {
+			out[i] = HotDocument{DocumentID: e.ID, RatePerSec: e.RatePerSec, Since: e.Since}
+		}
+		return out, nil
+	}
+}
 
 // hotDocuments answers GET /api/v1/stats/hot: the documents hot right now,
 // hottest first, limited to those the caller may read (a hot private

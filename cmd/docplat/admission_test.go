@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"docplat/admission"
 	"docplat/internal/testdb"
 )
 
@@ -16,9 +17,11 @@ import (
 // nothing else but 200), while the reads sent beside them all succeed.
 func TestRealSearchesOverTheirLimitAreShedReadsAreNot(t *testing.T) {
 	a := newTestApp(t, testdb.SQLite, func(c *config) {
-		if err := (admissionValue{&c.Server.Admission}).Set("search=1/1ms/1"); err != nil {
+		ac, err := admission.Parse("search=1/1ms/1", admission.Defaults(0))
+		if err != nil {
 			t.Fatal(err)
 		}
+		c.Server.Admission = ac
 	})
 	admin := a.admin()
 	var docIDs []string

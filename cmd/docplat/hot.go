@@ -4,21 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"docplat/docs"
-	"docplat/events"
 	"docplat/hotspot"
 	"docplat/nginx"
-	"docplat/server"
 )
-
-// detectorGroup is the consumer group of the hot-document detectors.
-const detectorGroup = "docplat-hotspot"
 
 // wireHot builds the hot-document path's shared pieces: the hot set (in the
 // L2 Redis), the nginx hot tiers this instance drives, and the read-token
@@ -68,8 +62,8 @@ func (a *app) runHot(ctx context.Context, reg prometheus.Registerer) []func() {
 	}
 	if a.cfg.HotDetector {
 		jobs = append(jobs, func() {
-			d := detectorOptions{Runner: a.cfg.Detector, Brokers: a.brokers, Topic: a.cfg.Access.Topic, SessionTimeout: a.cfg.Counting.SessionTimeout}
-			if err := runDetector(ctx, d, a.hotSet, reg, a.log); err != nil {
+			d := hotspot.ConsumerOptions{Runner: a.cfg.Detector, Brokers: a.brokers, Topic: a.cfg.Access.Topic, SessionTimeout: a.cfg.Counting.SessionTimeout}
+			if err := hotspot.RunDetector(ctx, d, a.hotSet, reg, a.log); err != nil {
 				a.log.Error("hot-document detector stopped", "err", err)
 			}
 		})
@@ -81,39 +75,4 @@ func (a *app) runHot(ctx context.Context, reg prometheus.Registerer) []func() {
 func (c *config) instanceName() string {
 	host, _ := os.Hostname()
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), c.Addr)
-}
-
-// hotLister answers GET /api/v1/stats/hot.
-func (a *app) hotLister(ctx context.Context) ([]server.HotDocument, error) {
-	entries, err := a.hotSet.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]server.HotDocument, len(entries))
-	for i, e := range entries {
-		out[i] = server.HotDocument{DocumentID: e.ID, RatePerSec: e.RatePerSec, Since: e.Since}
-	}
-	return out, nil
-}
-
-// runDetector is one hot-document detector: a member of the detector
-// consumer group whose partitions it watches, until ctx ends.
-func runDetector(ctx context.Context, d detectorOptions, hot *hotspot.HotSet, reg prometheus.Registerer, log *slog.Logger) error {
-	rc := d.Runner
-	rc.HotSet, rc.Registerer, rc.Logger = hot, reg, log
-	runner, err := hotspot.NewRunner(rc)
-	if err != nil {
-		return err
-	}
-	consumer, err := events.NewConsumer(events.ConsumerConfig{Brokers: d.Brokers, Topic: d.Topic, Group: detectorGroup,
-		Handler: runner.Handle, OnAssigned: runner.Assigned, OnRevoked: runner.Revoked, SessionTimeout: d.SessionTimeout,
-		// A lost batch only delays a promotion: never hold the partition up.
-		RetryBackoff: 100 * time.Millisecond, Logger: log})
-	if err != nil {
-		return err
-	}
-	go runner.Run(ctx)
-	log.Info("hot-document detector running", "group", detectorGroup, "hot_rate", rc.Detector.HotRate, "cool_rate", rc.Detector.CoolRate, "window", rc.Detector.Window)
-	consumer.Run(ctx)
-	return nil
 }

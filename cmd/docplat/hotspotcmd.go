@@ -11,54 +11,35 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
-	"docplat/events"
 	"docplat/hotspot"
 	"docplat/internal/envflag"
+	"docplat/internal/logflag"
 )
 
 // hotspotConfig is what `docplat hotspot` runs.
 type hotspotConfig struct {
-	Log       logOptions
+	Log       logflag.Options
 	Addr      string
 	RedisAddr string
-	Detector  detectorOptions
-}
-
-// detectorOptions is one hot-document detector: its configuration and the
-// access topic it consumes.
-type detectorOptions struct {
-	Runner         hotspot.RunnerConfig
-	Brokers        []string
-	Topic          string
-	SessionTimeout time.Duration
+	Detector  hotspot.ConsumerOptions
 }
 
 // hotspotFlags is the hotspot command's flag set.
 func hotspotFlags(env envSource) (*envflag.Set, *hotspotConfig) {
 	var c hotspotConfig
 	b := newFlags("hotspot", env)
-	c.Log.bind(b)
+	c.Log.Bind(b)
 	b.String(&c.Addr, "hotspot-addr", "127.0.0.1:9300", "listen address of its /metrics and /healthz")
 	b.String(&c.RedisAddr, "redis-addr", "", "the Redis holding the shared hot set, host:port (required)")
 	b.List(&c.Detector.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port (required)")
 	b.String(&c.Detector.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
 	b.Duration(&c.Detector.SessionTimeout, "kafka-session-timeout", 10*time.Second, "a consumer silent this long loses its partitions to the rest of its group (500ms-5m, within the brokers' group.min/max.session.timeout.ms)")
-	detectorFlags(b, &c.Detector.Runner)
+	c.Detector.Runner.Bind(b)
 	return b, &c
 }
 
-// Validate checks the access topic's settings (the runner's are checked
-// by hotspot.RunnerConfig.Validate).
-func (d *detectorOptions) Validate() error {
-	errs := []error{events.ValidateBrokers(d.Brokers), events.ValidateTopic(d.Topic)}
-	if d.SessionTimeout < 500*time.Millisecond || d.SessionTimeout > 5*time.Minute {
-		errs = append(errs, errors.New("SessionTimeout must be between 500ms and 5m"))
-	}
-	return errors.Join(errs...)
-}
-
 func (c *hotspotConfig) validate(b *envflag.Set) error {
-	errs := c.Log.validate()
+	errs := []error{c.Log.Validate()}
 	if err := b.Options(&c.Detector.Runner); err != nil {
 		errs = append(errs, fmt.Errorf("hot-document detector: %w", err))
 	}
@@ -84,7 +65,7 @@ func hotspotCmd(ctx context.Context, args []string, env envSource) error {
 	if err := cfg.validate(b); err != nil {
 		return err
 	}
-	log := cfg.Log.logger().With("service", "hotspot")
+	log := cfg.Log.Logger().With("service", "hotspot")
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
@@ -99,5 +80,5 @@ func hotspotCmd(ctx context.Context, args []string, env envSource) error {
 	}()
 	defer srv.Close()
 	log.Info("docplat hotspot starting", "metrics", cfg.Addr, "brokers", cfg.Detector.Brokers, "redis", cfg.RedisAddr)
-	return runDetector(ctx, cfg.Detector, hotspot.NewHotSet(rdb, "docplat:hot"), reg, log)
+	return hotspot.RunDetector(ctx, cfg.Detector, hotspot.NewHotSet(rdb, "docplat:hot"), reg, log)
 }

@@ -7,11 +7,12 @@ import (
 
 	"docplat/events"
 	"docplat/internal/envflag"
+	"docplat/internal/logflag"
 )
 
 // kafkaConfig is what `docplat kafka` runs.
 type kafkaConfig struct {
-	Log     logOptions
+	Log     logflag.Options
 	Broker  events.BrokerConfig
 	DataDir string
 }
@@ -20,7 +21,7 @@ type kafkaConfig struct {
 func kafkaFlags(env envSource) (*envflag.Set, *kafkaConfig) {
 	var c kafkaConfig
 	b := newFlags("kafka", env)
-	c.Log.bind(b)
+	c.Log.Bind(b)
 	b.String(&c.Broker.Addr, "kafka-addr", "127.0.0.1:9092", "listen address of the development broker")
 	b.String(&c.Broker.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
 	b.Int(&c.Broker.Partitions, "kafka-partitions", 6, "partitions of the access topic when the broker creates it")
@@ -44,10 +45,10 @@ func kafkaCmd(ctx context.Context, args []string, env envSource) error {
 	if durable {
 		cfg.Broker.DataDir = filepath.Join(cfg.DataDir, "kafka")
 	}
-	if err := b.Check(append(cfg.Log.validate(), b.Options(&cfg.Broker))...); err != nil {
+	if err := b.Check([]error{cfg.Log.Validate(), b.Options(&cfg.Broker)}...); err != nil {
 		return err
 	}
-	log := cfg.Log.logger().With("service", "kafka")
+	log := cfg.Log.Logger().With("service", "kafka")
 	cfg.Broker.Logger = log
 	br, err := events.StartBroker(ctx, cfg.Broker)
 	if err != nil {

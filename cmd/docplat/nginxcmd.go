@@ -6,13 +6,14 @@ import (
 	"fmt"
 
 	"docplat/internal/envflag"
+	"docplat/internal/logflag"
 	"docplat/nginx"
 )
 
 // nginxConfig is what `docplat nginx` runs: the hot tier's nginx.Config
 // (its secrets and entry limit are serve's too) and the prefix it runs in.
 type nginxConfig struct {
-	Log    logOptions
+	Log    logflag.Options
 	Nginx  nginx.Config
 	Prefix string
 }
@@ -21,7 +22,7 @@ type nginxConfig struct {
 func nginxFlags(env envSource) (*envflag.Set, *nginxConfig) {
 	var c nginxConfig
 	b := newFlags("nginx", env)
-	c.Log.bind(b)
+	c.Log.Bind(b)
 	b.String(&c.Nginx.Secret, "internal-secret", "", "shared secret of nginx's admin endpoints, the apps' --internal-secret (16+ characters)")
 	b.String(&c.Nginx.TokenSecret, "read-token-secret", "", "secret of the per-document read tokens nginx checks, the apps' --read-token-secret (16+ characters)")
 	b.Int64(&c.Nginx.MaxEntryBytes, "hot-max-bytes", 1<<20, "largest content the nginx hot tier holds; larger hot documents stay on the app")
@@ -44,7 +45,7 @@ func nginxCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	nc := cfg.Nginx
-	errs := cfg.Log.validate()
+	errs := []error{cfg.Log.Validate()}
 	if nc.WorkerConnections < 64 || nc.WorkerConnections > 1<<20 {
 		errs = append(errs, fmt.Errorf("worker-connections must be 64..1048576, got %d", nc.WorkerConnections))
 	}
@@ -58,7 +59,7 @@ func nginxCmd(ctx context.Context, args []string, env envSource) error {
 	if err := b.Check(errs...); err != nil {
 		return err
 	}
-	log := cfg.Log.logger().With("service", "nginx")
+	log := cfg.Log.Logger().With("service", "nginx")
 	if err := nginx.Render(nc, cfg.Prefix); err != nil {
 		return err
 	}

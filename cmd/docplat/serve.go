@@ -7,7 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
+	"time"
 
+	"docplat/internal/debugserver"
 	"docplat/internal/envflag"
 )
 
@@ -33,7 +36,7 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 	if err != nil {
 		return err
 	}
-	log := cfg.Log.logger()
+	log := cfg.Log.Logger()
 	log.Info("docplat starting", "version", versionString(), "addr", cfg.Addr)
 	a, err := build(ctx, cfg, log)
 	if err != nil {
@@ -53,7 +56,7 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 	}
 
 	if cfg.DebugAddr != "" {
-		stop, err := startDebug(cfg.DebugAddr, log)
+		stop, err := debugserver.Start(cfg.DebugAddr, log)
 		if err != nil {
 			return err
 		}
@@ -69,19 +72,28 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 // serve runs the HTTP server and the background jobs until ctx ends, then
 // drains in-flight requests.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
-	srv := a.server.HTTPServer(ln.Addr().String())
-	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	wg := a.runBackground(bg)
+	a.log.Info("listening", "addr", ln.Addr().String())
+	err := serveHTTP(ctx, a.server.HTTPServer(ln.Addr().String()), ln, a.cfg.ShutdownTimeout, a.runBackground,
+		func() { a.log.Info("shutting down", "grace", a.cfg.ShutdownTimeout.String()) })
+	a.log.Info("stopped")
+	return err
+}
 
+// serveHTTP serves srv on ln, with the jobs run starts beside it, until ctx
+// ends; then in-flight requests have grace to finish (shuttingDown is told
+// first) before the jobs are stopped and waited for.
+func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration,
+	run func(context.Context) *sync.WaitGroup, shuttingDown func()) error {
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	wg := run(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	a.log.Info("listening", "addr", ln.Addr().String())
 	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		a.log.Info("shutting down", "grace", a.cfg.ShutdownTimeout.String())
-		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		shuttingDown()
+		sctx, cancel := context.WithTimeout(context.Background(), grace)
 		err = srv.Shutdown(sctx)
 		cancel()
 	}
@@ -90,6 +102,5 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	a.log.Info("stopped")
 	return err
 }

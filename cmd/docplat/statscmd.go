@@ -6,40 +6,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"docplat/internal/envflag"
+	"docplat/internal/logflag"
 	"docplat/stats"
-	"docplat/txn"
 )
-
-// statsServer is the stats service as its own process: its database, its
-// three-phase-commit participant and the internal API the document service
-// calls.
-type statsServer struct {
-	svc         *stats.Service
-	branch      *txn.ParticipantEngine
-	coordinator *txn.HTTPClient
-	handler     http.Handler
-	stream      stats.StreamConfig
-}
-
-// run runs the participant's timeouts and the access counters until ctx ends.
-func (s *statsServer) run(ctx context.Context) *sync.WaitGroup {
-	var wg sync.WaitGroup
-	wg.Go(func() { s.branch.Run(ctx, 0) })
-	wg.Go(func() { s.svc.ConsumeStream(ctx, s.stream) })
-	return &wg
-}
 
 // statsConfig is what `docplat stats` runs.
 type statsConfig struct {
-	Log             logOptions
+	Log             logflag.Options
 	DB              stats.Config
 	Stream          stats.StreamConfig
 	Addr            string
@@ -53,7 +29,7 @@ type statsConfig struct {
 func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
 	var c statsConfig
 	b := newFlags("stats", env)
-	c.Log.bind(b)
+	c.Log.Bind(b)
 	b.String(&c.Addr, "stats-addr", ":8090", "listen address of 'docplat stats'")
 	b.String(&c.DB.MySQLDSN, "stats-mysql-dsn", "", "the stats service's own MariaDB/MySQL database; empty: stats.db in the data directory")
 	b.String(&c.DB.DataDir, "data-dir", "./data", "directory of the embedded stats.db")
@@ -63,14 +39,13 @@ func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
 	b.Duration(&c.TxnTimeout, "txn-timeout", 10*time.Second, "a transaction branch that hears nothing for this long is terminated by its participant")
 	b.List(&c.Stream.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port (required)")
 	b.String(&c.Stream.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
-	b.Duration(&c.Stream.SessionTimeout, "kafka-session-timeout", 10*time.Second, "a consumer silent this long loses its partitions to the rest of its group (500ms-5m, within the brokers' group.min/max.session.timeout.ms)")
-	b.Duration(&c.Stream.FlushInterval, "stats-flush-interval", time.Second, "the stats counters write what they consumed this often, in one transaction with their stream positions (10ms-1m)")
+	c.Stream.Bind(b)
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
 	return b, &c
 }
 
 func (c *statsConfig) validate(b *envflag.Set) error {
-	errs := append(c.Log.validate(), b.Options(&c.DB), b.Options(&c.Stream))
+	errs := []error{c.Log.Validate(), b.Options(&c.DB), b.Options(&c.Stream)}
 	if c.InternalSecret == "" {
 		errs = append(errs, errors.New("docplat stats needs --internal-secret (DOCPLAT_INTERNAL_SECRET), shared with the document service"))
 	}
@@ -87,35 +62,16 @@ func (c *statsConfig) validate(b *envflag.Set) error {
 	return b.Check(errs...)
 }
 
-func buildStatsServer(ctx context.Context, cfg statsConfig, log *slog.Logger) (*statsServer, error) {
+// buildStatsServer opens the stats database and builds the process over it.
+func buildStatsServer(ctx context.Context, cfg statsConfig, log *slog.Logger) (*stats.Service, *stats.Server, error) {
 	dc := cfg.DB
 	dc.Logger = log
 	svc, err := stats.Open(ctx, dc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := &statsServer{svc: svc, coordinator: &txn.HTTPClient{Base: cfg.CoordinatorURL, Secret: cfg.InternalSecret}, stream: cfg.Stream}
-	s.stream.Registerer, s.stream.Logger = reg, log
-	s.branch = txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName, DB: svc.DB(), Handler: svc.Usage(),
-		ForUpdate: svc.MySQL(), Coordinator: s.coordinator, Peers: s.coordinator.Participant,
-		Logger: log, Metrics: txn.NewMetrics(reg), ReadyTimeout: cfg.TxnTimeout, PrecommitTimeout: cfg.TxnTimeout})
-	mux := http.NewServeMux()
-	mux.Handle("/internal/txn/", txn.HTTPHandler(map[string]txn.Participant{stats.ParticipantName: s.branch}, nil, cfg.InternalSecret))
-	mux.Handle("/internal/stats/", svc.InternalHandler(cfg.InternalSecret))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"status":"ok"}`)) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := svc.Ping(r.Context()); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"status":"unavailable","failing":["database"]}`))
-			return
-		}
-		_, _ = w.Write([]byte(`{"status":"ok"}`))
-	})
-	s.handler = mux
-	return s, nil
+	return svc, stats.NewServer(svc, stats.ServerOptions{CoordinatorURL: cfg.CoordinatorURL, InternalSecret: cfg.InternalSecret,
+		TxnTimeout: cfg.TxnTimeout, Stream: cfg.Stream, Logger: log}), nil
 }
 
 // statsCmd runs `docplat stats`.
@@ -127,37 +83,21 @@ func statsCmd(ctx context.Context, args []string, env envSource) error {
 	if err := cfg.validate(b); err != nil {
 		return err
 	}
-	log := cfg.Log.logger().With("service", "stats")
-	s, err := buildStatsServer(ctx, *cfg, log)
+	log := cfg.Log.Logger().With("service", "stats")
+	svc, s, err := buildStatsServer(ctx, *cfg, log)
 	if err != nil {
 		return err
 	}
-	defer s.svc.Close()
+	defer svc.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	if s.svc.MySQL() {
+	if svc.MySQL() {
 		log.Info("stats service starting", "addr", ln.Addr().String(), "database", "MariaDB/MySQL")
 	} else {
 		log.Info("stats service starting (embedded SQLite database stats.db)", "addr", ln.Addr().String(), "data_dir", cfg.DB.DataDir)
 	}
-	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	wg := s.run(bg)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-		err = srv.Shutdown(sctx)
-		cancel()
-	}
-	stop()
-	wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	return serveHTTP(ctx, srv, ln, cfg.ShutdownTimeout, s.Run, func() {})
 }

@@ -154,22 +154,22 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 	t.Cleanup(broker.Close)
 	statsCfg := testStatsConfig(t, testdb.MariaDB)
 	statsCfg.InternalSecret, statsCfg.Stream.Brokers, statsCfg.Stream.SessionTimeout = secret, broker.Addrs(), time.Second
-	ss, err := buildStatsServer(t.Context(), statsCfg, quietLog())
+	statsSvc, ss, err := buildStatsServer(t.Context(), statsCfg, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ss.svc.Close() })
-	statsSrv := httptest.NewServer(ss.handler)
+	t.Cleanup(func() { statsSvc.Close() })
+	statsSrv := httptest.NewServer(ss.Handler())
 	t.Cleanup(statsSrv.Close)
 	runCtx, stop := contextWithCancel()
-	bg := ss.run(runCtx)
+	bg := ss.Run(runCtx)
 	t.Cleanup(func() { stop(); bg.Wait() })
 
 	cfg := testConfig(t, testdb.MariaDB)
 	cfg.StatsDB.MySQLDSN = ""
 	cfg.StatsURL, cfg.InternalSecret, cfg.Access.Brokers = statsSrv.URL, secret, broker.Addrs()
 	a := startApp(t, cfg)
-	ss.coordinator.Base = a.srv.URL // the stats process asks the document service on timeouts
+	ss.Coordinator().Base = a.srv.URL // the stats process asks the document service on timeouts
 
 	dept, member := setupDepartment(a, "Remote", 100)
 	d := member.mustUpload("remote.txt", strings.Repeat("r", 60), map[string]string{"visibility": "public"})

@@ -12,6 +12,7 @@ import (
 	"docplat/accounts"
 	"docplat/docs"
 	"docplat/internal/envflag"
+	"docplat/internal/logflag"
 	"docplat/stats"
 )
 
@@ -33,17 +34,17 @@ func versionString() string {
 // storeCommand is the configuration of a command that works on the
 // document database: how it logs and where the store is.
 type storeCommand struct {
-	Log   logOptions
+	Log   logflag.Options
 	Store storeOptions
 }
 
 func (c *storeCommand) bind(b *envflag.Set) {
-	c.Log.bind(b)
+	c.Log.Bind(b)
 	c.Store.bind(b)
 }
 
 func (c *storeCommand) validate(b *envflag.Set, more ...error) error {
-	return b.Check(append(append(c.Log.validate(), b.Options(&c.Store.DB)), more...)...)
+	return b.Check(append([]error{c.Log.Validate(), b.Options(&c.Store.DB)}, more...)...)
 }
 
 // storeFlags is the flag set of migrate and user create.
@@ -63,7 +64,7 @@ func migrateCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	cfg.Store.Migrate = true
-	db, err := openDB(ctx, cfg.Store, cfg.Log.logger())
+	db, err := openDB(ctx, cfg.Store, cfg.Log.Logger())
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func userCmd(ctx context.Context, args []string, env envSource) error {
 		in.Password = strings.TrimRight(line, "\r\n")
 	}
 	in.Role = accounts.Role(*role)
-	db, err := openDB(ctx, cfg.Store, cfg.Log.logger())
+	db, err := openDB(ctx, cfg.Store, cfg.Log.Logger())
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func reconcileCmd(ctx context.Context, args []string, env envSource) error {
 	if err := cfg.validate(b, append(errs, b.Options(&cfg.StatsDB))...); err != nil {
 		return err
 	}
-	log := cfg.Log.logger()
+	log := cfg.Log.Logger()
 	db, err := openDB(ctx, cfg.Store, log)
 	if err != nil {
 		return err
@@ -196,7 +197,7 @@ func gcCmd(ctx context.Context, args []string, env envSource) error {
 	if err := cfg.validate(b, b.Options(&cfg.Docs)); err != nil {
 		return err
 	}
-	log := cfg.Log.logger()
+	log := cfg.Log.Logger()
 	db, blobs, err := openStore(ctx, cfg.Store, log)
 	if err != nil {
 		return err

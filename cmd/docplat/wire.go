@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -61,38 +60,11 @@ type app struct {
 	readTokenSecret []byte
 }
 
-// openDB opens the document database, migrating when asked (always in
-// embedded mode) and refusing to run on a schema that is behind.
+// openDB opens the document database, migrating when asked.
 func openDB(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, error) {
 	cfg := o.DB
 	cfg.Logger = log
-	db, err := sqlstore.Open(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if db.Embedded() {
-		log.Info("embedded mode: SQLite database and blob store in the data directory; set DOCPLAT_MYSQL_DSN to use MariaDB/MySQL",
-			"data_dir", cfg.DataDir)
-	} else {
-		log.Info("database: MariaDB/MySQL", "data_dir", cfg.DataDir)
-	}
-	if o.Migrate || db.Embedded() {
-		applied, err := db.Migrate(ctx)
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
-		if len(applied) > 0 {
-			log.Info("migrations applied", "versions", applied)
-		}
-	} else if pending, err := db.Pending(ctx); err != nil || pending {
-		db.Close()
-		if err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("the database schema is behind this binary: run 'docplat migrate' or start with --migrate")
-	}
-	return db, nil
+	return sqlstore.OpenReady(ctx, cfg, o.Migrate)
 }
 
 // openStore opens the document database and the blob store beside it.
@@ -162,7 +134,7 @@ func (a *app) openCacheAndLock(ctx context.Context) error {
 	a.rdb = redis.NewClient(&redis.Options{Addr: l2Addr, DialTimeout: 300 * time.Millisecond,
 		ReadTimeout: 300 * time.Millisecond, WriteTimeout: 300 * time.Millisecond, PoolSize: 128, MaxRetries: 1,
 		DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
-	co := a.cfg.cacheOptions()
+	co := a.cfg.Cache.Flagged()
 	co.Redis, co.Registerer, co.Logger = a.rdb, a.reg, a.log
 	if a.cache, err = cache.New(ctx, co); err != nil {
 		return err
@@ -228,7 +200,7 @@ func (a *app) wireServices() {
 		Checks:      map[string]server.Check{"database": a.db.Ping},
 		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
 		Stats:       a.statsAPI,
-		Hot:         a.hotLister,
+		Hot:         server.ListHotSet(a.hotSet),
 		Internal:    a.internalHandler(),
 		UI:          web.Handler(),
 		Logger:      a.log,

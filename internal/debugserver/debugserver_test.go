@@ -1,4 +1,4 @@
-package main
+package debugserver
 
 import (
 	"io"
@@ -19,7 +19,7 @@ func TestDebugListenerServesOnlyTheProfiler(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	stop, err := startDebug(addr, slog.New(slog.DiscardHandler))
+	stop, err := Start(addr, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package main
+// Package debugserver serves Go's profiler (net/http/pprof) on a listener
+// of its own, never the public port: it accepts only loopback addresses,
+// because profiles show request data and cost CPU. It serves nothing else.
+package debugserver
 
 import (
 	"context"
@@ -11,10 +14,10 @@ import (
 	"time"
 )
 
-// debugHandler serves Go's profiler (net/http/pprof) on the --debug-addr
+// handler serves Go's profiler (net/http/pprof) on the --debug-addr
 // listener. Profiles show request data and cost CPU, so they are never
-// routed on the public port; validate keeps the listener on loopback.
-func debugHandler() http.Handler {
+// routed on the public port; CheckAddr keeps the listener on loopback.
+func handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -24,9 +27,9 @@ func debugHandler() http.Handler {
 	return mux
 }
 
-// checkDebugAddr accepts an empty address (no listener) or a loopback
+// CheckAddr accepts an empty address (no listener) or a loopback
 // ip:port.
-func checkDebugAddr(addr string) error {
+func CheckAddr(addr string) error {
 	if addr == "" {
 		return nil
 	}
@@ -37,14 +40,14 @@ func checkDebugAddr(addr string) error {
 	return nil
 }
 
-// startDebug listens on addr and serves the profiler until stop is called.
-func startDebug(addr string, log *slog.Logger) (stop func(), err error) {
+// Start listens on addr and serves the profiler until stop is called.
+func Start(addr string, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("debug listener: %w", err)
 	}
 	// No WriteTimeout: /debug/pprof/profile and /trace stream for ?seconds=.
-	srv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("debug listener", "addr", addr, "err", err)

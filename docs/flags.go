@@ -1,0 +1,51 @@
+package docs
+
+import (
+	"errors"
+	"time"
+
+	"docplat/internal/envflag"
+)
+
+// Bind declares the document service's flags onto o.
+func (o *Options) Bind(b *envflag.Set) {
+	b.Int64(&o.MaxUploadBytes, "max-upload-bytes", 100<<20, "largest accepted document in bytes")
+	b.Duration(&o.BlobGrace, "blob-grace", time.Hour, "unreferenced blobs and staging files younger than this are kept")
+	b.Int64(&o.MaxCachedContent, "cache-max-content-bytes", 1<<20, "contents up to this size are cached; larger ones stream from the blob store")
+}
+
+// RunOptions are the document service's background jobs and the caches
+// in front of its repository: the arguments of Service.Run, WithCache and
+// WithSearchCache as a command configures them.
+type RunOptions struct {
+	GCInterval     time.Duration // how often garbage is collected
+	CountsFlush    time.Duration // how often the views/downloads counters are written
+	SearchCacheTTL time.Duration // how long a search ranking is reused; 0 disables
+	LockTimeout    time.Duration // how long a write waits for its document's lock
+}
+
+// Bind declares the flags of the background jobs and repository caches onto o.
+func (o *RunOptions) Bind(b *envflag.Set) {
+	b.Duration(&o.GCInterval, "gc-interval", 10*time.Minute, "how often garbage is collected")
+	b.Duration(&o.LockTimeout, "lock-timeout", 5*time.Second, "how long a write waits for its document's lock before it is refused 503")
+	b.Duration(&o.CountsFlush, "counts-flush-interval", time.Second, "the documents' own views/downloads counters (the listing's views sort) are written this often (10ms-1m)")
+	b.Duration(&o.SearchCacheTTL, "search-cache-ttl", 5*time.Second, "full-text search rankings are reused this long per query and caller, and answered up to 1 min longer while one request refreshes them; every item is re-read and re-checked on each answer, so the TTL only delays new matches; 0 disables")
+}
+
+// Validate reports every option out of its bounds.
+func (o *RunOptions) Validate() error {
+	var errs []error
+	if o.GCInterval < time.Second {
+		errs = append(errs, errors.New("GCInterval must be at least 1s"))
+	}
+	if o.CountsFlush < 10*time.Millisecond || o.CountsFlush > time.Minute {
+		errs = append(errs, errors.New("CountsFlush must be between 10ms and 1m"))
+	}
+	if o.SearchCacheTTL < 0 || o.SearchCacheTTL > time.Hour {
+		errs = append(errs, errors.New("SearchCacheTTL must be between 0 and 1h"))
+	}
+	if o.LockTimeout < 100*time.Millisecond {
+		errs = append(errs, errors.New("LockTimeout must be at least 100ms"))
+	}
+	return errors.Join(errs...)
+}
