@@ -49,10 +49,10 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		{"profiler on a host name", nil, []string{"--debug-addr", "localhost:6060"}, nil, "debug-addr"},
 		{"hot path and pool defaults", nil, nil, func(c config) bool {
 			return c.Store.DB.MaxOpenConns == 32 && c.SearchCacheTTL == 5*time.Second && c.Detector.Detector.HotRate == 200 && c.Detector.Detector.CoolRate == 100 &&
-				c.HotDetector && len(c.nginxAdmins()) == 0 && c.Server.ReadTokenTTL == 5*time.Minute
+				c.HotDetector && len(c.Hot.Admins) == 0 && c.Server.ReadTokenTTL == 5*time.Minute
 		}, ""},
 		{"nginx admins parsed", map[string]string{"DOCPLAT_NGINX_ADMIN": "http://127.0.0.1:8081/, http://127.0.0.1:8082", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}, nil,
-			func(c config) bool { a := c.nginxAdmins(); return len(a) == 2 && a[0] == "http://127.0.0.1:8081" }, ""},
+			func(c config) bool { a := c.Hot.Admins; return len(a) == 2 && a[0] == "http://127.0.0.1:8081" }, ""},
 		{"db pool too small", nil, []string{"--db-max-conns", "1"}, nil, "db-max-conns"},
 		{"negative search cache", nil, []string{"--search-cache-ttl", "-1s"}, nil, "search-cache-ttl"},
 		{"nginx admin without secret", map[string]string{"DOCPLAT_NGINX_ADMIN": "http://127.0.0.1:8081"}, nil, nil, "internal-secret"},
@@ -64,14 +64,14 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 			return a["search"].Concurrency == 3 && a["search"].MaxWait == 400*time.Millisecond && a["write"].Concurrency > 0
 		}, ""},
 		{"access aggregation defaults", nil, nil, func(c config) bool {
-			return c.Reads.Window == 500*time.Millisecond && c.Reads.BurstCount == 25 && c.Reads.BurstInterval == 50*time.Millisecond
+			return c.Stream.Reads.Window == 500*time.Millisecond && c.Stream.Reads.BurstCount == 25 && c.Stream.Reads.BurstInterval == 50*time.Millisecond
 		}, ""},
 		{"burst count follows the detector", nil, []string{"--hot-rate", "400", "--hot-cool-rate", "100", "--hot-window", "2s"}, func(c config) bool {
-			return c.Reads.BurstCount == 100
+			return c.Stream.Reads.BurstCount == 100
 		}, ""},
 		{"access aggregation from the environment", map[string]string{"DOCPLAT_ACCESS_AGGREGATE_WINDOW": "1s", "DOCPLAT_ACCESS_BURST_COUNT": "7", "DOCPLAT_ACCESS_BURST_INTERVAL": "20ms"}, nil,
 			func(c config) bool {
-				return c.Reads.Window == time.Second && c.Reads.BurstCount == 7 && c.Reads.BurstInterval == 20*time.Millisecond
+				return c.Stream.Reads.Window == time.Second && c.Stream.Reads.BurstCount == 7 && c.Stream.Reads.BurstInterval == 20*time.Millisecond
 			}, ""},
 		{"negative burst count", nil, []string{"--access-burst-count", "-1"}, nil, "access-burst-count"},
 		{"zero burst interval", nil, []string{"--access-burst-interval", "0s"}, nil, "access-burst-interval"},

@@ -72,7 +72,7 @@ func testConfig(t testing.TB, backend testdb.Backend) config {
 	}
 	cfg.Store.DB.DataDir = t.TempDir()
 	cfg.Store.DB.MySQLDSN = testdb.DSNFor(t, backend)
-	cfg.StatsDB.MySQLDSN = testdb.DSNFor(t, backend)
+	cfg.Stats.DB.MySQLDSN = testdb.DSNFor(t, backend)
 	cfg.Store.Migrate = true
 	cfg.Docs.MaxUploadBytes = 1 << 20
 	return cfg

@@ -32,7 +32,7 @@ func TestHotTierAnswersLikeTheApp(t *testing.T) {
 		t.Skipf("skipping: %v", err)
 	}
 	const tokenSecret = "hot-tier-parity-token-secret"
-	a := newTestApp(t, testdb.MariaDB, func(c *config) { c.ReadTokenSecret = tokenSecret })
+	a := newTestApp(t, testdb.MariaDB, func(c *config) { c.Hot.ReadTokenSecret = tokenSecret })
 	base, edge := startHotTier(t, a, tokenSecret)
 	src := docs.NewHotSource(a.db.Documents(), a.blobs, 1<<20)
 	admin := a.admin()

@@ -166,8 +166,8 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 	t.Cleanup(func() { stop(); bg.Wait() })
 
 	cfg := testConfig(t, testdb.MariaDB)
-	cfg.StatsDB.MySQLDSN = ""
-	cfg.StatsURL, cfg.InternalSecret, cfg.Access.Brokers = statsSrv.URL, secret, broker.Addrs()
+	cfg.Stats.DB.MySQLDSN = ""
+	cfg.Stats.URL, cfg.InternalSecret, cfg.Stream.Brokers = statsSrv.URL, secret, broker.Addrs()
 	a := startApp(t, cfg)
 	ss.Coordinator().Base = a.srv.URL // the stats process asks the document service on timeouts
 

@@ -123,14 +123,15 @@ func userCmd(ctx context.Context, args []string, env envSource) error {
 // and the stats service's.
 type reconcileCommand struct {
 	storeCommand
-	StatsDB stats.Config
+	Stats stats.Placement
 }
 
 func reconcileFlags(env envSource) (*envflag.Set, *reconcileCommand) {
 	var c reconcileCommand
 	b := newFlags("reconcile", env)
 	c.bind(b)
-	statsDB(b, &c.StatsDB, &c.Store, "the stats service's own MariaDB/MySQL database, corrected directly (required with --mysql-dsn); empty in embedded mode: stats.db in the data directory")
+	c.Stats.Bind(b, "the stats service's own MariaDB/MySQL database, corrected directly (required with --mysql-dsn); empty in embedded mode: stats.db in the data directory",
+		&c.Store.DB.DataDir, &c.Store.DB.MaxOpenConns)
 	return b, &c
 }
 
@@ -141,14 +142,8 @@ func reconcileCmd(ctx context.Context, args []string, env envSource) error {
 	if err := b.Parse(args); err != nil {
 		return err
 	}
-	var errs []error
-	if cfg.Store.DB.MySQLDSN != "" && cfg.StatsDB.MySQLDSN == "" {
-		errs = append(errs, errors.New("reconcile works on the stats database directly: set --stats-mysql-dsn"))
-	}
-	if cfg.StatsDB.MySQLDSN != "" && cfg.StatsDB.MySQLDSN == cfg.Store.DB.MySQLDSN {
-		errs = append(errs, errors.New("stats-mysql-dsn must name another database than mysql-dsn"))
-	}
-	if err := cfg.validate(b, append(errs, b.Options(&cfg.StatsDB))...); err != nil {
+	// reconcile works on the stats database directly, never through a stats process
+	if err := cfg.validate(b, cfg.Stats.Check(cfg.Store.DB.MySQLDSN, "", nil), b.Options(&cfg.Stats.DB)); err != nil {
 		return err
 	}
 	log := cfg.Log.Logger()
@@ -157,7 +152,7 @@ func reconcileCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	defer db.Close()
-	sc := cfg.StatsDB
+	sc := cfg.Stats.DB
 	sc.Logger = log
 	st, err := stats.Open(ctx, sc)
 	if err != nil {
