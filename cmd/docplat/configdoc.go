@@ -34,7 +34,8 @@ Every flag in the "variable" column takes its default from that
 ` + "`DOCPLAT_*`" + ` environment variable when it is set (a flag given on the command
 line wins). Settings are validated at start-up and every problem is reported
 at once. ` + "`docplat <command> -h`" + ` prints the same list. The load and benchmark
-tools (` + "`docplat loadgen -h`, `docplat bench -h`" + `) have flags only.
+tools are a command of their own (` + "`docplat-bench loadgen -h`, `docplat-bench suite -h`" + `)
+and have flags only.
 `
 
 // writeConfigDoc writes the configuration reference, generated from the

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"docplat/internal/buildinfo"
 )
 
 const usage = `docplat: a high-concurrency document platform
@@ -23,14 +25,12 @@ commands:
   hotspot   run a hot-document detector (consumer group on the access topic; needs --redis-addr, --kafka-brokers)
   reconcile recompute department usage from the documents (after a partition)
   gc        collect unreferenced blobs and staging leftovers once
-  loadgen   load-test a server with docplat's scenarios (docplat loadgen -h)
-  bench     run the benchmark suite on a local cluster of its own (docplat bench -h)
-  jtl       summarize a JMeter results file (docplat jtl summary FILE.jtl)
   version   print the version
   help config  print the configuration reference of every command (Markdown)
 
 Every flag of a command can also be set by its DOCPLAT_* environment
-variable; run 'docplat <command> -h' for the list.
+variable; run 'docplat <command> -h' for the list. The load and benchmark
+tools are a command of their own: docplat-bench (go run ./cmd/docplat-bench).
 `
 
 func main() {
@@ -66,14 +66,8 @@ func run(ctx context.Context, args []string, env envSource) error {
 		return reconcileCmd(ctx, args, env)
 	case "gc":
 		return gcCmd(ctx, args, env)
-	case "loadgen":
-		return loadgenCmd(ctx, args)
-	case "bench":
-		return benchCmd(ctx, args)
-	case "jtl":
-		return jtlCmd(args)
 	case "version":
-		fmt.Println(versionString())
+		fmt.Println(buildinfo.Version())
 		return nil
 	case "help", "-h", "--help":
 		if len(args) > 0 && args[0] == "config" {

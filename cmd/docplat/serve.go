@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"docplat/internal/buildinfo"
 	"docplat/internal/debugserver"
 	"docplat/internal/envflag"
 )
@@ -37,7 +38,7 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	log := cfg.Log.Logger()
-	log.Info("docplat starting", "version", versionString(), "addr", cfg.Addr)
+	log.Info("docplat starting", "version", buildinfo.Version(), "addr", cfg.Addr)
 	a, err := build(ctx, cfg, log)
 	if err != nil {
 		return err

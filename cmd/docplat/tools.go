@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"docplat/accounts"
@@ -15,21 +14,6 @@ import (
 	"docplat/internal/logflag"
 	"docplat/stats"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
-func versionString() string {
-	v := version
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " (" + s.Value[:12] + ")"
-			}
-		}
-	}
-	return v
-}
 
 // storeCommand is the configuration of a command that works on the
 // document database: how it logs and where the store is.
