@@ -177,25 +177,25 @@ func TestHotspotAndStatsValidateTheirOwnFlags(t *testing.T) {
 			"DOCPLAT_KAFKA_BROKERS": "127.0.0.1:9092", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}[k]
 		return v, ok
 	}
-	hb, h := hotspotFlags(env)
+	hb, hl, h := hotspotFlags(env)
 	if err := hb.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.validate(hb); err != nil {
+	if err := hb.Check(hl.Validate(), h.Validate(hb)); err != nil {
 		t.Fatalf("hotspot with its settings: %v", err)
 	}
-	sb, s := statsFlags(env)
+	sb, sl, s := statsFlags(env)
 	if err := sb.Parse([]string{"--coordinator-url", "http://127.0.0.1:8080"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.validate(sb); err != nil { // serve would want --stats-mysql-dsn with this DOCPLAT_MYSQL_DSN
+	if err := sb.Check(sl.Validate(), s.Validate(sb)); err != nil { // serve would want --stats-mysql-dsn with this DOCPLAT_MYSQL_DSN
 		t.Fatalf("stats with its settings: %v", err)
 	}
-	sb, s = statsFlags(noEnv)
+	sb, sl, s = statsFlags(noEnv)
 	if err := sb.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
-	err := s.validate(sb)
+	err := sb.Check(sl.Validate(), s.Validate(sb))
 	for _, want := range []string{"--internal-secret", "--kafka-brokers", "--coordinator-url"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("stats without settings: %v, want %s named", err, want)

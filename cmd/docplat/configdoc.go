@@ -17,10 +17,10 @@ var configurable = []struct {
 	{"user create", "Add a user (opens the database only).", func(env envSource) *envflag.Set { b, _, _, _ := userFlags(env); return b }},
 	{"reconcile", "Recompute department usage from the documents, after a heuristic transaction outcome.", func(env envSource) *envflag.Set { b, _ := reconcileFlags(env); return b }},
 	{"gc", "Collect unreferenced blobs and staging leftovers once.", func(env envSource) *envflag.Set { b, _ := gcFlags(env); return b }},
-	{"stats", "The stats service as its own process.", func(env envSource) *envflag.Set { b, _ := statsFlags(env); return b }},
-	{"kafka", "A development Kafka broker with the access topic.", func(env envSource) *envflag.Set { b, _ := kafkaFlags(env); return b }},
-	{"hotspot", "A hot-document detector (a member of the detector consumer group).", func(env envSource) *envflag.Set { b, _ := hotspotFlags(env); return b }},
-	{"nginx", "Render the nginx hot tier's configuration into --prefix and run nginx in the foreground.", func(env envSource) *envflag.Set { b, _ := nginxFlags(env); return b }},
+	{"stats", "The stats service as its own process.", func(env envSource) *envflag.Set { b, _, _ := statsFlags(env); return b }},
+	{"kafka", "A development Kafka broker with the access topic.", func(env envSource) *envflag.Set { b, _, _ := kafkaFlags(env); return b }},
+	{"hotspot", "A hot-document detector (a member of the detector consumer group).", func(env envSource) *envflag.Set { b, _, _ := hotspotFlags(env); return b }},
+	{"nginx", "Render the nginx hot tier's configuration into --prefix and run nginx in the foreground.", func(env envSource) *envflag.Set { b, _, _ := nginxFlags(env); return b }},
 }
 
 // configDocPath is where `docplat help config` is kept, from the repository root.

@@ -19,6 +19,7 @@ import (
 	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
 	"docplat/internal/wait"
+	"docplat/stats"
 )
 
 const adminPassword = "admin-password-1"
@@ -83,8 +84,8 @@ func noEnv(k string) (string, bool) { return noEnvironment(k) }
 
 // testStatsConfig is `docplat stats` as the tests run it, on its own
 // database of the backend.
-func testStatsConfig(t testing.TB, backend testdb.Backend) statsConfig {
-	b, cfg := statsFlags(noEnv)
+func testStatsConfig(t testing.TB, backend testdb.Backend) stats.ProcessConfig {
+	b, _, cfg := statsFlags(noEnv)
 	if err := b.Parse(nil); err != nil {
 		t.Fatal(err)
 	}

@@ -2,102 +2,30 @@ package main
 
 import (
 	"context"
-	"errors"
-	"log/slog"
-	"net"
-	"net/http"
-	"time"
 
 	"docplat/internal/envflag"
 	"docplat/internal/logflag"
 	"docplat/stats"
 )
 
-// statsConfig is what `docplat stats` runs.
-type statsConfig struct {
-	Log             logflag.Options
-	DB              stats.Config
-	Stream          stats.StreamConfig
-	Addr            string
-	CoordinatorURL  string
-	InternalSecret  string
-	TxnTimeout      time.Duration
-	ShutdownTimeout time.Duration
-}
-
-// statsFlags is the stats command's flag set.
-func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
-	var c statsConfig
+// statsFlags is the stats command's flag set: logging and the stats process.
+func statsFlags(env envSource) (*envflag.Set, *logflag.Options, *stats.ProcessConfig) {
+	var lo logflag.Options
+	var c stats.ProcessConfig
 	b := newFlags("stats", env)
-	c.Log.Bind(b)
-	b.String(&c.Addr, "stats-addr", ":8090", "listen address of 'docplat stats'")
-	b.String(&c.DB.MySQLDSN, "stats-mysql-dsn", "", "the stats service's own MariaDB/MySQL database; empty: stats.db in the data directory")
-	b.String(&c.DB.DataDir, "data-dir", "./data", "directory of the embedded stats.db")
-	b.Int(&c.DB.MaxOpenConns, "db-max-conns", 32, "MySQL connections this process may open; every instance's and the stats service's together must stay under the server's max_connections")
-	b.String(&c.InternalSecret, "internal-secret", "", "shared secret of the /internal/ endpoints between docplat services (required)")
-	b.String(&c.CoordinatorURL, "coordinator-url", "", "base URL of the document service, asked when a transaction times out (required)")
-	b.Duration(&c.TxnTimeout, "txn-timeout", 10*time.Second, "a transaction branch that hears nothing for this long is terminated by its participant")
-	b.List(&c.Stream.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port (required)")
-	b.String(&c.Stream.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
-	c.Stream.Bind(b)
-	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
-	return b, &c
-}
-
-func (c *statsConfig) validate(b *envflag.Set) error {
-	errs := []error{c.Log.Validate(), b.Options(&c.DB), b.Options(&c.Stream)}
-	if c.InternalSecret == "" {
-		errs = append(errs, errors.New("docplat stats needs --internal-secret (DOCPLAT_INTERNAL_SECRET), shared with the document service"))
-	}
-	errs = append(errs, secretLength("internal-secret", c.InternalSecret))
-	if len(c.Stream.Brokers) == 0 {
-		errs = append(errs, errors.New("docplat stats needs --kafka-brokers (DOCPLAT_KAFKA_BROKERS): it counts the access topic the document service publishes to"))
-	}
-	if c.CoordinatorURL == "" {
-		errs = append(errs, errors.New("docplat stats needs --coordinator-url (DOCPLAT_COORDINATOR_URL): the document service's base URL"))
-	}
-	if c.TxnTimeout < 100*time.Millisecond {
-		errs = append(errs, errors.New("txn-timeout must be at least 100ms"))
-	}
-	return b.Check(errs...)
-}
-
-// buildStatsServer opens the stats database and builds the process over it.
-func buildStatsServer(ctx context.Context, cfg statsConfig, log *slog.Logger) (*stats.Service, *stats.Server, error) {
-	dc := cfg.DB
-	dc.Logger = log
-	svc, err := stats.Open(ctx, dc)
-	if err != nil {
-		return nil, nil, err
-	}
-	return svc, stats.NewServer(svc, stats.ServerOptions{CoordinatorURL: cfg.CoordinatorURL, InternalSecret: cfg.InternalSecret,
-		TxnTimeout: cfg.TxnTimeout, Stream: cfg.Stream, Logger: log}), nil
+	lo.Bind(b)
+	c.Bind(b)
+	return b, &lo, &c
 }
 
 // statsCmd runs `docplat stats`.
 func statsCmd(ctx context.Context, args []string, env envSource) error {
-	b, cfg := statsFlags(env)
+	b, lo, cfg := statsFlags(env)
 	if err := b.Parse(args); err != nil {
 		return err
 	}
-	if err := cfg.validate(b); err != nil {
+	if err := b.Check(lo.Validate(), cfg.Validate(b)); err != nil {
 		return err
 	}
-	log := cfg.Log.Logger().With("service", "stats")
-	svc, s, err := buildStatsServer(ctx, *cfg, log)
-	if err != nil {
-		return err
-	}
-	defer svc.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
-	if svc.MySQL() {
-		log.Info("stats service starting", "addr", ln.Addr().String(), "database", "MariaDB/MySQL")
-	} else {
-		log.Info("stats service starting (embedded SQLite database stats.db)", "addr", ln.Addr().String(), "data_dir", cfg.DB.DataDir)
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	return serveHTTP(ctx, srv, ln, cfg.ShutdownTimeout, s.Run, func() {})
+	return stats.RunProcess(ctx, *cfg, lo.Logger().With("service", "stats"))
 }

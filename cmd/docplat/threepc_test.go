@@ -11,6 +11,7 @@ import (
 	"docplat/events"
 	"docplat/internal/testdb"
 	"docplat/internal/wait"
+	"docplat/stats"
 )
 
 type deptUsage struct {
@@ -154,7 +155,7 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 	t.Cleanup(broker.Close)
 	statsCfg := testStatsConfig(t, testdb.MariaDB)
 	statsCfg.InternalSecret, statsCfg.Stream.Brokers, statsCfg.Stream.SessionTimeout = secret, broker.Addrs(), time.Second
-	statsSvc, ss, err := buildStatsServer(t.Context(), statsCfg, quietLog())
+	statsSvc, ss, err := stats.OpenServer(t.Context(), statsCfg, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
