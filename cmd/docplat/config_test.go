@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"docplat/hotspot"
 	"docplat/internal/envflag"
+	"docplat/stats"
 )
 
 func TestConfigFromEnvironmentAndFlags(t *testing.T) {
@@ -140,7 +142,7 @@ func serveBinder(env envSource) *envflag.Set { b, _ := serveFlags(env); return b
 
 // commandBinder is the flag set of the named command in the reference.
 func commandBinder(name string) func(envSource) *envflag.Set {
-	for _, c := range configurable {
+	for _, c := range commands {
 		if c.name == name {
 			return c.flags
 		}
@@ -177,21 +179,21 @@ func TestHotspotAndStatsValidateTheirOwnFlags(t *testing.T) {
 			"DOCPLAT_KAFKA_BROKERS": "127.0.0.1:9092", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}[k]
 		return v, ok
 	}
-	hb, hl, h := hotspotFlags(env)
+	hb, hl, h := processFlags[hotspot.ProcessConfig]("hotspot", env)
 	if err := hb.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := hb.Check(hl.Validate(), h.Validate(hb)); err != nil {
 		t.Fatalf("hotspot with its settings: %v", err)
 	}
-	sb, sl, s := statsFlags(env)
+	sb, sl, s := processFlags[stats.ProcessConfig]("stats", env)
 	if err := sb.Parse([]string{"--coordinator-url", "http://127.0.0.1:8080"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := sb.Check(sl.Validate(), s.Validate(sb)); err != nil { // serve would want --stats-mysql-dsn with this DOCPLAT_MYSQL_DSN
 		t.Fatalf("stats with its settings: %v", err)
 	}
-	sb, sl, s = statsFlags(noEnv)
+	sb, sl, s = processFlags[stats.ProcessConfig]("stats", noEnv)
 	if err := sb.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +237,10 @@ func TestConfigurationReferenceMatchesTheFlags(t *testing.T) {
 	if !bytes.Equal(got, want.Bytes()) {
 		t.Fatalf("%s disagrees with the flags: run 'go run ./cmd/docplat help config > %s'", configDocPath, configDocPath)
 	}
-	for _, c := range configurable {
+	for _, c := range commands {
+		if c.flags == nil {
+			continue
+		}
 		c.flags(noEnv).FlagSet.VisitAll(func(f *flag.Flag) {
 			if !bytes.Contains(got, []byte("| `--"+f.Name+"` |")) {
 				t.Errorf("docplat %s --%s is missing from %s", c.name, f.Name, configDocPath)

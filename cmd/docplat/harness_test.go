@@ -85,7 +85,7 @@ func noEnv(k string) (string, bool) { return noEnvironment(k) }
 // testStatsConfig is `docplat stats` as the tests run it, on its own
 // database of the backend.
 func testStatsConfig(t testing.TB, backend testdb.Backend) stats.ProcessConfig {
-	b, _, cfg := statsFlags(noEnv)
+	b, _, cfg := processFlags[stats.ProcessConfig]("stats", noEnv)
 	if err := b.Parse(nil); err != nil {
 		t.Fatal(err)
 	}

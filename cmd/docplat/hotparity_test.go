@@ -139,7 +139,9 @@ func startHotTier(t *testing.T, a *testApp, tokenSecret string) (string, nginx.E
 		"--upstreams", a.srv.Listener.Addr().String(), "--internal-secret", secret, "--read-token-secret", tokenSecret}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- nginxCmd(ctx, args, func(string) (string, bool) { return "", false }) }()
+	go func() {
+		done <- run(ctx, append([]string{"nginx"}, args...), func(string) (string, bool) { return "", false })
+	}()
 	t.Cleanup(func() {
 		stop()
 		if err := <-done; err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -72,11 +71,8 @@ func userFlags(env envSource) (*envflag.Set, *storeCommand, *accounts.NewUser, *
 
 // userCmd runs `docplat user create`: it opens the database only.
 func userCmd(ctx context.Context, args []string, env envSource) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: docplat user create --username NAME [--password PW|-] [--role admin|dept_admin|member] [--department-id ID] [--display-name NAME]")
-	}
 	b, cfg, in, role := userFlags(env)
-	if err := b.Parse(args[1:]); err != nil {
+	if err := b.Parse(args); err != nil {
 		return err
 	}
 	if err := cfg.validate(b); err != nil {

@@ -54,6 +54,8 @@ type app struct {
 	accounts *accounts.Service
 	docs     *docs.Service
 	server   *server.Server
+
+	closers []func() error // what the stages opened, closed in reverse
 }
 
 // statsAPI is the stats service as this process uses it: reads, counting
@@ -112,6 +114,7 @@ func (a *app) openStores(ctx context.Context) (err error) {
 	if a.db, a.blobs, err = openStore(ctx, a.cfg.Store, a.log); err != nil {
 		return err
 	}
+	a.closers = append(a.closers, a.db.Close)
 	return a.wireTransactions(ctx)
 }
 
@@ -121,13 +124,18 @@ func (a *app) openCacheAndLock(ctx context.Context) (err error) {
 	if a.redis, err = redisnodes.Open(a.cfg.Redis, !a.db.Embedded(), a.log); err != nil {
 		return err
 	}
+	a.closers = append(a.closers, a.redis.Close)
 	co := a.cfg.Cache.Flagged()
 	co.Redis, co.Registerer, co.Logger = a.redis.L2, a.reg, a.log
 	if a.cache, err = cache.New(ctx, co); err != nil {
 		return err
 	}
-	a.locker, err = lock.New(a.redis.LockAddrs, lock.Options{Registerer: a.reg})
-	return err
+	a.closers = append(a.closers, func() error { a.cache.Close(); return nil })
+	if a.locker, err = lock.New(a.redis.LockAddrs, lock.Options{Registerer: a.reg}); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, a.locker.Close)
+	return nil
 }
 
 // openStream connects the access stream. Without Kafka brokers its
@@ -141,8 +149,13 @@ func (a *app) openStream(ctx context.Context) (err error) {
 		sc.DevBroker.DataDir = filepath.Join(a.cfg.Store.DB.DataDir, "kafka")
 	}
 	sc.Instance, sc.Registerer, sc.Logger = a.cfg.instanceName(), a.reg, a.log
-	a.stream, err = events.OpenStream(ctx, sc)
-	return err
+	if a.stream, err = events.OpenStream(ctx, sc); err != nil {
+		return err
+	}
+	// Closed first: reads handed over after the background jobs ended
+	// still go out.
+	a.closers = append(a.closers, func() error { a.stream.Close(); return nil })
+	return nil
 }
 
 // wireServices builds the domain services and the HTTP server over the
@@ -205,11 +218,12 @@ func (a *app) wireTransactions(ctx context.Context) (err error) {
 		a.log.Info("stats service: remote", "url", url)
 		return nil
 	}
-	sc := a.cfg.Stats.DB
-	sc.Logger = a.log
+	sc := a.cfg.Stats.DB // in the document database's directory, with its pool size
+	sc.DataDir, sc.MaxOpenConns, sc.Logger = a.cfg.Store.DB.DataDir, a.cfg.Store.DB.MaxOpenConns, a.log
 	if a.stats, err = stats.Open(ctx, sc); err != nil {
 		return err
 	}
+	a.closers = append(a.closers, a.stats.Close)
 	a.statsAPI = a.stats
 	branch(txn.ParticipantOptions{Name: stats.ParticipantName, DB: a.stats.DB(), Handler: a.stats.Usage(), ForUpdate: a.stats.MySQL()})
 	return nil
@@ -256,27 +270,12 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 	return &wg
 }
 
-// Close stops what build started, the access stream first: reads handed
-// over after the background jobs ended still go out.
+// Close closes what build opened, in reverse.
 func (a *app) Close() error {
 	var errs []error
-	if a.stream != nil {
-		a.stream.Close()
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
 	}
-	if a.stats != nil {
-		errs = append(errs, a.stats.Close())
-	}
-	if a.cache != nil {
-		a.cache.Close()
-	}
-	if a.locker != nil {
-		errs = append(errs, a.locker.Close())
-	}
-	if a.redis != nil {
-		errs = append(errs, a.redis.Close())
-	}
-	if a.db != nil {
-		errs = append(errs, a.db.Close())
-	}
+	a.closers = nil
 	return errors.Join(errs...)
 }
