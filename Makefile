@@ -3,7 +3,7 @@
 GO       ?= go
 BIN      := bin/docplat
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X main.version=$(VERSION)
+LDFLAGS  := -X docplat/internal/buildinfo.version=$(VERSION)
 
 .PHONY: all build run test test-unit bench bench-suite bench-go bench-e2e jmeter cluster-up cluster-down vet fmt-check clean
 
@@ -11,6 +11,7 @@ all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/docplat
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)-bench ./cmd/docplat-bench
 
 # Embedded mode by default; set DOCPLAT_MYSQL_DSN (and DOCPLAT_MIGRATE=true) for MariaDB.
 run: build
@@ -25,7 +26,7 @@ test: vet fmt-check
 test-unit:
 	DOCPLAT_TEST_SKIP_MYSQL=1 $(GO) test -count=1 ./...
 
-# The benchmark suite (docplat bench, package benchsuite: ~6 min on 2 cores):
+# The benchmark suite (docplat-bench suite, package benchsuite: ~6 min on 2 cores):
 # a cluster of its own on free loopback ports, the baselines and docplat's
 # paths in one run, the offered-load curves and the reference table; it
 # writes bench/results/<time>.{json,txt,md} and bench/plots/*.svg. Then the
@@ -36,7 +37,7 @@ bench: bench-suite bench-go bench-e2e
 
 bench-suite:
 	./scripts/test-deps.sh
-	$(GO) run ./cmd/docplat bench $(BENCH_ARGS)
+	$(GO) run ./cmd/docplat-bench suite $(BENCH_ARGS)
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3s -count 1 ./cmd/docplat 2>/dev/null | awk -f scripts/bench-ratios.awk

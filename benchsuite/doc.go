@@ -1,5 +1,5 @@
-// Package benchsuite is docplat's benchmark suite (`docplat bench`, `make
-// bench`): it starts the local cluster (scripts/cluster.sh) on free loopback
+// Package benchsuite is docplat's benchmark suite (`docplat-bench suite`,
+// `make bench`): it starts the local cluster (scripts/cluster.sh) on free loopback
 // ports, measures in one run the baselines (nginx serving a static 10 KB
 // file, a bare net/http handler serving the same bytes, a Redis GET of 10 KB,
 // a MariaDB primary-key SELECT of a 10 KB BLOB) and docplat's paths (nginx

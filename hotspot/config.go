@@ -34,6 +34,14 @@ type Config struct {
 	MaxHot int
 }
 
+// BurstCount is how many reads of one document within an access
+// aggregation window are worth publishing at once: an eighth of what makes
+// it hot, so a burst reaches the detector within an eighth of the time it
+// takes to detect.
+func (c Config) BurstCount() int64 {
+	return max(1, int64(c.HotRate*c.Window.Seconds()/8))
+}
+
 // DefaultConfig is a starting point: a 1 s window of 10 slices, 4096
 // documents per slice (rates exact to 0.025% of the total event rate),
 // promotion at 200 reads/s, demotion after 10 s under 100 reads/s, at most

@@ -53,3 +53,18 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestBurstCountIsAnEighthOfWhatMakesHot(t *testing.T) {
+	c := DefaultConfig() // 200/s over 1s
+	if got := c.BurstCount(); got != 25 {
+		t.Fatalf("BurstCount() = %d, want 25", got)
+	}
+	c.HotRate, c.Window = 400, 2*time.Second
+	if got := c.BurstCount(); got != 100 {
+		t.Fatalf("BurstCount() = %d, want 100", got)
+	}
+	c.HotRate = 1
+	if got := c.BurstCount(); got != 1 {
+		t.Fatalf("BurstCount() = %d, want at least 1", got)
+	}
+}

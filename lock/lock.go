@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -197,6 +198,23 @@ func (ls *Lease) keepAlive() {
 			}
 			ls.until.Store(ls.mu.Until().UnixNano())
 		}
+	}
+}
+
+// Hold takes the named lock for a caller that only needs to give it back
+// (docs.WriteLock): release logs a failed unlock to log, since the lease
+// expires by itself and the writer's fence keeps the write safe.
+func (l *Locker) Hold(log *slog.Logger) func(ctx context.Context, name string) (release func(), err error) {
+	return func(ctx context.Context, name string) (func(), error) {
+		lease, err := l.Acquire(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		return func() {
+			if err := lease.Release(context.Background()); err != nil {
+				log.Warn("releasing a write lock", "key", name, "err", err)
+			}
+		}, nil
 	}
 }
 

@@ -3,6 +3,8 @@ package lock_test
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -237,4 +239,30 @@ func TestReleaseTwice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHoldReleasesOnce: Hold's release gives the lock back, so another
+// instance takes it at once; while held, the other instance times out.
+func TestHoldReleasesOnce(t *testing.T) {
+	_, addrs := startNodes(t, 3)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := newLocker(t, addrs, lock.Options{}).Hold(log)
+	b := newLocker(t, addrs, lock.Options{}).Hold(log)
+	release, err := a(context.Background(), "doc:hold")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := b(ctx, "doc:hold"); !errors.Is(err, lock.ErrTimeout) {
+		t.Fatalf("second holder while held: %v, want ErrTimeout", err)
+	}
+	release()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel2()
+	release2, err := b(ctx2, "doc:hold")
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	release2()
 }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the JMeter plan loadtest/jmeter/docplat.jmx headless against docplat,
 # once per concurrency step, and summarizes each results file with
-# `docplat jtl summary`. Fails (non-zero, with a message) when JMeter wrote no
-# results or a results file has no samples: Debian's JMeter 2.13 exits 0 even
-# when it could not load the plan.
+# `docplat-bench jtl summary`. Fails (non-zero, with a message) when JMeter
+# wrote no results or a results file has no samples: Debian's JMeter 2.13
+# exits 0 even when it could not load the plan.
 #
 #   scripts/jmeter.sh                      # embedded server, steps 100 500 1000 5000 10000
 #   scripts/jmeter.sh -steps "100 500" -duration 20 -ramp 5
@@ -67,9 +67,10 @@ if [ ! -f "$build/XStreamFixLauncher.class" ] || [ "$src" -nt "$build/XStreamFix
   javac -nowarn -d "$build" -cp "$jars" "$src" || die "could not compile the JMeter launcher"
 fi
 
-log "building docplat"
-(cd "$repo" && go build -o "$build/docplat" ./cmd/docplat) || die "go build failed"
-docplat="$build/docplat"
+log "building docplat and docplat-bench"
+(cd "$repo" && go build -o "$build/docplat" ./cmd/docplat && go build -o "$build/docplat-bench" ./cmd/docplat-bench) ||
+  die "go build failed"
+docplat="$build/docplat" tools="$build/docplat-bench"
 
 server_pid=""
 cleanup() {
@@ -104,7 +105,7 @@ fi
 [ -n "$password" ] || die "-user needs -password for a running server"
 
 log "seeding $docs documents"
-"$docplat" loadgen -url "http://$host:$port" -user "$user" -password "$password" -docs "$docs" -reuse \
+"$tools" loadgen -url "http://$host:$port" -user "$user" -password "$password" -docs "$docs" -reuse \
   ${corpus:+-corpus "$corpus"} -seed-only -ids-csv "$out/ids.csv" -words-csv "$out/words.csv" \
   -token-out "$out/token" || die "seeding failed"
 printf 'docplat JMeter upload\nuploaded by loadtest/jmeter/docplat.jmx\n' >"$out/upload.txt"
@@ -126,7 +127,7 @@ for threads in $steps; do
   fi
   [ -s "$jtl" ] || die "JMeter wrote no results for $threads users (see $out/jmeter-$threads.out and .log)"
   echo "== $threads users =="
-  "$docplat" jtl summary -json "$out/step-$threads.json" "$jtl" || { log "step $threads users: no usable results"; status=1; }
+  "$tools" jtl summary -json "$out/step-$threads.json" "$jtl" || { log "step $threads users: no usable results"; status=1; }
 done
 [ $status -eq 0 ] || die "at least one step recorded no successful samples"
 log "results in $out"

@@ -11,7 +11,7 @@ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(m
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 [ -f /usr/lib/mysql/plugin/ha_mroonga.so ] || need_apt+=(mariadb-plugin-mroonga)
 # JMeter (Debian's 2.13) and a JDK for scripts/jmeter.sh's launcher: the
-# JMeter smoke test in cmd/docplat must run when CI is set.
+# JMeter smoke test in cmd/docplat-bench must run when CI is set.
 [ -d /usr/share/jmeter/lib/ext ] || need_apt+=(jmeter)
 command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -49,8 +49,8 @@ func BenchmarkAccountingPerRead(b *testing.B) {
 	body := strings.Repeat("0123456789abcdef", 640) // 10 KiB
 	cfg := testConfig(b, testdb.MariaDB)
 	nodes := testredis.Start(b, 4)
-	cfg.RedisAddr = nodes[0].Addr()
-	cfg.LockRedisAddrs = []string{nodes[1].Addr(), nodes[2].Addr(), nodes[3].Addr()}
+	cfg.Redis.Addr = nodes[0].Addr()
+	cfg.Redis.LockAddrs = []string{nodes[1].Addr(), nodes[2].Addr(), nodes[3].Addr()}
 	a := startApp(b, cfg)
 	admin := a.admin()
 	const docsN = 200
@@ -67,7 +67,7 @@ func BenchmarkAccountingPerRead(b *testing.B) {
 	for _, n := range nodes {
 		probe.redis = append(probe.redis, n.PID())
 	}
-	for _, dsn := range []string{cfg.Store.DB.MySQLDSN, cfg.StatsDB.MySQLDSN} {
+	for _, dsn := range []string{cfg.Store.DB.MySQLDSN, cfg.Stats.DB.MySQLDSN} {
 		c, err := mysqldriver.ParseDSN(dsn)
 		if err != nil {
 			b.Fatal(err)

@@ -119,8 +119,8 @@ func BenchmarkCachedRead(b *testing.B) {
 	body := strings.Repeat("0123456789abcdef", 640) // 10 KiB
 	cfg := testConfig(b, testdb.MariaDB)
 	node := testredis.Start(b, 4)
-	cfg.RedisAddr = node[0].Addr()
-	cfg.LockRedisAddrs = []string{node[1].Addr(), node[2].Addr(), node[3].Addr()}
+	cfg.Redis.Addr = node[0].Addr()
+	cfg.Redis.LockAddrs = []string{node[1].Addr(), node[2].Addr(), node[3].Addr()}
 	cached := startApp(b, cfg)
 	admin := cached.admin()
 	d := admin.mustUpload("handout.txt", body, map[string]string{"visibility": "public"})

@@ -21,12 +21,12 @@ import (
 // and three Redlock nodes, returned so a test can stop them.
 func sharedRedisConfig(t *testing.T, cfg *config) (l2 *testredis.Node, locks []*testredis.Node) {
 	nodes := testredis.Start(t, 4)
-	cfg.RedisAddr = nodes[0].Addr()
+	cfg.Redis.Addr = nodes[0].Addr()
 	var addrs []string
 	for _, n := range nodes[1:] {
 		addrs = append(addrs, n.Addr())
 	}
-	cfg.LockRedisAddrs = addrs
+	cfg.Redis.LockAddrs = addrs
 	return nodes[0], nodes[1:]
 }
 

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"docplat/hotspot"
 	"docplat/internal/envflag"
+	"docplat/stats"
 )
 
 func TestConfigFromEnvironmentAndFlags(t *testing.T) {
@@ -49,10 +51,10 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		{"profiler on a host name", nil, []string{"--debug-addr", "localhost:6060"}, nil, "debug-addr"},
 		{"hot path and pool defaults", nil, nil, func(c config) bool {
 			return c.Store.DB.MaxOpenConns == 32 && c.SearchCacheTTL == 5*time.Second && c.Detector.Detector.HotRate == 200 && c.Detector.Detector.CoolRate == 100 &&
-				c.HotDetector && len(c.nginxAdmins()) == 0 && c.Server.ReadTokenTTL == 5*time.Minute
+				c.HotDetector && len(c.Hot.Admins) == 0 && c.Server.ReadTokenTTL == 5*time.Minute
 		}, ""},
 		{"nginx admins parsed", map[string]string{"DOCPLAT_NGINX_ADMIN": "http://127.0.0.1:8081/, http://127.0.0.1:8082", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}, nil,
-			func(c config) bool { a := c.nginxAdmins(); return len(a) == 2 && a[0] == "http://127.0.0.1:8081" }, ""},
+			func(c config) bool { a := c.Hot.Admins; return len(a) == 2 && a[0] == "http://127.0.0.1:8081" }, ""},
 		{"db pool too small", nil, []string{"--db-max-conns", "1"}, nil, "db-max-conns"},
 		{"negative search cache", nil, []string{"--search-cache-ttl", "-1s"}, nil, "search-cache-ttl"},
 		{"nginx admin without secret", map[string]string{"DOCPLAT_NGINX_ADMIN": "http://127.0.0.1:8081"}, nil, nil, "internal-secret"},
@@ -64,14 +66,14 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 			return a["search"].Concurrency == 3 && a["search"].MaxWait == 400*time.Millisecond && a["write"].Concurrency > 0
 		}, ""},
 		{"access aggregation defaults", nil, nil, func(c config) bool {
-			return c.Reads.Window == 500*time.Millisecond && c.Reads.BurstCount == 25 && c.Reads.BurstInterval == 50*time.Millisecond
+			return c.Stream.Reads.Window == 500*time.Millisecond && c.Stream.Reads.BurstCount == 25 && c.Stream.Reads.BurstInterval == 50*time.Millisecond
 		}, ""},
 		{"burst count follows the detector", nil, []string{"--hot-rate", "400", "--hot-cool-rate", "100", "--hot-window", "2s"}, func(c config) bool {
-			return c.Reads.BurstCount == 100
+			return c.Stream.Reads.BurstCount == 100
 		}, ""},
 		{"access aggregation from the environment", map[string]string{"DOCPLAT_ACCESS_AGGREGATE_WINDOW": "1s", "DOCPLAT_ACCESS_BURST_COUNT": "7", "DOCPLAT_ACCESS_BURST_INTERVAL": "20ms"}, nil,
 			func(c config) bool {
-				return c.Reads.Window == time.Second && c.Reads.BurstCount == 7 && c.Reads.BurstInterval == 20*time.Millisecond
+				return c.Stream.Reads.Window == time.Second && c.Stream.Reads.BurstCount == 7 && c.Stream.Reads.BurstInterval == 20*time.Millisecond
 			}, ""},
 		{"negative burst count", nil, []string{"--access-burst-count", "-1"}, nil, "access-burst-count"},
 		{"zero burst interval", nil, []string{"--access-burst-interval", "0s"}, nil, "access-burst-interval"},
@@ -140,7 +142,7 @@ func serveBinder(env envSource) *envflag.Set { b, _ := serveFlags(env); return b
 
 // commandBinder is the flag set of the named command in the reference.
 func commandBinder(name string) func(envSource) *envflag.Set {
-	for _, c := range configurable {
+	for _, c := range commands {
 		if c.name == name {
 			return c.flags
 		}
@@ -177,25 +179,25 @@ func TestHotspotAndStatsValidateTheirOwnFlags(t *testing.T) {
 			"DOCPLAT_KAFKA_BROKERS": "127.0.0.1:9092", "DOCPLAT_INTERNAL_SECRET": "0123456789abcdef"}[k]
 		return v, ok
 	}
-	hb, h := hotspotFlags(env)
+	hb, hl, h := processFlags[hotspot.ProcessConfig]("hotspot", env)
 	if err := hb.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.validate(hb); err != nil {
+	if err := hb.Check(hl.Validate(), h.Validate(hb)); err != nil {
 		t.Fatalf("hotspot with its settings: %v", err)
 	}
-	sb, s := statsFlags(env)
+	sb, sl, s := processFlags[stats.ProcessConfig]("stats", env)
 	if err := sb.Parse([]string{"--coordinator-url", "http://127.0.0.1:8080"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.validate(sb); err != nil { // serve would want --stats-mysql-dsn with this DOCPLAT_MYSQL_DSN
+	if err := sb.Check(sl.Validate(), s.Validate(sb)); err != nil { // serve would want --stats-mysql-dsn with this DOCPLAT_MYSQL_DSN
 		t.Fatalf("stats with its settings: %v", err)
 	}
-	sb, s = statsFlags(noEnv)
+	sb, sl, s = processFlags[stats.ProcessConfig]("stats", noEnv)
 	if err := sb.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
-	err := s.validate(sb)
+	err := sb.Check(sl.Validate(), s.Validate(sb))
 	for _, want := range []string{"--internal-secret", "--kafka-brokers", "--coordinator-url"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("stats without settings: %v, want %s named", err, want)
@@ -235,7 +237,10 @@ func TestConfigurationReferenceMatchesTheFlags(t *testing.T) {
 	if !bytes.Equal(got, want.Bytes()) {
 		t.Fatalf("%s disagrees with the flags: run 'go run ./cmd/docplat help config > %s'", configDocPath, configDocPath)
 	}
-	for _, c := range configurable {
+	for _, c := range commands {
+		if c.flags == nil {
+			continue
+		}
 		c.flags(noEnv).FlagSet.VisitAll(func(f *flag.Flag) {
 			if !bytes.Contains(got, []byte("| `--"+f.Name+"` |")) {
 				t.Errorf("docplat %s --%s is missing from %s", c.name, f.Name, configDocPath)

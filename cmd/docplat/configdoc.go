@@ -6,23 +6,6 @@ import (
 	"docplat/internal/envflag"
 )
 
-// configurable is every command configured by flags and DOCPLAT_*
-// variables, in the order of the configuration reference.
-var configurable = []struct {
-	name, summary string
-	flags         func(envSource) *envflag.Set
-}{
-	{"serve", "The document service: HTTP API, UI, caches, access stream, hot tier.", func(env envSource) *envflag.Set { b, _ := serveFlags(env); return b }},
-	{"migrate", "Apply pending database migrations and exit.", func(env envSource) *envflag.Set { b, _ := storeFlags("migrate", env); return b }},
-	{"user create", "Add a user (opens the database only).", func(env envSource) *envflag.Set { b, _, _, _ := userFlags(env); return b }},
-	{"reconcile", "Recompute department usage from the documents, after a heuristic transaction outcome.", func(env envSource) *envflag.Set { b, _ := reconcileFlags(env); return b }},
-	{"gc", "Collect unreferenced blobs and staging leftovers once.", func(env envSource) *envflag.Set { b, _ := gcFlags(env); return b }},
-	{"stats", "The stats service as its own process.", func(env envSource) *envflag.Set { b, _ := statsFlags(env); return b }},
-	{"kafka", "A development Kafka broker with the access topic.", func(env envSource) *envflag.Set { b, _ := kafkaFlags(env); return b }},
-	{"hotspot", "A hot-document detector (a member of the detector consumer group).", func(env envSource) *envflag.Set { b, _ := hotspotFlags(env); return b }},
-	{"nginx", "Render the nginx hot tier's configuration into --prefix and run nginx in the foreground.", func(env envSource) *envflag.Set { b, _ := nginxFlags(env); return b }},
-}
-
 // configDocPath is where `docplat help config` is kept, from the repository root.
 const configDocPath = "documentation/configuration.md"
 
@@ -34,7 +17,8 @@ Every flag in the "variable" column takes its default from that
 ` + "`DOCPLAT_*`" + ` environment variable when it is set (a flag given on the command
 line wins). Settings are validated at start-up and every problem is reported
 at once. ` + "`docplat <command> -h`" + ` prints the same list. The load and benchmark
-tools (` + "`docplat loadgen -h`, `docplat bench -h`" + `) have flags only.
+tools are a command of their own (` + "`docplat-bench loadgen -h`, `docplat-bench suite -h`" + `)
+and have flags only.
 `
 
 // writeConfigDoc writes the configuration reference, generated from the
@@ -44,8 +28,10 @@ func writeConfigDoc(w io.Writer) error {
 		return err
 	}
 	var sections []envflag.Section
-	for _, c := range configurable {
-		sections = append(sections, envflag.Section{Title: "docplat " + c.name, Summary: c.summary, Flags: c.flags(noEnvironment)})
+	for _, c := range commands {
+		if c.flags != nil {
+			sections = append(sections, envflag.Section{Title: "docplat " + c.name, Summary: c.summary, Flags: c.flags(noEnvironment)})
+		}
 	}
 	return envflag.WriteMarkdown(w, sections)
 }

@@ -27,7 +27,7 @@ import (
 func TestDatabaseOutageAnswers503WithRetryAfterNeverInternal(t *testing.T) {
 	cfg := testConfig(t, testdb.MariaDB)
 	var proxy *tcpcut.Proxy
-	for _, dsn := range []*string{&cfg.Store.DB.MySQLDSN, &cfg.StatsDB.MySQLDSN} {
+	for _, dsn := range []*string{&cfg.Store.DB.MySQLDSN, &cfg.Stats.DB.MySQLDSN} {
 		c, err := mysqldriver.ParseDSN(*dsn)
 		if err != nil {
 			t.Fatal(err)

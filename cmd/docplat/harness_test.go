@@ -19,6 +19,7 @@ import (
 	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
 	"docplat/internal/wait"
+	"docplat/stats"
 )
 
 const adminPassword = "admin-password-1"
@@ -72,7 +73,7 @@ func testConfig(t testing.TB, backend testdb.Backend) config {
 	}
 	cfg.Store.DB.DataDir = t.TempDir()
 	cfg.Store.DB.MySQLDSN = testdb.DSNFor(t, backend)
-	cfg.StatsDB.MySQLDSN = testdb.DSNFor(t, backend)
+	cfg.Stats.DB.MySQLDSN = testdb.DSNFor(t, backend)
 	cfg.Store.Migrate = true
 	cfg.Docs.MaxUploadBytes = 1 << 20
 	return cfg
@@ -83,8 +84,8 @@ func noEnv(k string) (string, bool) { return noEnvironment(k) }
 
 // testStatsConfig is `docplat stats` as the tests run it, on its own
 // database of the backend.
-func testStatsConfig(t testing.TB, backend testdb.Backend) statsConfig {
-	b, cfg := statsFlags(noEnv)
+func testStatsConfig(t testing.TB, backend testdb.Backend) stats.ProcessConfig {
+	b, _, cfg := processFlags[stats.ProcessConfig]("stats", noEnv)
 	if err := b.Parse(nil); err != nil {
 		t.Fatal(err)
 	}

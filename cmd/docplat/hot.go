@@ -7,24 +7,17 @@ import (
 	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"docplat/docs"
 	"docplat/hotspot"
-	"docplat/nginx"
 )
 
 // wireHot builds the hot-document path's shared pieces: the hot set (in the
 // L2 Redis), the nginx hot tiers this instance drives, and the read-token
 // secret they share with it.
-func (a *app) wireHot() error {
-	a.hotSet = hotspot.NewHotSet(a.rdb, "docplat:hot")
-	for _, admin := range a.cfg.nginxAdmins() {
-		e := nginx.Edge{Client: &nginx.Client{Admin: admin, Secret: a.cfg.InternalSecret}}
-		a.edges = append(a.edges, e)
-		a.hitSources = append(a.hitSources, e)
-	}
-	a.readTokenSecret = []byte(a.cfg.ReadTokenSecret)
+func (a *app) wireHot(context.Context) error {
+	a.hotSet = hotspot.NewHotSet(a.redis.L2, "docplat:hot")
+	a.edges, a.hitSources = a.cfg.Hot.Edges(a.cfg.InternalSecret)
+	a.readTokenSecret = []byte(a.cfg.Hot.ReadTokenSecret)
 	if len(a.readTokenSecret) == 0 {
 		a.readTokenSecret = make([]byte, 32)
 		_, _ = rand.Read(a.readTokenSecret)
@@ -33,7 +26,7 @@ func (a *app) wireHot() error {
 		}
 	}
 	if len(a.edges) > 0 {
-		a.log.Info("nginx hot tier", "admins", a.cfg.nginxAdmins())
+		a.log.Info("nginx hot tier", "admins", a.cfg.Hot.Admins)
 	}
 	return nil
 }
@@ -46,24 +39,24 @@ func (a *app) edgePurger() docs.Edge {
 	return hotspot.EdgePurger{HotSet: a.hotSet, Edges: a.edges}
 }
 
-// runHot starts the hot path's background jobs: the promoter (pre-warms L1
+// hotJobs are the hot path's background jobs: the promoter (pre-warms L1
 // and keeps every nginx equal to the hot set), the nginx hit forwarder
 // (through the read aggregator: a hot document's hits cross its burst count
-// and go out at once, a trickle waits for the window) and,
-// unless separate `docplat hotspot` processes run, the detector.
-func (a *app) runHot(ctx context.Context, reg prometheus.Registerer) []func() {
-	p := hotspot.NewPromoter(hotspot.PromoterConfig{HotSet: a.hotSet, Edges: a.edges, Source: docs.NewHotSource(a.db.Documents(), a.blobs, a.cfg.HotMaxBytes), Instance: a.cfg.instanceName(),
+// and go out at once, a trickle waits for the window) and, unless separate
+// `docplat hotspot` processes run, the detector.
+func (a *app) hotJobs(ctx context.Context) []func() {
+	p := hotspot.NewPromoter(hotspot.PromoterConfig{HotSet: a.hotSet, Edges: a.edges, Source: docs.NewHotSource(a.db.Documents(), a.blobs, a.cfg.Hot.MaxEntryBytes), Instance: a.cfg.instanceName(),
 		Warm: func(ctx context.Context, id string) {
 			_, _ = a.docs.Get(ctx, docs.Actor{Admin: true}, id) // fills L1 (and L2)
-		}, Logger: a.log, Registerer: reg})
+		}, Logger: a.log, Registerer: a.reg})
 	jobs := []func(){func() { p.Run(ctx) }}
 	if len(a.hitSources) > 0 {
-		jobs = append(jobs, func() { hotspot.ForwardHits(ctx, a.hitSources, a.reads, "nginx", 250*time.Millisecond, a.log) })
+		jobs = append(jobs, func() { hotspot.ForwardHits(ctx, a.hitSources, a.stream.Reads, "nginx", 250*time.Millisecond, a.log) })
 	}
 	if a.cfg.HotDetector {
 		jobs = append(jobs, func() {
-			d := hotspot.ConsumerOptions{Runner: a.cfg.Detector, Brokers: a.brokers, Topic: a.cfg.Access.Topic, SessionTimeout: a.cfg.Counting.SessionTimeout}
-			if err := hotspot.RunDetector(ctx, d, a.hotSet, reg, a.log); err != nil {
+			d := hotspot.ConsumerOptions{Runner: a.cfg.Detector, Brokers: a.stream.Brokers, Topic: a.stream.Topic, SessionTimeout: a.cfg.Counting.SessionTimeout}
+			if err := hotspot.RunDetector(ctx, d, a.hotSet, a.reg, a.log); err != nil {
 				a.log.Error("hot-document detector stopped", "err", err)
 			}
 		})

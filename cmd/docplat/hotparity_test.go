@@ -32,7 +32,7 @@ func TestHotTierAnswersLikeTheApp(t *testing.T) {
 		t.Skipf("skipping: %v", err)
 	}
 	const tokenSecret = "hot-tier-parity-token-secret"
-	a := newTestApp(t, testdb.MariaDB, func(c *config) { c.ReadTokenSecret = tokenSecret })
+	a := newTestApp(t, testdb.MariaDB, func(c *config) { c.Hot.ReadTokenSecret = tokenSecret })
 	base, edge := startHotTier(t, a, tokenSecret)
 	src := docs.NewHotSource(a.db.Documents(), a.blobs, 1<<20)
 	admin := a.admin()
@@ -139,7 +139,9 @@ func startHotTier(t *testing.T, a *testApp, tokenSecret string) (string, nginx.E
 		"--upstreams", a.srv.Listener.Addr().String(), "--internal-secret", secret, "--read-token-secret", tokenSecret}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- nginxCmd(ctx, args, func(string) (string, bool) { return "", false }) }()
+	go func() {
+		done <- run(ctx, append([]string{"nginx"}, args...), func(string) (string, bool) { return "", false })
+	}()
 	t.Cleanup(func() {
 		stop()
 		if err := <-done; err != nil {

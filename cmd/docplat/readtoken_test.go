@@ -15,7 +15,7 @@ import (
 // a tampered, expired, other-document or older-revision token, or one of a
 // user since disabled, changes nothing (the answer is the anonymous 404).
 func TestReadTokensReadAsTheirUserUntilAnythingChanges(t *testing.T) {
-	a := newTestApp(t, testdb.SQLite, func(c *config) { c.ReadTokenSecret = "0123456789abcdef-test-secret" })
+	a := newTestApp(t, testdb.SQLite, func(c *config) { c.Hot.ReadTokenSecret = "0123456789abcdef-test-secret" })
 	admin := a.admin()
 	admin.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "reader", "password": "password-reader", "role": "member"}, 201, nil)
 	owner := a.login("reader", "password-reader")

@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"sync"
-	"time"
 
+	"docplat/internal/buildinfo"
 	"docplat/internal/debugserver"
 	"docplat/internal/envflag"
+	"docplat/internal/httpserve"
 )
 
 // serveFlags is serve's flag set, bound to the configuration it fills.
@@ -37,7 +35,7 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	log := cfg.Log.Logger()
-	log.Info("docplat starting", "version", versionString(), "addr", cfg.Addr)
+	log.Info("docplat starting", "version", buildinfo.Version(), "addr", cfg.Addr)
 	a, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -73,34 +71,8 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 // drains in-flight requests.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	a.log.Info("listening", "addr", ln.Addr().String())
-	err := serveHTTP(ctx, a.server.HTTPServer(ln.Addr().String()), ln, a.cfg.ShutdownTimeout, a.runBackground,
+	err := httpserve.Run(ctx, a.server.HTTPServer(ln.Addr().String()), ln, a.cfg.ShutdownTimeout, a.runBackground,
 		func() { a.log.Info("shutting down", "grace", a.cfg.ShutdownTimeout.String()) })
 	a.log.Info("stopped")
-	return err
-}
-
-// serveHTTP serves srv on ln, with the jobs run starts beside it, until ctx
-// ends; then in-flight requests have grace to finish (shuttingDown is told
-// first) before the jobs are stopped and waited for.
-func serveHTTP(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration,
-	run func(context.Context) *sync.WaitGroup, shuttingDown func()) error {
-	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-	wg := run(bg)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	var err error
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		shuttingDown()
-		sctx, cancel := context.WithTimeout(context.Background(), grace)
-		err = srv.Shutdown(sctx)
-		cancel()
-	}
-	stopBG()
-	wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
 	return err
 }

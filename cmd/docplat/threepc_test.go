@@ -11,6 +11,7 @@ import (
 	"docplat/events"
 	"docplat/internal/testdb"
 	"docplat/internal/wait"
+	"docplat/stats"
 )
 
 type deptUsage struct {
@@ -154,7 +155,7 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 	t.Cleanup(broker.Close)
 	statsCfg := testStatsConfig(t, testdb.MariaDB)
 	statsCfg.InternalSecret, statsCfg.Stream.Brokers, statsCfg.Stream.SessionTimeout = secret, broker.Addrs(), time.Second
-	statsSvc, ss, err := buildStatsServer(t.Context(), statsCfg, quietLog())
+	statsSvc, ss, err := stats.OpenServer(t.Context(), statsCfg, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +167,8 @@ func TestStatsServiceAsItsOwnProcess(t *testing.T) {
 	t.Cleanup(func() { stop(); bg.Wait() })
 
 	cfg := testConfig(t, testdb.MariaDB)
-	cfg.StatsDB.MySQLDSN = ""
-	cfg.StatsURL, cfg.InternalSecret, cfg.Access.Brokers = statsSrv.URL, secret, broker.Addrs()
+	cfg.Stats.DB.MySQLDSN = ""
+	cfg.Stats.URL, cfg.InternalSecret, cfg.Stream.Brokers = statsSrv.URL, secret, broker.Addrs()
 	a := startApp(t, cfg)
 	ss.Coordinator().Base = a.srv.URL // the stats process asks the document service on timeouts
 

@@ -3,10 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"docplat/accounts"
@@ -15,21 +13,6 @@ import (
 	"docplat/internal/logflag"
 	"docplat/stats"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
-func versionString() string {
-	v := version
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " (" + s.Value[:12] + ")"
-			}
-		}
-	}
-	return v
-}
 
 // storeCommand is the configuration of a command that works on the
 // document database: how it logs and where the store is.
@@ -88,11 +71,8 @@ func userFlags(env envSource) (*envflag.Set, *storeCommand, *accounts.NewUser, *
 
 // userCmd runs `docplat user create`: it opens the database only.
 func userCmd(ctx context.Context, args []string, env envSource) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: docplat user create --username NAME [--password PW|-] [--role admin|dept_admin|member] [--department-id ID] [--display-name NAME]")
-	}
 	b, cfg, in, role := userFlags(env)
-	if err := b.Parse(args[1:]); err != nil {
+	if err := b.Parse(args); err != nil {
 		return err
 	}
 	if err := cfg.validate(b); err != nil {
@@ -123,14 +103,15 @@ func userCmd(ctx context.Context, args []string, env envSource) error {
 // and the stats service's.
 type reconcileCommand struct {
 	storeCommand
-	StatsDB stats.Config
+	Stats stats.Placement
 }
 
 func reconcileFlags(env envSource) (*envflag.Set, *reconcileCommand) {
 	var c reconcileCommand
 	b := newFlags("reconcile", env)
 	c.bind(b)
-	statsDB(b, &c.StatsDB, &c.Store, "the stats service's own MariaDB/MySQL database, corrected directly (required with --mysql-dsn); empty in embedded mode: stats.db in the data directory")
+	c.Stats.Bind(b, "the stats service's own MariaDB/MySQL database, corrected directly (required with --mysql-dsn); empty in embedded mode: stats.db in the data directory",
+		&c.Store.DB.DataDir, &c.Store.DB.MaxOpenConns)
 	return b, &c
 }
 
@@ -141,14 +122,8 @@ func reconcileCmd(ctx context.Context, args []string, env envSource) error {
 	if err := b.Parse(args); err != nil {
 		return err
 	}
-	var errs []error
-	if cfg.Store.DB.MySQLDSN != "" && cfg.StatsDB.MySQLDSN == "" {
-		errs = append(errs, errors.New("reconcile works on the stats database directly: set --stats-mysql-dsn"))
-	}
-	if cfg.StatsDB.MySQLDSN != "" && cfg.StatsDB.MySQLDSN == cfg.Store.DB.MySQLDSN {
-		errs = append(errs, errors.New("stats-mysql-dsn must name another database than mysql-dsn"))
-	}
-	if err := cfg.validate(b, append(errs, b.Options(&cfg.StatsDB))...); err != nil {
+	// reconcile works on the stats database directly, never through a stats process
+	if err := cfg.validate(b, cfg.Stats.Check(cfg.Store.DB.MySQLDSN, "", nil), b.Options(&cfg.Stats.DB)); err != nil {
 		return err
 	}
 	log := cfg.Log.Logger()
@@ -157,7 +132,7 @@ func reconcileCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	defer db.Close()
-	sc := cfg.StatsDB
+	sc := cfg.Stats.DB
 	sc.Logger = log
 	st, err := stats.Open(ctx, sc)
 	if err != nil {

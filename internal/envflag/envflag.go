@@ -59,6 +59,18 @@ func (b *Set) usage(name, usage string) string {
 
 func (b *Set) note(p any, name string) { b.byAddr[reflect.ValueOf(p).Pointer()] = name }
 
+// Given reports whether the flag was set, on the command line or by its
+// environment variable (even to its default): for settings whose mere
+// presence means something. Meaningful after Parse.
+func (b *Set) Given(flagName string) bool {
+	if _, _, ok := b.lookup(flagName); ok && b.envs[flagName] {
+		return true
+	}
+	given := false
+	b.FlagSet.Visit(func(f *flag.Flag) { given = given || f.Name == flagName })
+	return given
+}
+
 // Alias names a flag for a field that receives a copy of its value (see
 // After), so that the field's validation errors name the flag too.
 func (b *Set) Alias(p any, name string) { b.note(p, name) }
@@ -197,15 +209,22 @@ func (b *Set) Check(errs ...error) error {
 	return nil
 }
 
-// flatten lists the errors an errors.Join holds (nil: none).
+// flatten lists the errors an errors.Join holds, and the errors of the
+// joins it holds (a package's validation that joins its options' own),
+// nil: none.
 func flatten(err error) []error {
 	if err == nil {
 		return nil
 	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
 	}
-	return []error{err}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
 }
 
 // Validator is a package's options that check themselves.

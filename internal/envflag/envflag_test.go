@@ -98,3 +98,33 @@ func TestMarkdownListsEveryFlagWithItsVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestGivenIsAFlagOrItsVariableEvenAtTheDefault(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want bool
+	}{
+		{nil, nil, false},
+		{nil, []string{"--name", "x"}, true},
+		{map[string]string{"APP_NAME": "x"}, nil, true},
+		{map[string]string{"APP_EVERY": "2m"}, nil, false},
+	} {
+		s, _ := declare(c.env)
+		if err := s.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Given("name"); got != c.want {
+			t.Errorf("env %v args %v: Given(name) = %v, want %v", c.env, c.args, got, c.want)
+		}
+	}
+}
+
+func TestProblemsInNestedJoinsAreReportedOnce(t *testing.T) {
+	s, _ := declare(nil)
+	inner := errors.Join(errors.New("first problem"), errors.Join(errors.New("second problem"), errors.New("first problem")))
+	err := s.Check(inner, errors.New("second problem"))
+	if err == nil || strings.Count(err.Error(), "first problem") != 1 || strings.Count(err.Error(), "second problem") != 1 {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,6 +1,6 @@
 // Package jtl summarizes JMeter results files (.jtl, CSV with a header line)
-// with loadgen's statistics, so JMeter runs and `docplat loadgen` runs are
-// reported with the same figures: totals, failures by class, rates, exact
+// with loadgen's statistics, so JMeter runs and `docplat-bench loadgen` runs
+// are reported with the same figures: totals, failures by class, rates, exact
 // mean, mean of the slowest 10%, HDR percentiles and exact max.
 //
 // It reads files; it never runs JMeter.

@@ -6,5 +6,6 @@
 //
 // It never talks to a database or imports the server's packages: everything
 // goes over HTTP, so it measures what a client sees and runs against any
-// deployment. The CLI wiring lives in cmd/docplat (docplat loadgen).
+// deployment. The CLI wiring lives in cmd/docplat-bench (docplat-bench
+// loadgen).
 package scenario

@@ -13,7 +13,8 @@ import (
 	"docplat/loadgen"
 )
 
-// Options are the settings of one `docplat loadgen` run, filled from flags.
+// Options are the settings of one `docplat-bench loadgen` run, filled from
+// flags.
 type Options struct {
 	URL      string
 	Token    string

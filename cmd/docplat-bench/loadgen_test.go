@@ -9,24 +9,22 @@ import (
 	"strings"
 	"testing"
 
-	"docplat/internal/testdb"
 	"docplat/loadgen"
 	"docplat/loadgen/scenario"
 )
 
 // TestLoadgenRecordsSuccessesAgainstEmbeddedServer is the CI smoke test of
-// `docplat loadgen`: it seeds through the API of an in-process embedded
-// server, runs the default mix closed-loop for 3 s and fails unless every
+// `docplat-bench loadgen`: it seeds through the API of an embedded server, runs the default mix closed-loop for 3 s and fails unless every
 // kind of request recorded successes.
 func TestLoadgenRecordsSuccessesAgainstEmbeddedServer(t *testing.T) {
-	a := newTestApp(t, testdb.SQLite)
+	url := embeddedServer(t)
 	out := filepath.Join(t.TempDir(), "out.json")
 	err := loadgenCmd(context.Background(), []string{
-		"-url", a.srv.URL, "-user", "admin", "-password", adminPassword,
+		"-url", url, "-user", "admin", "-password", adminPassword,
 		"-docs", "20", "-users", "8", "-duration", "3s", "-json", out,
 	})
 	if err != nil {
-		t.Fatalf("docplat loadgen: %v", err)
+		t.Fatalf("docplat-bench loadgen: %v", err)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
@@ -59,14 +57,14 @@ func TestJTLSummaryCommandFailsWithoutSamples(t *testing.T) {
 		{"sum", empty},
 	} {
 		if err := jtlCmd(args); err == nil {
-			t.Errorf("docplat jtl %s: succeeded", strings.Join(args, " "))
+			t.Errorf("docplat-bench jtl %s: succeeded", strings.Join(args, " "))
 		}
 	}
 }
 
 // TestJMeterPlanRecordsResults is the CI smoke test of the JMeter plan: it
 // runs scripts/jmeter.sh (the XStream launcher, seeding, one 5-user step of
-// 3 s) against an in-process embedded server and fails unless the step's
+// 3 s) against an embedded server and fails unless the step's
 // summary recorded successes. Without JMeter it skips, unless CI is set.
 func TestJMeterPlanRecordsResults(t *testing.T) {
 	if _, err := os.Stat("/usr/share/jmeter/lib/ext/ApacheJMeter_core.jar"); err != nil {
@@ -78,8 +76,7 @@ func TestJMeterPlanRecordsResults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a JVM")
 	}
-	a := newTestApp(t, testdb.SQLite)
-	host, port, _ := strings.Cut(strings.TrimPrefix(a.srv.URL, "http://"), ":")
+	host, port, _ := strings.Cut(strings.TrimPrefix(embeddedServer(t), "http://"), ":")
 	out := t.TempDir()
 	cmd := exec.Command("../../scripts/jmeter.sh", "-host", host, "-port", port,
 		"-user", "admin", "-password", adminPassword,

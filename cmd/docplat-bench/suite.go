@@ -11,13 +11,14 @@ import (
 	"strings"
 
 	"docplat/benchsuite"
+	"docplat/internal/buildinfo"
 )
 
-// benchCmd runs `docplat bench`: the benchmark suite (package benchsuite)
+// suiteCmd runs `docplat-bench suite`: the benchmark suite (package benchsuite)
 // on a cluster of its own, or with -from re-renders the table and charts of
 // an earlier run's JSON.
-func benchCmd(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+func suiteCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("suite", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "smoke run: about a second per measurement, small steps (plots go to -results, not -plots)")
 	repo := fs.String("repo", ".", "repository root (scripts/cluster.sh is run from there)")
 	results := fs.String("results", "bench/results", "directory for <timestamp>.json/.txt/.md")
@@ -34,7 +35,7 @@ func benchCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+		return fmt.Errorf("suite: unexpected arguments %q", fs.Args())
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if *from != "" {
@@ -48,7 +49,7 @@ func benchCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg := benchsuite.DefaultConfig(*quick)
-	cfg.Repo, cfg.Version, cfg.OwnMariaDB = *repo, versionString(), *ownDB
+	cfg.Repo, cfg.Version, cfg.OwnMariaDB = *repo, buildinfo.Version(), *ownDB
 	if *conns > 0 {
 		cfg.Connections = *conns
 	}
@@ -69,7 +70,7 @@ func benchCmd(ctx context.Context, args []string) error {
 		for s := range strings.SplitSeq(*steps, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(s))
 			if err != nil {
-				return fmt.Errorf("bench: -ref-steps: %q is not a number", s)
+				return fmt.Errorf("suite: -ref-steps: %q is not a number", s)
 			}
 			cfg.RefSteps = append(cfg.RefSteps, n)
 		}

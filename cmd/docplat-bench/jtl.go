@@ -1,41 +1,19 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"docplat/loadgen/jtl"
-	"docplat/loadgen/scenario"
 )
 
-// loadgenCmd runs `docplat loadgen`: the scenario package does the work.
-func loadgenCmd(ctx context.Context, args []string) error {
-	var o scenario.Options
-	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	o.Register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("loadgen: unexpected arguments %q", fs.Args())
-	}
-	p, err := o.Validate()
-	if err != nil {
-		return fmt.Errorf("invalid loadgen flags:\n%w", err)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	return scenario.Execute(ctx, p, os.Stdout, log)
-}
-
-// jtlCmd runs `docplat jtl summary [-json out.json] FILE.jtl`.
+// jtlCmd runs `docplat-bench jtl summary [-json out.json] FILE.jtl`.
 func jtlCmd(args []string) error {
 	if len(args) == 0 || args[0] != "summary" {
-		return errors.New("usage: docplat jtl summary [-json out.json] FILE.jtl")
+		return errors.New("usage: docplat-bench jtl summary [-json out.json] FILE.jtl")
 	}
 	fs := flag.NewFlagSet("jtl summary", flag.ContinueOnError)
 	jsonOut := fs.String("json", "", "also write the summary as JSON to this file")
@@ -43,7 +21,7 @@ func jtlCmd(args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: docplat jtl summary [-json out.json] FILE.jtl")
+		return errors.New("usage: docplat-bench jtl summary [-json out.json] FILE.jtl")
 	}
 	name := fs.Arg(0)
 	f, err := os.Open(name)

@@ -1,9 +1,10 @@
-package main
+package hotspot
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -11,35 +12,32 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
-	"docplat/hotspot"
 	"docplat/internal/envflag"
-	"docplat/internal/logflag"
 )
 
-// hotspotConfig is what `docplat hotspot` runs.
-type hotspotConfig struct {
-	Log       logflag.Options
+// ProcessConfig is one hot-document detector run as its own process
+// (`docplat hotspot`): the access stream it consumes, the shared Redis
+// holding the hot set, and the listener of its /metrics and /healthz.
+type ProcessConfig struct {
 	Addr      string
 	RedisAddr string
-	Detector  hotspot.ConsumerOptions
+	Detector  ConsumerOptions
 }
 
-// hotspotFlags is the hotspot command's flag set.
-func hotspotFlags(env envSource) (*envflag.Set, *hotspotConfig) {
-	var c hotspotConfig
-	b := newFlags("hotspot", env)
-	c.Log.Bind(b)
+// Bind declares the detector process's flags onto c.
+func (c *ProcessConfig) Bind(b *envflag.Set) {
 	b.String(&c.Addr, "hotspot-addr", "127.0.0.1:9300", "listen address of its /metrics and /healthz")
 	b.String(&c.RedisAddr, "redis-addr", "", "the Redis holding the shared hot set, host:port (required)")
 	b.List(&c.Detector.Brokers, "kafka-brokers", "", "", "comma-separated Kafka brokers of the access stream, host:port (required)")
 	b.String(&c.Detector.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
 	b.Duration(&c.Detector.SessionTimeout, "kafka-session-timeout", 10*time.Second, "a consumer silent this long loses its partitions to the rest of its group (500ms-5m, within the brokers' group.min/max.session.timeout.ms)")
 	c.Detector.Runner.Bind(b)
-	return b, &c
 }
 
-func (c *hotspotConfig) validate(b *envflag.Set) error {
-	errs := []error{c.Log.Validate()}
+// Validate reports every problem at once, named by the flags of b (the
+// set c was bound to).
+func (c *ProcessConfig) Validate(b *envflag.Set) error {
+	var errs []error
 	if err := b.Options(&c.Detector.Runner); err != nil {
 		errs = append(errs, fmt.Errorf("hot-document detector: %w", err))
 	}
@@ -50,22 +48,14 @@ func (c *hotspotConfig) validate(b *envflag.Set) error {
 	if len(c.Detector.Brokers) == 0 {
 		errs = append(errs, errors.New("kafka-brokers is required: the detector consumes the access topic"))
 	}
-	return b.Check(errs...)
+	return errors.Join(errs...)
 }
 
-// hotspotCmd runs `docplat hotspot`: one hot-document detector, a member of
-// the detector consumer group on the access topic. Run two or more: killing
-// one hands its partitions to the others, which seed from the shared hot
-// set so that the hot documents stay hot.
-func hotspotCmd(ctx context.Context, args []string, env envSource) error {
-	b, cfg := hotspotFlags(env)
-	if err := b.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.validate(b); err != nil {
-		return err
-	}
-	log := cfg.Log.Logger().With("service", "hotspot")
+// RunProcess runs one detector (RunDetector) on the shared hot set in
+// cfg.RedisAddr, with its metrics and health on cfg.Addr, until ctx ends.
+// Run two or more: killing one hands its partitions to the others, which
+// seed from the shared hot set so that the hot documents stay hot.
+func RunProcess(ctx context.Context, cfg ProcessConfig, log *slog.Logger) error {
 	rdb := redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, DialTimeout: time.Second, ReadTimeout: time.Second, WriteTimeout: time.Second})
 	defer rdb.Close()
 	reg := prometheus.NewRegistry()
@@ -80,5 +70,5 @@ func hotspotCmd(ctx context.Context, args []string, env envSource) error {
 	}()
 	defer srv.Close()
 	log.Info("docplat hotspot starting", "metrics", cfg.Addr, "brokers", cfg.Detector.Brokers, "redis", cfg.RedisAddr)
-	return hotspot.RunDetector(ctx, cfg.Detector, hotspot.NewHotSet(rdb, "docplat:hot"), reg, log)
+	return RunDetector(ctx, cfg.Detector, NewHotSet(rdb, "docplat:hot"), reg, log)
 }

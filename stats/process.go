@@ -1,4 +1,4 @@
-package main
+package stats
 
 import (
 	"context"
@@ -9,15 +9,15 @@ import (
 	"time"
 
 	"docplat/internal/envflag"
-	"docplat/internal/logflag"
-	"docplat/stats"
+	"docplat/internal/httpserve"
 )
 
-// statsConfig is what `docplat stats` runs.
-type statsConfig struct {
-	Log             logflag.Options
-	DB              stats.Config
-	Stream          stats.StreamConfig
+// ProcessConfig is the stats service run as its own process
+// (`docplat stats`): its database, where it reads the access stream, its
+// listener and the document service it answers to.
+type ProcessConfig struct {
+	DB              Config
+	Stream          StreamConfig
 	Addr            string
 	CoordinatorURL  string
 	InternalSecret  string
@@ -25,11 +25,8 @@ type statsConfig struct {
 	ShutdownTimeout time.Duration
 }
 
-// statsFlags is the stats command's flag set.
-func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
-	var c statsConfig
-	b := newFlags("stats", env)
-	c.Log.Bind(b)
+// Bind declares the stats process's flags onto c.
+func (c *ProcessConfig) Bind(b *envflag.Set) {
 	b.String(&c.Addr, "stats-addr", ":8090", "listen address of 'docplat stats'")
 	b.String(&c.DB.MySQLDSN, "stats-mysql-dsn", "", "the stats service's own MariaDB/MySQL database; empty: stats.db in the data directory")
 	b.String(&c.DB.DataDir, "data-dir", "./data", "directory of the embedded stats.db")
@@ -41,15 +38,17 @@ func statsFlags(env envSource) (*envflag.Set, *statsConfig) {
 	b.String(&c.Stream.Topic, "kafka-topic", "docplat.access", "Kafka topic of the access events")
 	c.Stream.Bind(b)
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
-	return b, &c
 }
 
-func (c *statsConfig) validate(b *envflag.Set) error {
-	errs := []error{c.Log.Validate(), b.Options(&c.DB), b.Options(&c.Stream)}
+// Validate reports every problem at once, named by the flags of b (the
+// set c was bound to): the process needs what serve may leave out.
+func (c *ProcessConfig) Validate(b *envflag.Set) error {
+	errs := []error{b.Options(&c.DB), b.Options(&c.Stream)}
 	if c.InternalSecret == "" {
 		errs = append(errs, errors.New("docplat stats needs --internal-secret (DOCPLAT_INTERNAL_SECRET), shared with the document service"))
+	} else if len(c.InternalSecret) < 16 {
+		errs = append(errs, errors.New("internal-secret must be at least 16 characters"))
 	}
-	errs = append(errs, secretLength("internal-secret", c.InternalSecret))
 	if len(c.Stream.Brokers) == 0 {
 		errs = append(errs, errors.New("docplat stats needs --kafka-brokers (DOCPLAT_KAFKA_BROKERS): it counts the access topic the document service publishes to"))
 	}
@@ -59,32 +58,26 @@ func (c *statsConfig) validate(b *envflag.Set) error {
 	if c.TxnTimeout < 100*time.Millisecond {
 		errs = append(errs, errors.New("txn-timeout must be at least 100ms"))
 	}
-	return b.Check(errs...)
+	return errors.Join(errs...)
 }
 
-// buildStatsServer opens the stats database and builds the process over it.
-func buildStatsServer(ctx context.Context, cfg statsConfig, log *slog.Logger) (*stats.Service, *stats.Server, error) {
+// OpenServer opens the stats database and builds the process over it; the
+// caller closes the Service.
+func OpenServer(ctx context.Context, cfg ProcessConfig, log *slog.Logger) (*Service, *Server, error) {
 	dc := cfg.DB
 	dc.Logger = log
-	svc, err := stats.Open(ctx, dc)
+	svc, err := Open(ctx, dc)
 	if err != nil {
 		return nil, nil, err
 	}
-	return svc, stats.NewServer(svc, stats.ServerOptions{CoordinatorURL: cfg.CoordinatorURL, InternalSecret: cfg.InternalSecret,
+	return svc, NewServer(svc, ServerOptions{CoordinatorURL: cfg.CoordinatorURL, InternalSecret: cfg.InternalSecret,
 		TxnTimeout: cfg.TxnTimeout, Stream: cfg.Stream, Logger: log}), nil
 }
 
-// statsCmd runs `docplat stats`.
-func statsCmd(ctx context.Context, args []string, env envSource) error {
-	b, cfg := statsFlags(env)
-	if err := b.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.validate(b); err != nil {
-		return err
-	}
-	log := cfg.Log.Logger().With("service", "stats")
-	svc, s, err := buildStatsServer(ctx, *cfg, log)
+// RunProcess runs the stats process on cfg.Addr until ctx ends, then
+// drains its requests and stops its counters.
+func RunProcess(ctx context.Context, cfg ProcessConfig, log *slog.Logger) error {
+	svc, s, err := OpenServer(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -99,5 +92,5 @@ func statsCmd(ctx context.Context, args []string, env envSource) error {
 		log.Info("stats service starting (embedded SQLite database stats.db)", "addr", ln.Addr().String(), "data_dir", cfg.DB.DataDir)
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
-	return serveHTTP(ctx, srv, ln, cfg.ShutdownTimeout, s.Run, func() {})
+	return httpserve.Run(ctx, srv, ln, cfg.ShutdownTimeout, s.Run, func() {})
 }
