@@ -4,10 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"docplat/events"
 	"docplat/internal/envflag"
@@ -80,22 +78,8 @@ func TestProcessServesMetricsAndHealthUntilItsContextEnds(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- RunProcess(ctx, *c, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
 	for _, path := range []string{"/healthz", "/metrics"} {
-		wait.For(t, wait.Limit, "the detector process to answer "+path, func() bool {
-			resp, err := http.Get("http://" + addr + path)
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		})
+		wait.Answers200(t, "http://"+addr+path)
 	}
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("RunProcess: %v", err)
-		}
-	case <-time.After(wait.Limit):
-		t.Fatal("the detector process did not stop")
-	}
+	wait.Returned(t, done, "RunProcess")
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"docplat/internal/envflag"
 	"docplat/internal/wait"
@@ -78,14 +77,7 @@ func TestRunProcessServesUntilItsContextEnds(t *testing.T) {
 		t.Fatalf("no configuration in the prefix: %v", err)
 	}
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("RunProcess: %v", err)
-		}
-	case <-time.After(wait.Limit):
-		t.Fatal("nginx did not stop")
-	}
+	wait.Returned(t, done, "RunProcess")
 	if _, err := http.Get("http://" + listen + "/api/v1/documents"); err == nil {
 		t.Fatal("nginx still answers after RunProcess returned")
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"docplat/events"
 	"docplat/internal/envflag"
@@ -96,12 +95,5 @@ func TestProcessServesUntilItsContextEnds(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	})
 	stop()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("RunProcess: %v", err)
-		}
-	case <-time.After(wait.Limit):
-		t.Fatal("the stats process did not stop")
-	}
+	wait.Returned(t, done, "RunProcess")
 }

@@ -3,6 +3,7 @@
 package wait
 
 import (
+	"net/http"
 	"testing"
 	"time"
 )
@@ -24,4 +25,31 @@ func For(t testing.TB, limit time.Duration, what string, cond func() bool) time.
 		time.Sleep(5 * time.Millisecond)
 	}
 	return time.Since(start)
+}
+
+// Returned waits for a stopped run's result on done and fails t if it is
+// an error or does not come within Limit.
+func Returned(t testing.TB, done <-chan error, what string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(Limit):
+		t.Fatalf("%s did not return within %v", what, Limit)
+	}
+}
+
+// Answers200 waits until GET url answers 200 OK.
+func Answers200(t testing.TB, url string) {
+	t.Helper()
+	For(t, Limit, url+" to answer 200", func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }

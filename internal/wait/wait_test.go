@@ -1,6 +1,8 @@
 package wait
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,5 +40,25 @@ func TestForFailsWhenConditionNeverHolds(t *testing.T) {
 	}()
 	if r.failed == "" {
 		t.Fatal("For returned although cond never held")
+	}
+}
+
+func TestReturnedAcceptsANilResult(t *testing.T) {
+	done := make(chan error, 1)
+	done <- nil
+	Returned(t, done, "the run")
+}
+
+func TestAnswers200PollsUntilOK(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	Answers200(t, srv.URL)
+	if n := calls.Load(); n != 3 {
+		t.Fatalf("%d requests, want 3", n)
 	}
 }
