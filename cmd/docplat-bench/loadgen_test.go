@@ -64,8 +64,8 @@ func TestJTLSummaryCommandFailsWithoutSamples(t *testing.T) {
 
 // TestJMeterPlanRecordsResults is the CI smoke test of the JMeter plan: it
 // runs scripts/jmeter.sh (the XStream launcher, seeding, one 5-user step of
-// 6 s: a loaded machine leaves a JVM about a second of it) against an embedded server and fails unless the step's
-// summary recorded successes. Without JMeter it skips, unless CI is set.
+// 6 s; a loaded machine left a JVM under a second of 3) against an
+// embedded server and fails unless the step's summary recorded successes. Without JMeter it skips, unless CI is set.
 func TestJMeterPlanRecordsResults(t *testing.T) {
 	if _, err := os.Stat("/usr/share/jmeter/lib/ext/ApacheJMeter_core.jar"); err != nil {
 		if os.Getenv("CI") == "" {
