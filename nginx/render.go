@@ -84,6 +84,7 @@ type confView struct {
 	FailTimeout                    string
 	ConnectTimeout, ReadTimeout    string
 	UpstreamKeepalive              int
+	ErrorPages                     []errorPage
 }
 
 // seconds renders d for Lua (a number of seconds).
@@ -119,6 +120,7 @@ func view(c Config, prefix string) confView {
 		ConnectTimeout:    nginxTime(c.ConnectTimeout),
 		ReadTimeout:       nginxTime(c.ReadTimeout),
 		UpstreamKeepalive: c.Keepalive,
+		ErrorPages:        errorPages,
 	}
 	v.Config.MaxInflight = maxInflight
 	return v
