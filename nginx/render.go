@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -85,6 +86,7 @@ type confView struct {
 	ConnectTimeout, ReadTimeout    string
 	UpstreamKeepalive              int
 	ErrorPages                     []errorPage
+	ReadTokenTTLSeconds            string
 }
 
 // seconds renders d for Lua (a number of seconds).
@@ -121,6 +123,8 @@ func view(c Config, prefix string) confView {
 		ReadTimeout:       nginxTime(c.ReadTimeout),
 		UpstreamKeepalive: c.Keepalive,
 		ErrorPages:        errorPages,
+		// Whole seconds, rounded up: see token.lua's cutoff.
+		ReadTokenTTLSeconds: strconv.FormatInt(int64(math.Ceil(c.ReadTokenTTL.Seconds())), 10),
 	}
 	v.Config.MaxInflight = maxInflight
 	return v
