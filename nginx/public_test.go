@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,27 @@ func TestPublicListenerHidesInternalsAndAnswersJSONErrors(t *testing.T) {
 	if resp.Header.Get("X-Upstream") != "" {
 		t.Fatal("the 502 names an upstream")
 	}
+}
+
+// TestUpstreamTimeoutIsUnavailable: an app that does not answer in time
+// gets the client a 504 with the contract's body and Retry-After.
+func TestUpstreamTimeoutIsUnavailable(t *testing.T) {
+	release := make(chan struct{})
+	slow := &fakeApp{name: "slow"}
+	slow.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.srv.Close)
+	t.Cleanup(func() { close(release) })
+	tier := startTier(t, Config{ReadTimeout: 200 * time.Millisecond}, slow)
+	resp, body := rawRequest(t, strings.TrimPrefix(tier.base, "http://"), "GET /api/v1/documents HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	if resp.StatusCode != http.StatusGatewayTimeout || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("slow upstream: %d, Retry-After %q; want 504 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	contractError(t, "slow upstream", resp.Header, body, "unavailable")
 }
 
 // TestErrorPagesRenderTheContractBody: every rendered page is the body
