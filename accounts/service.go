@@ -11,14 +11,18 @@ import (
 // Service holds the account rules. Methods that change accounts take the
 // acting user and enforce who may do what.
 type Service struct {
-	store      Store
-	sessionTTL time.Duration
-	now        func() time.Time
+	store         Store
+	sessionTTL    time.Duration
+	rightsChanged RightsChanged
+	now           func() time.Time
 }
 
 // Options configure a Service.
 type Options struct {
 	SessionTTL time.Duration // lifetime of a login session; default 12h
+	// RightsChanged (may be nil) is called before and after a change of a
+	// user's role, department or disabled flag and a user's deletion.
+	RightsChanged RightsChanged
 }
 
 // NewService returns the account service over store.
@@ -26,7 +30,7 @@ func NewService(store Store, opt Options) *Service {
 	if opt.SessionTTL <= 0 {
 		opt.SessionTTL = 12 * time.Hour
 	}
-	return &Service{store: store, sessionTTL: opt.SessionTTL, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{store: store, sessionTTL: opt.SessionTTL, rightsChanged: opt.RightsChanged, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Session is the result of a successful login.

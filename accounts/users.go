@@ -193,7 +193,15 @@ func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserP
 		}
 	}
 	u.UpdatedAt = s.now()
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	commit := func() error { return s.store.UpdateUser(ctx, u) }
+	if p.changesRights() {
+		// Even when the values stay the same: a repeated request repeats
+		// a revocation that was not confirmed.
+		err = s.aroundRightsChange(ctx, u.ID, commit)
+	} else {
+		err = commit()
+	}
+	if err != nil {
 		return User{}, err
 	}
 	return u, nil
@@ -212,7 +220,8 @@ func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 	if u.ID == actor.ID {
 		return invalid("you cannot delete yourself")
 	}
-	if err := s.store.DeleteUser(ctx, id); errors.Is(err, ErrConflict) {
+	err = s.aroundRightsChange(ctx, id, func() error { return s.store.DeleteUser(ctx, id) })
+	if errors.Is(err, ErrConflict) {
 		return conflict("the user still owns documents; disable the account or delete its documents first")
 	} else if err != nil {
 		return err

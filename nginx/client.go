@@ -151,3 +151,15 @@ func (c *Client) DrainHits(ctx context.Context) ([]Hit, error) {
 	}
 	return out.Items, nil
 }
+
+// RevokeUser makes nginx refuse userID's read tokens that expire at or
+// before until (readtoken.RevocationCutoff), keeping a later cutoff already
+// set. It returns once every worker refuses them: the table is shared
+// memory, read on each check.
+func (c *Client) RevokeUser(ctx context.Context, userID string, until time.Time) error {
+	if userID == "" {
+		return errors.New("nginx: RevokeUser needs a user id")
+	}
+	_, err := c.do(ctx, http.MethodPut, "/_hot/users/"+url.PathEscape(userID)+"/revoke?until="+strconv.FormatInt(until.Unix(), 10), nil, nil)
+	return err
+}

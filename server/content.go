@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -51,7 +52,37 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 	}
 	policy := docs.ContentPolicy(d, v)
 	policy.SetHeader(c.Writer.Header(), download)
-	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size}, c.Request, "", policy.Modified, f)
+	req := c.Request
+	if zeroSuffixRange(req.Header.Get("Range")) {
+		// net/http answers bytes=-0 with an empty 206; ask it for a range
+		// past the end instead, so that the answer is its 416 and the
+		// preconditions (304, If-Range) still come first.
+		r := *req
+		r.Header = req.Header.Clone()
+		r.Header.Set("Range", "bytes="+strconv.FormatInt(v.Size, 10)+"-")
+		req = &r
+	}
+	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size}, req, "", policy.Modified, f)
+}
+
+// zeroSuffixRange reports a Range header whose every range is a suffix of
+// zero bytes (bytes=-0): unsatisfiable as a whole (RFC 9110, 14.1.1). A
+// list with a satisfiable range in it is left to net/http.
+func zeroSuffixRange(h string) bool {
+	spec, ok := strings.CutPrefix(h, "bytes=")
+	if !ok || strings.TrimSpace(spec) == "" {
+		return false
+	}
+	for _, r := range strings.Split(spec, ",") {
+		n, ok := strings.CutPrefix(strings.TrimSpace(r), "-")
+		if !ok {
+			return false
+		}
+		if v, err := strconv.ParseInt(n, 10, 64); err != nil || v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // contractErrors rewrites the plain-text error bodies of http.ServeContent

@@ -90,7 +90,7 @@ func (s *Server) patchDocument(c *gin.Context) {
 		return
 	}
 	var req patchRequest
-	if !s.decodeJSON(c, &req) {
+	if !jsonBody(c) || !s.decodeJSON(c, &req) {
 		return
 	}
 	d, err := s.deps.Docs.Update(c, actor(c), c.Param("id"), pre, docs.Patch(req))

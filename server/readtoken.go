@@ -30,7 +30,7 @@ func (s *Server) createReadToken(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	exp := time.Now().Add(s.opt.ReadTokenTTL).UTC().Truncate(time.Second)
+	exp := readtoken.Expiry(time.Now(), s.opt.ReadTokenTTL)
 	tok := readtoken.Sign(s.opt.ReadTokenSecret, d.ID, u.ID, d.Revision, exp)
 	c.JSON(http.StatusCreated, gin.H{
 		"token":      tok,

@@ -162,7 +162,13 @@ func (a *app) openStream(ctx context.Context) (err error) {
 // stages before.
 func (a *app) wireServices() {
 	cfg := a.cfg
-	a.accounts = accounts.NewService(accounts.WithCache(a.db.Accounts(), a.cache), cfg.Accounts)
+	ao := cfg.Accounts
+	if len(a.edges) > 0 {
+		// nginx serves read tokens on its own: a change of a user's rights
+		// revokes theirs there.
+		ao.RightsChanged = cfg.Hot.Revoker(cfg.InternalSecret, cfg.Server.ReadTokenTTL).RightsChanged
+	}
+	a.accounts = accounts.NewService(accounts.WithCache(a.db.Accounts(), a.cache), ao)
 	repo := docs.WithCache(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.cache, a.locker.Hold(a.log), cfg.LockTimeout, a.edgePurger())
 	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
 	do := cfg.Docs

@@ -7,6 +7,7 @@ local hot = require("docplat.hot")
 local hits = require("docplat.hits")
 local json = require("docplat.json")
 local serve = require("docplat.serve")
+local token = require("docplat.token")
 
 local _M = {}
 
@@ -167,6 +168,29 @@ local function list()
     return json.reply(200, json.items(items))
 end
 
+-- revoke_user: PUT /_hot/users/<id>/revoke?until=<unix>, pushed by the
+-- app when the user's rights change. Serialized per user like a document's
+-- writes so that a lower cutoff never overwrites a higher one.
+local function revoke_user(user)
+    local upto = rev_of(ngx.var.arg_until)
+    if not upto then
+        return json.fail(400, "bad_request", "need ?until=<unix seconds>")
+    end
+    local key = lock("user:" .. user)
+    if not key then
+        return json.fail(503, "unavailable", "the user's revocation is busy; retry")
+    end
+    local ok, err = token.revoke(user, upto, ngx.time())
+    state:delete(key)
+    if not ok then
+        if err == "no memory" then
+            return json.fail(507, "insufficient_storage", "the revocation table is full")
+        end
+        return json.fail(500, "internal", "storing the revocation: " .. tostring(err))
+    end
+    return json.reply(200, { user_id = user, ["until"] = upto })
+end
+
 function _M.handle()
     if not authorized() then
         return json.fail(403, "forbidden", "X-Docplat-Internal is missing or wrong")
@@ -180,6 +204,13 @@ function _M.handle()
             return purge(id)
         end
         return json.fail(405, "method_not_allowed", "PUT or DELETE")
+    end
+    local user = uri:match("^/_hot/users/([%w_-]+)/revoke$")
+    if user and #user <= 128 then
+        if method == "PUT" then
+            return revoke_user(user)
+        end
+        return json.fail(405, "method_not_allowed", "PUT")
     end
     if uri == "/_hot/docs" and method == "GET" then
         return list()
