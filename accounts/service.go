@@ -40,7 +40,7 @@ type Session struct {
 // errs.BadRequest error when either is missing, ErrBadCredentials when they
 // do not match an enabled user (never saying which).
 func (s *Service) Login(ctx context.Context, username, password string) (Session, error) {
-	username = strings.TrimSpace(username)
+	username = NormalizeUsername(username)
 	if username == "" || password == "" {
 		return Session{}, invalid("username and password are required")
 	}

@@ -26,7 +26,8 @@ type UserPatch struct {
 	DisplayName  *string
 }
 
-var usernamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
+// usernamePattern is checked on the normalized name (NormalizeUsername).
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 
 func validateDisplayName(s string) error {
 	if utf8.RuneCountInString(s) > 200 {
@@ -63,7 +64,8 @@ func (s *Service) CreateUserUnchecked(ctx context.Context, in NewUser) (User, er
 }
 
 func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
-	in.Username = strings.TrimSpace(in.Username)
+	typed := strings.TrimSpace(in.Username)
+	in.Username = NormalizeUsername(in.Username)
 	if !usernamePattern.MatchString(in.Username) {
 		return User{}, invalid("username must be 2-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
@@ -93,7 +95,7 @@ func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
 	u := User{ID: NewID(), Username: in.Username, DisplayName: in.DisplayName, Role: in.Role,
 		DepartmentID: in.DepartmentID, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if u.DisplayName == "" {
-		u.DisplayName = u.Username
+		u.DisplayName = typed // shown as created
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, ErrConflict) {
