@@ -26,7 +26,7 @@ func (s *Server) login(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	if ok, retry := s.logins.allow(c.ClientIP(), req.Username); !ok {
+	if ok, retry := s.logins.allow(c, c.ClientIP(), req.Username); !ok {
 		s.rateLimited(c, retry)
 		return
 	}

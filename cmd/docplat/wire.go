@@ -173,6 +173,7 @@ func (a *app) wireServices() {
 	so.ReadTokenSecret = a.readTokenSecret
 	a.server = server.New(server.Deps{
 		Idempotency: a.idem,
+		Limits:      a.redis.L2,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
 		Checks:      map[string]server.Check{"database": a.db.Ping},
