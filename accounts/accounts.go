@@ -116,7 +116,9 @@ type Store interface {
 	CreateUser(ctx context.Context, u User) error
 	UserByID(ctx context.Context, id string) (User, error)
 	UserByUsername(ctx context.Context, username string) (User, error)
-	UpdateUser(ctx context.Context, u User) error
+	// UpdateUser saves u; with revokeTokens it deletes every session and
+	// API token of the user in the same transaction.
+	UpdateUser(ctx context.Context, u User, revokeTokens bool) error
 	// DeleteUser fails with ErrConflict while the user owns documents.
 	DeleteUser(ctx context.Context, id string) error
 	ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, int64, error)

@@ -195,7 +195,9 @@ func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserP
 		}
 	}
 	u.UpdatedAt = s.now()
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	// A disabled account, or one whose password was changed (perhaps because
+	// it leaked), keeps no session or API token, the changer's own included.
+	if err := s.store.UpdateUser(ctx, u, u.Disabled || p.Password != nil); err != nil {
 		return User{}, err
 	}
 	return u, nil

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"docplat/errs"
 )
@@ -445,5 +446,36 @@ func TestDeptAdminCannotManageAdminsOfItsDepartment(t *testing.T) {
 				t.Errorf("the admin changed: %+v -> %+v (present: %v)", adminA, after, ok)
 			}
 		})
+	}
+}
+
+// TestPasswordChangeRevokesEveryToken: a reset by an admin ends the user's
+// sessions and API tokens; other changes keep them.
+func TestPasswordChangeRevokesEveryToken(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	s, err := f.svc.Login(ctx, "carol", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, api, err := f.svc.CreateAPIToken(ctx, f.memberA, "script", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateUser(ctx, f.admin, f.memberA.ID, UserPatch{DisplayName: ptr("Carol C.")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{s.Token, api} {
+		if _, _, err := f.svc.Authenticate(ctx, secret); err != nil {
+			t.Fatalf("a display-name change revoked a token: %v", err)
+		}
+	}
+	if _, err := f.svc.UpdateUser(ctx, f.deptAdminA, f.memberA.ID, UserPatch{Password: ptr("a-new-password")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{s.Token, api} {
+		if _, _, err := f.svc.Authenticate(ctx, secret); !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("token after the password change: %v, want ErrUnauthorized", err)
+		}
 	}
 }

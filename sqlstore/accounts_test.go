@@ -81,7 +81,7 @@ func TestAccountsDisablingUserDeletesItsTokens(t *testing.T) {
 		// An update that keeps the account enabled keeps its tokens.
 		alice.DisplayName = "Alice A."
 		alice.UpdatedAt = time.Now().UTC()
-		if err := st.UpdateUser(e.ctx, alice); err != nil {
+		if err := st.UpdateUser(e.ctx, alice, false); err != nil {
 			t.Fatalf("UpdateUser: %v", err)
 		}
 		if _, _, err := st.TokenByHash(e.ctx, aliceTok.Hash); err != nil {
@@ -90,7 +90,7 @@ func TestAccountsDisablingUserDeletesItsTokens(t *testing.T) {
 
 		alice.Disabled = true
 		alice.UpdatedAt = time.Now().UTC()
-		if err := st.UpdateUser(e.ctx, alice); err != nil {
+		if err := st.UpdateUser(e.ctx, alice, true); err != nil {
 			t.Fatalf("UpdateUser(disabled): %v", err)
 		}
 		got, err := st.UserByID(e.ctx, alice.ID)
@@ -113,7 +113,7 @@ func TestAccountsUpdateUnknownUserIsNotFound(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		now := time.Now().UTC()
 		u := accounts.User{ID: accounts.NewID(), Username: "ghost", Role: accounts.RoleMember, CreatedAt: now, UpdatedAt: now}
-		if err := e.db.Accounts().UpdateUser(e.ctx, u); !errors.Is(err, accounts.ErrNotFound) {
+		if err := e.db.Accounts().UpdateUser(e.ctx, u, false); !errors.Is(err, accounts.ErrNotFound) {
 			t.Fatalf("UpdateUser(unknown) error = %v, want ErrNotFound", err)
 		}
 	})
@@ -126,7 +126,7 @@ func TestAccountsUpdateWithUnchangedValuesSucceeds(t *testing.T) {
 		alice := e.user(t, "alice", accounts.RoleMember, dept)
 		// Saving an unchanged user or department (e.g. a retried request)
 		// must not turn into "not found" for a row that exists.
-		if err := st.UpdateUser(e.ctx, alice); err != nil {
+		if err := st.UpdateUser(e.ctx, alice, false); err != nil {
 			t.Fatalf("UpdateUser with unchanged values: %v", err)
 		}
 		d, err := st.DepartmentByID(e.ctx, dept)

@@ -33,3 +33,34 @@ func TestLoginLimitIsSharedAndKeyedOnTheNormalizedName(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordChangeRevokesSessionsAndTokens: an admin's password reset on
+// one instance ends the user's sessions and API tokens on both (the token
+// cache included); a plain change such as the display name does not, and the
+// new password signs in.
+func TestPasswordChangeRevokesSessionsAndTokens(t *testing.T) {
+	cfg := testConfig(t, testdb.MariaDB)
+	sharedRedisConfig(t, &cfg)
+	a, b := startApp(t, cfg), startApp(t, cfg)
+	adminA := a.admin()
+	var u struct{ ID string }
+	adminA.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "leaky", "password": "leaky-pass-1"}, 201, &u)
+	session := a.login("leaky", "leaky-pass-1")
+	var tok struct{ Token string }
+	session.doJSON("POST", "/api/v1/me/tokens", map[string]any{"name": "script", "expires_in_s": 3600}, 201, &tok)
+	old := []*client{session, {app: a, token: tok.Token}, {app: b, token: session.token}, {app: b, token: tok.Token}}
+	for _, c := range old { // cached on both instances
+		c.doJSON("GET", "/api/v1/me", nil, 200, nil)
+	}
+	adminA.doJSON("PATCH", "/api/v1/admin/users/"+u.ID, map[string]any{"display_name": "Leaky L."}, 200, nil)
+	for _, c := range old {
+		c.doJSON("GET", "/api/v1/me", nil, 200, nil)
+	}
+	(&client{app: b, token: adminA.token}).doJSON("PATCH", "/api/v1/admin/users/"+u.ID, map[string]any{"password": "leaky-pass-2"}, 200, nil)
+	for i, c := range old {
+		if r := c.do("GET", "/api/v1/me", nil, nil); r.status != 401 {
+			t.Errorf("credential %d still works after the password change: %d", i, r.status)
+		}
+	}
+	b.login("leaky", "leaky-pass-2").doJSON("GET", "/api/v1/me", nil, 200, nil)
+}
