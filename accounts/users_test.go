@@ -458,7 +458,7 @@ func TestPasswordChangeRevokesEveryToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, api, err := f.svc.CreateAPIToken(ctx, f.memberA, "script", time.Hour)
+	_, api, err := f.svc.CreateAPIToken(ctx, f.memberA, f.freshSession(), "script", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func (s *Server) createToken(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	t, secret, err := s.deps.Accounts.CreateAPIToken(c, u, req.Name, time.Duration(req.ExpiresInS)*time.Second)
+	t, secret, err := s.deps.Accounts.CreateAPIToken(c, u, c.MustGet(tokenKey).(accounts.Token), req.Name, time.Duration(req.ExpiresInS)*time.Second)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"strings"
 	"testing"
+	"time"
 
+	"docplat/accounts"
 	"docplat/internal/testdb"
 )
 
@@ -63,4 +66,34 @@ func TestPasswordChangeRevokesSessionsAndTokens(t *testing.T) {
 		}
 	}
 	b.login("leaky", "leaky-pass-2").doJSON("GET", "/api/v1/me", nil, 200, nil)
+}
+
+// TestAPITokensNeedARecentSignIn: a session older than the bound cannot
+// mint an API token (403 forbidden, saying to sign in again), nor can an
+// API token; a fresh session can. The session row is aged before its
+// first use, so no instance has cached it yet.
+func TestAPITokensNeedARecentSignIn(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend testdb.Backend) {
+		a := newTestApp(t, backend)
+		a.admin().doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "minter", "password": "minter-pass"}, 201, nil)
+		fresh := a.login("minter", "minter-pass")
+		var tok struct{ Token string }
+		fresh.doJSON("POST", "/api/v1/me/tokens", map[string]any{"name": "ok", "expires_in_s": 3600}, 201, &tok)
+		api := &client{app: a, token: tok.Token}
+		r := api.doJSON("POST", "/api/v1/me/tokens", map[string]any{"name": "chained", "expires_in_s": 3600}, 403, nil)
+		if r.errorCode() != "forbidden" || !strings.Contains(string(r.body), "sign in") {
+			t.Errorf("API token minting a token: %s", r.body)
+		}
+
+		stale := a.login("minter", "minter-pass")
+		aged := time.Now().UTC().Add(-accounts.RecentSignIn - time.Minute)
+		if err := a.db.Gorm().Exec("UPDATE tokens SET created_at = ? WHERE token_hash = ?", aged, accounts.HashToken(stale.token)).Error; err != nil {
+			t.Fatal(err)
+		}
+		stale.doJSON("GET", "/api/v1/me", nil, 200, nil) // still signed in
+		r = stale.doJSON("POST", "/api/v1/me/tokens", map[string]any{"name": "late", "expires_in_s": 3600}, 403, nil)
+		if r.errorCode() != "forbidden" || !strings.Contains(string(r.body), "recent sign-in") {
+			t.Errorf("old session minting a token: %s", r.body)
+		}
+	})
 }
