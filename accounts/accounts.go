@@ -108,6 +108,7 @@ func conflict(msg string) error {
 // UserFilter narrows ListUsers; empty fields match everything.
 type UserFilter struct {
 	DepartmentID string
+	ExceptRole   Role // users of this role are left out
 }
 
 // Store persists accounts. Implementations return ErrNotFound for missing

@@ -144,7 +144,7 @@ func (s *fakeStore) ListUsers(_ context.Context, f UserFilter, p Page) ([]User, 
 	defer s.mu.Unlock()
 	var all []User
 	for _, u := range s.users {
-		if f.DepartmentID == "" || u.DepartmentID == f.DepartmentID {
+		if (f.DepartmentID == "" || u.DepartmentID == f.DepartmentID) && (f.ExceptRole == "" || u.Role != f.ExceptRole) {
 			all = append(all, u)
 		}
 	}

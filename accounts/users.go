@@ -36,6 +36,26 @@ func validateDisplayName(s string) error {
 	return nil
 }
 
+// mayAdminister is the one rule for which users an actor sees and manages
+// in administration (read, list, update, delete): an admin every user, a
+// dept_admin the users of its own department except admins (even one
+// placed there), a member nobody. adminScope is the same rule as a store
+// filter; a test holds the two together.
+func mayAdminister(actor, u User) bool {
+	return canManage(actor, u.DepartmentID) && (u.Role != RoleAdmin || actor.Role == RoleAdmin)
+}
+
+// adminScope is mayAdminister for listings; false: the actor lists nobody.
+func adminScope(actor User) (UserFilter, bool) {
+	switch actor.Role {
+	case RoleAdmin:
+		return UserFilter{}, true
+	case RoleDeptAdmin:
+		return UserFilter{DepartmentID: actor.DepartmentID, ExceptRole: RoleAdmin}, true
+	}
+	return UserFilter{}, false
+}
+
 // canManage reports whether actor may administer users of department dept.
 func canManage(actor User, dept string) bool {
 	switch actor.Role {
@@ -124,8 +144,7 @@ func (s *Service) visibleUser(ctx context.Context, actor User, id string) (User,
 	if err != nil {
 		return User{}, err
 	}
-	// A dept_admin never manages an admin, even one placed in its department.
-	if !canManage(actor, u.DepartmentID) || (u.Role == RoleAdmin && actor.Role != RoleAdmin) {
+	if !mayAdminister(actor, u) {
 		if actor.Role == RoleDeptAdmin {
 			return User{}, ErrNotFound
 		}
@@ -224,13 +243,12 @@ func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 	return nil
 }
 
-// ListUsers lists the users the actor may administer.
+// ListUsers lists the users the actor may administer: the same users
+// UserByID answers for it.
 func (s *Service) ListUsers(ctx context.Context, actor User, p Page) ([]User, int64, error) {
-	switch actor.Role {
-	case RoleAdmin:
-		return s.store.ListUsers(ctx, UserFilter{}, p)
-	case RoleDeptAdmin:
-		return s.store.ListUsers(ctx, UserFilter{DepartmentID: actor.DepartmentID}, p)
+	f, ok := adminScope(actor)
+	if !ok {
+		return nil, 0, ErrForbidden
 	}
-	return nil, 0, ErrForbidden
+	return s.store.ListUsers(ctx, f, p)
 }

@@ -479,3 +479,34 @@ func TestPasswordChangeRevokesEveryToken(t *testing.T) {
 		}
 	}
 }
+
+// TestUserListAndReadAgree: every actor lists exactly the users it may read,
+// an admin placed in a department included (a dept_admin sees it in
+// neither).
+func TestUserListAndReadAgree(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	placed := f.addUser("u-admin-a", "zed", RoleAdmin, f.deptA.ID)
+	for _, actor := range []User{f.admin, placed, f.deptAdminA, f.deptAdminB, f.memberA, f.loner} {
+		listed := map[string]bool{}
+		users, total, err := f.svc.ListUsers(ctx, actor, Page{Page: 1, Size: 1000})
+		if errors.Is(err, ErrForbidden) && actor.Role == RoleMember {
+			continue
+		}
+		if err != nil || int(total) != len(users) {
+			t.Fatalf("%s: ListUsers = %d of %d, %v", actor.Username, len(users), total, err)
+		}
+		for _, u := range users {
+			listed[u.ID] = true
+		}
+		for id := range f.store.users {
+			_, err := f.svc.UserByID(ctx, actor, id)
+			if (err == nil) != listed[id] {
+				t.Errorf("%s: user %s listed=%v but UserByID error = %v", actor.Username, id, listed[id], err)
+			}
+		}
+	}
+	if _, err := f.svc.UserByID(ctx, f.deptAdminA, placed.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("dept_admin reading an admin placed in its department: %v, want ErrNotFound", err)
+	}
+}

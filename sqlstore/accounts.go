@@ -157,6 +157,9 @@ func (s *Accounts) ListUsers(ctx context.Context, f accounts.UserFilter, p accou
 	if f.DepartmentID != "" {
 		q = q.Where("department_id = ?", f.DepartmentID)
 	}
+	if f.ExceptRole != "" {
+		q = q.Where("role <> ?", string(f.ExceptRole))
+	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return nil, 0, err

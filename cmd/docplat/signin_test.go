@@ -97,3 +97,32 @@ func TestAPITokensNeedARecentSignIn(t *testing.T) {
 		}
 	})
 }
+
+// TestDeptAdminListsAndReadsTheSameUsers: an admin placed in a department
+// is neither listed to that department's dept_admin nor readable by it.
+func TestDeptAdminListsAndReadsTheSameUsers(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend testdb.Backend) {
+		a := newTestApp(t, backend)
+		admin := a.admin()
+		var dept, placed struct{ ID string }
+		admin.doJSON("POST", "/api/v1/admin/departments", map[string]any{"name": "Physics"}, 201, &dept)
+		admin.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "head", "password": "head-pass", "role": "dept_admin", "department_id": dept.ID}, 201, nil)
+		admin.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "placed", "password": "placed-pass", "role": "admin", "department_id": dept.ID}, 201, &placed)
+		head := a.login("head", "head-pass")
+		var l struct {
+			Items []struct{ ID, Username string }
+			Total int
+		}
+		head.doJSON("GET", "/api/v1/admin/users?page_size=100", nil, 200, &l)
+		for _, u := range l.Items {
+			head.doJSON("GET", "/api/v1/admin/users/"+u.ID, nil, 200, nil)
+			if u.ID == placed.ID {
+				t.Errorf("dept_admin lists the admin placed in its department")
+			}
+		}
+		if l.Total != 1 || len(l.Items) != 1 {
+			t.Errorf("dept_admin lists %d users (total %d), want itself only", len(l.Items), l.Total)
+		}
+		head.doJSON("GET", "/api/v1/admin/users/"+placed.ID, nil, 404, nil)
+	})
+}
