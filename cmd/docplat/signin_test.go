@@ -126,3 +126,49 @@ func TestDeptAdminListsAndReadsTheSameUsers(t *testing.T) {
 		head.doJSON("GET", "/api/v1/admin/users/"+placed.ID, nil, 404, nil)
 	})
 }
+
+// TestUploadsWithoutADepartmentAreChargedToTheirBucket: the documents of
+// users without a department (a member not yet placed, the first admin)
+// are counted in the "none" bucket under --no-department-quota, through
+// the same three-phase commit: over it, 409 quota_exceeded and nothing
+// stored; a delete frees the space.
+func TestUploadsWithoutADepartmentAreChargedToTheirBucket(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend testdb.Backend) {
+		a := newTestApp(t, backend, func(c *config) { c.NoDepartmentQuota = 20 })
+		admin := a.admin()
+		admin.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "unplaced", "password": "unplaced-pass"}, 201, nil)
+		loner := a.login("unplaced", "unplaced-pass")
+		d := loner.mustUpload("a.txt", "fifteen bytes!!", nil)
+		for _, c := range []*client{loner, admin} {
+			r, _ := c.upload("b.txt", []byte("ten bytes!"), nil)
+			if r.status != 409 || r.errorCode() != "quota_exceeded" {
+				t.Fatalf("over the no-department quota: %d %s", r.status, r.body)
+			}
+		}
+		if n := a.countRows("documents"); n != 1 {
+			t.Fatalf("%d documents after refused uploads", n)
+		}
+		var usage struct {
+			Items []struct {
+				DepartmentID string `json:"department_id"`
+				BytesUsed    int64  `json:"bytes_used"`
+				QuotaBytes   int64  `json:"quota_bytes"`
+			}
+		}
+		admin.doJSON("GET", "/api/v1/stats/departments", nil, 200, &usage)
+		found := false
+		for _, u := range usage.Items {
+			if u.DepartmentID == "none" {
+				found = true
+				if u.BytesUsed != 15 || u.QuotaBytes != 20 {
+					t.Errorf("bucket none = %+v, want 15 of 20 bytes", u)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("no \"none\" bucket in %+v", usage.Items)
+		}
+		loner.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
+		admin.mustUpload("c.txt", "nineteen bytes!!!!!", nil)
+	})
+}

@@ -163,7 +163,7 @@ func (a *app) openStream(ctx context.Context) (err error) {
 func (a *app) wireServices() {
 	cfg := a.cfg
 	a.accounts = accounts.NewService(accounts.WithCache(a.db.Accounts(), a.cache), cfg.Accounts)
-	repo := docs.WithCache(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.cache, a.locker.Hold(a.log), cfg.LockTimeout, a.edgePurger())
+	repo := docs.WithCache(docs.WithThreePhaseCommit(a.db.Documents(), a.coord, cfg.NoDepartmentQuota), a.cache, a.locker.Hold(a.log), cfg.LockTimeout, a.edgePurger())
 	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
 	do := cfg.Docs
 	do.Logger, do.ContentCache, do.Access, do.Instance = a.log, a.cache, a.stream.Reads, cfg.instanceName()
