@@ -108,6 +108,7 @@ func conflict(msg string) error {
 // UserFilter narrows ListUsers; empty fields match everything.
 type UserFilter struct {
 	DepartmentID string
+	ExceptRole   Role // users of this role are left out
 }
 
 // Store persists accounts. Implementations return ErrNotFound for missing
@@ -116,7 +117,9 @@ type Store interface {
 	CreateUser(ctx context.Context, u User) error
 	UserByID(ctx context.Context, id string) (User, error)
 	UserByUsername(ctx context.Context, username string) (User, error)
-	UpdateUser(ctx context.Context, u User) error
+	// UpdateUser saves u; with revokeTokens it deletes every session and
+	// API token of the user in the same transaction.
+	UpdateUser(ctx context.Context, u User, revokeTokens bool) error
 	// DeleteUser fails with ErrConflict while the user owns documents.
 	DeleteUser(ctx context.Context, id string) error
 	ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, int64, error)

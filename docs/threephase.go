@@ -95,13 +95,23 @@ type UsageChange struct {
 // its department's usage, and the stats service's quota vote decides.
 type threePhaseRepository struct {
 	Store
-	coord Coordinator
+	coord             Coordinator
+	noDepartmentQuota int64
 }
+
+// NoDepartment is the usage bucket of documents whose owner belongs to no
+// department (an administrator, a member not yet placed): their bytes are
+// counted and voted on by the stats service like a department's, under
+// this name (department ids are 26 characters, so it names none of them),
+// against the quota given to WithThreePhaseCommit.
+const NoDepartment = "none"
 
 // WithThreePhaseCommit is the Repository over store whose content changes
 // go through coord: the only way documents' content is written.
-func WithThreePhaseCommit(store Store, coord Coordinator) Repository {
-	return &threePhaseRepository{Store: store, coord: coord}
+// noDepartmentQuota bounds the NoDepartment bucket in bytes (0: unlimited,
+// as for a department).
+func WithThreePhaseCommit(store Store, coord Coordinator, noDepartmentQuota int64) Repository {
+	return &threePhaseRepository{Store: store, coord: coord, noDepartmentQuota: noDepartmentQuota}
 }
 
 func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, usage UsageChange) error {
@@ -110,17 +120,16 @@ func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, u
 	if err != nil {
 		return err
 	}
-	branches := []txn.Branch{{Participant: ParticipantDocuments, Payload: docPayload}}
-	if usage.DepartmentID != "" {
-		if usage.QuotaBytes, err = r.DepartmentQuota(ctx, usage.DepartmentID); err != nil {
-			return err
-		}
-		p, err := json.Marshal(usage)
-		if err != nil {
-			return err
-		}
-		branches = append(branches, txn.Branch{Participant: ParticipantStats, Payload: p})
+	if usage.DepartmentID == "" {
+		usage.DepartmentID, usage.QuotaBytes = NoDepartment, r.noDepartmentQuota
+	} else if usage.QuotaBytes, err = r.DepartmentQuota(ctx, usage.DepartmentID); err != nil {
+		return err
 	}
+	usagePayload, err := json.Marshal(usage)
+	if err != nil {
+		return err
+	}
+	branches := []txn.Branch{{Participant: ParticipantDocuments, Payload: docPayload}, {Participant: ParticipantStats, Payload: usagePayload}}
 	// Execute answers committed only once the documents participant (the
 	// one every instance reads) has applied the change, so the caller reads
 	// what it wrote as soon as it is answered (txn.CoordinatorOptions.Synchronous).

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"docplat/accounts"
 	"docplat/admission"
@@ -47,6 +48,9 @@ type Deps struct {
 	// Idempotency records the outcomes of writes made under an
 	// Idempotency-Key (nil: the header is ignored).
 	Idempotency IdempotencyStore
+	// Limits holds the login rate limiter's buckets, shared by every
+	// instance on it (nil: each instance keeps its own).
+	Limits redis.Scripter
 }
 
 // Options tune the HTTP layer.
@@ -58,7 +62,7 @@ type Options struct {
 	// TrustedProxies may set X-Forwarded-For (nginx in front); others may not.
 	TrustedProxies []string
 	// LoginEvery and LoginBurst limit login attempts per client IP and
-	// username; defaults 6s and 10.
+	// normalized username; defaults 6s and 10.
 	LoginEvery time.Duration
 	LoginBurst int
 	// ReadTokenSecret signs the per-document read tokens that the nginx
@@ -108,7 +112,7 @@ func New(deps Deps, opt Options) *Server {
 		opt.Admission = admission.Defaults(0)
 	}
 	s := &Server{deps: deps, opt: opt, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry),
-		logins: newLoginLimiter(opt.LoginEvery, opt.LoginBurst), admission: admission.New(opt.Admission, deps.Registry)}
+		logins: newLoginLimiter(deps.Limits, opt.LoginEvery, opt.LoginBurst, deps.Logger), admission: admission.New(opt.Admission, deps.Registry)}
 	s.engine = s.routes()
 	return s
 }

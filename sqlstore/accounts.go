@@ -115,19 +115,21 @@ func (s *Accounts) UserByUsername(ctx context.Context, username string) (account
 	return r.user(), notFound(err, accounts.ErrNotFound)
 }
 
-func (s *Accounts) UpdateUser(ctx context.Context, u accounts.User) error {
+func (s *Accounts) UpdateUser(ctx context.Context, u accounts.User, revokeTokens bool) error {
 	r := toUserRow(u)
-	res := s.g(ctx).Model(&userRow{}).Where("id = ?", u.ID).Select("display_name", "password_hash", "role", "department_id", "disabled", "updated_at").Updates(&r)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return accounts.ErrNotFound
-	}
-	if u.Disabled { // a disabled account loses its sessions and API tokens at once
-		return s.g(ctx).Where("user_id = ?", u.ID).Delete(&tokenRow{}).Error
-	}
-	return nil
+	return s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&userRow{}).Where("id = ?", u.ID).Select("display_name", "password_hash", "role", "department_id", "disabled", "updated_at").Updates(&r)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return accounts.ErrNotFound
+		}
+		if revokeTokens {
+			return tx.Where("user_id = ?", u.ID).Delete(&tokenRow{}).Error
+		}
+		return nil
+	})
 }
 
 func (s *Accounts) DeleteUser(ctx context.Context, id string) error {
@@ -154,6 +156,9 @@ func (s *Accounts) ListUsers(ctx context.Context, f accounts.UserFilter, p accou
 	q := s.g(ctx).Model(&userRow{})
 	if f.DepartmentID != "" {
 		q = q.Where("department_id = ?", f.DepartmentID)
+	}
+	if f.ExceptRole != "" {
+		q = q.Where("role <> ?", string(f.ExceptRole))
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {

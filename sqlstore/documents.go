@@ -363,9 +363,11 @@ func (s *Documents) UsageByDepartment(ctx context.Context) (map[string][2]int64,
 		Documents    int64
 		Bytes        int64
 	}
-	err := s.g(ctx).Raw(`SELECT d.department_id, COUNT(DISTINCT d.id) AS documents, COALESCE(SUM(v.size), 0) AS bytes
+	// Documents without a department are counted in docs.NoDepartment, as
+	// the three-phase commit charges them.
+	err := s.g(ctx).Raw(`SELECT COALESCE(d.department_id, ?) AS department_id, COUNT(DISTINCT d.id) AS documents, COALESCE(SUM(v.size), 0) AS bytes
 		FROM documents d JOIN document_versions v ON v.document_id = d.id
-		WHERE d.department_id IS NOT NULL GROUP BY d.department_id`).Scan(&rows).Error
+		GROUP BY COALESCE(d.department_id, ?)`, docs.NoDepartment, docs.NoDepartment).Scan(&rows).Error
 	out := map[string][2]int64{}
 	for _, r := range rows {
 		out[r.DepartmentID] = [2]int64{r.Documents, r.Bytes}

@@ -169,7 +169,7 @@ func (a *app) wireServices() {
 		ao.RightsChanged = cfg.Hot.Revoker(cfg.InternalSecret, cfg.Server.ReadTokenTTL).RightsChanged
 	}
 	a.accounts = accounts.NewService(accounts.WithCache(a.db.Accounts(), a.cache), ao)
-	repo := docs.WithCache(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.cache, a.locker.Hold(a.log), cfg.LockTimeout, a.edgePurger())
+	repo := docs.WithCache(docs.WithThreePhaseCommit(a.db.Documents(), a.coord, cfg.NoDepartmentQuota), a.cache, a.locker.Hold(a.log), cfg.LockTimeout, a.edgePurger())
 	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
 	do := cfg.Docs
 	do.Logger, do.ContentCache, do.Access, do.Instance = a.log, a.cache, a.stream.Reads, cfg.instanceName()
@@ -179,6 +179,7 @@ func (a *app) wireServices() {
 	so.ReadTokenSecret = a.readTokenSecret
 	a.server = server.New(server.Deps{
 		Idempotency: a.idem,
+		Limits:      a.redis.L2,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
 		Checks:      map[string]server.Check{"database": a.db.Ping},
