@@ -15,6 +15,7 @@ import (
 
 	"docplat/accounts"
 	"docplat/admission"
+	"docplat/audit"
 	"docplat/docs"
 	"docplat/errs"
 )
@@ -47,6 +48,9 @@ type Deps struct {
 	// Idempotency records the outcomes of writes made under an
 	// Idempotency-Key (nil: the header is ignored).
 	Idempotency IdempotencyStore
+	// Audit reads the audit log for /api/v1/admin/audit and records failed
+	// logins (nil: neither; changes are recorded by the stores regardless).
+	Audit *audit.Log
 }
 
 // Options tune the HTTP layer.
@@ -140,7 +144,7 @@ func (s *Server) routes() *gin.Engine {
 		s.log.Error("invalid trusted proxies; trusting none", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate)
+	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate, s.auditOrigin)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -166,6 +170,9 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
 
 	s.adminRoutes(v1.Group("/admin"))
+	if s.deps.Audit != nil {
+		v1.GET("/admin/audit", s.listAudit)
+	}
 	s.statsRoutes(v1)
 	if s.deps.Internal != nil {
 		r.Any("/internal/*path", gin.WrapH(s.deps.Internal))
