@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"docplat/internal/failpoint"
 )
 
 // Action names what an entry records: dotted lowercase, stable (clients
@@ -159,7 +161,10 @@ func Record(tx *gorm.DB, e Entry) error {
 	if err != nil {
 		return err
 	}
-	return tx.Create(&r).Error
+	if err := tx.Create(&r).Error; err != nil {
+		return err
+	}
+	return failpoint.Inject(failpoint.AuditAfterRecord, e)
 }
 
 // RecordAll writes entries with tx in one statement (the download consumer's batches).

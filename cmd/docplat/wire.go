@@ -266,6 +266,12 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 	for _, b := range a.branches {
 		jobs = append(jobs, func() { b.Run(ctx, 0) })
 	}
+	// Downloads of non-public documents reach the audit log through the
+	// access stream, in the app (the audit log is in its database).
+	jobs = append(jobs, func() {
+		audit.ConsumeDownloads(ctx, a.db.Gorm(), audit.DownloadsConfig{Brokers: a.stream.Brokers, Topic: a.stream.Topic,
+			SessionTimeout: a.cfg.Counting.SessionTimeout, Logger: a.log})
+	})
 	if a.stats != nil { // a separate stats process consumes the topic itself
 		sc := a.cfg.Counting
 		sc.Brokers, sc.Registerer, sc.Logger = a.stream.Brokers, a.reg, a.log
