@@ -341,12 +341,12 @@ func (s *Accounts) recordForUser(ctx context.Context, tx *gorm.DB, userID string
 	if e.ActorID == "" {
 		e.ActorID = userID
 	}
-	var dept []*string
-	if err := tx.Model(&userRow{}).Where("id = ?", userID).Pluck("department_id", &dept).Error; err != nil {
+	var dept []string
+	if err := tx.Raw("SELECT COALESCE(department_id, '') FROM users WHERE id = ?", userID).Scan(&dept).Error; err != nil {
 		return err
 	}
 	if len(dept) == 1 {
-		e.DepartmentID = deref(dept[0])
+		e.DepartmentID = dept[0]
 	}
 	return audit.Record(tx, e)
 }
