@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"docplat/audit"
+	"docplat/events"
 	"docplat/internal/testdb"
 	"docplat/sqlstore"
 )
@@ -230,6 +231,61 @@ func TestExportCSVCrossesBatches(t *testing.T) {
 			}
 			if len(seen) != 2100 {
 				t.Fatalf("%d distinct entries exported, want 2100", len(seen))
+			}
+		})
+	}
+}
+
+// TestDownloadsAreRecordedOnce: audited reads become document.download
+// entries (public and anonymous reads none); a batch delivered again, or
+// overlapping the last one, adds nothing twice; the positions say where
+// each partition resumes.
+func TestDownloadsAreRecordedOnce(t *testing.T) {
+	for _, b := range testdb.Backends {
+		t.Run(string(b), func(t *testing.T) {
+			ctx := context.Background()
+			db := openDB(t, b)
+			log := audit.New(db, audit.Options{})
+			d := audit.NewDownloads(db, "docplat.access")
+			at := time.Now().UTC()
+			reader := func(actor, vis string) *events.Reader {
+				return &events.Reader{ActorID: actor, IP: "10.1.1.1", Visibility: vis, DepartmentID: "dep"}
+			}
+			rec := func(off int64, a events.Access) events.Record {
+				a.At, a.Kind = at, "download"
+				return events.Record{Partition: 2, Offset: off, Access: a}
+			}
+			batch := []events.Record{
+				rec(10, events.Access{DocumentID: "priv", Bytes: 5, Reader: reader("u1", "private")}),
+				rec(11, events.Access{DocumentID: "pub", Bytes: 5, Reader: reader("u1", "public")}),
+				rec(12, events.Access{DocumentID: "anon", Bytes: 5}),
+				rec(13, events.Access{DocumentID: "dept", Bytes: 15, Count: 3, Reader: reader("u2", "department")}),
+			}
+			for range 2 { // redelivered
+				if err := d.Record(ctx, 2, batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := d.Record(ctx, 2, append(batch[3:], rec(14, events.Access{DocumentID: "priv", Bytes: 5, Reader: reader("u3", "private")}))); err != nil {
+				t.Fatal(err)
+			}
+			got, total, err := log.Query(ctx, audit.Filter{Action: audit.DocumentDownload}, audit.Page{Page: 1, Size: 10})
+			if err != nil || total != 3 {
+				t.Fatalf("%d download entries (%v), want 3: %+v", total, err, got)
+			}
+			byActor := map[string]audit.Entry{}
+			for _, e := range got {
+				byActor[e.ActorID] = e
+			}
+			if e := byActor["u2"]; e.Target != "dept" || e.IP != "10.1.1.1" || e.DepartmentID != "dep" || e.Detail["count"] != float64(3) {
+				t.Errorf("u2's entry %+v", e)
+			}
+			if byActor["u1"].Target != "priv" || byActor["u3"].Target != "priv" {
+				t.Errorf("entries %+v", got)
+			}
+			pos, err := d.Positions(ctx, []int32{1, 2})
+			if err != nil || len(pos) != 1 || pos[2] != 15 {
+				t.Fatalf("Positions = %v, %v; want partition 2 at 15 only", pos, err)
 			}
 		})
 	}

@@ -52,11 +52,11 @@ func ConsumeDownloads(ctx context.Context, db *gorm.DB, cfg DownloadsConfig) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	d := downloads{db: db, topic: cfg.Topic}
+	d := NewDownloads(db, cfg.Topic)
 	c, err := events.NewConsumer(events.ConsumerConfig{
 		Brokers: cfg.Brokers, Topic: cfg.Topic, Group: cfg.Group, SessionTimeout: cfg.SessionTimeout, Logger: cfg.Logger,
-		Handler:      d.record,
-		StartOffsets: d.positions,
+		Handler:      d.Record,
+		StartOffsets: d.Positions,
 	})
 	if err != nil {
 		cfg.Logger.Error("the audit log cannot consume the access stream: downloads are not recorded", "err", err)
@@ -66,10 +66,14 @@ func ConsumeDownloads(ctx context.Context, db *gorm.DB, cfg DownloadsConfig) {
 	c.Run(ctx)
 }
 
-type downloads struct {
+// Downloads records the audited reads of one access topic's partitions.
+type Downloads struct {
 	db    *gorm.DB
 	topic string
 }
+
+// NewDownloads returns the recorder of topic's audited reads into db.
+func NewDownloads(db *gorm.DB, topic string) *Downloads { return &Downloads{db: db, topic: topic} }
 
 // DownloadEntry is the entry of an audited read (false for a read the
 // audit log does not record: no reader, or a public document).
@@ -86,10 +90,10 @@ func DownloadEntry(a events.Access) (Entry, bool) {
 		DepartmentID: r.DepartmentID, Detail: detail}, true
 }
 
-// record writes a batch's entries and the partition's next position in
+// Record writes a batch's entries and the partition's next position in
 // one transaction, skipping records before the stored position (a batch
 // recorded whose Kafka commit was lost).
-func (d downloads) record(ctx context.Context, part int32, recs []events.Record) error {
+func (d *Downloads) Record(ctx context.Context, part int32, recs []events.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -127,9 +131,9 @@ func (d downloads) record(ctx context.Context, part int32, recs []events.Record)
 	})
 }
 
-// positions are where to resume the partitions: the stored positions
+// Positions are where to resume the partitions: the stored positions
 // (the others resume from the group's committed offset).
-func (d downloads) positions(ctx context.Context, parts []int32) (map[int32]int64, error) {
+func (d *Downloads) Positions(ctx context.Context, parts []int32) (map[int32]int64, error) {
 	var rows []positionRow
 	if err := d.db.WithContext(ctx).Where("topic = ? AND part IN ?", d.topic, parts).Find(&rows).Error; err != nil {
 		return nil, err
