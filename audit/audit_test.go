@@ -266,7 +266,10 @@ func TestDownloadsAreRecordedOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := d.Record(ctx, 2, append(batch[3:], rec(14, events.Access{DocumentID: "priv", Bytes: 5, Reader: reader("u3", "private")}))); err != nil {
+			share := reader("", "public")
+			share.ShareID = "share-1"
+			if err := d.Record(ctx, 2, append(batch[3:], rec(14, events.Access{DocumentID: "priv", Bytes: 5, Reader: reader("u3", "private")}),
+				rec(15, events.Access{DocumentID: "pub", Bytes: 5, Reader: share}))); err != nil {
 				t.Fatal(err)
 			}
 			got, total, err := log.Query(ctx, audit.Filter{Action: audit.DocumentDownload}, audit.Page{Page: 1, Size: 10})
@@ -283,9 +286,13 @@ func TestDownloadsAreRecordedOnce(t *testing.T) {
 			if byActor["u1"].Target != "priv" || byActor["u3"].Target != "priv" {
 				t.Errorf("entries %+v", got)
 			}
+			shared, n, err := log.Query(ctx, audit.Filter{Action: audit.ShareDownload}, audit.Page{Page: 1, Size: 10})
+			if err != nil || n != 1 || shared[0].Target != "share-1" || shared[0].Detail["document_id"] != "pub" {
+				t.Fatalf("share downloads %+v, %v; want one of share-1", shared, err)
+			}
 			pos, err := d.Positions(ctx, []int32{1, 2})
-			if err != nil || len(pos) != 1 || pos[2] != 15 {
-				t.Fatalf("Positions = %v, %v; want partition 2 at 15 only", pos, err)
+			if err != nil || len(pos) != 1 || pos[2] != 16 {
+				t.Fatalf("Positions = %v, %v; want partition 2 at 16 only", pos, err)
 			}
 		})
 	}

@@ -76,18 +76,23 @@ type Downloads struct {
 func NewDownloads(db *gorm.DB, topic string) *Downloads { return &Downloads{db: db, topic: topic} }
 
 // DownloadEntry is the entry of an audited read (false for a read the
-// audit log does not record: no reader, or a public document).
+// audit log does not record: no reader, or a public document read other
+// than through a share link). A share link's download is share.download
+// with the share as target; the others are document.download.
 func DownloadEntry(a events.Access) (Entry, bool) {
 	r := a.Reader
-	if r == nil || r.Visibility == "public" {
+	if r == nil || (r.Visibility == "public" && r.ShareID == "") {
 		return Entry{}, false
 	}
 	detail := map[string]any{"kind": a.Kind, "bytes": a.Bytes, "visibility": r.Visibility}
 	if a.N() > 1 {
 		detail["count"] = a.N()
 	}
-	return Entry{At: a.At, ActorID: r.ActorID, IP: r.IP, Action: DocumentDownload, Target: a.DocumentID,
-		DepartmentID: r.DepartmentID, Detail: detail}, true
+	e := Entry{At: a.At, ActorID: r.ActorID, IP: r.IP, Action: DocumentDownload, Target: a.DocumentID, DepartmentID: r.DepartmentID, Detail: detail}
+	if r.ShareID != "" {
+		e.Action, e.Target, detail["document_id"] = ShareDownload, r.ShareID, a.DocumentID
+	}
+	return e, true
 }
 
 // Record writes a batch's entries and the partition's next position in

@@ -27,7 +27,7 @@ func Encode(a Access) ([]byte, error) {
 		return nil, errors.New("encoding an access event: a field is too long")
 	}
 	r := a.Reader
-	if r != nil && (len(r.ActorID) > 255 || len(r.IP) > 255 || len(r.Visibility) > 255 || len(r.DepartmentID) > 255) {
+	if r != nil && (len(r.ActorID) > 255 || len(r.IP) > 255 || len(r.Visibility) > 255 || len(r.DepartmentID) > 255 || len(r.ShareID) > 255) {
 		return nil, errors.New("encoding an access event: a reader's field is too long")
 	}
 	b := make([]byte, 0, 1+2+len(a.DocumentID)+1+len(a.Kind)+1+len(a.Instance)+3*binary.MaxVarintLen64)
@@ -50,7 +50,7 @@ func Encode(a Access) ([]byte, error) {
 	b = binary.AppendVarint(b, at)
 	b = binary.AppendVarint(b, a.Count)
 	if r != nil {
-		for _, f := range []string{r.ActorID, r.IP, r.Visibility, r.DepartmentID} {
+		for _, f := range []string{r.ActorID, r.IP, r.Visibility, r.DepartmentID, r.ShareID} {
 			b = append(b, byte(len(f)))
 			b = append(b, f...)
 		}
@@ -83,7 +83,8 @@ func Decode(b []byte) (Access, error) {
 	}
 	a.Count = d.varint()
 	if version == binaryV2 {
-		a.Reader = &Reader{ActorID: d.str(int(d.byte())), IP: d.str(int(d.byte())), Visibility: d.str(int(d.byte())), DepartmentID: d.str(int(d.byte()))}
+		a.Reader = &Reader{ActorID: d.str(int(d.byte())), IP: d.str(int(d.byte())), Visibility: d.str(int(d.byte())),
+			DepartmentID: d.str(int(d.byte())), ShareID: d.str(int(d.byte()))}
 	}
 	if d.err != nil || len(d.b) != 0 {
 		return Access{}, errors.New("decoding an access event: truncated or trailing bytes")

@@ -20,6 +20,7 @@ func TestCodecRoundTripAndJSONRecords(t *testing.T) {
 		{DocumentID: "文档-1", Kind: "view", Bytes: -1, Count: 1 << 40}, // no time
 		{DocumentID: "d", Kind: "download", Bytes: 7, At: at, Count: 2,
 			Reader: &events.Reader{ActorID: "u1", IP: "10.0.0.1", Visibility: "private", DepartmentID: "dep"}}, // audited: version 2
+		{DocumentID: "d", Kind: "download", Bytes: 7, At: at, Reader: &events.Reader{IP: "10.0.0.2", Visibility: "public", ShareID: "s1"}},
 	}
 	for _, a := range cases {
 		v, err := events.Encode(a)

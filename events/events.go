@@ -20,7 +20,8 @@ type Access struct {
 	// Count is how many accesses the event stands for; 0 means 1.
 	Count int64 `json:"count,omitempty"`
 	// Reader is set on reads the audit log records (content of a
-	// non-public document); empty on the others, which stay anonymous.
+	// non-public document, a share link's download); nil on the others,
+	// which stay anonymous.
 	Reader *Reader `json:"reader,omitempty"`
 }
 
@@ -31,6 +32,9 @@ type Reader struct {
 	IP           string `json:"ip,omitempty"`
 	Visibility   string `json:"visibility"`
 	DepartmentID string `json:"department_id,omitempty"` // the document's
+	// ShareID is set on a read through a share link (the audit log records
+	// it as the share's download, whatever the visibility).
+	ShareID string `json:"share_id,omitempty"`
 }
 
 // N is the number of accesses the event stands for.
