@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"docplat/audit"
 	"docplat/errs"
 	"docplat/txn"
 )
@@ -54,6 +55,9 @@ type DocumentChange struct {
 	// Idempotency names the client's Idempotency-Key record that the
 	// commit marks, in the same local transaction as the change.
 	Idempotency *IdempotencyRef `json:"idempotency,omitempty"`
+	// Origin is who made the change and from where: the commit records it
+	// in the audit log, in the same local transaction as the change.
+	Origin *audit.Origin `json:"origin,omitempty"`
 }
 
 // IdempotencyRef is a client's Idempotency-Key, scoped to its user, and
@@ -116,6 +120,9 @@ func WithThreePhaseCommit(store Store, coord Coordinator, noDepartmentQuota int6
 
 func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, usage UsageChange) error {
 	change.Idempotency = idempotencyFrom(ctx)
+	if o := audit.OriginFrom(ctx); o != (audit.Origin{}) {
+		change.Origin = &o
+	}
 	docPayload, err := json.Marshal(change)
 	if err != nil {
 		return err

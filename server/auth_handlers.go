@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -31,6 +32,9 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	sess, err := s.deps.Accounts.Login(c, req.Username, req.Password)
+	if errors.Is(err, accounts.ErrBadCredentials) {
+		s.recordLoginFailure(c, req.Username)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return

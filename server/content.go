@@ -48,7 +48,7 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 		kind = docs.AccessDownload
 	}
 	if c.Request.Method == http.MethodGet {
-		s.deps.Docs.RecordAccess(d.ID, kind, v.Size)
+		s.deps.Docs.RecordContentRead(c, who, d, kind, v.Size)
 	}
 	policy := docs.ContentPolicy(d, v)
 	policy.SetHeader(c.Writer.Header(), download)

@@ -16,6 +16,7 @@ import (
 
 	"docplat/accounts"
 	"docplat/admission"
+	"docplat/audit"
 	"docplat/docs"
 	"docplat/errs"
 )
@@ -51,6 +52,9 @@ type Deps struct {
 	// Limits holds the login rate limiter's buckets, shared by every
 	// instance on it (nil: each instance keeps its own).
 	Limits redis.Scripter
+	// Audit reads the audit log for /api/v1/admin/audit and records failed
+	// logins (nil: neither; changes are recorded by the stores regardless).
+	Audit *audit.Log
 }
 
 // Options tune the HTTP layer.
@@ -144,7 +148,7 @@ func (s *Server) routes() *gin.Engine {
 		s.log.Error("invalid trusted proxies; trusting none", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate)
+	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate, s.auditOrigin)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -170,6 +174,9 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
 
 	s.adminRoutes(v1.Group("/admin"))
+	if s.deps.Audit != nil {
+		v1.GET("/admin/audit", s.listAudit)
+	}
 	s.statsRoutes(v1)
 	if s.deps.Internal != nil {
 		r.Any("/internal/*path", gin.WrapH(s.deps.Internal))

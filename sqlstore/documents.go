@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"docplat/audit"
 	"docplat/docs"
 )
 
@@ -183,6 +184,7 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 	var out docs.Document
 	err := s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
 		oldTags := slices.Clone(d.Tags) // change may edit the slice in place
+		before := d
 		change(&d)
 		d.Revision++
 		d.UpdatedAt = time.Now().UTC()
@@ -198,9 +200,31 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 			}
 		}
 		out = d
-		return s.db.dialect.index(tx, d, "", false)
+		if err := s.db.dialect.index(tx, d, "", false); err != nil {
+			return err
+		}
+		return audit.Record(tx, audit.OriginFrom(ctx).Entry(audit.DocumentUpdate, id, d.DepartmentID, metaChanges(before, d, oldTags)))
 	})
 	return out, err
+}
+
+// metaChanges is a metadata update's detail: the fields it changed, old
+// and new.
+func metaChanges(old, d docs.Document, oldTags []string) map[string]any {
+	detail := map[string]any{}
+	if old.Title != d.Title {
+		detail["title"] = audit.Change{Old: old.Title, New: d.Title}
+	}
+	if old.Description != d.Description {
+		detail["description"] = audit.Change{Old: old.Description, New: d.Description}
+	}
+	if old.Visibility != d.Visibility {
+		detail["visibility"] = audit.Change{Old: old.Visibility, New: d.Visibility}
+	}
+	if !equalStrings(oldTags, d.Tags) {
+		detail["tags"] = audit.Change{Old: oldTags, New: d.Tags}
+	}
+	return detail
 }
 
 func equalStrings(a, b []string) bool {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"docplat/accounts"
+	"docplat/audit"
 	"docplat/blob"
 	"docplat/cache"
 	"docplat/docs"
@@ -51,6 +52,7 @@ type app struct {
 	readTokenSecret []byte
 
 	idem     *idempotency.Store
+	audit    *audit.Log
 	accounts *accounts.Service
 	docs     *docs.Service
 	server   *server.Server
@@ -175,11 +177,15 @@ func (a *app) wireServices() {
 	do.Logger, do.ContentCache, do.Access, do.Instance = a.log, a.cache, a.stream.Reads, cfg.instanceName()
 	a.docs = docs.NewService(repo, a.blobs, do)
 	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
+	audo := cfg.Audit
+	audo.Logger = a.log
+	a.audit = audit.New(a.db.Gorm(), audo)
 	so := cfg.Server
 	so.ReadTokenSecret = a.readTokenSecret
 	a.server = server.New(server.Deps{
 		Idempotency: a.idem,
 		Limits:      a.redis.L2,
+		Audit:       a.audit,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
 		Checks:      map[string]server.Check{"database": a.db.Ping},
@@ -262,10 +268,17 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 		func() { a.cache.Run(ctx) },
 		func() { a.coord.Run(ctx, 0) },
 		func() { a.idem.Run(ctx, time.Minute) },
+		func() { a.audit.Run(ctx, time.Hour) },
 	}
 	for _, b := range a.branches {
 		jobs = append(jobs, func() { b.Run(ctx, 0) })
 	}
+	// Downloads of non-public documents reach the audit log through the
+	// access stream, in the app (the audit log is in its database).
+	jobs = append(jobs, func() {
+		audit.ConsumeDownloads(ctx, a.db.Gorm(), audit.DownloadsConfig{Brokers: a.stream.Brokers, Topic: a.stream.Topic,
+			SessionTimeout: a.cfg.Counting.SessionTimeout, Logger: a.log})
+	})
 	if a.stats != nil { // a separate stats process consumes the topic itself
 		sc := a.cfg.Counting
 		sc.Brokers, sc.Registerer, sc.Logger = a.stream.Brokers, a.reg, a.log
