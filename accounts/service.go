@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -14,6 +15,7 @@ type Service struct {
 	store      Store
 	sessionTTL time.Duration
 	now        func() time.Time
+	lines      sync.Map // department id -> DepartmentLine
 }
 
 // Options configure a Service.

@@ -144,7 +144,11 @@ func (s *Documents) get(tx *gorm.DB, id string, lock bool) (docs.Document, error
 	if err != nil {
 		return docs.Document{}, err
 	}
-	return r.document(tags), nil
+	d := r.document(tags)
+	if d.Grants, err = loadGrants(tx, id); err != nil {
+		return docs.Document{}, err
+	}
+	return d, nil
 }
 
 // locked runs fn on the document's row, locked, inside a transaction, after
@@ -183,6 +187,7 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 	var out docs.Document
 	err := s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
 		oldTags := slices.Clone(d.Tags) // change may edit the slice in place
+		oldGrants := slices.Clone(d.Grants)
 		change(&d)
 		d.Revision++
 		d.UpdatedAt = time.Now().UTC()
@@ -194,6 +199,11 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 		}
 		if !equalStrings(oldTags, d.Tags) {
 			if err := replaceTags(tx, id, d.Tags); err != nil {
+				return err
+			}
+		}
+		if !equalGrants(oldGrants, d.Grants) {
+			if err := replaceGrants(tx, id, d.Grants); err != nil {
 				return err
 			}
 		}
