@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"docplat/internal/testdb"
+	"docplat/internal/wait"
+)
+
+// TestGrantsAreValidatedAndReplaced: PUT .../grants replaces the set and
+// answers it, bumps the revision (a document change), honours If-Match,
+// and refuses bad input with 400 and the contract's body.
+func TestGrantsAreValidatedAndReplaced(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		a := newTestApp(t, b)
+		deptID, owner := setupDepartment(a, "Grants", 0)
+		admin := a.admin()
+		var colleague struct{ ID string }
+		admin.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "colleague", "password": "colleague-password"}, 201, &colleague)
+		d := owner.mustUpload("g.txt", "granted notes", map[string]string{"visibility": "private"})
+		path := "/api/v1/documents/" + d.ID + "/grants"
+
+		var empty struct{ Items []any }
+		owner.doJSON("GET", path, nil, 200, &empty)
+		if empty.Items == nil || len(empty.Items) != 0 {
+			t.Fatalf("grants of a new document = %+v, want []", empty)
+		}
+		future := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+		set := map[string]any{"items": []map[string]any{
+			{"principal": "user:" + colleague.ID, "permission": "write", "expires_at": future},
+			{"principal": "department:" + deptID, "permission": "read"},
+		}}
+		var got struct {
+			Items []struct {
+				Principal, Permission string
+				ExpiresAt             *time.Time `json:"expires_at"`
+			}
+		}
+		r := owner.doJSON("PUT", path, set, 200, &got)
+		if len(got.Items) != 2 || got.Items[0].Principal != "department:"+deptID || got.Items[0].ExpiresAt != nil ||
+			got.Items[1].Permission != "write" || got.Items[1].ExpiresAt == nil || !got.Items[1].ExpiresAt.Equal(future) {
+			t.Fatalf("PUT grants answered %+v", got)
+		}
+		if r.header.Get("ETag") != `"r2"` {
+			t.Fatalf("ETag after a grant change = %q, want \"r2\" (a grant change is a document change)", r.header.Get("ETag"))
+		}
+		colleagueC := a.login("colleague", "colleague-password")
+		colleagueC.doJSON("PATCH", "/api/v1/documents/"+d.ID, map[string]any{"title": "edited by a grantee"}, 200, nil)
+		colleagueC.doJSON("GET", path, nil, 403, nil)                                                           // write is not manage
+		colleagueC.doJSON("PATCH", "/api/v1/documents/"+d.ID, map[string]any{"visibility": "public"}, 403, nil) // neither is visibility
+		a.anon().doJSON("GET", path, nil, 404, nil)
+
+		// If-Match: a stale revision is refused, the current one accepted.
+		r = owner.do("PUT", path, strings.NewReader(`{"items":[]}`), map[string]string{"If-Match": `"r2"`, "Content-Type": "application/json"})
+		if r.status != 412 {
+			t.Fatalf("stale If-Match: %d %s", r.status, r.body)
+		}
+		past := time.Now().Add(-time.Minute).UTC()
+		many := make([]map[string]any, 101)
+		for i := range many {
+			many[i] = map[string]any{"principal": fmt.Sprintf("user:u%d", i), "permission": "read"}
+		}
+		bad := []struct {
+			name string
+			body any
+		}{
+			{"no items", map[string]any{}},
+			{"principal without kind", map[string]any{"items": []map[string]any{{"principal": colleague.ID, "permission": "read"}}}},
+			{"unknown principal kind", map[string]any{"items": []map[string]any{{"principal": "group:" + colleague.ID, "permission": "read"}}}},
+			{"empty id", map[string]any{"items": []map[string]any{{"principal": "user:", "permission": "read"}}}},
+			{"bad permission", map[string]any{"items": []map[string]any{{"principal": "user:" + colleague.ID, "permission": "admin"}}}},
+			{"no permission", map[string]any{"items": []map[string]any{{"principal": "user:" + colleague.ID}}}},
+			{"past expiry", map[string]any{"items": []map[string]any{{"principal": "user:" + colleague.ID, "permission": "read", "expires_at": past}}}},
+			{"unknown user", map[string]any{"items": []map[string]any{{"principal": "user:nosuchuser", "permission": "read"}}}},
+			{"unknown department", map[string]any{"items": []map[string]any{{"principal": "department:nosuchdept", "permission": "read"}}}},
+			{"duplicate", map[string]any{"items": []map[string]any{{"principal": "user:" + colleague.ID, "permission": "read"}, {"principal": "user:" + colleague.ID, "permission": "write"}}}},
+			{"too many", map[string]any{"items": many}},
+			{"unknown field", map[string]any{"items": []map[string]any{{"principal": "user:" + colleague.ID, "permission": "read", "role": "x"}}}},
+		}
+		for _, tc := range bad {
+			r := owner.doJSON("PUT", path, tc.body, 400, nil)
+			if r.errorCode() != "bad_request" {
+				t.Errorf("%s: error code %q", tc.name, r.errorCode())
+			}
+		}
+		// Nothing of the refused sets was stored.
+		owner.doJSON("GET", path, nil, 200, &got)
+		if len(got.Items) != 2 {
+			t.Fatalf("grants after refused PUTs = %+v", got)
+		}
+		// Deleting the document takes its grants along.
+		owner.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
+		if n := a.countRows("document_grants"); n != 0 {
+			t.Fatalf("document_grants rows after delete = %d", n)
+		}
+	})
+}
+
+// TestGrantChangesReachEveryInstance: a grant given on instance A lets the
+// grantee read on B; revoked on A, B refuses at once (the grant change is a
+// fenced, locked document write like any other), the grantee's read token
+// dies with the old revision, and an expiring grant stops reads on its own.
+func TestGrantChangesReachEveryInstance(t *testing.T) {
+	cfg := testConfig(t, testdb.MariaDB)
+	sharedRedisConfig(t, &cfg)
+	cfg.Hot.ReadTokenSecret = "grants-across-instances-secret"
+	a, b := startApp(t, cfg), startApp(t, cfg)
+	_, ownerA := setupDepartment(a, "Owners", 0)
+	admin := a.admin()
+	var other struct{ ID string }
+	admin.doJSON("POST", "/api/v1/admin/departments", map[string]any{"name": "Elsewhere"}, 201, &other)
+	var colleague struct{ ID string }
+	admin.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "colleague", "password": "colleague-password", "department_id": other.ID}, 201, &colleague)
+	colleagueB := &client{app: b, token: a.login("colleague", "colleague-password").token}
+
+	d := ownerA.mustUpload("n.txt", "lecture notes for a colleague", map[string]string{"visibility": "private"})
+	content := "/api/v1/documents/" + d.ID + "/content"
+	grants := "/api/v1/documents/" + d.ID + "/grants"
+	colleagueB.doJSON("GET", content, nil, 404, nil) // B caches the document without the grant
+	ownerA.doJSON("PUT", grants, map[string]any{"items": []map[string]any{{"principal": "department:" + other.ID, "permission": "read"}}}, 200, nil)
+	colleagueB.doJSON("GET", content, nil, 200, nil)
+	var tok struct{ URL string }
+	colleagueB.doJSON("POST", "/api/v1/documents/"+d.ID+"/read-token", nil, 201, &tok)
+	if r := b.anon().do("GET", tok.URL, nil, nil); r.status != 200 {
+		t.Fatalf("read token before the revocation: %d", r.status)
+	}
+
+	ownerA.doJSON("PUT", grants, map[string]any{"items": []any{}}, 200, nil)
+	colleagueB.doJSON("GET", content, nil, 404, nil)
+	colleagueB.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 404, nil)
+	if l := colleagueB.search("q=colleague"); len(l.Items) != 0 {
+		t.Fatalf("B still finds the revoked document: %v", ids(l))
+	}
+	for _, inst := range []*testApp{a, b} {
+		if r := inst.anon().do("GET", tok.URL, nil, nil); r.status != 404 {
+			t.Fatalf("read token after the revocation: %d", r.status)
+		}
+	}
+
+	// An expiring grant ends without a write: B decides from its cached
+	// document by the clock.
+	expires := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second)
+	ownerA.doJSON("PUT", grants, map[string]any{"items": []map[string]any{{"principal": "user:" + colleague.ID, "permission": "read", "expires_at": expires}}}, 200, nil)
+	colleagueB.doJSON("GET", content, nil, 200, nil)
+	time.Sleep(time.Until(expires))
+	wait.For(t, 2*time.Second, "the grant's expiry on B", func() bool {
+		return colleagueB.do("GET", content, nil, nil).status == 404
+	})
+	if l := colleagueB.search("q=colleague"); len(l.Items) != 0 {
+		t.Fatalf("B still finds the document after the grant expired: %v", ids(l))
+	}
+}
