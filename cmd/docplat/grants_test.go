@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"docplat/docs"
+	"docplat/hotspot"
 	"docplat/internal/testdb"
+	"docplat/internal/testhttp"
 	"docplat/internal/wait"
+	"docplat/nginx"
 )
 
 // TestGrantsAreValidatedAndReplaced: PUT .../grants replaces the set and
@@ -151,5 +157,58 @@ func TestGrantChangesReachEveryInstance(t *testing.T) {
 	})
 	if l := colleagueB.search("q=colleague"); len(l.Items) != 0 {
 		t.Fatalf("B still finds the document after the grant expired: %v", ids(l))
+	}
+}
+
+// TestRevokedGrantStopsTheHotTier: a grantee's read token for a hot private
+// document is served by nginx from memory; revoking the grant (a document
+// write, which purges the edges below the new revision before it answers)
+// stops nginx serving it at once, and the app answers 404.
+func TestRevokedGrantStopsTheHotTier(t *testing.T) {
+	if err := nginx.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and nginx is unusable: %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	const tokenSecret, internalSecret = "grants-hot-tier-token-secret", "grants-hot-tier-admin-secret"
+	listen, adminAddr := testhttp.FreeAddr(t), testhttp.FreeAddr(t)
+	a := newTestApp(t, testdb.SQLite, func(c *config) {
+		c.Hot.ReadTokenSecret = tokenSecret
+		c.InternalSecret = internalSecret
+		c.Hot.Admins = []string{"http://" + adminAddr}
+	})
+	base, edge := startHotTierAt(t, a, tokenSecret, internalSecret, listen, adminAddr)
+	_, owner := setupDepartment(a, "HotOwners", 0)
+	a.admin().doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "hotcolleague", "password": "colleague-password"}, 201, nil)
+	colleague := a.login("hotcolleague", "colleague-password")
+	var me struct{ ID string }
+	colleague.doJSON("GET", "/api/v1/me", nil, 200, &me)
+
+	d := owner.mustUpload("hot.txt", "a hot private handout", map[string]string{"visibility": "private"})
+	grants := "/api/v1/documents/" + d.ID + "/grants"
+	owner.doJSON("PUT", grants, map[string]any{"items": []map[string]any{{"principal": "user:" + me.ID, "permission": "read"}}}, 200, nil)
+	var tok struct{ URL string }
+	colleague.doJSON("POST", "/api/v1/documents/"+d.ID+"/read-token", nil, 201, &tok)
+
+	// Promote it by hand (the detector would): in the hot set, pushed to nginx.
+	ctx := context.Background()
+	if err := a.hotSet.Put(ctx, []hotspot.Entry{{ID: d.ID, RatePerSec: 100, Since: time.Now(), LeaseUntil: time.Now().Add(time.Hour)}}, []string{d.ID}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := docs.NewHotSource(a.db.Documents(), a.blobs, 1<<20).HotContent(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := edge.Push(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if r := send(t, "GET", base+tok.URL, nil); r.Status != 200 || r.Header.Get("X-Cache") != "HOT" {
+		t.Fatalf("before the revocation nginx answered %d, X-Cache %q", r.Status, r.Header.Get("X-Cache"))
+	}
+
+	owner.doJSON("PUT", grants, map[string]any{"items": []any{}}, 200, nil)
+	if r := send(t, "GET", base+tok.URL, nil); r.Status != 404 {
+		t.Fatalf("after the revocation nginx answered %d, X-Cache %q, want 404", r.Status, r.Header.Get("X-Cache"))
 	}
 }
