@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"docplat/hotspot"
 	"docplat/internal/testdb"
 	"docplat/internal/wait"
 )
@@ -160,6 +162,36 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 				}
 			})
+		}
+
+		// stats/hot: with every document in the hot set, each caller sees
+		// exactly what it may read.
+		var entries []hotspot.Entry
+		for _, d := range docsList {
+			entries = append(entries, hotspot.Entry{ID: d.id, RatePerSec: 10, Since: time.Now(), LeaseUntil: time.Now().Add(time.Hour)})
+		}
+		if err := a.hotSet.Put(context.Background(), entries, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			var hot struct {
+				Items []struct {
+					ID string `json:"document_id"`
+				}
+			}
+			u.c.doJSON("GET", "/api/v1/stats/hot", nil, 200, &hot)
+			var got, want []string
+			for _, it := range hot.Items {
+				got = append(got, it.ID)
+			}
+			for _, d := range docsList {
+				if expect(u, d) >= 1 {
+					want = append(want, d.id)
+				}
+			}
+			if !slices.Equal(sorted(got), sorted(want)) {
+				t.Errorf("%s: stats/hot shows %d documents, want %d", u.name, len(got), len(want))
+			}
 		}
 
 		// stats/top ranks every document read above; each caller sees exactly
