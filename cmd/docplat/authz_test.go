@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -286,6 +287,16 @@ func checkEndpoints(t *testing.T, u matrixUser, d matrixDoc, p int) {
 		}
 		if r.status != tc.want {
 			t.Errorf("%s on %s/%s/grant %s (permission %d): %d, want %d: %.200s", tc.name, d.owner, d.vis, d.grant, p, r.status, tc.want, r.body)
+		}
+		// A read token reads as its user, without a session.
+		if tc.name == "read token" && r.status == 201 {
+			var tok struct{ URL string }
+			if err := json.Unmarshal(r.body, &tok); err != nil {
+				t.Fatal(err)
+			}
+			if tr := u.c.app.anon().do("GET", tok.URL, nil, nil); tr.status != 200 {
+				t.Errorf("read token of %s on %s/%s/grant %s: %d", u.name, d.owner, d.vis, d.grant, tr.status)
+			}
 		}
 	}
 }
