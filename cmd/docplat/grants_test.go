@@ -55,11 +55,16 @@ func TestGrantsAreValidatedAndReplaced(t *testing.T) {
 		}
 		colleagueC := a.login("colleague", "colleague-password")
 		colleagueC.doJSON("PATCH", "/api/v1/documents/"+d.ID, map[string]any{"title": "edited by a grantee"}, 200, nil)
-		colleagueC.doJSON("GET", path, nil, 403, nil)                                                           // write is not manage
+		body, ct := multipartBody("g.txt", []byte("granted notes, second edition"), nil)
+		if r := colleagueC.do("PUT", "/api/v1/documents/"+d.ID+"/content", body, map[string]string{"Content-Type": ct}); r.status != 200 {
+			t.Fatalf("write grantee replacing the content: %d %s", r.status, r.body)
+		}
+		colleagueC.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 403, nil)                                   // write is not manage
+		colleagueC.doJSON("GET", path, nil, 403, nil)                                                           // nor are the grants
 		colleagueC.doJSON("PATCH", "/api/v1/documents/"+d.ID, map[string]any{"visibility": "public"}, 403, nil) // neither is visibility
 		a.anon().doJSON("GET", path, nil, 404, nil)
 
-		// If-Match: a stale revision is refused, the current one accepted.
+		// If-Match: a stale revision is refused.
 		r = owner.do("PUT", path, strings.NewReader(`{"items":[]}`), map[string]string{"If-Match": `"r2"`, "Content-Type": "application/json"})
 		if r.status != 412 {
 			t.Fatalf("stale If-Match: %d %s", r.status, r.body)
