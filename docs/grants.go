@@ -38,19 +38,26 @@ func (s *Service) SetGrants(ctx context.Context, a Actor, id string, ifMatch Pre
 		return Document{}, err
 	}
 	// Refuse who may not manage before telling them which principals exist.
-	if _, err := s.Authorize(ctx, a, id, PermManage); err != nil {
-		return Document{}, err
-	}
-	principals := make([]string, len(clean))
-	for i, g := range clean {
-		principals[i] = g.Principal
-	}
-	missing, err := s.repo.MissingPrincipals(ctx, principals)
+	cur, err := s.Authorize(ctx, a, id, PermManage)
 	if err != nil {
 		return Document{}, err
 	}
-	if len(missing) > 0 {
-		return Document{}, invalid("no such user or department: %s", strings.Join(missing, ", "))
+	// Only principals being added must exist: a set read back and sent
+	// again stays acceptable after one of its users was deleted.
+	var added []string
+	for _, g := range clean {
+		if !slices.ContainsFunc(cur.Grants, func(o Grant) bool { return o.Principal == g.Principal }) {
+			added = append(added, g.Principal)
+		}
+	}
+	if len(added) > 0 {
+		missing, err := s.repo.MissingPrincipals(ctx, added)
+		if err != nil {
+			return Document{}, err
+		}
+		if len(missing) > 0 {
+			return Document{}, invalid("no such user or department: %s", strings.Join(missing, ", "))
+		}
 	}
 	return s.repo.UpdateMeta(ctx, id, func(cur Document) error {
 		if err := s.check(a, cur, PermManage); err != nil {

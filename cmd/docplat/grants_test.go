@@ -102,6 +102,13 @@ func TestGrantsAreValidatedAndReplaced(t *testing.T) {
 		if len(got.Items) != 2 {
 			t.Fatalf("grants after refused PUTs = %+v", got)
 		}
+		// A grantee deleted since: the set read back is accepted again as is,
+		// but the user cannot be granted anew.
+		admin.doJSON("DELETE", "/api/v1/admin/users/"+colleague.ID, nil, 204, nil)
+		owner.doJSON("GET", path, nil, 200, &got)
+		owner.doJSON("PUT", path, got, 200, nil)
+		owner.doJSON("PUT", path, map[string]any{"items": []any{}}, 200, nil)
+		owner.doJSON("PUT", path, map[string]any{"items": []map[string]any{{"principal": "user:" + colleague.ID, "permission": "read"}}}, 400, nil)
 		// Deleting the document takes its grants along.
 		owner.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
 		if n := a.countRows("document_grants"); n != 0 {
