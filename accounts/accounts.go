@@ -19,10 +19,16 @@ const (
 	RoleAdmin     Role = "admin"      // everything
 	RoleDeptAdmin Role = "dept_admin" // users, documents and grants of its own department
 	RoleMember    Role = "member"
+	// RoleReader reads, searches and downloads what visibility and grants
+	// allow (every permission capped at read) and uploads nothing but
+	// through an upload link: a school's students.
+	RoleReader Role = "reader"
 )
 
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == RoleAdmin || r == RoleDeptAdmin || r == RoleMember }
+func (r Role) Valid() bool {
+	return r == RoleAdmin || r == RoleDeptAdmin || r == RoleMember || r == RoleReader
+}
 
 // User is an account. DepartmentID is empty when the user belongs to none.
 type User struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -17,6 +18,7 @@ type Service struct {
 	sessionTTL    time.Duration
 	rightsChanged RightsChanged
 	now           func() time.Time
+	lines         sync.Map // department id -> DepartmentLine
 }
 
 // Options configure a Service.

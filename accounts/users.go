@@ -93,7 +93,7 @@ func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
 		in.Role = RoleMember
 	}
 	if !in.Role.Valid() {
-		return User{}, invalid("role must be one of admin, dept_admin, member")
+		return User{}, invalid("role must be one of admin, dept_admin, member, reader")
 	}
 	if in.Role == RoleDeptAdmin && in.DepartmentID == "" {
 		return User{}, invalid("a dept_admin needs a department_id")
@@ -159,6 +159,13 @@ func (s *Service) UserByID(ctx context.Context, actor User, id string) (User, er
 	return s.visibleUser(ctx, actor, id)
 }
 
+// UserSystem reads a user for the platform itself (whom a read token
+// stands for), with no acting user's rights applied: for internal lookups
+// only, never to answer a caller with.
+func (s *Service) UserSystem(ctx context.Context, id string) (User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
 // UpdateUser applies a patch. Nobody may change their own role or disable
 // themselves (an admin cannot lock everyone out by accident).
 func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserPatch) (User, error) {
@@ -171,7 +178,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserP
 	}
 	if p.Role != nil {
 		if !p.Role.Valid() {
-			return User{}, invalid("role must be one of admin, dept_admin, member")
+			return User{}, invalid("role must be one of admin, dept_admin, member, reader")
 		}
 		if u.ID == actor.ID && *p.Role != u.Role {
 			return User{}, invalid("you cannot change your own role")

@@ -15,14 +15,7 @@ import (
 // Get returns a document the actor may read: ErrNotFound when there is
 // none or the actor may not read it (no existence leak).
 func (s *Service) Get(ctx context.Context, actor Actor, id string) (Document, error) {
-	d, err := s.repo.Get(ctx, id)
-	if err != nil {
-		return Document{}, err
-	}
-	if !canRead(actor, d) {
-		return Document{}, ErrNotFound
-	}
-	return d, nil
+	return s.Authorize(ctx, actor, id, PermRead)
 }
 
 // Body is content to serve: seekable for Range requests, closed when done.

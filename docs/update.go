@@ -56,9 +56,14 @@ func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Pr
 			return Document{}, err
 		}
 	}
+	// Visibility says who may read: like grants, it is the managers' to change.
+	need := PermWrite
+	if p.Visibility != nil {
+		need = PermManage
+	}
 	var current Document
 	d, err := s.repo.UpdateMeta(ctx, id, func(cur Document) error {
-		if err := writeCheck(actor, cur); err != nil {
+		if err := s.check(actor, cur, need); err != nil {
 			return err
 		}
 		if err := ifMatch.check(cur); err != nil {
@@ -98,11 +103,8 @@ func (s *Service) CheckWritable(ctx context.Context, actor Actor, id string, ifM
 	if actor.Anonymous() {
 		return ErrUnauthorized
 	}
-	d, err := s.repo.Get(ctx, id)
+	d, err := s.Authorize(ctx, actor, id, PermWrite)
 	if err != nil {
-		return err
-	}
-	if err := writeCheck(actor, d); err != nil {
 		return err
 	}
 	return ifMatch.check(d)
@@ -117,7 +119,7 @@ func (s *Service) Delete(ctx context.Context, actor Actor, id string, ifMatch Pr
 		return ErrUnauthorized
 	}
 	err := s.repo.Delete(ctx, id, func(cur Document) error {
-		if err := writeCheck(actor, cur); err != nil {
+		if err := s.check(actor, cur, PermManage); err != nil {
 			return err
 		}
 		return ifMatch.check(cur)

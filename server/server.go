@@ -171,6 +171,8 @@ func (s *Server) routes() *gin.Engine {
 	v1.HEAD("/documents/:id/content", s.getContent)
 	v1.PUT("/documents/:id/content", s.idempotent, s.putContent)
 	v1.GET("/documents/:id/versions", s.listVersions)
+	v1.GET("/documents/:id/grants", s.getGrants)
+	v1.PUT("/documents/:id/grants", s.putGrants)
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
 
 	s.adminRoutes(v1.Group("/admin"))

@@ -145,7 +145,11 @@ func (s *Documents) get(tx *gorm.DB, id string, lock bool) (docs.Document, error
 	if err != nil {
 		return docs.Document{}, err
 	}
-	return r.document(tags), nil
+	d := r.document(tags)
+	if d.Grants, err = loadGrants(tx, id); err != nil {
+		return docs.Document{}, err
+	}
+	return d, nil
 }
 
 // locked runs fn on the document's row, locked, inside a transaction, after
@@ -185,6 +189,7 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 	err := s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
 		oldTags := slices.Clone(d.Tags) // change may edit the slice in place
 		before := d
+		oldGrants := slices.Clone(d.Grants)
 		change(&d)
 		d.Revision++
 		d.UpdatedAt = time.Now().UTC()
@@ -199,11 +204,18 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 				return err
 			}
 		}
+		action, detail := audit.DocumentUpdate, metaChanges(before, d, oldTags)
+		if !equalGrants(oldGrants, d.Grants) {
+			if err := replaceGrants(tx, id, d.Grants); err != nil {
+				return err
+			}
+			action, detail["grants"] = audit.DocumentGrants, audit.Change{Old: oldGrants, New: d.Grants}
+		}
 		out = d
 		if err := s.db.dialect.index(tx, d, "", false); err != nil {
 			return err
 		}
-		return audit.Record(tx, audit.OriginFrom(ctx).Entry(audit.DocumentUpdate, id, d.DepartmentID, metaChanges(before, d, oldTags)))
+		return audit.Record(tx, audit.OriginFrom(ctx).Entry(action, id, d.DepartmentID, detail))
 	})
 	return out, err
 }

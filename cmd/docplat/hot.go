@@ -47,7 +47,7 @@ func (a *app) edgePurger() docs.Edge {
 func (a *app) hotJobs(ctx context.Context) []func() {
 	p := hotspot.NewPromoter(hotspot.PromoterConfig{HotSet: a.hotSet, Edges: a.edges, Source: docs.NewHotSource(a.db.Documents(), a.blobs, a.cfg.Hot.MaxEntryBytes), Instance: a.cfg.instanceName(),
 		Warm: func(ctx context.Context, id string) {
-			_, _ = a.docs.Get(ctx, docs.Actor{Admin: true}, id) // fills L1 (and L2)
+			_, _ = a.docs.GetSystem(ctx, id) // fills L1 (and L2)
 		}, Logger: a.log, Registerer: a.reg})
 	jobs := []func(){func() { p.Run(ctx) }}
 	if len(a.hitSources) > 0 {

@@ -94,7 +94,7 @@ func TestRightsChangeRevokesReadTokensAtNginx(t *testing.T) {
 	a := newTestApp(t, testdb.SQLite, func(c *config) {
 		c.Hot.ReadTokenSecret, c.Hot.Admins, c.InternalSecret = tokenSecret, []string{"http://" + adminAddr}, secret
 	})
-	base, edge := startHotTierAt(t, a, tokenSecret, adminAddr, secret)
+	base, edge := startHotTierAt(t, a, tokenSecret, secret, testhttp.FreeAddr(t), adminAddr)
 	admin := a.admin()
 	var deptA, deptB struct{ ID string }
 	admin.doJSON("POST", "/api/v1/admin/departments", map[string]any{"name": "A"}, 201, &deptA)
