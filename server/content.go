@@ -42,7 +42,16 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 		return
 	}
 	defer f.Close()
-	kind, download := docs.AccessView, c.Query("download") == "1"
+	s.writeContent(c, d, v, f, c.Query("download") == "1", nil)
+}
+
+// writeContent answers a version's bytes with the content policy's
+// headers, Range, 304 and the contract's error bodies. gate, when set, is
+// asked just before a successful status (200 or 206, never 304 or an
+// error) is sent, with nothing written yet: an error from it is answered
+// instead of the content.
+func (s *Server) writeContent(c *gin.Context, d docs.Document, v docs.Version, f docs.Body, download bool, gate func(status int) error) {
+	kind := docs.AccessView
 	if download {
 		kind = docs.AccessDownload
 	}
@@ -51,7 +60,7 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 	}
 	policy := docs.ContentPolicy(d, v)
 	policy.SetHeader(c.Writer.Header(), download)
-	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size}, c.Request, "", policy.Modified, f)
+	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size, gate: gate}, c.Request, "", policy.Modified, f)
 }
 
 // contractErrors rewrites the plain-text error bodies of http.ServeContent
@@ -60,21 +69,48 @@ type contractErrors struct {
 	http.ResponseWriter
 	size   int64
 	failed bool
+	gate   func(status int) error
 }
 
 func (w *contractErrors) WriteHeader(status int) {
 	if status < 400 {
+		if w.gate != nil && (status == http.StatusOK || status == http.StatusPartialContent) {
+			if err := w.gate(status); err != nil {
+				w.refuse(err)
+				return
+			}
+		}
 		w.ResponseWriter.WriteHeader(status)
 		return
 	}
+	// The status is ServeContent's (416, or a 400 for a malformed request):
+	// the contract gives a refused Range no code of its own.
+	code, msg := errs.BadRequest, http.StatusText(status)
+	w.writeError(status, code, msg)
+}
+
+// refuse answers the gate's error in place of the content.
+func (w *contractErrors) refuse(err error) {
+	code := errs.CodeOf(err)
+	status, ok := statusOf[code]
+	if !ok {
+		code, status = errs.Internal, http.StatusInternalServerError
+	}
+	if code == errs.Unavailable {
+		w.Header().Set("Retry-After", "2")
+	}
+	w.Header().Del("Content-Range")
+	w.Header().Del("ETag")
+	w.Header().Del("Last-Modified")
+	w.writeError(status, code, errs.MessageOf(err))
+}
+
+func (w *contractErrors) writeError(status int, code errs.Code, msg string) {
 	w.failed = true
 	h := w.Header()
 	h.Del("Content-Length")
 	h.Del("Content-Disposition")
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	// The status is ServeContent's (416, or a 400 for a malformed request):
-	// the contract gives a refused Range no code of its own.
-	code, msg := errs.BadRequest, http.StatusText(status)
 	if status == http.StatusRequestedRangeNotSatisfiable {
 		// ServeContent omits it for a malformed header; RFC 9110 wants the size either way.
 		h.Set("Content-Range", "bytes */"+strconv.FormatInt(w.size, 10))

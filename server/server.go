@@ -17,6 +17,7 @@ import (
 	"docplat/admission"
 	"docplat/docs"
 	"docplat/errs"
+	"docplat/shares"
 )
 
 //go:embed openapi.json
@@ -44,6 +45,8 @@ type Deps struct {
 	UI       http.Handler
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
+	// Shares serves share links (nil: their routes answer 404).
+	Shares *shares.Service
 	// Idempotency records the outcomes of writes made under an
 	// Idempotency-Key (nil: the header is ignored).
 	Idempotency IdempotencyStore
@@ -167,6 +170,7 @@ func (s *Server) routes() *gin.Engine {
 
 	s.adminRoutes(v1.Group("/admin"))
 	s.statsRoutes(v1)
+	s.shareRoutes(r, v1)
 	if s.deps.Internal != nil {
 		r.Any("/internal/*path", gin.WrapH(s.deps.Internal))
 	}

@@ -22,6 +22,7 @@ import (
 	"docplat/lock"
 	"docplat/redisnodes"
 	"docplat/server"
+	"docplat/shares"
 	"docplat/sqlstore"
 	"docplat/stats"
 	"docplat/txn"
@@ -175,14 +176,16 @@ func (a *app) wireServices() {
 		Idempotency: a.idem,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
-		Checks:      map[string]server.Check{"database": a.db.Ping},
-		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
-		Stats:       a.statsAPI,
-		Hot:         server.ListHotSet(a.hotSet),
-		Internal:    a.internalHandler(),
-		UI:          web.Handler(),
-		Logger:      a.log,
-		Registry:    a.reg,
+		// Password guesses at a share link: 10 per 5 minutes per link, shared by every instance.
+		Shares:   shares.New(a.db.ShareLinks(), a.docs, &shares.RedisLimiter{Client: a.redis.L2, Burst: 10, Window: 5 * time.Minute}, shares.Options{}),
+		Checks:   map[string]server.Check{"database": a.db.Ping},
+		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
+		Stats:    a.statsAPI,
+		Hot:      server.ListHotSet(a.hotSet),
+		Internal: a.internalHandler(),
+		UI:       web.Handler(),
+		Logger:   a.log,
+		Registry: a.reg,
 	}, so)
 }
 
