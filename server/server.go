@@ -18,6 +18,7 @@ import (
 	"docplat/docs"
 	"docplat/errs"
 	"docplat/shares"
+	"docplat/uploadlinks"
 )
 
 //go:embed openapi.json
@@ -47,6 +48,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Shares serves share links (nil: their routes answer 404).
 	Shares *shares.Service
+	// UploadLinks serves upload links (nil: their routes answer 404).
+	UploadLinks *uploadlinks.Service
 	// Idempotency records the outcomes of writes made under an
 	// Idempotency-Key (nil: the header is ignored).
 	Idempotency IdempotencyStore
@@ -171,6 +174,7 @@ func (s *Server) routes() *gin.Engine {
 	s.adminRoutes(v1.Group("/admin"))
 	s.statsRoutes(v1)
 	s.shareRoutes(r, v1)
+	s.uploadLinkRoutes(r, v1)
 	if s.deps.Internal != nil {
 		r.Any("/internal/*path", gin.WrapH(s.deps.Internal))
 	}

@@ -219,7 +219,7 @@ func (s *Service) checkPassword(ctx context.Context, l Link, password string) er
 		return err
 	}
 	if !ok {
-		return &RetryError{error: ErrGuessing, After: retry}
+		return &RetryError{Err: ErrGuessing, After: retry}
 	}
 	if !accounts.PasswordMatches(l.PasswordHash, password) {
 		return ErrPassword
@@ -229,11 +229,12 @@ func (s *Service) checkPassword(ctx context.Context, l Link, password string) er
 
 // RetryError is ErrGuessing with the time to wait.
 type RetryError struct {
-	error
+	Err   error
 	After time.Duration
 }
 
-func (e *RetryError) Unwrap() error { return e.error }
+func (e *RetryError) Error() string { return e.Err.Error() }
+func (e *RetryError) Unwrap() error { return e.Err }
 
 // CountDownload records one download of l, exactly: false (ErrNotFound)
 // when the link was used up, revoked or expired meanwhile, by any instance.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -77,6 +78,11 @@ func (p *DocsParticipant) Prepare(_ context.Context, tx *gorm.DB, _ string, payl
 			return &txn.VoteNo{Reason: txn.ReasonConflict}
 		}
 	}
+	if c.UploadLink != nil && c.Op == docs.OpCreate {
+		if err := reserveUploadLink(tx, *c.UploadLink, time.Now().UTC()); err != nil {
+			return err
+		}
+	}
 	if c.Version == nil {
 		return nil
 	}
@@ -142,9 +148,15 @@ func (p *DocsParticipant) apply(_ context.Context, tx *gorm.DB, c docs.DocumentC
 	return fmt.Errorf("documents participant: unknown operation %q", c.Op)
 }
 
-// Abort has nothing to release: a published blob nobody references is
-// collected after the grace period.
-func (p *DocsParticipant) Abort(context.Context, *gorm.DB, string, []byte) error { return nil }
+// Abort releases an upload link's reservation; a published blob nobody
+// references is collected after the grace period.
+func (p *DocsParticipant) Abort(_ context.Context, tx *gorm.DB, _ string, payload []byte) error {
+	c, err := decodeChange(payload)
+	if err != nil || c.UploadLink == nil || c.Op != docs.OpCreate {
+		return err
+	}
+	return releaseUploadLink(tx, *c.UploadLink)
+}
 
 // adjustUsage keeps departments.bytes_used (shown by the admin API) in step
 // with committed changes; the quota itself is enforced by the stats vote.

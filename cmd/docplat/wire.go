@@ -26,6 +26,7 @@ import (
 	"docplat/sqlstore"
 	"docplat/stats"
 	"docplat/txn"
+	"docplat/uploadlinks"
 	"docplat/web"
 )
 
@@ -171,21 +172,23 @@ func (a *app) wireServices() {
 	a.docs = docs.NewService(repo, a.blobs, do)
 	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
 	so := cfg.Server
+	// Password guesses at a share or upload link: 10 per 5 minutes per link, shared by every instance.
+	guesses := &shares.RedisLimiter{Client: a.redis.L2, Burst: 10, Window: 5 * time.Minute}
 	so.ReadTokenSecret = a.readTokenSecret
 	a.server = server.New(server.Deps{
 		Idempotency: a.idem,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
-		// Password guesses at a share link: 10 per 5 minutes per link, shared by every instance.
-		Shares:   shares.New(a.db.ShareLinks(), a.docs, &shares.RedisLimiter{Client: a.redis.L2, Burst: 10, Window: 5 * time.Minute}, shares.Options{}),
-		Checks:   map[string]server.Check{"database": a.db.Ping},
-		Degraded: map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
-		Stats:    a.statsAPI,
-		Hot:      server.ListHotSet(a.hotSet),
-		Internal: a.internalHandler(),
-		UI:       web.Handler(),
-		Logger:   a.log,
-		Registry: a.reg,
+		Shares:      shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{}),
+		UploadLinks: uploadlinks.New(a.db.UploadLinks(), a.accounts, a.docs, guesses),
+		Checks:      map[string]server.Check{"database": a.db.Ping},
+		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
+		Stats:       a.statsAPI,
+		Hot:         server.ListHotSet(a.hotSet),
+		Internal:    a.internalHandler(),
+		UI:          web.Handler(),
+		Logger:      a.log,
+		Registry:    a.reg,
 	}, so)
 }
 
