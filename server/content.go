@@ -42,15 +42,22 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 		return
 	}
 	defer f.Close()
-	s.writeContent(c, d, v, f, c.Query("download") == "1", nil)
+	s.writeContent(c, d, v, f, c.Query("download") == "1", contentAnswer{})
+}
+
+// contentAnswer is what a route adds to writeContent's answer.
+type contentAnswer struct {
+	// gate, when set, is asked just before a successful status (200 or
+	// 206, never 304 or an error) is sent, with nothing written yet: an
+	// error from it is answered instead of the content.
+	gate func(status int) error
+	// cacheControl, when set, replaces the content policy's.
+	cacheControl string
 }
 
 // writeContent answers a version's bytes with the content policy's
-// headers, Range, 304 and the contract's error bodies. gate, when set, is
-// asked just before a successful status (200 or 206, never 304 or an
-// error) is sent, with nothing written yet: an error from it is answered
-// instead of the content.
-func (s *Server) writeContent(c *gin.Context, d docs.Document, v docs.Version, f docs.Body, download bool, gate func(status int) error) {
+// headers, Range, 304 and the contract's error bodies.
+func (s *Server) writeContent(c *gin.Context, d docs.Document, v docs.Version, f docs.Body, download bool, ans contentAnswer) {
 	kind := docs.AccessView
 	if download {
 		kind = docs.AccessDownload
@@ -60,7 +67,10 @@ func (s *Server) writeContent(c *gin.Context, d docs.Document, v docs.Version, f
 	}
 	policy := docs.ContentPolicy(d, v)
 	policy.SetHeader(c.Writer.Header(), download)
-	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size, gate: gate}, c.Request, "", policy.Modified, f)
+	if ans.cacheControl != "" {
+		c.Writer.Header().Set("Cache-Control", ans.cacheControl)
+	}
+	http.ServeContent(&contractErrors{ResponseWriter: c.Writer, size: v.Size, gate: ans.gate}, c.Request, "", policy.Modified, f)
 }
 
 // contractErrors rewrites the plain-text error bodies of http.ServeContent

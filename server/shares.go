@@ -162,8 +162,9 @@ func (s *Server) serveShare(c *gin.Context) {
 		return
 	}
 	defer f.Close()
-	c.Header("Cache-Control", "private, no-store") // a link's answer is the link's, not the URL's forever
-	s.writeContent(c, d, v, f, c.Query("download") == "1", func(status int) error {
+	// A link's answer is the link's: never kept by a shared cache, which
+	// would serve it past its revocation; the browser revalidates (304).
+	s.writeContent(c, d, v, f, c.Query("download") == "1", contentAnswer{cacheControl: shareCacheControl, gate: func(status int) error {
 		if !shareCountsDownload(c.Request, status) {
 			return nil
 		}
@@ -173,8 +174,12 @@ func (s *Server) serveShare(c *gin.Context) {
 			return errs.Wrap(err, errs.Unavailable, "the share link's download count is unavailable; retry shortly")
 		}
 		return err
-	})
+	}})
 }
+
+// shareCacheControl is the Cache-Control of every /s/ answer (nginx's
+// serve.lua sets the same).
+const shareCacheControl = "private, no-cache"
 
 // wantsHTML reports whether the client prefers a page (a browser's
 // navigation) to the bytes.

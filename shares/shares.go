@@ -8,10 +8,13 @@ package shares
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"docplat/accounts"
@@ -85,17 +88,27 @@ const (
 	MaxLife = 365 * 24 * time.Hour
 )
 
+// Edge is an nginx hot tier (nginx.Client) that answers links without
+// password and without download limit to hot documents itself.
+type Edge interface {
+	PushShare(ctx context.Context, linkID, key, documentID string, expires time.Time) error
+	DropShare(ctx context.Context, linkID string) error
+}
+
 // Service creates, lists, revokes and opens share links.
 type Service struct {
 	store   Store
 	docs    *docs.Service
 	limiter Limiter
+	opt     Options
 	now     func() time.Time
 }
 
 // Options of a Service; Now defaults to the wall clock (UTC).
 type Options struct {
-	Now func() time.Time
+	Now    func() time.Time
+	Edges  []Edge
+	Logger *slog.Logger
 }
 
 // New returns the share link service.
@@ -103,8 +116,25 @@ func New(store Store, d *docs.Service, limiter Limiter, opt Options) *Service {
 	if opt.Now == nil {
 		opt.Now = func() time.Time { return time.Now().UTC() }
 	}
-	return &Service{store: store, docs: d, limiter: limiter, now: opt.Now}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	return &Service{store: store, docs: d, limiter: limiter, opt: opt, now: opt.Now}
 }
+
+// ErrEdgeRevoke: the link is revoked, but a hot tier could not be told.
+var ErrEdgeRevoke = errs.New(errs.Unavailable, "the link is revoked, but an nginx hot tier could not be told yet; repeat the request")
+
+// EdgeKey is how a hot tier knows a token: its SHA-1, in hex (nginx
+// computes SHA-1 natively). Only the token's holder can produce it.
+func EdgeKey(token string) string {
+	sum := sha1.Sum([]byte(token))
+	return fmt.Sprintf("%x", sum)
+}
+
+// edgeServable reports whether a hot tier may answer l: nothing to check
+// (a password) and nothing to count (a limit).
+func (l Link) edgeServable() bool { return !l.HasPassword() && l.MaxDownloads == 0 }
 
 // NewLink is what a creator asks for.
 type NewLink struct {
@@ -146,6 +176,14 @@ func (s *Service) Create(ctx context.Context, a docs.Actor, documentID string, i
 	if err := s.store.CreateShare(ctx, l); err != nil {
 		return Created{}, err
 	}
+	if l.edgeServable() {
+		// A failed push only leaves the link to the app, which always answers right.
+		for _, e := range s.opt.Edges {
+			if err := e.PushShare(ctx, l.ID, EdgeKey(token), l.DocumentID, l.ExpiresAt); err != nil {
+				s.opt.Logger.WarnContext(ctx, "share link not pushed to nginx (the app answers it)", "link_id", l.ID, "err", err)
+			}
+		}
+	}
 	return Created{Link: l, Token: token}, nil
 }
 
@@ -179,6 +217,18 @@ func (s *Service) Revoke(ctx context.Context, a docs.Actor, tokenOrID string) (L
 	}
 	if err := s.store.RevokeShare(ctx, l.ID, s.now()); err != nil {
 		return Link{}, err
+	}
+	// Every hot tier must stop answering it before the revocation is
+	// confirmed; a repeat of the request tells the ones that failed.
+	var failed error
+	for _, e := range s.opt.Edges {
+		if err := e.DropShare(ctx, l.ID); err != nil {
+			s.opt.Logger.WarnContext(ctx, "share link revoked, nginx not told", "link_id", l.ID, "err", err)
+			failed = errors.Join(failed, err)
+		}
+	}
+	if failed != nil {
+		return Link{}, fmt.Errorf("%w: %w", ErrEdgeRevoke, failed)
 	}
 	return l, nil
 }

@@ -1,14 +1,20 @@
 package main
 
 import (
+	"context"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"docplat/docs"
 	"docplat/internal/testdb"
+	"docplat/internal/testhttp"
+	"docplat/internal/wait"
+	"docplat/nginx"
 	"docplat/shares"
 )
 
@@ -93,8 +99,8 @@ func TestShareLinksServeRevokeExpireAndRefuse(t *testing.T) {
 			t.Fatalf("created %+v", l)
 		}
 		r := anon.do("GET", l.URL, nil, nil)
-		if r.status != 200 || string(r.body) != "0123456789 lecture handout" || r.header.Get("ETag") == "" {
-			t.Fatalf("GET share: %d %q etag %q", r.status, r.body, r.header.Get("ETag"))
+		if r.status != 200 || string(r.body) != "0123456789 lecture handout" || r.header.Get("ETag") == "" || r.header.Get("Cache-Control") != "private, no-cache" {
+			t.Fatalf("GET share: %d %q %v", r.status, r.body, r.header)
 		}
 		if got := anon.do("GET", l.URL, nil, map[string]string{"If-None-Match": r.header.Get("ETag")}); got.status != 304 {
 			t.Fatalf("If-None-Match: %d", got.status)
@@ -235,5 +241,75 @@ func TestShareLinkDownloadLimitIsExactAcrossInstances(t *testing.T) {
 	}
 	if ls := w.list(w.private.ID); ls[0].Downloads != limit {
 		t.Fatalf("downloads = %d, want %d", ls[0].Downloads, limit)
+	}
+}
+
+// TestShareLinkThroughNginxStopsWhenRevoked: the app pushes a link without
+// password or limit to the real nginx, which answers it from the hot entry
+// with the app's headers; once DELETE /shares/{token} has answered, nginx
+// no longer serves it (the app answers 404). A password link stays the
+// app's.
+func TestShareLinkThroughNginxStopsWhenRevoked(t *testing.T) {
+	if err := nginx.Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set and nginx is unusable: %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	const secret = "share-links-nginx-admin-secret"
+	listen, adminAddr := testhttp.FreeAddr(t), testhttp.FreeAddr(t)
+	const tokenSecret = "share-links-nginx-token-secret"
+	a := newTestApp(t, testdb.SQLite, func(c *config) {
+		c.Hot.Admins, c.InternalSecret, c.Hot.ReadTokenSecret = []string{"http://" + adminAddr}, secret, tokenSecret
+	})
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"nginx", "--prefix", t.TempDir(), "--listen", listen, "--admin-listen", adminAddr, "--workers", "2",
+			"--upstreams", a.srv.Listener.Addr().String(), "--internal-secret", secret, "--read-token-secret", tokenSecret}, func(string) (string, bool) { return "", false })
+	}()
+	t.Cleanup(func() { stop(); <-done })
+	edge := nginx.Edge{Client: &nginx.Client{Admin: "http://" + adminAddr, Secret: secret}}
+	wait.For(t, wait.Limit, "nginx's admin listener", func() bool {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("docplat nginx stopped: %v", err)
+		default:
+		}
+		_, err := edge.List(ctx)
+		return err == nil
+	})
+	base := "http://" + listen
+
+	w := newShareWorld(t, a)
+	c, err := docs.NewHotSource(a.db.Documents(), a.blobs, 1<<20).HotContent(ctx, w.private.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := edge.Push(ctx, c); err != nil { // as the promoter does for a hot document
+		t.Fatal(err)
+	}
+	l := w.share(w.teacher, w.private.ID, map[string]any{"expires_in_s": 600}, 201)
+	viaNginx := testhttp.Fetch(t, "GET", base+l.URL, nil)
+	direct := a.anon().do("GET", l.URL, nil, nil)
+	if viaNginx.Header.Get("X-Cache") != "HOT" || viaNginx.Status != 200 || viaNginx.Body != "0123456789 lecture handout" {
+		t.Fatalf("via nginx: %d %q X-Cache %q", viaNginx.Status, viaNginx.Body, viaNginx.Header.Get("X-Cache"))
+	}
+	for _, h := range []string{"Content-Type", "Content-Length", "Content-Disposition", "ETag", "Last-Modified", "Cache-Control", "X-Content-Type-Options", "Content-Security-Policy"} {
+		if viaNginx.Header.Get(h) != direct.header.Get(h) {
+			t.Errorf("%s: nginx %q, app %q", h, viaNginx.Header.Get(h), direct.header.Get(h))
+		}
+	}
+	p := w.share(w.teacher, w.private.ID, map[string]any{"expires_in_s": 600, "password": "pw"}, 201)
+	if r := testhttp.Fetch(t, "GET", base+p.URL, nil); r.Status != 401 || r.Header.Get("X-Cache") == "HOT" {
+		t.Fatalf("password link via nginx: %d X-Cache %q", r.Status, r.Header.Get("X-Cache"))
+	}
+
+	w.teacher.doJSON("DELETE", "/api/v1/shares/"+l.Token, nil, 204, nil)
+	for range 10 {
+		if r := testhttp.Fetch(t, "GET", base+l.URL, nil); r.Status != 404 || r.Header.Get("X-Cache") == "HOT" {
+			t.Fatalf("revoked link via nginx: %d X-Cache %q %q", r.Status, r.Header.Get("X-Cache"), r.Body)
+		}
 	}
 }

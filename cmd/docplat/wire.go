@@ -179,7 +179,7 @@ func (a *app) wireServices() {
 		Idempotency: a.idem,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
-		Shares:      shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{}),
+		Shares:      shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{Edges: a.shareEdges(), Logger: a.log}),
 		UploadLinks: uploadlinks.New(a.db.UploadLinks(), a.accounts, a.docs, guesses),
 		Checks:      map[string]server.Check{"database": a.db.Ping},
 		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
