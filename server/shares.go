@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/sha256"
 	"errors"
 	"html/template"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"docplat/docs"
 	"docplat/errs"
+	"docplat/readtoken"
 	"docplat/shares"
 )
 
@@ -136,7 +138,10 @@ func (s *Server) serveShare(c *gin.Context) {
 		password = c.Query("password")
 	}
 	browser := c.Request.Method == http.MethodGet && c.Query("download") != "1" && wantsHTML(c.Request)
-	l, d, err := s.deps.Shares.Open(c, token, password)
+	grant := c.Query("grant")
+	l, d, err := s.deps.Shares.Open(c, token, password, func(l shares.Link, d docs.Document) bool {
+		return grant != "" && s.shareGrantValid(grant, l, d)
+	})
 	var retry *shares.RetryError
 	switch {
 	case errors.As(err, &retry):
@@ -148,6 +153,9 @@ func (s *Server) serveShare(c *gin.Context) {
 		return
 	case err != nil:
 		s.fail(c, err)
+		return
+	case c.Query("grant") == "new" && c.Request.Method == http.MethodGet && password != "":
+		s.grantShare(c, token, l, d)
 		return
 	case browser:
 		s.shareLanding(c, http.StatusOK, token, &d)
@@ -181,6 +189,40 @@ func (s *Server) serveShare(c *gin.Context) {
 // serve.lua sets the same).
 const shareCacheControl = "private, no-cache"
 
+// A password link's browser gets a short-lived grant after the password
+// checked out (GET /s/{token}?grant=new with X-Share-Password): a read token
+// (readtoken) for the link's pseudo-user "share.<link id>" at the
+// document's revision, signed with a key derived from the read-token
+// secret that nginx does not hold, so it opens this link only, and only in
+// the app, which checks the link on every use. The browser then downloads
+// natively (?download=1&grant=...) instead of through script memory.
+func (s *Server) shareGrantKey() []byte {
+	sum := sha256.Sum256(append([]byte("docplat share grant\x00"), s.opt.ReadTokenSecret...))
+	return sum[:]
+}
+
+func shareGrantUser(l shares.Link) string { return "share-" + l.ID }
+
+func (s *Server) shareGrantValid(grant string, l shares.Link, d docs.Document) bool {
+	if len(s.opt.ReadTokenSecret) == 0 {
+		return false
+	}
+	uid, err := readtoken.Verify(s.shareGrantKey(), grant, d.ID, d.Revision, time.Now())
+	return err == nil && uid == shareGrantUser(l)
+}
+
+func (s *Server) grantShare(c *gin.Context, token string, l shares.Link, d docs.Document) {
+	if len(s.opt.ReadTokenSecret) == 0 {
+		abort(c, errs.Unavailable, "share grants need the read-token secret")
+		return
+	}
+	exp := time.Now().Add(s.opt.ReadTokenTTL).UTC().Truncate(time.Second)
+	g := readtoken.Sign(s.shareGrantKey(), d.ID, shareGrantUser(l), d.Revision, exp)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, gin.H{"grant": g, "expires_at": exp,
+		"url": "/s/" + url.PathEscape(token) + "?download=1&grant=" + url.QueryEscape(g)})
+}
+
 // wantsHTML reports whether the client prefers a page (a browser's
 // navigation) to the bytes.
 func wantsHTML(r *http.Request) bool {
@@ -212,8 +254,8 @@ var (
 )
 
 // shareLandingPage is the browser's view of a link; the password form
-// fetches the bytes with X-Share-Password, so the password never lands
-// in a URL or a server log.
+// sends the password in X-Share-Password for a grant (never in a URL or a
+// server log) and then downloads with it.
 var shareLandingPage = template.Must(template.New("share").Parse(`<!doctype html>
 <html lang="{{.T.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{{if .Doc}}{{.Doc.Title}}{{else}}{{.T.Title}}{{end}}</title>
@@ -228,11 +270,9 @@ var shareLandingPage = template.Must(template.New("share").Parse(`<!doctype html
 document.getElementById('f').onsubmit = async function (e) {
   e.preventDefault();
   var msg = document.getElementById('msg'); msg.textContent = '';
-  var r = await fetch({{.Download}}, {headers: {'X-Share-Password': document.getElementById('pw').value}});
-  if (!r.ok) { msg.textContent = r.status === 401 ? {{.T.Wrong}} : {{.T.Failed}}; return; }
-  var name = 'download', cd = r.headers.get('Content-Disposition') || '', m = /filename\*=UTF-8''([^;]+)/.exec(cd);
-  if (m) name = decodeURIComponent(m[1]);
-  var a = document.createElement('a'); a.href = URL.createObjectURL(await r.blob()); a.download = name; a.click();
+  var r = await fetch({{.Grant}}, {headers: {'X-Share-Password': document.getElementById('pw').value, 'Accept': 'application/json'}});
+  if (r.status !== 201) { msg.textContent = r.status === 401 ? {{.T.Wrong}} : {{.T.Failed}}; return; }
+  window.location.assign((await r.json()).url);
 };
 </script>{{end}}
 </body></html>
@@ -248,7 +288,8 @@ func (s *Server) shareLanding(c *gin.Context, status int, token string, d *docs.
 		Doc      *docs.Document
 		Size     string
 		Download string
-	}{T: t, Doc: d, Download: "/s/" + url.PathEscape(token) + "?download=1"}
+		Grant    string
+	}{T: t, Doc: d, Download: "/s/" + url.PathEscape(token) + "?download=1", Grant: "/s/" + url.PathEscape(token) + "?grant=new"}
 	if d != nil {
 		data.Size = humanSize(d.Size)
 	}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -156,8 +158,34 @@ func TestShareLinksServeRevokeExpireAndRefuse(t *testing.T) {
 			!strings.Contains(string(page.body), `type="password"`) || strings.Contains(string(page.body), "lecture") {
 			t.Fatalf("password landing page: %d %s", page.status, page.body)
 		}
-		// Guessing is limited per link: 10 wrong, then 429 even for the right one.
-		for i := range 10 {
+		// A browser that gave the password gets a short-lived grant and downloads natively with it.
+		var grant struct{ URL, Grant string }
+		if r := anon.do("GET", p.URL+"?grant=new", nil, map[string]string{"X-Share-Password": "open sesame", "Accept": "application/json"}); r.status != 201 {
+			t.Fatalf("grant: %d %s", r.status, r.body)
+		} else if err := json.Unmarshal(r.body, &grant); err != nil || !strings.HasPrefix(grant.URL, p.URL+"?download=1&grant=") {
+			t.Fatalf("grant: %s", r.body)
+		}
+		if r := anon.do("GET", grant.URL, nil, map[string]string{"Accept": "text/html"}); r.status != 200 || string(r.body) != "0123456789 lecture handout" ||
+			!strings.HasPrefix(r.header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("download with the grant: %d %v", r.status, r.header)
+		}
+		if r := anon.do("GET", p.URL+"?grant=new", nil, map[string]string{"X-Share-Password": "wrong"}); r.status != 401 {
+			t.Fatalf("grant for a wrong password: %d", r.status)
+		}
+		if r := anon.do("GET", p.URL+"?download=1&grant="+url.QueryEscape(grant.Grant+"0"), nil, nil); r.status != 401 {
+			t.Fatalf("forged grant: %d", r.status)
+		}
+		p2 := w.share(w.teacher, w.private.ID, map[string]any{"expires_in_s": 600, "password": "open sesame"}, 201)
+		if r := anon.do("GET", p2.URL+"?download=1&grant="+url.QueryEscape(grant.Grant), nil, nil); r.status != 401 {
+			t.Fatalf("another link's grant: %d", r.status)
+		}
+		if r := anon.do("GET", "/api/v1/documents/"+w.private.ID+"/content?token="+url.QueryEscape(grant.Grant), nil, nil); r.status != 404 {
+			t.Fatalf("a grant as a read token: %d", r.status)
+		}
+
+		// Guessing is limited per link: 10 wrong (the grant's one above and
+		// 9 more), then 429 even for the right one.
+		for i := range 9 {
 			if r := anon.do("GET", p.URL, nil, map[string]string{"X-Share-Password": "guess"}); r.status != 401 {
 				t.Fatalf("guess %d: %d", i, r.status)
 			}
@@ -165,7 +193,7 @@ func TestShareLinksServeRevokeExpireAndRefuse(t *testing.T) {
 		if r := anon.do("GET", p.URL, nil, map[string]string{"X-Share-Password": "open sesame"}); r.status != 429 || r.header.Get("Retry-After") == "" {
 			t.Fatalf("after 10 guesses: %d %v", r.status, r.header)
 		}
-		if ls := w.list(w.private.ID); len(ls) != 2 || !ls[0].HasPassword {
+		if ls := w.list(w.private.ID); len(ls) != 3 || !ls[0].HasPassword {
 			t.Fatalf("listed %+v", ls)
 		}
 
