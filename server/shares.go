@@ -191,7 +191,7 @@ const shareCacheControl = "private, no-cache"
 
 // A password link's browser gets a short-lived grant after the password
 // checked out (GET /s/{token}?grant=new with X-Share-Password): a read token
-// (readtoken) for the link's pseudo-user "share.<link id>" at the
+// (readtoken) for the link's pseudo-user "share-<link id>" at the
 // document's revision, signed with a key derived from the read-token
 // secret that nginx does not hold, so it opens this link only, and only in
 // the app, which checks the link on every use. The browser then downloads
