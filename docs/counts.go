@@ -35,6 +35,14 @@ func (s *Service) RecordContentRead(ctx context.Context, who Actor, d Document, 
 	s.recordAccess(d.ID, kind, bytes, r)
 }
 
+// RecordShareRead counts a read of d's content through the share link
+// shareID, naming the link on the access stream whatever d's visibility:
+// the audit log records it as the link's download.
+func (s *Service) RecordShareRead(ctx context.Context, shareID string, d Document, kind string, bytes int64) {
+	r := &events.Reader{IP: audit.OriginFrom(ctx).IP, Visibility: string(d.Visibility), DepartmentID: d.DepartmentID, ShareID: shareID}
+	s.recordAccess(d.ID, kind, bytes, r)
+}
+
 func (s *Service) recordAccess(id, kind string, bytes int64, r *events.Reader) {
 	if s.opt.Access != nil {
 		s.opt.Access.Publish(events.Access{DocumentID: id, Kind: kind, Bytes: bytes, At: s.now(), Instance: s.opt.Instance, Reader: r})

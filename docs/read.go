@@ -36,6 +36,24 @@ func (s *Service) Content(ctx context.Context, actor Actor, id string, version i
 	if err != nil {
 		return Document{}, Version{}, nil, err
 	}
+	return s.content(ctx, d, version)
+}
+
+// ContentSystem is Content for the platform itself, with no actor's rights
+// applied (like GetSystem): for a caller that decided the permission
+// already, e.g. a share link.
+func (s *Service) ContentSystem(ctx context.Context, id string, version int) (Document, Version, Body, error) {
+	d, err := s.GetSystem(ctx, id)
+	if err != nil {
+		return Document{}, Version{}, nil, err
+	}
+	return s.content(ctx, d, version)
+}
+
+// content opens version (0: the current one) of d.
+func (s *Service) content(ctx context.Context, d Document, version int) (Document, Version, Body, error) {
+	id := d.ID
+	var err error
 	v := currentVersion(d)
 	if version != 0 && version != d.Version {
 		if v, err = s.repo.Version(ctx, id, version); err != nil {

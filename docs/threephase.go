@@ -58,6 +58,8 @@ type DocumentChange struct {
 	// Origin is who made the change and from where: the commit records it
 	// in the audit log, in the same local transaction as the change.
 	Origin *audit.Origin `json:"origin,omitempty"`
+	// UploadLink is the upload link a create is charged to (UploadLinkRef).
+	UploadLink *UploadLinkRef `json:"upload_link,omitempty"`
 }
 
 // IdempotencyRef is a client's Idempotency-Key, scoped to its user, and
@@ -158,13 +160,17 @@ func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, u
 		return ErrPrecondition
 	case out.Votes[ParticipantDocuments].Reason == txn.ReasonNotFound:
 		return ErrNotFound
+	case out.Votes[ParticipantDocuments].Reason == ReasonUploadLinkUsedUp:
+		return ErrUploadLinkGone
+	case out.Votes[ParticipantDocuments].Reason == ReasonUploadLinkBytes:
+		return ErrUploadLinkBytes
 	}
 	return fmt.Errorf("%w: the transaction was aborted (votes %v)", ErrUnavailable, out.Votes)
 }
 
 func (r *threePhaseRepository) Create(ctx context.Context, d Document, c NewContent) error {
 	v := c.Version
-	return r.run(ctx, DocumentChange{Op: OpCreate, Document: d, Version: &v, Text: c.Text, Staged: c.Staged},
+	return r.run(ctx, DocumentChange{Op: OpCreate, Document: d, Version: &v, Text: c.Text, Staged: c.Staged, UploadLink: uploadLinkFrom(ctx)},
 		UsageChange{DepartmentID: d.DepartmentID, DeltaBytes: v.Size, DeltaDocuments: 1, DocumentID: d.ID})
 }
 

@@ -19,6 +19,8 @@ import (
 	"docplat/audit"
 	"docplat/docs"
 	"docplat/errs"
+	"docplat/shares"
+	"docplat/uploadlinks"
 )
 
 //go:embed openapi.json
@@ -46,6 +48,10 @@ type Deps struct {
 	UI       http.Handler
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
+	// Shares serves share links (nil: their routes answer 404).
+	Shares *shares.Service
+	// UploadLinks serves upload links (nil: their routes answer 404).
+	UploadLinks *uploadlinks.Service
 	// Idempotency records the outcomes of writes made under an
 	// Idempotency-Key (nil: the header is ignored).
 	Idempotency IdempotencyStore
@@ -180,6 +186,8 @@ func (s *Server) routes() *gin.Engine {
 		v1.GET("/admin/audit", s.listAudit)
 	}
 	s.statsRoutes(v1)
+	s.shareRoutes(r, v1)
+	s.uploadLinkRoutes(r, v1)
 	if s.deps.Internal != nil {
 		r.Any("/internal/*path", gin.WrapH(s.deps.Internal))
 	}

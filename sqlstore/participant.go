@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -78,6 +79,11 @@ func (p *DocsParticipant) Prepare(_ context.Context, tx *gorm.DB, _ string, payl
 			return &txn.VoteNo{Reason: txn.ReasonConflict}
 		}
 	}
+	if c.UploadLink != nil && c.Op == docs.OpCreate {
+		if err := reserveUploadLink(tx, *c.UploadLink, time.Now().UTC()); err != nil {
+			return err
+		}
+	}
 	if c.Version == nil {
 		return nil
 	}
@@ -110,6 +116,15 @@ func (p *DocsParticipant) Commit(ctx context.Context, tx *gorm.DB, txid string, 
 		}
 		if err := audit.Record(tx, *entry); err != nil {
 			return err
+		}
+		if c.UploadLink != nil && c.Op == docs.OpCreate {
+			// The same upload as the upload link's use: the link's creator
+			// sees who uploaded what through it (an anonymous IP).
+			use := audit.Entry{Action: audit.UploadLinkUse, Target: c.UploadLink.ID, ActorID: entry.ActorID, IP: entry.IP,
+				DepartmentID: entry.DepartmentID, Detail: map[string]any{"document_id": c.Document.ID, "size": c.Version.Size}}
+			if err := audit.Record(tx, use); err != nil {
+				return err
+			}
 		}
 	}
 	if ref := c.Idempotency; ref != nil {
@@ -168,9 +183,15 @@ func (p *DocsParticipant) apply(_ context.Context, tx *gorm.DB, c docs.DocumentC
 	return nil, fmt.Errorf("documents participant: unknown operation %q", c.Op)
 }
 
-// Abort has nothing to release: a published blob nobody references is
-// collected after the grace period.
-func (p *DocsParticipant) Abort(context.Context, *gorm.DB, string, []byte) error { return nil }
+// Abort releases an upload link's reservation; a published blob nobody
+// references is collected after the grace period.
+func (p *DocsParticipant) Abort(_ context.Context, tx *gorm.DB, _ string, payload []byte) error {
+	c, err := decodeChange(payload)
+	if err != nil || c.UploadLink == nil || c.Op != docs.OpCreate {
+		return err
+	}
+	return releaseUploadLink(tx, *c.UploadLink)
+}
 
 // adjustUsage keeps departments.bytes_used (shown by the admin API) in step
 // with committed changes; the quota itself is enforced by the stats vote.

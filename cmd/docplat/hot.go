@@ -9,6 +9,8 @@ import (
 
 	"docplat/docs"
 	"docplat/hotspot"
+	"docplat/nginx"
+	"docplat/shares"
 )
 
 // wireHot builds the hot-document path's shared pieces: the hot set (in the
@@ -29,6 +31,17 @@ func (a *app) wireHot(context.Context) error {
 		a.log.Info("nginx hot tier", "admins", a.cfg.Hot.Admins)
 	}
 	return nil
+}
+
+// shareEdges are the nginx hot tiers as the share links drive them.
+func (a *app) shareEdges() []shares.Edge {
+	var out []shares.Edge
+	for _, e := range a.edges {
+		if n, ok := e.(nginx.Edge); ok {
+			out = append(out, n.Client)
+		}
+	}
+	return out
 }
 
 // edgePurger is what writers purge through; nil without a hot tier.

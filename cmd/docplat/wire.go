@@ -23,9 +23,11 @@ import (
 	"docplat/lock"
 	"docplat/redisnodes"
 	"docplat/server"
+	"docplat/shares"
 	"docplat/sqlstore"
 	"docplat/stats"
 	"docplat/txn"
+	"docplat/uploadlinks"
 	"docplat/web"
 )
 
@@ -181,6 +183,8 @@ func (a *app) wireServices() {
 	audo.Logger = a.log
 	a.audit = audit.New(a.db.Gorm(), audo)
 	so := cfg.Server
+	// Password guesses at a share or upload link: 10 per 5 minutes per link, shared by every instance.
+	guesses := &shares.RedisLimiter{Client: a.redis.L2, Burst: 10, Window: 5 * time.Minute}
 	so.ReadTokenSecret = a.readTokenSecret
 	a.server = server.New(server.Deps{
 		Idempotency: a.idem,
@@ -188,6 +192,8 @@ func (a *app) wireServices() {
 		Audit:       a.audit,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
+		Shares:      shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{Edges: a.shareEdges(), Logger: a.log}),
+		UploadLinks: uploadlinks.New(a.db.UploadLinks(), a.accounts, a.docs, guesses),
 		Checks:      map[string]server.Check{"database": a.db.Ping},
 		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
 		Stats:       a.statsAPI,

@@ -8,6 +8,7 @@ local hits = require("docplat.hits")
 local json = require("docplat.json")
 local serve = require("docplat.serve")
 local token = require("docplat.token")
+local shares = require("docplat.shares")
 
 local _M = {}
 
@@ -211,6 +212,26 @@ function _M.handle()
             return revoke_user(user)
         end
         return json.fail(405, "method_not_allowed", "PUT")
+    end
+    local link = uri:match("^/_hot/shares/([%w_-]+)$")
+    if link and #link <= 128 then
+        if method == "PUT" then
+            local h = ngx.req.get_headers()
+            local key, doc, expires = h["x-share-key"], h["x-doc-id"], rev_of(h["x-share-expires"])
+            if type(key) ~= "string" or not key:find("^%x+$") or #key ~= 40 or type(doc) ~= "string"
+                or not doc:find("^[%w_-]+$") or #doc > 128 or not expires then
+                return json.fail(400, "bad_request", "need X-Share-Key (40 hex digits), X-Doc-Id and X-Share-Expires (unix seconds)")
+            end
+            local ok, err = shares.put(link, key, doc, expires)
+            if not ok then
+                return json.fail(500, "internal", "storing the link: " .. tostring(err))
+            end
+            return json.reply(200, { id = link })
+        elseif method == "DELETE" then
+            shares.drop(link)
+            return json.reply(200, { id = link })
+        end
+        return json.fail(405, "method_not_allowed", "PUT or DELETE")
     end
     if uri == "/_hot/docs" and method == "GET" then
         return list()
