@@ -19,10 +19,16 @@ const (
 	RoleAdmin     Role = "admin"      // everything
 	RoleDeptAdmin Role = "dept_admin" // users, documents and grants of its own department
 	RoleMember    Role = "member"
+	// RoleReader reads, searches and downloads what visibility and grants
+	// allow (every permission capped at read) and uploads nothing but
+	// through an upload link: a school's students.
+	RoleReader Role = "reader"
 )
 
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool { return r == RoleAdmin || r == RoleDeptAdmin || r == RoleMember }
+func (r Role) Valid() bool {
+	return r == RoleAdmin || r == RoleDeptAdmin || r == RoleMember || r == RoleReader
+}
 
 // User is an account. DepartmentID is empty when the user belongs to none.
 type User struct {
@@ -108,6 +114,7 @@ func conflict(msg string) error {
 // UserFilter narrows ListUsers; empty fields match everything.
 type UserFilter struct {
 	DepartmentID string
+	ExceptRole   Role // users of this role are left out
 }
 
 // Store persists accounts. Implementations return ErrNotFound for missing
@@ -116,7 +123,9 @@ type Store interface {
 	CreateUser(ctx context.Context, u User) error
 	UserByID(ctx context.Context, id string) (User, error)
 	UserByUsername(ctx context.Context, username string) (User, error)
-	UpdateUser(ctx context.Context, u User) error
+	// UpdateUser saves u; with revokeTokens it deletes every session and
+	// API token of the user in the same transaction.
+	UpdateUser(ctx context.Context, u User, revokeTokens bool) error
 	// DeleteUser fails with ErrConflict while the user owns documents.
 	DeleteUser(ctx context.Context, id string) error
 	ListUsers(ctx context.Context, f UserFilter, p Page) ([]User, int64, error)

@@ -3,9 +3,12 @@ package accounts
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"docplat/errs"
 )
 
 func TestLoginWithRightPasswordOpensSession(t *testing.T) {
@@ -100,7 +103,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			f := newFixture(t)
-			issued, secret, err := f.svc.CreateAPIToken(ctx, f.memberA, "ci", time.Hour)
+			issued, secret, err := f.svc.CreateAPIToken(ctx, f.memberA, f.freshSession(), "ci", time.Hour)
 			if err != nil {
 				t.Fatalf("CreateAPIToken: %v", err)
 			}
@@ -125,11 +128,11 @@ func TestAuthenticate(t *testing.T) {
 func TestLogoutRevokesOnlyThatToken(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	_, first, err := f.svc.CreateAPIToken(ctx, f.memberA, "first", time.Hour)
+	_, first, err := f.svc.CreateAPIToken(ctx, f.memberA, f.freshSession(), "first", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, second, err := f.svc.CreateAPIToken(ctx, f.memberA, "second", time.Hour)
+	_, second, err := f.svc.CreateAPIToken(ctx, f.memberA, f.freshSession(), "second", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +178,7 @@ func TestCreateAPIToken(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			f := newFixture(t)
-			tok, secret, err := f.svc.CreateAPIToken(ctx, f.memberA, tc.tokName, tc.ttl)
+			tok, secret, err := f.svc.CreateAPIToken(ctx, f.memberA, f.freshSession(), tc.tokName, tc.ttl)
 			checkErr(t, "CreateAPIToken", err, tc.want)
 			if tc.want != nil {
 				if secret != "" || f.store.tokenCount() != 0 {
@@ -202,11 +205,11 @@ func TestCreateAPIToken(t *testing.T) {
 func TestPurgeExpiredTokensKeepsLiveOnes(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
-	_, short, err := f.svc.CreateAPIToken(ctx, f.memberA, "short", time.Minute)
+	_, short, err := f.svc.CreateAPIToken(ctx, f.memberA, f.freshSession(), "short", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, long, err := f.svc.CreateAPIToken(ctx, f.memberA, "long", 24*time.Hour)
+	_, long, err := f.svc.CreateAPIToken(ctx, f.memberA, f.freshSession(), "long", 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,5 +353,40 @@ func TestNewSecretsAreDistinctAndPrefixed(t *testing.T) {
 		if !strings.HasPrefix(s, "dp_") || len(s) != 3+52 {
 			t.Errorf("newSecret() = %q, want dp_ and 52 base32 characters", s)
 		}
+	}
+}
+
+// TestCreateAPITokenNeedsARecentSignIn: only a session at most RecentSignIn
+// old mints API tokens; an older one, or an API token, is refused.
+func TestCreateAPITokenNeedsARecentSignIn(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	s, err := f.svc.Login(ctx, "carol", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, session, err := f.svc.Authenticate(ctx, s.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(RecentSignIn)
+	_, apiSecret, err := f.svc.CreateAPIToken(ctx, f.memberA, session, "at the bound", time.Hour)
+	if err != nil {
+		t.Fatalf("session exactly %v old: %v", RecentSignIn, err)
+	}
+	_, api, err := f.svc.Authenticate(ctx, apiSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.CreateAPIToken(ctx, f.memberA, api, "minted by a token", time.Hour); !errors.Is(err, ErrTokenMintsToken) {
+		t.Errorf("API token minting a token: %v, want ErrTokenMintsToken", err)
+	}
+	f.now = f.now.Add(time.Second)
+	before := f.store.tokenCount()
+	if _, _, err := f.svc.CreateAPIToken(ctx, f.memberA, session, "late", time.Hour); !errors.Is(err, ErrSignInAgain) || errs.CodeOf(err) != errs.Forbidden {
+		t.Errorf("session older than %v: %v, want ErrSignInAgain (forbidden)", RecentSignIn, err)
+	}
+	if n := f.store.tokenCount(); n != before {
+		t.Errorf("refused CreateAPIToken stored %d tokens", n-before)
 	}
 }

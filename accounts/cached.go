@@ -115,8 +115,8 @@ func (s *cachedStore) DeleteToken(ctx context.Context, t Token) error {
 	return s.forget(context.WithoutCancel(ctx), []string{t.Hash})
 }
 
-func (s *cachedStore) UpdateUser(ctx context.Context, u User) error {
-	return s.aroundUser(ctx, u.ID, func() error { return s.Store.UpdateUser(ctx, u) })
+func (s *cachedStore) UpdateUser(ctx context.Context, u User, revokeTokens bool) error {
+	return s.aroundUser(ctx, u.ID, func() error { return s.Store.UpdateUser(ctx, u, revokeTokens) })
 }
 
 func (s *cachedStore) DeleteUser(ctx context.Context, id string) error {

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -121,4 +122,39 @@ func (s *Service) ListDepartments(ctx context.Context, actor User, p Page) ([]De
 		return []Department{d}, 1, nil
 	}
 	return nil, 0, ErrForbidden
+}
+
+// maxDepartmentDepth bounds the walk up the department tree (a cycle can
+// only come from a hand-edited database).
+const maxDepartmentDepth = 64
+
+// DepartmentLine is the department id followed by its ancestors, nearest
+// first: a grant to a department covers its sub-departments. A department's
+// parent never changes and a department with children cannot be deleted,
+// so a line, once read, stays true and is remembered for the process's
+// life. Empty for "".
+func (s *Service) DepartmentLine(ctx context.Context, id string) ([]string, error) {
+	if id == "" {
+		return nil, nil
+	}
+	if v, ok := s.lines.Load(id); ok {
+		return v.([]string), nil
+	}
+	line := []string{id}
+	for cur := id; len(line) < maxDepartmentDepth; {
+		d, err := s.store.DepartmentByID(ctx, cur)
+		if errors.Is(err, ErrNotFound) {
+			break // deleted meanwhile: its users are gone too
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d.ParentID == "" || slices.Contains(line, d.ParentID) {
+			break
+		}
+		line = append(line, d.ParentID)
+		cur = d.ParentID
+	}
+	s.lines.Store(id, line)
+	return line, nil
 }

@@ -2,7 +2,9 @@ package accounts
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -194,5 +196,56 @@ func TestRoleValid(t *testing.T) {
 		if got := tc.role.Valid(); got != tc.want {
 			t.Errorf("Role(%q).Valid() = %v, want %v", tc.role, got, tc.want)
 		}
+	}
+}
+
+// TestDepartmentLine: a department and its ancestors, nearest first, for
+// grants to parent departments; remembered once read.
+func TestDepartmentLine(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	child, err := f.svc.CreateDepartment(ctx, f.admin, "Child", f.deptA.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grandchild, err := f.svc.CreateDepartment(ctx, f.admin, "Grandchild", child.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id   string
+		want []string
+	}{
+		{"", nil},
+		{f.deptA.ID, []string{f.deptA.ID}},
+		{grandchild.ID, []string{grandchild.ID, child.ID, f.deptA.ID}},
+	} {
+		got, err := f.svc.DepartmentLine(ctx, tc.id)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("DepartmentLine(%q) = %v, %v; want %v", tc.id, got, err, tc.want)
+		}
+	}
+	// Remembered: the store is not asked again.
+	delete(f.store.depts, child.ID)
+	if got, _ := f.svc.DepartmentLine(ctx, grandchild.ID); len(got) != 3 {
+		t.Errorf("DepartmentLine after a forgotten parent = %v", got)
+	}
+}
+
+// TestReaderRoleIsManagedLikeMember: admins and dept_admins create and
+// change readers of their departments.
+func TestReaderRoleIsManagedLikeMember(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u, err := f.svc.CreateUser(ctx, f.deptAdminA, NewUser{Username: "student", Password: "student-password", Role: RoleReader, DepartmentID: f.deptA.ID})
+	if err != nil || u.Role != RoleReader {
+		t.Fatalf("dept_admin creating a reader: %+v, %v", u, err)
+	}
+	member := RoleMember
+	if u, err = f.svc.UpdateUser(ctx, f.admin, u.ID, UserPatch{Role: &member}); err != nil || u.Role != RoleMember {
+		t.Fatalf("admin promoting a reader: %+v, %v", u, err)
+	}
+	if _, err := f.svc.CreateUser(ctx, f.deptAdminB, NewUser{Username: "student2", Password: "student-password", Role: RoleReader, DepartmentID: f.deptA.ID}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("dept_admin of another department creating a reader: %v", err)
 	}
 }

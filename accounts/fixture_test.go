@@ -43,6 +43,11 @@ type fixture struct {
 
 const sessionTTL = time.Hour
 
+// freshSession is a session just signed in with, as creating API tokens needs.
+func (f *fixture) freshSession() Token {
+	return Token{ID: NewID(), Kind: TokenSession, CreatedAt: f.now}
+}
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{store: newFakeStore(), now: t0}

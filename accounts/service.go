@@ -4,21 +4,29 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
+
+	"docplat/errs"
 )
 
 // Service holds the account rules. Methods that change accounts take the
 // acting user and enforce who may do what.
 type Service struct {
-	store      Store
-	sessionTTL time.Duration
-	now        func() time.Time
+	store         Store
+	sessionTTL    time.Duration
+	rightsChanged RightsChanged
+	now           func() time.Time
+	lines         sync.Map // department id -> DepartmentLine
 }
 
 // Options configure a Service.
 type Options struct {
 	SessionTTL time.Duration // lifetime of a login session; default 12h
+	// RightsChanged (may be nil) is called before and after a change of a
+	// user's role, department or disabled flag and a user's deletion.
+	RightsChanged RightsChanged
 }
 
 // NewService returns the account service over store.
@@ -26,7 +34,7 @@ func NewService(store Store, opt Options) *Service {
 	if opt.SessionTTL <= 0 {
 		opt.SessionTTL = 12 * time.Hour
 	}
-	return &Service{store: store, sessionTTL: opt.SessionTTL, now: func() time.Time { return time.Now().UTC() }}
+	return &Service{store: store, sessionTTL: opt.SessionTTL, rightsChanged: opt.RightsChanged, now: func() time.Time { return time.Now().UTC() }}
 }
 
 // Session is the result of a successful login.
@@ -40,7 +48,7 @@ type Session struct {
 // errs.BadRequest error when either is missing, ErrBadCredentials when they
 // do not match an enabled user (never saying which).
 func (s *Service) Login(ctx context.Context, username, password string) (Session, error) {
-	username = strings.TrimSpace(username)
+	username = NormalizeUsername(username)
 	if username == "" || password == "" {
 		return Session{}, invalid("username and password are required")
 	}
@@ -65,9 +73,28 @@ func (s *Service) Login(ctx context.Context, username, password string) (Session
 // maxAPITokenTTL bounds API tokens; a leaked token must die eventually.
 const maxAPITokenTTL = 366 * 24 * time.Hour
 
-// CreateAPIToken issues a named long-lived token for the user (an
-// errs.BadRequest error for a bad name or lifetime).
-func (s *Service) CreateAPIToken(ctx context.Context, u User, name string, ttl time.Duration) (Token, string, error) {
+// RecentSignIn is how old the session that creates an API token may be: a
+// stolen session (or one left open on a shared computer) must not turn into
+// a credential that outlives it by a year.
+const RecentSignIn = 10 * time.Minute
+
+// The refusals of CreateAPIToken that the caller can act on.
+var (
+	ErrSignInAgain     = errs.New(errs.Forbidden, "creating an API token needs a recent sign-in: sign in again (POST /api/v1/auth/login) and create the token with that session within 10 minutes")
+	ErrTokenMintsToken = errs.New(errs.Forbidden, "an API token cannot create API tokens: sign in with your password and create the token with that session")
+)
+
+// CreateAPIToken issues a named long-lived token for the user, who
+// authenticated with via: ErrTokenMintsToken when via is an API token,
+// ErrSignInAgain when it is a session older than RecentSignIn, an
+// errs.BadRequest error for a bad name or lifetime.
+func (s *Service) CreateAPIToken(ctx context.Context, u User, via Token, name string, ttl time.Duration) (Token, string, error) {
+	if via.Kind != TokenSession {
+		return Token{}, "", ErrTokenMintsToken
+	}
+	if s.now().Sub(via.CreatedAt) > RecentSignIn {
+		return Token{}, "", ErrSignInAgain
+	}
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 200 {
 		return Token{}, "", invalid("name is required (at most 200 characters)")

@@ -83,7 +83,7 @@ func (s *fakeStore) UserByUsername(_ context.Context, username string) (User, er
 	return User{}, ErrNotFound
 }
 
-func (s *fakeStore) UpdateUser(_ context.Context, u User) error {
+func (s *fakeStore) UpdateUser(_ context.Context, u User, revokeTokens bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.users[u.ID]; !ok {
@@ -93,6 +93,13 @@ func (s *fakeStore) UpdateUser(_ context.Context, u User) error {
 		return ErrConflict
 	}
 	s.users[u.ID] = u
+	if revokeTokens {
+		for id, t := range s.tokens {
+			if t.UserID == u.ID {
+				delete(s.tokens, id)
+			}
+		}
+	}
 	return nil
 }
 
@@ -137,7 +144,7 @@ func (s *fakeStore) ListUsers(_ context.Context, f UserFilter, p Page) ([]User, 
 	defer s.mu.Unlock()
 	var all []User
 	for _, u := range s.users {
-		if f.DepartmentID == "" || u.DepartmentID == f.DepartmentID {
+		if (f.DepartmentID == "" || u.DepartmentID == f.DepartmentID) && (f.ExceptRole == "" || u.Role != f.ExceptRole) {
 			all = append(all, u)
 		}
 	}
@@ -327,10 +334,10 @@ func TestFakeStoreHonoursContract(t *testing.T) {
 	}{
 		{"missing user by id", func(s *fakeStore) error { _, err := s.UserByID(ctx, "nope"); return err }, ErrNotFound},
 		{"missing user by username", func(s *fakeStore) error { _, err := s.UserByUsername(ctx, "nope"); return err }, ErrNotFound},
-		{"update missing user", func(s *fakeStore) error { return s.UpdateUser(ctx, User{ID: "nope", Username: "x"}) }, ErrNotFound},
+		{"update missing user", func(s *fakeStore) error { return s.UpdateUser(ctx, User{ID: "nope", Username: "x"}, false) }, ErrNotFound},
 		{"delete missing user", func(s *fakeStore) error { return s.DeleteUser(ctx, "nope") }, ErrNotFound},
 		{"duplicate username", func(s *fakeStore) error { return s.CreateUser(ctx, User{ID: "u3", Username: "ann"}) }, ErrConflict},
-		{"update to a taken username", func(s *fakeStore) error { return s.UpdateUser(ctx, User{ID: "u2", Username: "ann"}) }, ErrConflict},
+		{"update to a taken username", func(s *fakeStore) error { return s.UpdateUser(ctx, User{ID: "u2", Username: "ann"}, false) }, ErrConflict},
 		{"delete user who owns documents", func(s *fakeStore) error { return s.DeleteUser(ctx, "u2") }, ErrConflict},
 		{"delete user who owns nothing", func(s *fakeStore) error { return s.DeleteUser(ctx, "u1") }, nil},
 		{"missing department", func(s *fakeStore) error { _, err := s.DepartmentByID(ctx, "nope"); return err }, ErrNotFound},

@@ -26,13 +26,34 @@ type UserPatch struct {
 	DisplayName  *string
 }
 
-var usernamePattern = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{1,63}$`)
+// usernamePattern is checked on the normalized name (NormalizeUsername).
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 
 func validateDisplayName(s string) error {
 	if utf8.RuneCountInString(s) > 200 {
 		return invalid("display_name must be at most 200 characters")
 	}
 	return nil
+}
+
+// mayAdminister is the one rule for which users an actor sees and manages
+// in administration (read, list, update, delete): an admin every user, a
+// dept_admin the users of its own department except admins (even one
+// placed there), a member nobody. adminScope is the same rule as a store
+// filter; a test holds the two together.
+func mayAdminister(actor, u User) bool {
+	return canManage(actor, u.DepartmentID) && (u.Role != RoleAdmin || actor.Role == RoleAdmin)
+}
+
+// adminScope is mayAdminister for listings; false: the actor lists nobody.
+func adminScope(actor User) (UserFilter, bool) {
+	switch actor.Role {
+	case RoleAdmin:
+		return UserFilter{}, true
+	case RoleDeptAdmin:
+		return UserFilter{DepartmentID: actor.DepartmentID, ExceptRole: RoleAdmin}, true
+	}
+	return UserFilter{}, false
 }
 
 // canManage reports whether actor may administer users of department dept.
@@ -63,7 +84,8 @@ func (s *Service) CreateUserUnchecked(ctx context.Context, in NewUser) (User, er
 }
 
 func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
-	in.Username = strings.TrimSpace(in.Username)
+	typed := strings.TrimSpace(in.Username)
+	in.Username = NormalizeUsername(in.Username)
 	if !usernamePattern.MatchString(in.Username) {
 		return User{}, invalid("username must be 2-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
@@ -71,7 +93,7 @@ func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
 		in.Role = RoleMember
 	}
 	if !in.Role.Valid() {
-		return User{}, invalid("role must be one of admin, dept_admin, member")
+		return User{}, invalid("role must be one of admin, dept_admin, member, reader")
 	}
 	if in.Role == RoleDeptAdmin && in.DepartmentID == "" {
 		return User{}, invalid("a dept_admin needs a department_id")
@@ -93,7 +115,7 @@ func (s *Service) createUser(ctx context.Context, in NewUser) (User, error) {
 	u := User{ID: NewID(), Username: in.Username, DisplayName: in.DisplayName, Role: in.Role,
 		DepartmentID: in.DepartmentID, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if u.DisplayName == "" {
-		u.DisplayName = u.Username
+		u.DisplayName = typed // shown as created
 	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, ErrConflict) {
@@ -122,8 +144,7 @@ func (s *Service) visibleUser(ctx context.Context, actor User, id string) (User,
 	if err != nil {
 		return User{}, err
 	}
-	// A dept_admin never manages an admin, even one placed in its department.
-	if !canManage(actor, u.DepartmentID) || (u.Role == RoleAdmin && actor.Role != RoleAdmin) {
+	if !mayAdminister(actor, u) {
 		if actor.Role == RoleDeptAdmin {
 			return User{}, ErrNotFound
 		}
@@ -138,6 +159,13 @@ func (s *Service) UserByID(ctx context.Context, actor User, id string) (User, er
 	return s.visibleUser(ctx, actor, id)
 }
 
+// UserSystem reads a user for the platform itself (whom a read token
+// stands for), with no acting user's rights applied: for internal lookups
+// only, never to answer a caller with.
+func (s *Service) UserSystem(ctx context.Context, id string) (User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
 // UpdateUser applies a patch. Nobody may change their own role or disable
 // themselves (an admin cannot lock everyone out by accident).
 func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserPatch) (User, error) {
@@ -150,7 +178,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserP
 	}
 	if p.Role != nil {
 		if !p.Role.Valid() {
-			return User{}, invalid("role must be one of admin, dept_admin, member")
+			return User{}, invalid("role must be one of admin, dept_admin, member, reader")
 		}
 		if u.ID == actor.ID && *p.Role != u.Role {
 			return User{}, invalid("you cannot change your own role")
@@ -193,7 +221,17 @@ func (s *Service) UpdateUser(ctx context.Context, actor User, id string, p UserP
 		}
 	}
 	u.UpdatedAt = s.now()
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	// A disabled account, or one whose password was changed (perhaps because
+	// it leaked), keeps no session or API token, the changer's own included.
+	commit := func() error { return s.store.UpdateUser(ctx, u, u.Disabled || p.Password != nil) }
+	if p.changesRights() {
+		// Even when the values stay the same: a repeated request repeats
+		// a revocation that was not confirmed.
+		err = s.aroundRightsChange(ctx, u.ID, commit)
+	} else {
+		err = commit()
+	}
+	if err != nil {
 		return User{}, err
 	}
 	return u, nil
@@ -212,7 +250,8 @@ func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 	if u.ID == actor.ID {
 		return invalid("you cannot delete yourself")
 	}
-	if err := s.store.DeleteUser(ctx, id); errors.Is(err, ErrConflict) {
+	err = s.aroundRightsChange(ctx, id, func() error { return s.store.DeleteUser(ctx, id) })
+	if errors.Is(err, ErrConflict) {
 		return conflict("the user still owns documents; disable the account or delete its documents first")
 	} else if err != nil {
 		return err
@@ -220,13 +259,12 @@ func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 	return nil
 }
 
-// ListUsers lists the users the actor may administer.
+// ListUsers lists the users the actor may administer: the same users
+// UserByID answers for it.
 func (s *Service) ListUsers(ctx context.Context, actor User, p Page) ([]User, int64, error) {
-	switch actor.Role {
-	case RoleAdmin:
-		return s.store.ListUsers(ctx, UserFilter{}, p)
-	case RoleDeptAdmin:
-		return s.store.ListUsers(ctx, UserFilter{DepartmentID: actor.DepartmentID}, p)
+	f, ok := adminScope(actor)
+	if !ok {
+		return nil, 0, ErrForbidden
 	}
-	return nil, 0, ErrForbidden
+	return s.store.ListUsers(ctx, f, p)
 }

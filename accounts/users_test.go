@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"docplat/errs"
 )
@@ -445,5 +446,67 @@ func TestDeptAdminCannotManageAdminsOfItsDepartment(t *testing.T) {
 				t.Errorf("the admin changed: %+v -> %+v (present: %v)", adminA, after, ok)
 			}
 		})
+	}
+}
+
+// TestPasswordChangeRevokesEveryToken: a reset by an admin ends the user's
+// sessions and API tokens; other changes keep them.
+func TestPasswordChangeRevokesEveryToken(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	s, err := f.svc.Login(ctx, "carol", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, api, err := f.svc.CreateAPIToken(ctx, f.memberA, f.freshSession(), "script", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateUser(ctx, f.admin, f.memberA.ID, UserPatch{DisplayName: ptr("Carol C.")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{s.Token, api} {
+		if _, _, err := f.svc.Authenticate(ctx, secret); err != nil {
+			t.Fatalf("a display-name change revoked a token: %v", err)
+		}
+	}
+	if _, err := f.svc.UpdateUser(ctx, f.deptAdminA, f.memberA.ID, UserPatch{Password: ptr("a-new-password")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{s.Token, api} {
+		if _, _, err := f.svc.Authenticate(ctx, secret); !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("token after the password change: %v, want ErrUnauthorized", err)
+		}
+	}
+}
+
+// TestUserListAndReadAgree: every actor lists exactly the users it may read,
+// an admin placed in a department included (a dept_admin sees it in
+// neither).
+func TestUserListAndReadAgree(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	placed := f.addUser("u-admin-a", "zed", RoleAdmin, f.deptA.ID)
+	for _, actor := range []User{f.admin, placed, f.deptAdminA, f.deptAdminB, f.memberA, f.loner} {
+		listed := map[string]bool{}
+		users, total, err := f.svc.ListUsers(ctx, actor, Page{Page: 1, Size: 1000})
+		if errors.Is(err, ErrForbidden) && actor.Role == RoleMember {
+			continue
+		}
+		if err != nil || int(total) != len(users) {
+			t.Fatalf("%s: ListUsers = %d of %d, %v", actor.Username, len(users), total, err)
+		}
+		for _, u := range users {
+			listed[u.ID] = true
+		}
+		for id := range f.store.users {
+			_, err := f.svc.UserByID(ctx, actor, id)
+			if (err == nil) != listed[id] {
+				t.Errorf("%s: user %s listed=%v but UserByID error = %v", actor.Username, id, listed[id], err)
+			}
+		}
+	}
+	if _, err := f.svc.UserByID(ctx, f.deptAdminA, placed.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("dept_admin reading an admin placed in its department: %v, want ErrNotFound", err)
 	}
 }

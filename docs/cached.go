@@ -62,10 +62,21 @@ func WithCache(repo Repository, c Cache, lock WriteLock, lockTimeout time.Durati
 	}
 	return &cachedRepository{Repository: repo, cache: c, lock: lock, lockTimeout: lockTimeout, edge: edge, log: slog.Default(),
 		decoded: cache.NewMemo(func(b []byte) (Document, error) {
-			var d Document
-			return d, json.Unmarshal(b, &d)
-		}, func(d Document) Document { d.Tags = slices.Clone(d.Tags); return d })}
+			var c cachedDocument
+			err := json.Unmarshal(b, &c)
+			c.Document.Grants = c.Grants
+			return c.Document, err
+		}, func(d Document) Document { d.Tags, d.Grants = slices.Clone(d.Tags), slices.Clone(d.Grants); return d })}
 }
+
+// cachedDocument is a document as the cache holds it: with its grants,
+// which its own JSON leaves out, so that reads decide without a query.
+type cachedDocument struct {
+	Document
+	Grants []Grant `json:"grants,omitempty"`
+}
+
+func toCached(d Document) cachedDocument { return cachedDocument{Document: d, Grants: d.Grants} }
 
 func docKey(id string) string { return "doc:" + id }
 
@@ -78,7 +89,7 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 		if err != nil {
 			return cache.Entry{}, err
 		}
-		b, err := json.Marshal(d)
+		b, err := json.Marshal(toCached(d))
 		return cache.Entry{Version: int64(d.Revision), Value: b}, err
 	})
 	if err != nil {

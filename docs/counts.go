@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"docplat/audit"
 	"docplat/events"
 )
 
@@ -19,8 +20,32 @@ const (
 // consume (the publisher sums reads per document over a short window
 // before anything leaves the process). Neither blocks.
 func (s *Service) RecordAccess(id, kind string, bytes int64) {
+	s.recordAccess(id, kind, bytes, nil)
+}
+
+// RecordContentRead counts a read of d's content by who, as RecordAccess,
+// and when d is not public names the reader on the access stream, from
+// which the audit log records the download (package audit): the read path
+// itself writes nothing. The reader's IP is the context's audit.Origin's.
+func (s *Service) RecordContentRead(ctx context.Context, who Actor, d Document, kind string, bytes int64) {
+	var r *events.Reader
+	if d.Visibility != Public {
+		r = &events.Reader{ActorID: who.UserID, IP: audit.OriginFrom(ctx).IP, Visibility: string(d.Visibility), DepartmentID: d.DepartmentID}
+	}
+	s.recordAccess(d.ID, kind, bytes, r)
+}
+
+// RecordShareRead counts a read of d's content through the share link
+// shareID, naming the link on the access stream whatever d's visibility:
+// the audit log records it as the link's download.
+func (s *Service) RecordShareRead(ctx context.Context, shareID string, d Document, kind string, bytes int64) {
+	r := &events.Reader{IP: audit.OriginFrom(ctx).IP, Visibility: string(d.Visibility), DepartmentID: d.DepartmentID, ShareID: shareID}
+	s.recordAccess(d.ID, kind, bytes, r)
+}
+
+func (s *Service) recordAccess(id, kind string, bytes int64, r *events.Reader) {
 	if s.opt.Access != nil {
-		s.opt.Access.Publish(events.Access{DocumentID: id, Kind: kind, Bytes: bytes, At: s.now(), Instance: s.opt.Instance})
+		s.opt.Access.Publish(events.Access{DocumentID: id, Kind: kind, Bytes: bytes, At: s.now(), Instance: s.opt.Instance, Reader: r})
 	}
 	s.mu.Lock()
 	c := s.counts[id]

@@ -44,6 +44,10 @@ type Document struct {
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
 	Snippet      string     `json:"snippet,omitempty"` // search results only
+	// Grants are the document's grants, active or not. They travel with
+	// the document (the cache holds them, so deciding a read costs no
+	// query) but are not part of its JSON: GET .../grants answers them.
+	Grants []Grant `json:"-"`
 }
 
 // Version is one stored content of a document.
@@ -63,8 +67,12 @@ type Version struct {
 type Actor struct {
 	UserID       string
 	DepartmentID string
-	Admin        bool
-	DeptAdmin    bool
+	// Departments is DepartmentID followed by its ancestors, for grants to
+	// a parent department (accounts resolves it; nil means DepartmentID only).
+	Departments []string
+	Admin       bool
+	DeptAdmin   bool
+	Reader      bool // the reader role: every permission capped at read
 }
 
 // Anonymous reports whether nobody is signed in.
@@ -149,7 +157,8 @@ type Repository interface {
 // they span the stats service (Repository).
 type Store interface {
 	Get(ctx context.Context, id string) (Document, error)
-	// UpdateMeta applies change to the current row (revision+1).
+	// Get returns the document with its grants. UpdateMeta applies change
+	// to the current row and grants (revision+1).
 	UpdateMeta(ctx context.Context, id string, check func(Document) error, change func(*Document)) (Document, error)
 	Versions(ctx context.Context, id string) ([]Version, error)
 	Version(ctx context.Context, id string, n int) (Version, error)
@@ -167,4 +176,7 @@ type Store interface {
 	Usage(ctx context.Context, id string) (int64, error)
 	// DepartmentQuota is a department's quota in bytes (0: unlimited).
 	DepartmentQuota(ctx context.Context, dept string) (int64, error)
+	// MissingPrincipals returns the grant principals (user:ID,
+	// department:ID) that name no user or department.
+	MissingPrincipals(ctx context.Context, principals []string) ([]string, error)
 }

@@ -69,7 +69,7 @@ func TestListBuildsQuery(t *testing.T) {
 			if repo.calls != 1 {
 				t.Fatalf("repository List called %d times, want 1", repo.calls)
 			}
-			if repo.actor != actor {
+			if !reflect.DeepEqual(repo.actor, actor) {
 				t.Errorf("repository got actor %+v, want %+v", repo.actor, actor)
 			}
 			if !reflect.DeepEqual(repo.query, tc.want) {

@@ -15,14 +15,7 @@ import (
 // Get returns a document the actor may read: ErrNotFound when there is
 // none or the actor may not read it (no existence leak).
 func (s *Service) Get(ctx context.Context, actor Actor, id string) (Document, error) {
-	d, err := s.repo.Get(ctx, id)
-	if err != nil {
-		return Document{}, err
-	}
-	if !canRead(actor, d) {
-		return Document{}, ErrNotFound
-	}
-	return d, nil
+	return s.Authorize(ctx, actor, id, PermRead)
 }
 
 // Body is content to serve: seekable for Range requests, closed when done.
@@ -43,6 +36,24 @@ func (s *Service) Content(ctx context.Context, actor Actor, id string, version i
 	if err != nil {
 		return Document{}, Version{}, nil, err
 	}
+	return s.content(ctx, d, version)
+}
+
+// ContentSystem is Content for the platform itself, with no actor's rights
+// applied (like GetSystem): for a caller that decided the permission
+// already, e.g. a share link.
+func (s *Service) ContentSystem(ctx context.Context, id string, version int) (Document, Version, Body, error) {
+	d, err := s.GetSystem(ctx, id)
+	if err != nil {
+		return Document{}, Version{}, nil, err
+	}
+	return s.content(ctx, d, version)
+}
+
+// content opens version (0: the current one) of d.
+func (s *Service) content(ctx context.Context, d Document, version int) (Document, Version, Body, error) {
+	id := d.ID
+	var err error
 	v := currentVersion(d)
 	if version != 0 && version != d.Version {
 		if v, err = s.repo.Version(ctx, id, version); err != nil {

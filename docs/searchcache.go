@@ -123,7 +123,7 @@ func (c *searchCache) revalidate(ctx context.Context, actor Actor, e searchEntry
 	total := e.total
 	for _, it := range e.items {
 		d, err := c.Repository.Get(ctx, it.ID)
-		if errors.Is(err, ErrNotFound) || (err == nil && !canRead(actor, d)) {
+		if errors.Is(err, ErrNotFound) || (err == nil && PermissionOf(actor, d, time.Now()) < PermRead) {
 			total--
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"docplat/audit"
 	"docplat/errs"
 	"docplat/txn"
 )
@@ -54,6 +55,11 @@ type DocumentChange struct {
 	// Idempotency names the client's Idempotency-Key record that the
 	// commit marks, in the same local transaction as the change.
 	Idempotency *IdempotencyRef `json:"idempotency,omitempty"`
+	// Origin is who made the change and from where: the commit records it
+	// in the audit log, in the same local transaction as the change.
+	Origin *audit.Origin `json:"origin,omitempty"`
+	// UploadLink is the upload link a create is charged to (UploadLinkRef).
+	UploadLink *UploadLinkRef `json:"upload_link,omitempty"`
 }
 
 // IdempotencyRef is a client's Idempotency-Key, scoped to its user, and
@@ -95,32 +101,44 @@ type UsageChange struct {
 // its department's usage, and the stats service's quota vote decides.
 type threePhaseRepository struct {
 	Store
-	coord Coordinator
+	coord             Coordinator
+	noDepartmentQuota int64
 }
+
+// NoDepartment is the usage bucket of documents whose owner belongs to no
+// department (an administrator, a member not yet placed): their bytes are
+// counted and voted on by the stats service like a department's, under
+// this name (department ids are 26 characters, so it names none of them),
+// against the quota given to WithThreePhaseCommit.
+const NoDepartment = "none"
 
 // WithThreePhaseCommit is the Repository over store whose content changes
 // go through coord: the only way documents' content is written.
-func WithThreePhaseCommit(store Store, coord Coordinator) Repository {
-	return &threePhaseRepository{Store: store, coord: coord}
+// noDepartmentQuota bounds the NoDepartment bucket in bytes (0: unlimited,
+// as for a department).
+func WithThreePhaseCommit(store Store, coord Coordinator, noDepartmentQuota int64) Repository {
+	return &threePhaseRepository{Store: store, coord: coord, noDepartmentQuota: noDepartmentQuota}
 }
 
 func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, usage UsageChange) error {
 	change.Idempotency = idempotencyFrom(ctx)
+	if o := audit.OriginFrom(ctx); o != (audit.Origin{}) {
+		change.Origin = &o
+	}
 	docPayload, err := json.Marshal(change)
 	if err != nil {
 		return err
 	}
-	branches := []txn.Branch{{Participant: ParticipantDocuments, Payload: docPayload}}
-	if usage.DepartmentID != "" {
-		if usage.QuotaBytes, err = r.DepartmentQuota(ctx, usage.DepartmentID); err != nil {
-			return err
-		}
-		p, err := json.Marshal(usage)
-		if err != nil {
-			return err
-		}
-		branches = append(branches, txn.Branch{Participant: ParticipantStats, Payload: p})
+	if usage.DepartmentID == "" {
+		usage.DepartmentID, usage.QuotaBytes = NoDepartment, r.noDepartmentQuota
+	} else if usage.QuotaBytes, err = r.DepartmentQuota(ctx, usage.DepartmentID); err != nil {
+		return err
 	}
+	usagePayload, err := json.Marshal(usage)
+	if err != nil {
+		return err
+	}
+	branches := []txn.Branch{{Participant: ParticipantDocuments, Payload: docPayload}, {Participant: ParticipantStats, Payload: usagePayload}}
 	// Execute answers committed only once the documents participant (the
 	// one every instance reads) has applied the change, so the caller reads
 	// what it wrote as soon as it is answered (txn.CoordinatorOptions.Synchronous).
@@ -142,13 +160,17 @@ func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, u
 		return ErrPrecondition
 	case out.Votes[ParticipantDocuments].Reason == txn.ReasonNotFound:
 		return ErrNotFound
+	case out.Votes[ParticipantDocuments].Reason == ReasonUploadLinkUsedUp:
+		return ErrUploadLinkGone
+	case out.Votes[ParticipantDocuments].Reason == ReasonUploadLinkBytes:
+		return ErrUploadLinkBytes
 	}
 	return fmt.Errorf("%w: the transaction was aborted (votes %v)", ErrUnavailable, out.Votes)
 }
 
 func (r *threePhaseRepository) Create(ctx context.Context, d Document, c NewContent) error {
 	v := c.Version
-	return r.run(ctx, DocumentChange{Op: OpCreate, Document: d, Version: &v, Text: c.Text, Staged: c.Staged},
+	return r.run(ctx, DocumentChange{Op: OpCreate, Document: d, Version: &v, Text: c.Text, Staged: c.Staged, UploadLink: uploadLinkFrom(ctx)},
 		UsageChange{DepartmentID: d.DepartmentID, DeltaBytes: v.Size, DeltaDocuments: 1, DocumentID: d.ID})
 }
 

@@ -44,7 +44,7 @@ func TestTransactionAnswersKeepTheirCause(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			repo := WithThreePhaseCommit(nil, tc.coord)
+			repo := WithThreePhaseCommit(nil, tc.coord, 0)
 			err := repo.Create(context.Background(), Document{ID: "d1"}, NewContent{Version: Version{Version: 1, Size: 3}})
 			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 				t.Fatalf("Create = %v, want %v", err, tc.want)

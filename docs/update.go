@@ -1,6 +1,10 @@
 package docs
 
-import "context"
+import (
+	"context"
+	"errors"
+	"slices"
+)
 
 // Patch changes metadata; nil fields stay as they are.
 type Patch struct {
@@ -10,13 +14,24 @@ type Patch struct {
 	Visibility  *Visibility
 }
 
-// Update applies a metadata patch under the If-Match precondition.
-// Errors: ErrUnauthorized (anonymous), errs.BadRequest (an invalid field),
+// errUnchanged stops a write whose patch would leave the document as it is
+// before anything is invalidated, purged or committed.
+var errUnchanged = errors.New("docs: the patch changes nothing")
+
+// Update applies a metadata patch under the If-Match precondition. A patch
+// whose values are the current ones is a no-op: it returns the document
+// as it is, without a new revision (which would revoke read tokens) and
+// without purging any cache or nginx.
+// Errors: ErrUnauthorized (anonymous), errs.BadRequest (an invalid field,
+// or no field at all),
 // ErrNotFound (as Get), ErrForbidden (readable, not writable),
 // ErrPrecondition (If-Match no longer holds), ErrUnavailable.
 func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Precondition, p Patch) (Document, error) {
 	if actor.Anonymous() {
 		return Document{}, ErrUnauthorized
+	}
+	if p.Title == nil && p.Description == nil && p.Tags == nil && p.Visibility == nil {
+		return Document{}, invalid("nothing to change: give at least one of title, description, tags, visibility")
 	}
 	var title, desc string
 	var tags []string
@@ -41,11 +56,25 @@ func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Pr
 			return Document{}, err
 		}
 	}
-	return s.repo.UpdateMeta(ctx, id, func(cur Document) error {
-		if err := writeCheck(actor, cur); err != nil {
+	// Visibility says who may read: like grants, it is the managers' to change.
+	need := PermWrite
+	if p.Visibility != nil {
+		need = PermManage
+	}
+	var current Document
+	d, err := s.repo.UpdateMeta(ctx, id, func(cur Document) error {
+		if err := s.check(actor, cur, need); err != nil {
 			return err
 		}
-		return ifMatch.check(cur)
+		if err := ifMatch.check(cur); err != nil {
+			return err
+		}
+		if (p.Title == nil || title == cur.Title) && (p.Description == nil || desc == cur.Description) &&
+			(p.Tags == nil || slices.Equal(tags, cur.Tags)) && (p.Visibility == nil || *p.Visibility == cur.Visibility) {
+			current = cur
+			return errUnchanged
+		}
+		return nil
 	}, func(d *Document) {
 		if p.Title != nil {
 			d.Title = title
@@ -60,6 +89,10 @@ func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Pr
 			d.Visibility = *p.Visibility
 		}
 	})
+	if errors.Is(err, errUnchanged) {
+		return current, nil
+	}
+	return d, err
 }
 
 // CheckWritable reports early whether actor may replace the document's
@@ -70,11 +103,8 @@ func (s *Service) CheckWritable(ctx context.Context, actor Actor, id string, ifM
 	if actor.Anonymous() {
 		return ErrUnauthorized
 	}
-	d, err := s.repo.Get(ctx, id)
+	d, err := s.Authorize(ctx, actor, id, PermWrite)
 	if err != nil {
-		return err
-	}
-	if err := writeCheck(actor, d); err != nil {
 		return err
 	}
 	return ifMatch.check(d)
@@ -89,7 +119,7 @@ func (s *Service) Delete(ctx context.Context, actor Actor, id string, ifMatch Pr
 		return ErrUnauthorized
 	}
 	err := s.repo.Delete(ctx, id, func(cur Document) error {
-		if err := writeCheck(actor, cur); err != nil {
+		if err := s.check(actor, cur, PermManage); err != nil {
 			return err
 		}
 		return ifMatch.check(cur)

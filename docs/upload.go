@@ -99,8 +99,8 @@ func (s *Service) readText(st *Staged) (string, error) {
 // (MayHaveCommitted), one refused before any change ErrUnavailable; a
 // failing dependency otherwise keeps its depfail error.
 func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *Staged) (Document, error) {
-	if actor.Anonymous() {
-		return Document{}, ErrUnauthorized
+	if err := CheckCanCreate(actor); err != nil {
+		return Document{}, err
 	}
 	if in.Title == "" {
 		in.Title = strings.TrimSuffix(st.filename, path.Ext(st.filename))
@@ -154,7 +154,7 @@ func (s *Service) ReplaceContent(ctx context.Context, actor Actor, id string, if
 		return Document{}, err
 	}
 	d, err := s.repo.AddVersion(ctx, id, func(cur Document) error {
-		if err := writeCheck(actor, cur); err != nil {
+		if err := s.check(actor, cur, PermWrite); err != nil {
 			return err
 		}
 		return ifMatch.check(cur)

@@ -14,8 +14,17 @@ const (
 	maxFilenameBytes    = 255
 )
 
-// checkFilename rejects names that look like paths or carry control
-// characters; browsers send a plain base name.
+// hidden reports characters that change how text around them reads
+// without showing themselves: controls, and Unicode's format (Cf: the bidi
+// overrides and isolates U+202A-E and U+2066-9, marks U+200E/F and U+061C,
+// zero-width characters) and line and paragraph separators (Zl, Zp). In a
+// file name "evil\u202etxt.exe" displays as "evilexe.txt".
+func hidden(r rune) bool {
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
+// checkFilename rejects names that look like paths or carry control or
+// format characters; browsers send a plain base name.
 func checkFilename(name string) error {
 	switch {
 	case name == "":
@@ -26,8 +35,8 @@ func checkFilename(name string) error {
 		return invalid("file name is not valid UTF-8")
 	case strings.ContainsAny(name, `/\`) || strings.Contains(name, ".."):
 		return invalid("file name must not contain path separators or '..'")
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return invalid("file name must not contain control characters")
+	case strings.IndexFunc(name, hidden) >= 0:
+		return invalid("file name must not contain control, format (bidi) or separator characters")
 	}
 	return nil
 }
@@ -37,8 +46,8 @@ func checkTitle(t string) (string, error) {
 	if t == "" {
 		return "", invalid("title must not be empty")
 	}
-	if !utf8.ValidString(t) || utf8.RuneCountInString(t) > maxTitleRunes || strings.IndexFunc(t, unicode.IsControl) >= 0 {
-		return "", invalid("title must be valid text of at most %d characters, without control characters", maxTitleRunes)
+	if !utf8.ValidString(t) || utf8.RuneCountInString(t) > maxTitleRunes || strings.IndexFunc(t, hidden) >= 0 {
+		return "", invalid("title must be valid text of at most %d characters, without control, format (bidi) or separator characters", maxTitleRunes)
 	}
 	return t, nil
 }

@@ -38,6 +38,19 @@ func TestCheckFilename(t *testing.T) {
 		{"delete character", "x\x7fy.txt", false},
 		{"256 bytes", strings.Repeat("a", 252) + ".txt", false},
 		{"invalid utf-8", "x\xff.txt", false},
+		{"right-to-left override", "evil\u202etxt.exe", false},
+		{"left-to-right embedding", "a\u202ab.txt", false},
+		{"first strong isolate", "a\u2068b.txt", false},
+		{"pop directional isolate", "a\u2069b.txt", false},
+		{"left-to-right mark", "a\u200eb.txt", false},
+		{"right-to-left mark", "a\u200fb.txt", false},
+		{"arabic letter mark", "a\u061cb.txt", false},
+		{"line separator", "a\u2028b.txt", false},
+		{"paragraph separator", "a\u2029b.txt", false},
+		{"zero width space (Cf)", "a\u200bb.txt", false},
+		{"byte order mark (Cf)", "\ufeffa.txt", false},
+		{"arabic name", "تقرير.pdf", true},
+		{"emoji", "notes 📚.md", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,6 +155,12 @@ func TestCheckTitle(t *testing.T) {
 		{"blank", "   ", "", false},
 		{"201 runes", strings.Repeat("文", 201), "", false},
 		{"control character", "a\x07b", "", false},
+		{"right-to-left override", "evil\u202etxt.exe", "", false},
+		{"right-to-left isolate", "a\u2067b", "", false},
+		{"line separator", "a\u2028b", "", false},
+		{"paragraph separator", "a\u2029b", "", false},
+		{"arabic letter mark", "a\u061cb", "", false},
+		{"hebrew title", "דוח רבעוני", "דוח רבעוני", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

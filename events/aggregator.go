@@ -52,7 +52,12 @@ type AggregatorConfig struct {
 	Registerer prometheus.Registerer
 }
 
-type aggKey struct{ doc, kind string }
+// aggKey: reads of one document and kind are summed, per reader for those
+// the audit log records (anonymous reads share the zero Reader).
+type aggKey struct {
+	doc, kind string
+	reader    Reader
+}
 
 type aggValue struct {
 	count, bytes int64
@@ -135,7 +140,10 @@ func signal(c chan struct{}) {
 // the aggregator's; At of the published event is the latest read's.
 func (g *Aggregator) Publish(a Access) {
 	n := a.N()
-	k := aggKey{a.DocumentID, a.Kind}
+	k := aggKey{doc: a.DocumentID, kind: a.Kind}
+	if a.Reader != nil {
+		k.reader = *a.Reader
+	}
 	g.mu.Lock()
 	wasEmpty := len(g.pending) == 0
 	v := g.pending[k]
@@ -196,7 +204,12 @@ func (g *Aggregator) publish(sums map[aggKey]aggValue, reason string) {
 		return
 	}
 	for k, v := range sums {
-		g.next.Publish(Access{DocumentID: k.doc, Kind: k.kind, Bytes: v.bytes, At: v.last, Instance: g.cfg.Instance, Count: v.count})
+		a := Access{DocumentID: k.doc, Kind: k.kind, Bytes: v.bytes, At: v.last, Instance: g.cfg.Instance, Count: v.count}
+		if k.reader != (Reader{}) {
+			r := k.reader
+			a.Reader = &r
+		}
+		g.next.Publish(a)
 	}
 	g.published.WithLabelValues(reason).Add(float64(len(sums)))
 	g.flushSize.Observe(float64(len(sums)))

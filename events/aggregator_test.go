@@ -247,3 +247,40 @@ func BenchmarkAggregatorPublish(b *testing.B) {
 		i++
 	}
 }
+
+// TestAggregatorKeepsAuditedReadersApart: reads carrying a Reader (those
+// the audit log records) are summed per reader and keep it; anonymous
+// reads of the same document are summed apart from them, without one.
+func TestAggregatorKeepsAuditedReadersApart(t *testing.T) {
+	var out sink
+	g, err := events.NewAggregator(&out, events.AggregatorConfig{Window: time.Hour, BurstCount: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u1 := events.Reader{ActorID: "u1", IP: "10.0.0.1", Visibility: "private"}
+	u2 := events.Reader{ActorID: "u2", IP: "10.0.0.2", Visibility: "private"}
+	for range 3 {
+		r1, r2 := u1, u2
+		g.Publish(events.Access{DocumentID: "p", Kind: "download", Bytes: 5, Reader: &r1})
+		g.Publish(events.Access{DocumentID: "p", Kind: "download", Bytes: 5, Reader: &r2})
+		g.Publish(events.Access{DocumentID: "p", Kind: "download", Bytes: 5})
+	}
+	g.Flush()
+	if len(out.got) != 3 {
+		t.Fatalf("%d events, want one per reader and one anonymous: %+v", len(out.got), out.got)
+	}
+	seen := map[string]int64{}
+	for _, a := range out.got {
+		who := ""
+		if a.Reader != nil {
+			who = a.Reader.ActorID
+			if want := map[string]events.Reader{"u1": u1, "u2": u2}[who]; *a.Reader != want {
+				t.Errorf("reader %+v, want %+v", *a.Reader, want)
+			}
+		}
+		seen[who] += a.N()
+	}
+	if seen["u1"] != 3 || seen["u2"] != 3 || seen[""] != 3 {
+		t.Fatalf("sums per reader %v, want 3 each", seen)
+	}
+}

@@ -12,16 +12,30 @@ import (
 // length-prefixed strings and varints): BenchmarkEncode showed JSON at
 // several times its cost, paid once by the producer and once by each
 // consumer group. Decode still reads the JSON records written before it
-// (their first byte is '{'), so an old topic replays unchanged.
-const binaryV1 = 0x01
+// (their first byte is '{'), so an old topic replays unchanged. Version 2
+// appends the Reader of an audited read; an access without one is still
+// written as version 1, byte for byte as before, so only audited reads
+// need a reader that knows version 2.
+const (
+	binaryV1 = 0x01
+	binaryV2 = 0x02
+)
 
 // Encode is the record value of an access.
 func Encode(a Access) ([]byte, error) {
 	if len(a.DocumentID) > 1<<16 || len(a.Kind) > 255 || len(a.Instance) > 255 {
 		return nil, errors.New("encoding an access event: a field is too long")
 	}
+	r := a.Reader
+	if r != nil && (len(r.ActorID) > 255 || len(r.IP) > 255 || len(r.Visibility) > 255 || len(r.DepartmentID) > 255 || len(r.ShareID) > 255) {
+		return nil, errors.New("encoding an access event: a reader's field is too long")
+	}
 	b := make([]byte, 0, 1+2+len(a.DocumentID)+1+len(a.Kind)+1+len(a.Instance)+3*binary.MaxVarintLen64)
-	b = append(b, binaryV1)
+	if r == nil {
+		b = append(b, binaryV1)
+	} else {
+		b = append(b, binaryV2)
+	}
 	b = binary.AppendUvarint(b, uint64(len(a.DocumentID)))
 	b = append(b, a.DocumentID...)
 	b = append(b, byte(len(a.Kind)))
@@ -35,6 +49,12 @@ func Encode(a Access) ([]byte, error) {
 	}
 	b = binary.AppendVarint(b, at)
 	b = binary.AppendVarint(b, a.Count)
+	if r != nil {
+		for _, f := range []string{r.ActorID, r.IP, r.Visibility, r.DepartmentID, r.ShareID} {
+			b = append(b, byte(len(f)))
+			b = append(b, f...)
+		}
+	}
 	return b, nil
 }
 
@@ -49,7 +69,8 @@ func Decode(b []byte) (Access, error) {
 		return a, nil
 	}
 	d := decoder{b: b}
-	if d.byte() != binaryV1 {
+	version := d.byte()
+	if version != binaryV1 && version != binaryV2 {
 		return Access{}, errors.New("decoding an access event: unknown format")
 	}
 	var a Access
@@ -61,6 +82,10 @@ func Decode(b []byte) (Access, error) {
 		a.At = time.Unix(0, at).UTC()
 	}
 	a.Count = d.varint()
+	if version == binaryV2 {
+		a.Reader = &Reader{ActorID: d.str(int(d.byte())), IP: d.str(int(d.byte())), Visibility: d.str(int(d.byte())),
+			DepartmentID: d.str(int(d.byte())), ShareID: d.str(int(d.byte()))}
+	}
 	if d.err != nil || len(d.b) != 0 {
 		return Access{}, errors.New("decoding an access event: truncated or trailing bytes")
 	}

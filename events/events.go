@@ -19,6 +19,22 @@ type Access struct {
 	Instance   string    `json:"instance,omitempty"`
 	// Count is how many accesses the event stands for; 0 means 1.
 	Count int64 `json:"count,omitempty"`
+	// Reader is set on reads the audit log records (content of a
+	// non-public document, a share link's download); nil on the others,
+	// which stay anonymous.
+	Reader *Reader `json:"reader,omitempty"`
+}
+
+// Reader is who read a document and what the document was at the time:
+// what an audit entry of the read needs.
+type Reader struct {
+	ActorID      string `json:"actor_id"`
+	IP           string `json:"ip,omitempty"`
+	Visibility   string `json:"visibility"`
+	DepartmentID string `json:"department_id,omitempty"` // the document's
+	// ShareID is set on a read through a share link (the audit log records
+	// it as the share's download, whatever the visibility).
+	ShareID string `json:"share_id,omitempty"`
 }
 
 // N is the number of accesses the event stands for.

@@ -151,3 +151,36 @@ func (c *Client) DrainHits(ctx context.Context) ([]Hit, error) {
 	}
 	return out.Items, nil
 }
+
+// RevokeUser makes nginx refuse userID's read tokens that expire at or
+// before until (readtoken.RevocationCutoff), keeping a later cutoff already
+// set. It returns once every worker refuses them: the table is shared
+// memory, read on each check.
+func (c *Client) RevokeUser(ctx context.Context, userID string, until time.Time) error {
+	if userID == "" {
+		return errors.New("nginx: RevokeUser needs a user id")
+	}
+	_, err := c.do(ctx, http.MethodPut, "/_hot/users/"+url.PathEscape(userID)+"/revoke?until="+strconv.FormatInt(until.Unix(), 10), nil, nil)
+	return err
+}
+
+// PushShare lets the hot tier answer a share link (one without password
+// and without download limit) until expires: key is the SHA-1 of its token
+// in hex (shares.EdgeKey), so nginx never holds the token itself. The link
+// is answered from the document's hot entry only; without one nginx asks
+// the app.
+func (c *Client) PushShare(ctx context.Context, linkID, key, documentID string, expires time.Time) error {
+	h := http.Header{}
+	h.Set("X-Share-Key", key)
+	h.Set("X-Doc-Id", documentID)
+	h.Set("X-Share-Expires", strconv.FormatInt(expires.Unix(), 10))
+	_, err := c.do(ctx, http.MethodPut, "/_hot/shares/"+url.PathEscape(linkID), nil, h)
+	return err
+}
+
+// DropShare stops the hot tier answering a share link; every worker reads
+// the one shared dict, so it takes effect with the next request.
+func (c *Client) DropShare(ctx context.Context, linkID string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/_hot/shares/"+url.PathEscape(linkID), nil, nil)
+	return err
+}

@@ -16,6 +16,11 @@ type Config struct {
 
 	Secret      string // X-Docplat-Internal value the admin API requires
 	TokenSecret string // read-token HMAC key; defaults to Secret
+	// ReadTokenTTL is the apps' read-token life (their --read-token-ttl):
+	// after a start, tokens that may have been issued before it are left
+	// to the app, since revocations pushed to the previous nginx are gone.
+	// Default 5m, the apps' default.
+	ReadTokenTTL time.Duration
 
 	ShmSize       int64         // bytes for hot entries; default 64 MiB
 	MaxEntryBytes int64         // largest hot entry; default 1 MiB
@@ -61,6 +66,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.ShmSize, 64<<20)
 	def(&c.MaxEntryBytes, 1<<20)
+	defD(&c.ReadTokenTTL, 5*time.Minute)
 	defD(&c.TombstoneTTL, 30*time.Second)
 	defD(&c.PurgeWait, time.Second)
 	defI(&c.LRUItems, 32)
@@ -109,7 +115,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("nginx: ShmSize (%d) must hold at least two entries of MaxEntryBytes (%d)", c.ShmSize, c.MaxEntryBytes)
 	}
 	for name, d := range map[string]time.Duration{"TombstoneTTL": c.TombstoneTTL, "PurgeWait": c.PurgeWait,
-		"LRUTTL": c.LRUTTL, "FailTimeout": c.FailTimeout, "ConnectTimeout": c.ConnectTimeout, "ReadTimeout": c.ReadTimeout} {
+		"LRUTTL": c.LRUTTL, "ReadTokenTTL": c.ReadTokenTTL, "FailTimeout": c.FailTimeout, "ConnectTimeout": c.ConnectTimeout, "ReadTimeout": c.ReadTimeout} {
 		if d < time.Millisecond {
 			return fmt.Errorf("nginx: %s must be at least 1ms", name)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"docplat/internal/envflag"
 )
@@ -22,6 +23,7 @@ type ProcessConfig struct {
 func (c *ProcessConfig) Bind(b *envflag.Set) {
 	b.String(&c.Config.Secret, "internal-secret", "", "shared secret of nginx's admin endpoints, the apps' --internal-secret (16+ characters)")
 	b.String(&c.Config.TokenSecret, "read-token-secret", "", "secret of the per-document read tokens nginx checks, the apps' --read-token-secret (16+ characters)")
+	b.Duration(&c.Config.ReadTokenTTL, "read-token-ttl", 5*time.Minute, "life of the apps' read tokens, their --read-token-ttl: after a start nginx leaves tokens that may predate it to the apps")
 	b.Int64(&c.Config.MaxEntryBytes, "hot-max-bytes", 1<<20, "largest content the nginx hot tier holds; larger hot documents stay on the app")
 	fs := b.FlagSet
 	fs.StringVar(&c.Prefix, "prefix", "", "directory nginx runs in (conf/, logs/, lua/, static/ are written there)")

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -84,6 +85,8 @@ type confView struct {
 	FailTimeout                    string
 	ConnectTimeout, ReadTimeout    string
 	UpstreamKeepalive              int
+	ErrorPages                     []errorPage
+	ReadTokenTTLSeconds            string
 }
 
 // seconds renders d for Lua (a number of seconds).
@@ -119,6 +122,9 @@ func view(c Config, prefix string) confView {
 		ConnectTimeout:    nginxTime(c.ConnectTimeout),
 		ReadTimeout:       nginxTime(c.ReadTimeout),
 		UpstreamKeepalive: c.Keepalive,
+		ErrorPages:        errorPages,
+		// Whole seconds, rounded up: see token.lua's cutoff.
+		ReadTokenTTLSeconds: strconv.FormatInt(int64(math.Ceil(c.ReadTokenTTL.Seconds())), 10),
 	}
 	v.Config.MaxInflight = maxInflight
 	return v

@@ -11,6 +11,13 @@
 // so a visibility change revokes every outstanding token. HMAC-SHA1 is what
 // nginx offers without extra modules (ngx.hmac_sha1) and is still a sound
 // MAC; the tokens are meant to live minutes, not days.
+//
+// The token names its user, so a change of that user's rights (disabled,
+// deleted, another role or department) revokes their tokens without
+// touching any document: nginx refuses the user's tokens that expire at or
+// before a cutoff the app pushes (RevocationCutoff). Expiry and
+// RevocationCutoff round the same way, so a cutoff computed after the
+// change covers every token issued before it.
 package readtoken
 
 import (
@@ -33,6 +40,20 @@ var (
 )
 
 const version = "v1"
+
+// Expiry is the expiry of a token issued at now to live ttl, in whole
+// seconds (the format's unit), rounded down.
+func Expiry(now time.Time, ttl time.Duration) time.Time {
+	return now.Add(ttl).UTC().Truncate(time.Second)
+}
+
+// RevocationCutoff is the cutoff that revokes every token of a user issued
+// up to now with a life of at most ttl: refusing the user's tokens whose
+// expiry is at or before it refuses all of them (a token issued later in
+// the same second too, which then only costs a trip to the app).
+func RevocationCutoff(now time.Time, ttl time.Duration) time.Time {
+	return Expiry(now, ttl)
+}
 
 // Sign returns a token letting userID read revision rev of docID until exp.
 // Ids must not contain '.' or '|' (docplat's ids are base32).

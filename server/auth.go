@@ -24,6 +24,7 @@ const (
 	userKey       = "user"
 	userIDKey     = "user_id"
 	tokenKey      = "token"
+	actorKey      = "actor"
 )
 
 // csrfFor derives the CSRF value from the session secret: nothing to store,
@@ -68,7 +69,9 @@ func (s *Server) authenticate(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		s.setCaller(c, u, t)
+		if !s.setCaller(c, u, t) {
+			return
+		}
 		c.Next()
 		return
 	}
@@ -94,14 +97,36 @@ func (s *Server) authenticate(c *gin.Context) {
 			return
 		}
 	}
-	s.setCaller(c, u, t)
+	if !s.setCaller(c, u, t) {
+		return
+	}
 	c.Next()
 }
 
-func (s *Server) setCaller(c *gin.Context, u accounts.User, t accounts.Token) {
+// setCaller records the signed-in caller and the actor the document rules
+// see, or answers the failure of resolving its department's line.
+func (s *Server) setCaller(c *gin.Context, u accounts.User, t accounts.Token) bool {
+	a, err := s.actorFor(c, u)
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
 	c.Set(userKey, u)
 	c.Set(userIDKey, u.ID)
 	c.Set(tokenKey, t)
+	c.Set(actorKey, a)
+	return true
+}
+
+// actorFor is user u as the document rules see it: role flags and its
+// department's line (for grants to parent departments).
+func (s *Server) actorFor(c *gin.Context, u accounts.User) (docs.Actor, error) {
+	line, err := s.deps.Accounts.DepartmentLine(c, u.DepartmentID)
+	if err != nil {
+		return docs.Actor{}, err
+	}
+	return docs.Actor{UserID: u.ID, DepartmentID: u.DepartmentID, Departments: line, Admin: u.Role == accounts.RoleAdmin,
+		DeptAdmin: u.Role == accounts.RoleDeptAdmin, Reader: u.Role == accounts.RoleReader}, nil
 }
 
 // caller returns the signed-in user, if any.
@@ -122,13 +147,13 @@ func requireUser(c *gin.Context) (accounts.User, bool) {
 	return u, ok
 }
 
-// actor is the caller as the document rules see it.
+// actor is the caller as the document rules see it (set by setCaller).
 func actor(c *gin.Context) docs.Actor {
-	u, ok := caller(c)
+	v, ok := c.Get(actorKey)
 	if !ok {
 		return docs.Actor{}
 	}
-	return docs.Actor{UserID: u.ID, DepartmentID: u.DepartmentID, Admin: u.Role == accounts.RoleAdmin, DeptAdmin: u.Role == accounts.RoleDeptAdmin}
+	return v.(docs.Actor)
 }
 
 func (s *Server) setSessionCookies(c *gin.Context, secret string, expires time.Time) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -26,11 +27,14 @@ func (s *Server) login(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	if ok, retry := s.logins.allow(c.ClientIP(), req.Username); !ok {
+	if ok, retry := s.logins.allow(c, c.ClientIP(), req.Username); !ok {
 		s.rateLimited(c, retry)
 		return
 	}
 	sess, err := s.deps.Accounts.Login(c, req.Username, req.Password)
+	if errors.Is(err, accounts.ErrBadCredentials) {
+		s.recordLoginFailure(c, req.Username)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -75,7 +79,7 @@ func (s *Server) createToken(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	t, secret, err := s.deps.Accounts.CreateAPIToken(c, u, req.Name, time.Duration(req.ExpiresInS)*time.Second)
+	t, secret, err := s.deps.Accounts.CreateAPIToken(c, u, c.MustGet(tokenKey).(accounts.Token), req.Name, time.Duration(req.ExpiresInS)*time.Second)
 	if err != nil {
 		s.fail(c, err)
 		return

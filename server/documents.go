@@ -17,6 +17,11 @@ func (s *Server) uploadDocument(c *gin.Context) {
 	if _, ok := requireUser(c); !ok {
 		return
 	}
+	// Refuse readers before their bytes are read (Create checks again).
+	if err := docs.CheckCanCreate(actor(c)); err != nil {
+		s.fail(c, err)
+		return
+	}
 	form, ok := s.readUpload(c, "title", "description", "tags", "visibility")
 	if !ok {
 		return
@@ -90,7 +95,7 @@ func (s *Server) patchDocument(c *gin.Context) {
 		return
 	}
 	var req patchRequest
-	if !s.decodeJSON(c, &req) {
+	if !jsonBody(c) || !s.decodeJSON(c, &req) {
 		return
 	}
 	d, err := s.deps.Docs.Update(c, actor(c), c.Param("id"), pre, docs.Patch(req))

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -48,10 +49,18 @@ func (s *Server) hotDocuments(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	items := make([]HotDocument, 0, len(all))
-	who := actor(c)
+	ids := make([]string, len(all))
+	for i, h := range all {
+		ids[i] = h.DocumentID
+	}
+	readable, err := s.deps.Docs.Readable(c, actor(c), ids)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	items := make([]HotDocument, 0, len(readable))
 	for _, h := range all {
-		if _, err := s.deps.Docs.Get(c, who, h.DocumentID); err == nil {
+		if slices.Contains(readable, h.DocumentID) {
 			items = append(items, h)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 
@@ -12,6 +13,21 @@ import (
 
 	"docplat/errs"
 )
+
+// jsonBody refuses (415) a body declared as something other than JSON:
+// a form or text body must not be read as a patch. A request without
+// Content-Type is read as JSON, as it always was.
+func jsonBody(c *gin.Context) bool {
+	ct := c.GetHeader("Content-Type")
+	if ct == "" {
+		return true
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+		abort(c, errs.UnsupportedType, "the body must be JSON (Content-Type: application/json)")
+		return false
+	}
+	return true
+}
 
 // decodeJSON reads one JSON object into v, rejecting unknown fields, trailing
 // data and bodies over the limit, with a 400 (or 413) the caller can act on.

@@ -12,11 +12,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"docplat/accounts"
 	"docplat/admission"
+	"docplat/audit"
 	"docplat/docs"
 	"docplat/errs"
+	"docplat/shares"
+	"docplat/uploadlinks"
 )
 
 //go:embed openapi.json
@@ -44,9 +48,19 @@ type Deps struct {
 	UI       http.Handler
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
+	// Shares serves share links (nil: their routes answer 404).
+	Shares *shares.Service
+	// UploadLinks serves upload links (nil: their routes answer 404).
+	UploadLinks *uploadlinks.Service
 	// Idempotency records the outcomes of writes made under an
 	// Idempotency-Key (nil: the header is ignored).
 	Idempotency IdempotencyStore
+	// Limits holds the login rate limiter's buckets, shared by every
+	// instance on it (nil: each instance keeps its own).
+	Limits redis.Scripter
+	// Audit reads the audit log for /api/v1/admin/audit and records failed
+	// logins (nil: neither; changes are recorded by the stores regardless).
+	Audit *audit.Log
 }
 
 // Options tune the HTTP layer.
@@ -58,7 +72,7 @@ type Options struct {
 	// TrustedProxies may set X-Forwarded-For (nginx in front); others may not.
 	TrustedProxies []string
 	// LoginEvery and LoginBurst limit login attempts per client IP and
-	// username; defaults 6s and 10.
+	// normalized username; defaults 6s and 10.
 	LoginEvery time.Duration
 	LoginBurst int
 	// ReadTokenSecret signs the per-document read tokens that the nginx
@@ -108,7 +122,7 @@ func New(deps Deps, opt Options) *Server {
 		opt.Admission = admission.Defaults(0)
 	}
 	s := &Server{deps: deps, opt: opt, log: deps.Logger, metrics: newHTTPMetrics(deps.Registry),
-		logins: newLoginLimiter(opt.LoginEvery, opt.LoginBurst), admission: admission.New(opt.Admission, deps.Registry)}
+		logins: newLoginLimiter(deps.Limits, opt.LoginEvery, opt.LoginBurst, deps.Logger), admission: admission.New(opt.Admission, deps.Registry)}
 	s.engine = s.routes()
 	return s
 }
@@ -140,7 +154,7 @@ func (s *Server) routes() *gin.Engine {
 		s.log.Error("invalid trusted proxies; trusting none", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate)
+	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate, s.auditOrigin)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -163,10 +177,17 @@ func (s *Server) routes() *gin.Engine {
 	v1.HEAD("/documents/:id/content", s.getContent)
 	v1.PUT("/documents/:id/content", s.idempotent, s.putContent)
 	v1.GET("/documents/:id/versions", s.listVersions)
+	v1.GET("/documents/:id/grants", s.getGrants)
+	v1.PUT("/documents/:id/grants", s.putGrants)
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
 
 	s.adminRoutes(v1.Group("/admin"))
+	if s.deps.Audit != nil {
+		v1.GET("/admin/audit", s.listAudit)
+	}
 	s.statsRoutes(v1)
+	s.shareRoutes(r, v1)
+	s.uploadLinkRoutes(r, v1)
 	if s.deps.Internal != nil {
 		r.Any("/internal/*path", gin.WrapH(s.deps.Internal))
 	}

@@ -81,11 +81,12 @@ func (s *Server) topDocuments(c *gin.Context) {
 		return
 	}
 	items := []rankedDocument{}
+	who := actor(c)
 	for _, r := range ranked {
 		if len(items) == limit {
 			break
 		}
-		d, err := s.deps.Docs.Get(c, actor(c), r.DocumentID)
+		d, err := s.deps.Docs.Authorize(c, who, r.DocumentID, docs.PermRead)
 		if errors.Is(err, docs.ErrNotFound) {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"docplat/accounts"
+	"docplat/audit"
 )
 
 type userRow struct {
@@ -96,11 +97,17 @@ func (s *Accounts) g(ctx context.Context) *gorm.DB { return s.db.gorm.WithContex
 
 func (s *Accounts) CreateUser(ctx context.Context, u accounts.User) error {
 	r := toUserRow(u)
-	if err := s.g(ctx).Create(&r).Error; isDuplicate(err) {
+	err := s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		return audit.Record(tx, audit.OriginFrom(ctx).Entry(audit.UserCreate, u.ID, u.DepartmentID,
+			map[string]any{"username": u.Username, "role": u.Role, "department_id": u.DepartmentID}))
+	})
+	if isDuplicate(err) {
 		return accounts.ErrConflict
-	} else {
-		return err
 	}
+	return err
 }
 
 func (s *Accounts) UserByID(ctx context.Context, id string) (accounts.User, error) {
@@ -115,19 +122,46 @@ func (s *Accounts) UserByUsername(ctx context.Context, username string) (account
 	return r.user(), notFound(err, accounts.ErrNotFound)
 }
 
-func (s *Accounts) UpdateUser(ctx context.Context, u accounts.User) error {
+func (s *Accounts) UpdateUser(ctx context.Context, u accounts.User, revokeTokens bool) error {
 	r := toUserRow(u)
-	res := s.g(ctx).Model(&userRow{}).Where("id = ?", u.ID).Select("display_name", "password_hash", "role", "department_id", "disabled", "updated_at").Updates(&r)
-	if res.Error != nil {
-		return res.Error
+	return s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		var old userRow
+		if err := s.db.dialect.lockRow(tx).Where("id = ?", u.ID).Take(&old).Error; err != nil {
+			return notFound(err, accounts.ErrNotFound)
+		}
+		res := tx.Model(&userRow{}).Where("id = ?", u.ID).Select("display_name", "password_hash", "role", "department_id", "disabled", "updated_at").Updates(&r)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return accounts.ErrNotFound
+		}
+		if revokeTokens { // a disabled account, or a changed password, loses its sessions and API tokens at once
+			if err := tx.Where("user_id = ?", u.ID).Delete(&tokenRow{}).Error; err != nil {
+				return err
+			}
+		}
+		return audit.Record(tx, audit.OriginFrom(ctx).Entry(audit.UserUpdate, u.ID, u.DepartmentID, userChanges(old.user(), u)))
+	})
+}
+
+// userChanges is an update's detail: the fields it changed, old and new
+// (a password only as changed, never a hash).
+func userChanges(old, u accounts.User) map[string]any {
+	d := map[string]any{}
+	changed := func(name string, o, n any) {
+		if o != n {
+			d[name] = audit.Change{Old: o, New: n}
+		}
 	}
-	if res.RowsAffected == 0 {
-		return accounts.ErrNotFound
+	changed("display_name", old.DisplayName, u.DisplayName)
+	changed("role", old.Role, u.Role)
+	changed("department_id", old.DepartmentID, u.DepartmentID)
+	changed("disabled", old.Disabled, u.Disabled)
+	if old.PasswordHash != u.PasswordHash {
+		d["password"] = "changed"
 	}
-	if u.Disabled { // a disabled account loses its sessions and API tokens at once
-		return s.g(ctx).Where("user_id = ?", u.ID).Delete(&tokenRow{}).Error
-	}
-	return nil
+	return d
 }
 
 func (s *Accounts) DeleteUser(ctx context.Context, id string) error {
@@ -139,6 +173,10 @@ func (s *Accounts) DeleteUser(ctx context.Context, id string) error {
 		if n > 0 {
 			return accounts.ErrConflict
 		}
+		var old userRow
+		if err := tx.Where("id = ?", id).Take(&old).Error; err != nil {
+			return notFound(err, accounts.ErrNotFound)
+		}
 		res := tx.Where("id = ?", id).Delete(&userRow{})
 		if isForeignKey(res.Error) {
 			return accounts.ErrConflict
@@ -146,7 +184,10 @@ func (s *Accounts) DeleteUser(ctx context.Context, id string) error {
 		if res.Error == nil && res.RowsAffected == 0 {
 			return accounts.ErrNotFound
 		}
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return audit.Record(tx, audit.OriginFrom(ctx).Entry(audit.UserDelete, id, deref(old.DepartmentID), map[string]any{"username": old.Username}))
 	})
 }
 
@@ -154,6 +195,9 @@ func (s *Accounts) ListUsers(ctx context.Context, f accounts.UserFilter, p accou
 	q := s.g(ctx).Model(&userRow{})
 	if f.DepartmentID != "" {
 		q = q.Where("department_id = ?", f.DepartmentID)
+	}
+	if f.ExceptRole != "" {
+		q = q.Where("role <> ?", string(f.ExceptRole))
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
@@ -182,11 +226,17 @@ func (s *Accounts) CountUsers(ctx context.Context, role accounts.Role) (int64, e
 
 func (s *Accounts) CreateDepartment(ctx context.Context, d accounts.Department) error {
 	r := departmentRow{ID: d.ID, Name: d.Name, ParentID: nullable(d.ParentID), QuotaBytes: d.QuotaBytes, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-	if err := s.g(ctx).Create(&r).Error; isDuplicate(err) {
+	err := s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		return audit.Record(tx, audit.OriginFrom(ctx).Entry(audit.DepartmentCreate, d.ID, d.ID,
+			map[string]any{"name": d.Name, "parent_id": d.ParentID, "quota_bytes": d.QuotaBytes}))
+	})
+	if isDuplicate(err) {
 		return accounts.ErrConflict
-	} else {
-		return err
 	}
+	return err
 }
 
 func (s *Accounts) DepartmentByID(ctx context.Context, id string) (accounts.Department, error) {
@@ -196,15 +246,32 @@ func (s *Accounts) DepartmentByID(ctx context.Context, id string) (accounts.Depa
 }
 
 func (s *Accounts) UpdateDepartment(ctx context.Context, d accounts.Department) error {
-	res := s.g(ctx).Model(&departmentRow{}).Where("id = ?", d.ID).
-		Updates(map[string]any{"name": d.Name, "quota_bytes": d.QuotaBytes, "updated_at": d.UpdatedAt})
-	if isDuplicate(res.Error) {
+	err := s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		var old departmentRow
+		if err := s.db.dialect.lockRow(tx).Where("id = ?", d.ID).Take(&old).Error; err != nil {
+			return notFound(err, accounts.ErrNotFound)
+		}
+		res := tx.Model(&departmentRow{}).Where("id = ?", d.ID).
+			Updates(map[string]any{"name": d.Name, "quota_bytes": d.QuotaBytes, "updated_at": d.UpdatedAt})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return accounts.ErrNotFound
+		}
+		detail := map[string]any{}
+		if old.Name != d.Name {
+			detail["name"] = audit.Change{Old: old.Name, New: d.Name}
+		}
+		if old.QuotaBytes != d.QuotaBytes {
+			detail["quota_bytes"] = audit.Change{Old: old.QuotaBytes, New: d.QuotaBytes}
+		}
+		return audit.Record(tx, audit.OriginFrom(ctx).Entry(audit.DepartmentUpdate, d.ID, d.ID, detail))
+	})
+	if isDuplicate(err) {
 		return accounts.ErrConflict
 	}
-	if res.Error == nil && res.RowsAffected == 0 {
-		return accounts.ErrNotFound
-	}
-	return res.Error
+	return err
 }
 
 func (s *Accounts) DeleteDepartment(ctx context.Context, id string) error {
@@ -219,6 +286,10 @@ func (s *Accounts) DeleteDepartment(ctx context.Context, id string) error {
 		if n > 0 {
 			return accounts.ErrConflict
 		}
+		var old departmentRow
+		if err := tx.Where("id = ?", id).Take(&old).Error; err != nil {
+			return notFound(err, accounts.ErrNotFound)
+		}
 		res := tx.Where("id = ?", id).Delete(&departmentRow{})
 		if isForeignKey(res.Error) {
 			return accounts.ErrConflict
@@ -226,7 +297,10 @@ func (s *Accounts) DeleteDepartment(ctx context.Context, id string) error {
 		if res.Error == nil && res.RowsAffected == 0 {
 			return accounts.ErrNotFound
 		}
-		return res.Error
+		if res.Error != nil {
+			return res.Error
+		}
+		return audit.Record(tx, audit.OriginFrom(ctx).Entry(audit.DepartmentDelete, id, id, map[string]any{"name": old.Name}))
 	})
 }
 
@@ -246,9 +320,38 @@ func (s *Accounts) ListDepartments(ctx context.Context, p accounts.Page) ([]acco
 	return out, total, nil
 }
 
+// CreateToken records a session as a login and an API token as its
+// creation, both by the token's user.
 func (s *Accounts) CreateToken(ctx context.Context, t accounts.Token) error {
 	r := tokenRow{ID: t.ID, UserID: t.UserID, Kind: string(t.Kind), Name: t.Name, TokenHash: t.Hash, ExpiresAt: t.ExpiresAt, CreatedAt: t.CreatedAt}
-	return s.g(ctx).Create(&r).Error
+	return s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		e := audit.Entry{Action: audit.LoginSucceeded, Target: t.UserID}
+		if t.Kind == accounts.TokenAPI {
+			e = audit.Entry{Action: audit.TokenCreate, Target: t.ID, Detail: map[string]any{"name": t.Name, "expires_at": t.ExpiresAt}}
+		}
+		return s.recordForUser(ctx, tx, t.UserID, e)
+	})
+}
+
+// recordForUser records e by the caller (the user itself when the context
+// names nobody, as at login) in the user's department.
+func (s *Accounts) recordForUser(ctx context.Context, tx *gorm.DB, userID string, e audit.Entry) error {
+	o := audit.OriginFrom(ctx)
+	e.ActorID, e.IP = o.ActorID, o.IP
+	if e.ActorID == "" {
+		e.ActorID = userID
+	}
+	var dept []string
+	if err := tx.Raw("SELECT COALESCE(department_id, '') FROM users WHERE id = ?", userID).Scan(&dept).Error; err != nil {
+		return err
+	}
+	if len(dept) == 1 {
+		e.DepartmentID = dept[0]
+	}
+	return audit.Record(tx, e)
 }
 
 func (s *Accounts) TokenByHash(ctx context.Context, hash string) (accounts.Token, accounts.User, error) {
@@ -264,8 +367,20 @@ func (s *Accounts) TokenByHash(ctx context.Context, hash string) (accounts.Token
 		ExpiresAt: t.ExpiresAt.UTC(), CreatedAt: t.CreatedAt.UTC()}, u, nil
 }
 
+// DeleteToken records a session's end as a logout and an API token's as
+// its revocation; a token already gone records nothing.
 func (s *Accounts) DeleteToken(ctx context.Context, t accounts.Token) error {
-	return s.g(ctx).Where("id = ?", t.ID).Delete(&tokenRow{}).Error
+	return s.g(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("id = ?", t.ID).Delete(&tokenRow{})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		e := audit.Entry{Action: audit.Logout, Target: t.UserID}
+		if t.Kind == accounts.TokenAPI {
+			e = audit.Entry{Action: audit.TokenRevoke, Target: t.ID, Detail: map[string]any{"name": t.Name}}
+		}
+		return s.recordForUser(ctx, tx, t.UserID, e)
+	})
 }
 
 func (s *Accounts) TokenHashes(ctx context.Context, userID string) ([]string, error) {

@@ -81,7 +81,7 @@ func TestAccountsDisablingUserDeletesItsTokens(t *testing.T) {
 		// An update that keeps the account enabled keeps its tokens.
 		alice.DisplayName = "Alice A."
 		alice.UpdatedAt = time.Now().UTC()
-		if err := st.UpdateUser(e.ctx, alice); err != nil {
+		if err := st.UpdateUser(e.ctx, alice, false); err != nil {
 			t.Fatalf("UpdateUser: %v", err)
 		}
 		if _, _, err := st.TokenByHash(e.ctx, aliceTok.Hash); err != nil {
@@ -90,7 +90,7 @@ func TestAccountsDisablingUserDeletesItsTokens(t *testing.T) {
 
 		alice.Disabled = true
 		alice.UpdatedAt = time.Now().UTC()
-		if err := st.UpdateUser(e.ctx, alice); err != nil {
+		if err := st.UpdateUser(e.ctx, alice, true); err != nil {
 			t.Fatalf("UpdateUser(disabled): %v", err)
 		}
 		got, err := st.UserByID(e.ctx, alice.ID)
@@ -113,7 +113,7 @@ func TestAccountsUpdateUnknownUserIsNotFound(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		now := time.Now().UTC()
 		u := accounts.User{ID: accounts.NewID(), Username: "ghost", Role: accounts.RoleMember, CreatedAt: now, UpdatedAt: now}
-		if err := e.db.Accounts().UpdateUser(e.ctx, u); !errors.Is(err, accounts.ErrNotFound) {
+		if err := e.db.Accounts().UpdateUser(e.ctx, u, false); !errors.Is(err, accounts.ErrNotFound) {
 			t.Fatalf("UpdateUser(unknown) error = %v, want ErrNotFound", err)
 		}
 	})
@@ -126,7 +126,7 @@ func TestAccountsUpdateWithUnchangedValuesSucceeds(t *testing.T) {
 		alice := e.user(t, "alice", accounts.RoleMember, dept)
 		// Saving an unchanged user or department (e.g. a retried request)
 		// must not turn into "not found" for a row that exists.
-		if err := st.UpdateUser(e.ctx, alice); err != nil {
+		if err := st.UpdateUser(e.ctx, alice, false); err != nil {
 			t.Fatalf("UpdateUser with unchanged values: %v", err)
 		}
 		d, err := st.DepartmentByID(e.ctx, dept)
@@ -237,10 +237,13 @@ func TestAccountsListUsersPaginatesAndFiltersByDepartment(t *testing.T) {
 		a := e.dept(t, "A", 0)
 		b := e.dept(t, "B", 0)
 		// ListUsers orders by username.
-		for _, u := range []struct{ name, dept string }{
-			{"u1", a}, {"u2", b}, {"u3", a}, {"u4", ""}, {"u5", a},
+		for _, u := range []struct {
+			name, dept string
+			role       accounts.Role
+		}{
+			{"u1", a, accounts.RoleMember}, {"u2", b, accounts.RoleMember}, {"u3", a, accounts.RoleAdmin}, {"u4", "", accounts.RoleMember}, {"u5", a, accounts.RoleDeptAdmin},
 		} {
-			e.user(t, u.name, accounts.RoleMember, u.dept)
+			e.user(t, u.name, u.role, u.dept)
 		}
 
 		tests := []struct {
@@ -257,6 +260,8 @@ func TestAccountsListUsersPaginatesAndFiltersByDepartment(t *testing.T) {
 			{"department A, page 1", accounts.UserFilter{DepartmentID: a}, accounts.Page{Page: 1, Size: 2}, []string{"u1", "u3"}, 3},
 			{"department A, page 2", accounts.UserFilter{DepartmentID: a}, accounts.Page{Page: 2, Size: 2}, []string{"u5"}, 3},
 			{"department B", accounts.UserFilter{DepartmentID: b}, accounts.Page{Page: 1, Size: 10}, []string{"u2"}, 1},
+			{"department A but admins", accounts.UserFilter{DepartmentID: a, ExceptRole: accounts.RoleAdmin}, accounts.Page{Page: 1, Size: 10}, []string{"u1", "u5"}, 2},
+			{"all but admins", accounts.UserFilter{ExceptRole: accounts.RoleAdmin}, accounts.Page{Page: 2, Size: 2}, []string{"u4", "u5"}, 4},
 			{"unknown department", accounts.UserFilter{DepartmentID: accounts.NewID()}, accounts.Page{Page: 1, Size: 10}, []string{}, 0},
 		}
 		for _, tc := range tests {

@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"docplat/audit"
 	"docplat/docs"
 )
 
@@ -144,7 +145,11 @@ func (s *Documents) get(tx *gorm.DB, id string, lock bool) (docs.Document, error
 	if err != nil {
 		return docs.Document{}, err
 	}
-	return r.document(tags), nil
+	d := r.document(tags)
+	if d.Grants, err = loadGrants(tx, id); err != nil {
+		return docs.Document{}, err
+	}
+	return d, nil
 }
 
 // locked runs fn on the document's row, locked, inside a transaction, after
@@ -183,6 +188,8 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 	var out docs.Document
 	err := s.locked(ctx, id, check, func(tx *gorm.DB, d docs.Document) error {
 		oldTags := slices.Clone(d.Tags) // change may edit the slice in place
+		before := d
+		oldGrants := slices.Clone(d.Grants)
 		change(&d)
 		d.Revision++
 		d.UpdatedAt = time.Now().UTC()
@@ -197,10 +204,39 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 				return err
 			}
 		}
+		action, detail := audit.DocumentUpdate, metaChanges(before, d, oldTags)
+		if !equalGrants(oldGrants, d.Grants) {
+			if err := replaceGrants(tx, id, d.Grants); err != nil {
+				return err
+			}
+			action, detail["grants"] = audit.DocumentGrants, audit.Change{Old: oldGrants, New: d.Grants}
+		}
 		out = d
-		return s.db.dialect.index(tx, d, "", false)
+		if err := s.db.dialect.index(tx, d, "", false); err != nil {
+			return err
+		}
+		return audit.Record(tx, audit.OriginFrom(ctx).Entry(action, id, d.DepartmentID, detail))
 	})
 	return out, err
+}
+
+// metaChanges is a metadata update's detail: the fields it changed, old
+// and new.
+func metaChanges(old, d docs.Document, oldTags []string) map[string]any {
+	detail := map[string]any{}
+	if old.Title != d.Title {
+		detail["title"] = audit.Change{Old: old.Title, New: d.Title}
+	}
+	if old.Description != d.Description {
+		detail["description"] = audit.Change{Old: old.Description, New: d.Description}
+	}
+	if old.Visibility != d.Visibility {
+		detail["visibility"] = audit.Change{Old: old.Visibility, New: d.Visibility}
+	}
+	if !equalStrings(oldTags, d.Tags) {
+		detail["tags"] = audit.Change{Old: oldTags, New: d.Tags}
+	}
+	return detail
 }
 
 func equalStrings(a, b []string) bool {
@@ -363,9 +399,11 @@ func (s *Documents) UsageByDepartment(ctx context.Context) (map[string][2]int64,
 		Documents    int64
 		Bytes        int64
 	}
-	err := s.g(ctx).Raw(`SELECT d.department_id, COUNT(DISTINCT d.id) AS documents, COALESCE(SUM(v.size), 0) AS bytes
+	// Documents without a department are counted in docs.NoDepartment, as
+	// the three-phase commit charges them.
+	err := s.g(ctx).Raw(`SELECT COALESCE(d.department_id, ?) AS department_id, COUNT(DISTINCT d.id) AS documents, COALESCE(SUM(v.size), 0) AS bytes
 		FROM documents d JOIN document_versions v ON v.document_id = d.id
-		WHERE d.department_id IS NOT NULL GROUP BY d.department_id`).Scan(&rows).Error
+		GROUP BY COALESCE(d.department_id, ?)`, docs.NoDepartment, docs.NoDepartment).Scan(&rows).Error
 	out := map[string][2]int64{}
 	for _, r := range rows {
 		out[r.DepartmentID] = [2]int64{r.Documents, r.Bytes}

@@ -177,7 +177,7 @@ func (e *env) repo(t *testing.T) docs.Repository {
 		DB: e.db.Gorm(), Handler: e.db.DocsParticipant(e.blobs), ForUpdate: e.mariadb(), Coordinator: coord, Peers: peers, Logger: log})
 	participants[stats.ParticipantName] = txn.NewParticipant(txn.ParticipantOptions{Name: stats.ParticipantName,
 		DB: st.DB(), Handler: st.Usage(), ForUpdate: st.MySQL(), Coordinator: coord, Peers: peers, Logger: log})
-	e.writes = docs.WithThreePhaseCommit(e.db.Documents(), coord)
+	e.writes = docs.WithThreePhaseCommit(e.db.Documents(), coord, 0)
 	return e.writes
 }
 

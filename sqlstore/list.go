@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -11,32 +12,23 @@ import (
 	"docplat/docs"
 )
 
-// readable is the SQL form of docs' read rule: what actor may see.
-func readable(a docs.Actor) (string, []any) {
-	switch {
-	case a.Admin:
-		return "1=1", nil
-	case a.Anonymous():
-		return "d.visibility = 'public'", nil
-	case a.DepartmentID == "":
-		return "(d.visibility = 'public' OR d.owner_id = ?)", []any{a.UserID}
-	case a.DeptAdmin:
-		return "(d.visibility = 'public' OR d.owner_id = ? OR d.department_id = ?)", []any{a.UserID, a.DepartmentID}
-	}
-	return "(d.visibility = 'public' OR d.owner_id = ? OR (d.department_id = ? AND d.visibility = 'department'))",
-		[]any{a.UserID, a.DepartmentID}
-}
-
 const snippetWidth = 160
 
 func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([]docs.Document, int64, error) {
+	scope := docs.ScopeOf(actor, time.Now().UTC())
 	if r, ok := s.db.dialect.(ranker); ok && !s.db.sqlSearchOnly && len(q.Terms) > 0 && q.Sort == docs.SortRelevance && q.Tag == "" {
-		out, total, done, err := s.rankedList(ctx, r, actor, q)
-		if err != nil || done {
-			return out, total, err
+		grants, err := s.holdsGrants(ctx, scope)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !grants {
+			out, total, done, err := s.rankedList(ctx, r, actor, scope, q)
+			if err != nil || done {
+				return out, total, err
+			}
 		}
 	}
-	where, args := readable(actor)
+	where, args := readable(scope)
 	conds := []string{where}
 	join := ""
 	score, scoreArgs := "0", []any(nil)

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"docplat/audit"
 	"docplat/blob"
 	"docplat/docs"
 	"docplat/idempotency"
@@ -77,6 +79,11 @@ func (p *DocsParticipant) Prepare(_ context.Context, tx *gorm.DB, _ string, payl
 			return &txn.VoteNo{Reason: txn.ReasonConflict}
 		}
 	}
+	if c.UploadLink != nil && c.Op == docs.OpCreate {
+		if err := reserveUploadLink(tx, *c.UploadLink, time.Now().UTC()); err != nil {
+			return err
+		}
+	}
 	if c.Version == nil {
 		return nil
 	}
@@ -97,8 +104,28 @@ func (p *DocsParticipant) Commit(ctx context.Context, tx *gorm.DB, txid string, 
 	if err != nil {
 		return err
 	}
-	if err := p.apply(ctx, tx, c); err != nil {
+	entry, err := p.apply(ctx, tx, c)
+	if err != nil {
 		return err
+	}
+	if entry != nil {
+		// With the change, in its transaction: a committed change always
+		// has its entry, and recovery re-running the commit writes it once.
+		if c.Origin != nil {
+			entry.ActorID, entry.IP = c.Origin.ActorID, c.Origin.IP
+		}
+		if err := audit.Record(tx, *entry); err != nil {
+			return err
+		}
+		if c.UploadLink != nil && c.Op == docs.OpCreate {
+			// The same upload as the upload link's use: the link's creator
+			// sees who uploaded what through it (an anonymous IP).
+			use := audit.Entry{Action: audit.UploadLinkUse, Target: c.UploadLink.ID, ActorID: entry.ActorID, IP: entry.IP,
+				DepartmentID: entry.DepartmentID, Detail: map[string]any{"document_id": c.Document.ID, "size": c.Version.Size}}
+			if err := audit.Record(tx, use); err != nil {
+				return err
+			}
+		}
 	}
 	if ref := c.Idempotency; ref != nil {
 		// With the change, in its transaction: a retry under this key can
@@ -108,43 +135,63 @@ func (p *DocsParticipant) Commit(ctx context.Context, tx *gorm.DB, txid string, 
 	return nil
 }
 
-func (p *DocsParticipant) apply(_ context.Context, tx *gorm.DB, c docs.DocumentChange) error {
+// apply writes the change's rows and returns the audit entry it makes
+// (nil when there was nothing to change).
+func (p *DocsParticipant) apply(_ context.Context, tx *gorm.DB, c docs.DocumentChange) (*audit.Entry, error) {
 	switch c.Op {
 	case docs.OpCreate:
 		// The usage update goes first: it takes the department row's
 		// exclusive lock before the inserts' foreign-key checks take a shared
 		// one (the other order deadlocks concurrent uploads on InnoDB).
 		if err := adjustUsage(tx, c.Document.DepartmentID, c.Version.Size); err != nil {
-			return err
+			return nil, err
 		}
-		return p.docs.insertDocument(tx, c.Document, *c.Version, c.Text)
+		if err := p.docs.insertDocument(tx, c.Document, *c.Version, c.Text); err != nil {
+			return nil, err
+		}
+		return &audit.Entry{Action: audit.DocumentCreate, Target: c.Document.ID, DepartmentID: c.Document.DepartmentID,
+			Detail: map[string]any{"title": c.Document.Title, "visibility": c.Document.Visibility, "size": c.Version.Size, "sha256": c.Version.SHA256}}, nil
 	case docs.OpVersion:
 		cur, err := p.current(tx, c.Document.ID)
 		if err != nil || cur == nil {
-			return errors.Join(err, errors.New("documents participant: document vanished after it voted yes"))
+			return nil, errors.Join(err, errors.New("documents participant: document vanished after it voted yes"))
 		}
 		if err := adjustUsage(tx, cur.DepartmentID, c.Version.Size); err != nil {
-			return err
+			return nil, err
 		}
-		_, err = p.docs.appendVersion(tx, *cur, *c.Version, c.Text)
-		return err
+		d, err := p.docs.appendVersion(tx, *cur, *c.Version, c.Text)
+		if err != nil {
+			return nil, err
+		}
+		return &audit.Entry{Action: audit.DocumentVersion, Target: d.ID, DepartmentID: d.DepartmentID,
+			Detail: map[string]any{"version": d.Version, "size": c.Version.Size, "sha256": c.Version.SHA256}}, nil
 	case docs.OpDelete:
 		cur, err := p.current(tx, c.Document.ID)
 		if err != nil || cur == nil {
-			return err // already gone: nothing to do
+			return nil, err // already gone: nothing to do
 		}
 		used, err := p.docs.removeDocument(tx, cur.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return adjustUsage(tx, cur.DepartmentID, -used)
+		if err := adjustUsage(tx, cur.DepartmentID, -used); err != nil {
+			return nil, err
+		}
+		return &audit.Entry{Action: audit.DocumentDelete, Target: cur.ID, DepartmentID: cur.DepartmentID,
+			Detail: map[string]any{"title": cur.Title, "owner_id": cur.OwnerID, "bytes": used}}, nil
 	}
-	return fmt.Errorf("documents participant: unknown operation %q", c.Op)
+	return nil, fmt.Errorf("documents participant: unknown operation %q", c.Op)
 }
 
-// Abort has nothing to release: a published blob nobody references is
-// collected after the grace period.
-func (p *DocsParticipant) Abort(context.Context, *gorm.DB, string, []byte) error { return nil }
+// Abort releases an upload link's reservation; a published blob nobody
+// references is collected after the grace period.
+func (p *DocsParticipant) Abort(_ context.Context, tx *gorm.DB, _ string, payload []byte) error {
+	c, err := decodeChange(payload)
+	if err != nil || c.UploadLink == nil || c.Op != docs.OpCreate {
+		return err
+	}
+	return releaseUploadLink(tx, *c.UploadLink)
+}
 
 // adjustUsage keeps departments.bytes_used (shown by the admin API) in step
 // with committed changes; the quota itself is enforced by the stats vote.

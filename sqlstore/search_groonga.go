@@ -49,7 +49,8 @@ func groongaArg(s string) string {
 	return `'` + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + `'`
 }
 
-// groongaReadable is the script form of readable(a), over document_search's
+// groongaReadable is the script form of readable for an actor who holds no
+// active grant (List answers the others by SQL), over document_search's
 // copies of the permission columns ("" when nothing filters).
 func groongaReadable(a docs.Actor) string {
 	public := `visibility == "public"`
@@ -161,7 +162,7 @@ type ranker interface {
 
 // rankedList is List for a relevance search the engine can rank by itself.
 // ok is false when the caller must answer with the SQL form instead.
-func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, q docs.Query) (out []docs.Document, total int64, ok bool, err error) {
+func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, scope docs.ReadScope, q docs.Query) (out []docs.Document, total int64, ok bool, err error) {
 	page, err := r.rank(ctx, s.db, actor, q)
 	var me *mysqldriver.MySQLError
 	if errors.As(err, &me) && me.Number == 1305 { // FUNCTION mroonga_command does not exist
@@ -179,7 +180,7 @@ func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, 
 		}
 		return []docs.Document{}, page.total, true, nil
 	}
-	rows, err := s.pageRows(ctx, actor, page.ids)
+	rows, err := s.pageRows(ctx, scope, page.ids)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -238,9 +239,9 @@ type pageRow struct {
 // excerpts and tags, in one statement through database/sql: it runs on
 // every search, and gorm's reflective scan cost more than the query. The
 // id list is padded so that its prepared statements are few.
-func (s *Documents) pageRows(ctx context.Context, actor docs.Actor, ids []string) ([]pageRow, error) {
+func (s *Documents) pageRows(ctx context.Context, scope docs.ReadScope, ids []string) ([]pageRow, error) {
 	ids = padIDs(slices.Clip(ids))
-	where, args := readable(actor)
+	where, args := readable(scope)
 	marks := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
 	all := make([]any, 0, len(ids)+len(args))
 	for _, id := range ids {

@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"docplat/hotspot"
 	"docplat/internal/testdb"
 )
 
@@ -58,6 +64,15 @@ func TestBadInputGetsContractErrorsAndPersistsNothing(t *testing.T) {
 			{"bad visibility", upload("a.txt", []byte("x"), map[string]string{"visibility": "everyone"}), 400, "bad_request"},
 			{"title too long", upload("a.txt", []byte("x"), map[string]string{"title": strings.Repeat("t", 201)}), 400, "bad_request"},
 			{"10 KB title", upload("a.txt", []byte("x"), map[string]string{"title": strings.Repeat("t", 10<<10)}), 400, "bad_request"},
+			{"right-to-left override in the file name", upload("evil\u202etxt.exe", []byte("x"), nil), 400, "bad_request"},
+			{"line separator in the file name", upload("a\u2028b.txt", []byte("x"), nil), 400, "bad_request"},
+			{"isolate in the file name", upload("a\u2067b.txt", []byte("x"), nil), 400, "bad_request"},
+			{"bidi override in the title", upload("a.txt", []byte("x"), map[string]string{"title": "invoice\u202efdp.exe"}), 400, "bad_request"},
+			{"bidi override in a patched title", raw(admin, "PATCH", "/api/v1/documents/nosuchdocument", "application/json", `{"title":"a\u202eb"}`), 400, "bad_request"},
+			{"patch as text/plain", raw(admin, "PATCH", "/api/v1/documents/nosuchdocument", "text/plain", `{"title":"x"}`), 415, "unsupported_type"},
+			{"patch as a form", raw(admin, "PATCH", "/api/v1/documents/nosuchdocument", "application/x-www-form-urlencoded", `title=x`), 415, "unsupported_type"},
+			{"patch of nothing", raw(admin, "PATCH", "/api/v1/documents/nosuchdocument", "application/json", `{}`), 400, "bad_request"},
+			{"patch of null", raw(admin, "PATCH", "/api/v1/documents/nosuchdocument", "application/json", `null`), 400, "bad_request"},
 			{"malformed multipart", raw(admin, "POST", "/api/v1/documents", "multipart/form-data; boundary=zzz", "--zzz\r\nbroken"), 400, "bad_request"},
 			{"multipart without boundary", raw(admin, "POST", "/api/v1/documents", "multipart/form-data", "x"), 400, "bad_request"},
 			{"not multipart", raw(admin, "POST", "/api/v1/documents", "application/json", `{"file":"x"}`), 400, "bad_request"},
@@ -133,7 +148,7 @@ func TestRangeErrors(t *testing.T) {
 	a := newTestApp(t, testdb.SQLite)
 	admin := a.admin()
 	d := admin.mustUpload("r.txt", "0123456789", map[string]string{"visibility": "public"})
-	for _, rng := range []string{"bytes=100-200", "bytes=20-", "lines=1-2", "bytes=5-2", "bytes=abc"} {
+	for _, rng := range []string{"bytes=100-200", "bytes=20-", "lines=1-2", "bytes=5-2", "bytes=abc", "bytes=-0", "bytes=-00", "bytes= -0", "bytes=-0,-0"} {
 		r := admin.do("GET", "/api/v1/documents/"+d.ID+"/content", nil, map[string]string{"Range": rng})
 		if r.status != http.StatusRequestedRangeNotSatisfiable || r.errorCode() != "bad_request" || r.header.Get("Content-Range") != "bytes */10" {
 			t.Errorf("Range %s: %d %s %v", rng, r.status, r.body, r.header)
@@ -143,4 +158,72 @@ func TestRangeErrors(t *testing.T) {
 	if r.status != http.StatusPartialContent || string(r.body) != "789" {
 		t.Errorf("suffix range: %d %q", r.status, r.body)
 	}
+	// The preconditions still come first.
+	etag := r.header.Get("ETag")
+	if r := admin.do("GET", "/api/v1/documents/"+d.ID+"/content", nil, map[string]string{"Range": "bytes=-0", "If-None-Match": etag}); r.status != http.StatusNotModified {
+		t.Errorf("bytes=-0 with a matching If-None-Match: %d, want 304", r.status)
+	}
+	if r := admin.do("GET", "/api/v1/documents/"+d.ID+"/content", nil, map[string]string{"Range": "bytes=-0", "If-Range": `"other"`}); r.status != http.StatusOK || string(r.body) != "0123456789" {
+		t.Errorf("bytes=-0 with a failing If-Range: %d %q, want the whole content", r.status, r.body)
+	}
+}
+
+// TestPatchThatChangesNothing: a PATCH whose values are the current ones
+// answers 200 with the document and changes nothing: same revision and
+// ETag, a read token issued before still reads, and nginx is not purged.
+func TestPatchThatChangesNothing(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		// An nginx admin API that records purges and accepts the rest.
+		var purges atomic.Int64
+		edge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "DELETE" {
+				purges.Add(1)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"items":[]}`))
+		}))
+		t.Cleanup(edge.Close)
+		a := newTestApp(t, b, func(c *config) {
+			c.Hot.ReadTokenSecret, c.Hot.Admins, c.InternalSecret = "0123456789abcdef-test-secret", []string{edge.URL}, "0123456789abcdef-internal"
+		})
+		admin := a.admin()
+		d := admin.mustUpload("same.txt", "same", map[string]string{"visibility": "private", "title": "Same", "tags": "a,b", "description": "d"})
+		if err := a.hotSet.Put(context.Background(), []hotspot.Entry{{ID: d.ID, Since: time.Now(), LeaseUntil: time.Now().Add(time.Hour)}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		purges.Store(0)
+		var tok struct{ URL string }
+		admin.doJSON("POST", "/api/v1/documents/"+d.ID+"/read-token", nil, 201, &tok)
+		var before, after struct {
+			Revision int `json:"revision"`
+		}
+		admin.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, &before)
+		for _, patch := range []map[string]any{
+			{"title": "Same"},
+			{"title": "  Same "},
+			{"tags": []string{"a", "b"}, "visibility": "private"},
+			{"description": "d", "tags": []string{"a", " b", "A"}},
+		} {
+			r := admin.doJSON("PATCH", "/api/v1/documents/"+d.ID, patch, 200, &after)
+			if after.Revision != before.Revision || r.header.Get("ETag") != `"r`+strconv.Itoa(before.Revision)+`"` {
+				t.Fatalf("PATCH %v: revision %d, ETag %s; want %d unchanged", patch, after.Revision, r.header.Get("ETag"), before.Revision)
+			}
+		}
+		if r := a.anon().do("GET", tok.URL, nil, nil); r.status != 200 {
+			t.Fatalf("a read token issued before a no-op PATCH: %d, want 200", r.status)
+		}
+		if n := purges.Load(); n != 0 {
+			t.Fatalf("no-op PATCHes purged nginx %d times", n)
+		}
+		admin.doJSON("PATCH", "/api/v1/documents/"+d.ID, map[string]any{"title": "Other"}, 200, &after)
+		if after.Revision != before.Revision+1 || purges.Load() == 0 {
+			t.Fatalf("a real change: revision %d (want %d), %d purges", after.Revision, before.Revision+1, purges.Load())
+		}
+
+		// A new version is held to the upload's file name rules.
+		body, ct := multipartBody("v2\u202etxt.exe", []byte("x"), nil)
+		if r := admin.do("PUT", "/api/v1/documents/"+d.ID+"/content", body, map[string]string{"Content-Type": ct}); r.status != 400 || r.errorCode() != "bad_request" {
+			t.Fatalf("new version with a bidi file name: %d %s", r.status, r.body)
+		}
+	})
 }

@@ -41,7 +41,7 @@ func BenchmarkUploadCommit(b *testing.B) {
 		svc  *docs.Service
 	}{
 		{"baseline-local-tx", docs.NewService(localTxRepository{Store: a.db.Documents(), db: a.db, h: a.db.DocsParticipant(a.blobs)}, a.blobs, opt)},
-		{"3pc", docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.blobs, opt)},
+		{"3pc", docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord, 0), a.blobs, opt)},
 		{"full-stack", a.docs},
 	}
 	var seq atomic.Int64
@@ -114,7 +114,7 @@ func BenchmarkThreePhaseThroughput(b *testing.B) {
 	}
 	member.doJSON("GET", "/api/v1/me", nil, 200, &me)
 	actor := docs.Actor{UserID: me.ID, DepartmentID: me.DepartmentID}
-	svc := docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.blobs, docs.Options{Logger: a.log})
+	svc := docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord, 0), a.blobs, docs.Options{Logger: a.log})
 	var seq atomic.Int64
 	b.SetParallelism(16)
 	b.ResetTimer()

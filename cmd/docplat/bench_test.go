@@ -56,7 +56,7 @@ func BenchmarkReadByID(b *testing.B) {
 // uncachedServer serves a's database and blobs without any cache: the
 // stores are used directly, as before the cache existed.
 func uncachedServer(b *testing.B, a *testApp) *httptest.Server {
-	raw := docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.blobs, docs.Options{Logger: a.log})
+	raw := docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord, 0), a.blobs, docs.Options{Logger: a.log})
 	srv := httptest.NewServer(server.New(server.Deps{Accounts: accounts.NewService(a.db.Accounts(), accounts.Options{}),
 		Docs: raw, Logger: a.log}, server.Options{}))
 	b.Cleanup(srv.Close)

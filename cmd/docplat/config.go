@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"docplat/accounts"
+	"docplat/audit"
 	"docplat/cache"
 	"docplat/docs"
 	"docplat/events"
@@ -44,6 +45,7 @@ type config struct {
 	DebugAddr       string // loopback address of Go's profiler; empty: none
 
 	Accounts        accounts.Options
+	Audit           audit.Options
 	Docs            docs.Options
 	docs.RunOptions // background jobs and caches in front of the repository
 	Server          server.Options
@@ -68,7 +70,7 @@ func (c *config) bind(b *envflag.Set) {
 	b.String(&c.AdminPassword, "admin-password", "", "password of the admin user created on first start; generated and printed once when empty")
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
 	b.String(&c.DebugAddr, "debug-addr", "", "loopback ip:port (127.0.0.1:6060, [::1]:6060) serving Go's profiler at /debug/pprof/; empty: none; never the public port")
-	for _, o := range []interface{ Bind(*envflag.Set) }{&c.Accounts, &c.Docs, &c.RunOptions, &c.Server, &c.Redis, &c.Cache, &c.Stream, &c.Counting, &c.Hot, &c.Detector} {
+	for _, o := range []interface{ Bind(*envflag.Set) }{&c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Redis, &c.Cache, &c.Stream, &c.Counting, &c.Hot, &c.Detector} {
 		o.Bind(b)
 	}
 	c.Stats.Bind(b, "the stats service's own MariaDB/MySQL database (required with --mysql-dsn, unless --stats-url); empty in embedded mode: stats.db in the data directory",
@@ -93,7 +95,7 @@ func (c *config) bind(b *envflag.Set) {
 func (c *config) validate(b *envflag.Set) error {
 	errs := []error{c.Log.Validate(), debugserver.CheckAddr(c.DebugAddr), secretLength("internal-secret", c.InternalSecret),
 		c.Stats.Check(c.Store.DB.MySQLDSN, c.InternalSecret, c.Stream.Brokers)}
-	for _, o := range []envflag.Validator{&c.Store.DB, &c.Stats.DB, &c.Accounts, &c.Docs, &c.RunOptions, &c.Server, &c.Redis, &c.Cache, &c.Stream, &c.Stream.DevBroker, &c.Stream.Reads, &c.Counting, &c.Hot} {
+	for _, o := range []envflag.Validator{&c.Store.DB, &c.Stats.DB, &c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Redis, &c.Cache, &c.Stream, &c.Stream.DevBroker, &c.Stream.Reads, &c.Counting, &c.Hot} {
 		errs = append(errs, b.Options(o))
 	}
 	if err := b.Options(&c.Detector); err != nil {

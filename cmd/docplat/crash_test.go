@@ -70,6 +70,11 @@ func TestUploadCrashMatrixKeepsDocumentsAndUsageAtomic(t *testing.T) {
 					t.Fatalf("not atomic after a crash at %s: documents %d (%d bytes), stats %d documents %d bytes (%d reserved), admin %d bytes",
 						step, docs, bytes, statsDocs, statsBytes, reserved, adminBytes)
 				}
+				// The audit entry is written with the document, in the documents
+				// participant's commit: one per document, none without one.
+				if entries := a.countRows("audit_log WHERE action = 'document.create'"); entries != docs {
+					t.Fatalf("after a crash at %s: %d documents, %d document.create entries", step, docs, entries)
+				}
 				if r.status == 201 {
 					member.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, nil) // acknowledged: never lost
 				} else if docs != 0 && strings.Contains(string(r.body), "nothing was changed") {

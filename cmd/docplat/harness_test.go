@@ -279,7 +279,7 @@ func forEachBackend(t *testing.T, f func(t *testing.T, b testdb.Backend)) {
 // withClock returns a document service over the app's stores whose clock
 // runs ahead by skew (to step past grace periods without sleeping).
 func withClock(a *testApp, skew time.Duration) *docs.Service {
-	return docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.blobs, docs.Options{
+	return docs.NewService(docs.WithThreePhaseCommit(a.db.Documents(), a.coord, 0), a.blobs, docs.Options{
 		MaxUploadBytes: a.cfg.Docs.MaxUploadBytes, BlobGrace: a.cfg.Docs.BlobGrace,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:    func() time.Time { return time.Now().UTC().Add(skew) },

@@ -9,6 +9,8 @@ import (
 
 	"docplat/docs"
 	"docplat/hotspot"
+	"docplat/nginx"
+	"docplat/shares"
 )
 
 // wireHot builds the hot-document path's shared pieces: the hot set (in the
@@ -31,6 +33,17 @@ func (a *app) wireHot(context.Context) error {
 	return nil
 }
 
+// shareEdges are the nginx hot tiers as the share links drive them.
+func (a *app) shareEdges() []shares.Edge {
+	var out []shares.Edge
+	for _, e := range a.edges {
+		if n, ok := e.(nginx.Edge); ok {
+			out = append(out, n.Client)
+		}
+	}
+	return out
+}
+
 // edgePurger is what writers purge through; nil without a hot tier.
 func (a *app) edgePurger() docs.Edge {
 	if len(a.edges) == 0 {
@@ -47,7 +60,7 @@ func (a *app) edgePurger() docs.Edge {
 func (a *app) hotJobs(ctx context.Context) []func() {
 	p := hotspot.NewPromoter(hotspot.PromoterConfig{HotSet: a.hotSet, Edges: a.edges, Source: docs.NewHotSource(a.db.Documents(), a.blobs, a.cfg.Hot.MaxEntryBytes), Instance: a.cfg.instanceName(),
 		Warm: func(ctx context.Context, id string) {
-			_, _ = a.docs.Get(ctx, docs.Actor{Admin: true}, id) // fills L1 (and L2)
+			_, _ = a.docs.GetSystem(ctx, id) // fills L1 (and L2)
 		}, Logger: a.log, Registerer: a.reg})
 	jobs := []func(){func() { p.Run(ctx) }}
 	if len(a.hitSources) > 0 {

@@ -133,8 +133,13 @@ func TestHotTierAnswersLikeTheApp(t *testing.T) {
 // URL and the edge the promoter would push through.
 func startHotTier(t *testing.T, a *testApp, tokenSecret string) (string, nginx.Edge) {
 	t.Helper()
-	const secret = "hot-tier-parity-admin-secret"
-	listen, admin := testhttp.FreeAddr(t), testhttp.FreeAddr(t)
+	return startHotTierAt(t, a, tokenSecret, "hot-tier-parity-admin-secret", testhttp.FreeAddr(t), testhttp.FreeAddr(t))
+}
+
+// startHotTierAt is startHotTier on given addresses and admin secret, for
+// an app configured beforehand to drive that nginx (Hot.Admins).
+func startHotTierAt(t *testing.T, a *testApp, tokenSecret, secret, listen, admin string) (string, nginx.Edge) {
+	t.Helper()
 	args := []string{"--prefix", t.TempDir(), "--listen", listen, "--admin-listen", admin, "--workers", "1",
 		"--upstreams", a.srv.Listener.Addr().String(), "--internal-secret", secret, "--read-token-secret", tokenSecret}
 	ctx, stop := context.WithCancel(context.Background())

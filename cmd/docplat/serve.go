@@ -41,6 +41,9 @@ func serveCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.accounts.CheckUsernames(ctx); err != nil {
+		return err
+	}
 	created, generated, err := a.accounts.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("bootstrap admin user: %w", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"docplat/accounts"
+	"docplat/audit"
 	"docplat/blob"
 	"docplat/cache"
 	"docplat/docs"
@@ -22,9 +23,11 @@ import (
 	"docplat/lock"
 	"docplat/redisnodes"
 	"docplat/server"
+	"docplat/shares"
 	"docplat/sqlstore"
 	"docplat/stats"
 	"docplat/txn"
+	"docplat/uploadlinks"
 	"docplat/web"
 )
 
@@ -51,6 +54,7 @@ type app struct {
 	readTokenSecret []byte
 
 	idem     *idempotency.Store
+	audit    *audit.Log
 	accounts *accounts.Service
 	docs     *docs.Service
 	server   *server.Server
@@ -162,19 +166,34 @@ func (a *app) openStream(ctx context.Context) (err error) {
 // stages before.
 func (a *app) wireServices() {
 	cfg := a.cfg
-	a.accounts = accounts.NewService(accounts.WithCache(a.db.Accounts(), a.cache), cfg.Accounts)
-	repo := docs.WithCache(docs.WithThreePhaseCommit(a.db.Documents(), a.coord), a.cache, a.locker.Hold(a.log), cfg.LockTimeout, a.edgePurger())
+	ao := cfg.Accounts
+	if len(a.edges) > 0 {
+		// nginx serves read tokens on its own: a change of a user's rights
+		// revokes theirs there.
+		ao.RightsChanged = cfg.Hot.Revoker(cfg.InternalSecret, cfg.Server.ReadTokenTTL).RightsChanged
+	}
+	a.accounts = accounts.NewService(accounts.WithCache(a.db.Accounts(), a.cache), ao)
+	repo := docs.WithCache(docs.WithThreePhaseCommit(a.db.Documents(), a.coord, cfg.NoDepartmentQuota), a.cache, a.locker.Hold(a.log), cfg.LockTimeout, a.edgePurger())
 	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
 	do := cfg.Docs
 	do.Logger, do.ContentCache, do.Access, do.Instance = a.log, a.cache, a.stream.Reads, cfg.instanceName()
 	a.docs = docs.NewService(repo, a.blobs, do)
 	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
+	audo := cfg.Audit
+	audo.Logger = a.log
+	a.audit = audit.New(a.db.Gorm(), audo)
 	so := cfg.Server
+	// Password guesses at a share or upload link: 10 per 5 minutes per link, shared by every instance.
+	guesses := &shares.RedisLimiter{Client: a.redis.L2, Burst: 10, Window: 5 * time.Minute}
 	so.ReadTokenSecret = a.readTokenSecret
 	a.server = server.New(server.Deps{
 		Idempotency: a.idem,
+		Limits:      a.redis.L2,
+		Audit:       a.audit,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
+		Shares:      shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{Edges: a.shareEdges(), Logger: a.log}),
+		UploadLinks: uploadlinks.New(a.db.UploadLinks(), a.accounts, a.docs, guesses),
 		Checks:      map[string]server.Check{"database": a.db.Ping},
 		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
 		Stats:       a.statsAPI,
@@ -255,10 +274,17 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 		func() { a.cache.Run(ctx) },
 		func() { a.coord.Run(ctx, 0) },
 		func() { a.idem.Run(ctx, time.Minute) },
+		func() { a.audit.Run(ctx, time.Hour) },
 	}
 	for _, b := range a.branches {
 		jobs = append(jobs, func() { b.Run(ctx, 0) })
 	}
+	// Downloads of non-public documents reach the audit log through the
+	// access stream, in the app (the audit log is in its database).
+	jobs = append(jobs, func() {
+		audit.ConsumeDownloads(ctx, a.db.Gorm(), audit.DownloadsConfig{Brokers: a.stream.Brokers, Topic: a.stream.Topic,
+			SessionTimeout: a.cfg.Counting.SessionTimeout, Logger: a.log})
+	})
 	if a.stats != nil { // a separate stats process consumes the topic itself
 		sc := a.cfg.Counting
 		sc.Brokers, sc.Registerer, sc.Logger = a.stream.Brokers, a.reg, a.log

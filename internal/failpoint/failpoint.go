@@ -28,6 +28,10 @@ const (
 	// blob and its transaction has not committed (scope: the *sqlstore.DB);
 	// a failure there is a crash after publication.
 	DocsAfterPublish = "sqlstore/after-publish"
+	// AuditAfterRecord: an audit entry was written in the transaction of
+	// its change, which has not committed (scope: the audit.Entry); a
+	// failure there fails the change's transaction.
+	AuditAfterRecord = "audit/after-record"
 )
 
 // TxnStep is the failpoint at a three-phase-commit step, "coord.<step>"

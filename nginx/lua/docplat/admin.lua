@@ -7,6 +7,8 @@ local hot = require("docplat.hot")
 local hits = require("docplat.hits")
 local json = require("docplat.json")
 local serve = require("docplat.serve")
+local token = require("docplat.token")
+local shares = require("docplat.shares")
 
 local _M = {}
 
@@ -167,6 +169,29 @@ local function list()
     return json.reply(200, json.items(items))
 end
 
+-- revoke_user: PUT /_hot/users/<id>/revoke?until=<unix>, pushed by the
+-- app when the user's rights change. Serialized per user like a document's
+-- writes so that a lower cutoff never overwrites a higher one.
+local function revoke_user(user)
+    local upto = rev_of(ngx.var.arg_until)
+    if not upto then
+        return json.fail(400, "bad_request", "need ?until=<unix seconds>")
+    end
+    local key = lock("user:" .. user)
+    if not key then
+        return json.fail(503, "unavailable", "the user's revocation is busy; retry")
+    end
+    local ok, err = token.revoke(user, upto, ngx.time())
+    state:delete(key)
+    if not ok then
+        if err == "no memory" then
+            return json.fail(507, "insufficient_storage", "the revocation table is full")
+        end
+        return json.fail(500, "internal", "storing the revocation: " .. tostring(err))
+    end
+    return json.reply(200, { user_id = user, ["until"] = upto })
+end
+
 function _M.handle()
     if not authorized() then
         return json.fail(403, "forbidden", "X-Docplat-Internal is missing or wrong")
@@ -178,6 +203,33 @@ function _M.handle()
             return push(id)
         elseif method == "DELETE" then
             return purge(id)
+        end
+        return json.fail(405, "method_not_allowed", "PUT or DELETE")
+    end
+    local user = uri:match("^/_hot/users/([%w_-]+)/revoke$")
+    if user and #user <= 128 then
+        if method == "PUT" then
+            return revoke_user(user)
+        end
+        return json.fail(405, "method_not_allowed", "PUT")
+    end
+    local link = uri:match("^/_hot/shares/([%w_-]+)$")
+    if link and #link <= 128 then
+        if method == "PUT" then
+            local h = ngx.req.get_headers()
+            local key, doc, expires = h["x-share-key"], h["x-doc-id"], rev_of(h["x-share-expires"])
+            if type(key) ~= "string" or not key:find("^%x+$") or #key ~= 40 or type(doc) ~= "string"
+                or not doc:find("^[%w_-]+$") or #doc > 128 or not expires then
+                return json.fail(400, "bad_request", "need X-Share-Key (40 hex digits), X-Doc-Id and X-Share-Expires (unix seconds)")
+            end
+            local ok, err = shares.put(link, key, doc, expires)
+            if not ok then
+                return json.fail(500, "internal", "storing the link: " .. tostring(err))
+            end
+            return json.reply(200, { id = link })
+        elseif method == "DELETE" then
+            shares.drop(link)
+            return json.reply(200, { id = link })
         end
         return json.fail(405, "method_not_allowed", "PUT or DELETE")
     end

@@ -7,6 +7,7 @@
 local hot = require("docplat.hot")
 local hits = require("docplat.hits")
 local token = require("docplat.token")
+local shares = require("docplat.shares")
 
 local _M = {}
 
@@ -208,6 +209,14 @@ function _M.prepare(view, download)
     return p
 end
 
+-- shared_headers are what the app's /s/ answers add: a link's answer is
+-- the link's, never cached by the URL.
+local function shared_headers()
+    if ngx.ctx.docplat_shared then
+        ngx.header["Cache-Control"] = "private, no-cache"
+    end
+end
+
 local function replay(list)
     local h = ngx.header
     for i = 1, #list do
@@ -217,8 +226,9 @@ local function replay(list)
 end
 
 -- content runs in the access phase: it either answers and finishes the
--- request or returns and lets proxy_pass take it to the app.
-function _M.content(id)
+-- request or returns and lets proxy_pass take it to the app. shared: the
+-- request came through a share link, which is its permission.
+function _M.content(id, shared)
     local ctx = ngx.ctx
     ctx.docplat_key = id -- the balancer hashes on it (no second URI match)
     local method = ngx.req.get_method()
@@ -240,7 +250,7 @@ function _M.content(id)
     if not meta.view then
         return
     end
-    if not authorized(id, meta) then
+    if not shared and not authorized(id, meta) then
         return
     end
     local size = meta.size
@@ -261,8 +271,12 @@ function _M.content(id)
     end
     local h = ngx.header
 
+    if shared then
+        ctx.docplat_shared = true
+    end
     if not_modified then
         replay(kind == "download" and meta.download_304 or meta.view_304)
+        shared_headers()
         ngx.status = ngx.HTTP_NOT_MODIFIED
         ngx.send_headers()
         return ngx.exit(ngx.HTTP_OK)
@@ -282,6 +296,7 @@ function _M.content(id)
     end
 
     replay(kind == "download" and meta.download or meta.view)
+    shared_headers()
     h["Accept-Ranges"] = "bytes"
     local body = e.body
     if how == "partial" then
@@ -298,6 +313,42 @@ function _M.content(id)
         ngx.print(body)
     end
     return ngx.exit(ngx.HTTP_OK)
+end
+
+-- wants_html is the app's wantsHTML: a browser's navigation gets the app's
+-- landing page.
+local function wants_html(accept)
+    if not accept then
+        return false
+    end
+    if type(accept) == "table" then
+        accept = table.concat(accept, ",")
+    end
+    for part in accept:gmatch("[^,]+") do
+        local mt = part:match("^%s*([^;%s]+)")
+        if mt == "text/html" or mt == "application/xhtml+xml" then
+            return true
+        end
+    end
+    return false
+end
+
+-- share answers GET/HEAD /s/{token} for a pushed link (no password, no
+-- limit: nothing to check or count) to a hot document; anything else, a
+-- browser's landing page included, goes to the app.
+function _M.share(tok)
+    local var = ngx.var
+    if var.arg_download ~= "1" and wants_html(ngx.req.get_headers()["accept"]) then
+        return
+    end
+    if var.arg_password or var.http_x_share_password then
+        return
+    end
+    local id = shares.resolve(tok)
+    if not id then
+        return
+    end
+    return _M.content(id, true)
 end
 
 -- log counts what the hot tier answered (the app counts the rest).
