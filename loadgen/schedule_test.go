@@ -97,8 +97,10 @@ func TestClosedLoopHidesTheStall(t *testing.T) {
 	if res.Failures != 0 || res.Total < 10 {
 		t.Fatalf("total %d failures %v", res.Total, res.FailuresBy)
 	}
-	if slow := countAtLeast(rec.latencies(), 100*time.Millisecond); slow != 1 {
-		t.Errorf("%d latencies >= 100ms, want exactly 1", slow)
+	// Only the 300 ms stall reaches 250 ms: a loaded machine's scheduling
+	// hiccups reached 100 ms.
+	if slow := countAtLeast(rec.latencies(), 250*time.Millisecond); slow != 1 {
+		t.Errorf("%d latencies >= 250ms, want exactly 1", slow)
 	}
 	if res.P50.Duration() > 50*time.Millisecond {
 		t.Errorf("p50 %v, want small", res.P50)
