@@ -53,6 +53,7 @@ function renderNotFound(view) {
 
 let routeSeq = 0;
 let currentHash = location.hash;
+let navigated = false; // the first screen keeps focus at the top, where the skip link is
 
 async function route() {
   const seq = ++routeSeq;
@@ -80,11 +81,13 @@ async function route() {
   } catch (e) {
     if (alive()) showError(e);
   }
-  if (alive()) focusHeading(view);
+  if (alive() && navigated) focusHeading(view);
+  navigated = true;
 }
 
-// focusHeading moves focus to the screen's main heading, so keyboard and
-// screen-reader users start reading the new screen, not the old link.
+// focusHeading moves focus to the screen's main heading after a navigation,
+// so keyboard and screen-reader users start reading the new screen, not the
+// old link.
 function focusHeading(view) {
   const h1 = view.querySelector('h1');
   if (!h1) return;
@@ -103,10 +106,12 @@ function renderChrome(path = parseHash().path) {
   const langSel = h('select', { name: 'lang', 'aria-label': t('app.language'), class: 'lang' },
     LANGS.map(([code, label]) => h('option', { value: code, lang: code }, label)));
   langSel.value = currentLang();
-  langSel.addEventListener('change', () => {
+  langSel.addEventListener('change', async () => {
     setLanguage(langSel.value);
     translateShell();
-    route();
+    await route();
+    // Same screen, other words: give focus back to the switch the user is on.
+    $('user').querySelector('select.lang')?.focus();
   });
 
   const user = $('user');
