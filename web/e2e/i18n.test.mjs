@@ -55,6 +55,17 @@ try {
   assert.match(await admin.locator('dl.meta-grid').first().textContent(), new RegExp(`Owner${env('DOCPLAT_TEACHER_NAME')}`));
   await shot(admin, 'document-en');
 
+  // The dark theme passes the same contrast check.
+  const dark = await newPage(browser, { locale: 'zh-CN', colorScheme: 'dark' });
+  await login(dark, 'admin', env('DOCPLAT_ADMIN_PASSWORD'));
+  await dark.getByRole('link', { name: '静夜思教案' }).waitFor();
+  await checkA11y(dark, 'list (dark)');
+  await shot(dark, 'list-dark');
+  await dark.getByRole('link', { name: '静夜思教案' }).click();
+  await dark.locator('pre.preview-text').waitFor();
+  await checkA11y(dark, 'document (dark)');
+  await shot(dark, 'document-dark');
+
   // An English browser starts in English; the skip link leads to the heading.
   const en = await newPage(browser, { locale: 'en-GB' });
   await en.goto('/');

@@ -20,10 +20,10 @@ export function launch() {
   return chromium.launch({ executablePath: env('DOCPLAT_CHROMIUM'), headless: true, args: ARGS });
 }
 
-// newPage opens a context (locale, viewport) and a page that fails the
+// newPage opens a context (locale, viewport, light or dark colour scheme) and a page that fails the
 // scenario on any uncaught page error or console error.
-export async function newPage(browser, { locale = 'en-US', viewport = { width: 1280, height: 900 } } = {}) {
-  const context = await browser.newContext({ locale, viewport, baseURL: BASE });
+export async function newPage(browser, { locale = 'en-US', viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ locale, viewport, colorScheme, baseURL: BASE });
   const page = await context.newPage();
   page.on('pageerror', (e) => {
     console.error(`page error: ${e.message}`);
