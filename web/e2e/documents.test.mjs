@@ -16,6 +16,18 @@ try {
   await checkA11y(page, 'list (guest)', { focus: false }); // the first screen: focus stays at the top
   await shot(page, 'list-guest');
 
+  // Screens a guest reaches by address: upload asks for a login; an unknown route says so.
+  await page.goto('/#/upload');
+  await page.getByRole('heading', { level: 1, name: 'Upload' }).waitFor();
+  await page.locator('#view').getByRole('link', { name: 'log in' }).waitFor();
+  await checkA11y(page, 'upload (guest)');
+  await shot(page, 'upload-guest');
+  await page.goto('/#/nowhere');
+  await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+  await checkA11y(page, 'not found');
+  await shot(page, 'not-found');
+  await page.goto('/#/');
+
   // Login.
   await page.getByRole('link', { name: 'Log in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Log in' }).waitFor();
