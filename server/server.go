@@ -165,6 +165,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/auth/login", s.login)
 	v1.POST("/auth/logout", s.logout)
 	v1.GET("/me", s.me)
+	v1.GET("/directory", s.directory)
 	v1.POST("/me/tokens", s.createToken)
 
 	v1.POST("/documents", s.idempotent, s.uploadDocument)
