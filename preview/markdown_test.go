@@ -145,12 +145,12 @@ func TestMarkdownRendersGitHubFlavour(t *testing.T) {
 
 func TestMarkdownImages(t *testing.T) {
 	cases := map[string]string{
-		"![chart](/api/v1/documents/abc123/content)":            `<img src="/api/v1/documents/abc123/content" alt="chart">`,
-		"![old](/api/v1/documents/abc123/versions/2/content)":   `<img src="/api/v1/documents/abc123/versions/2/content" alt="old">`,
-		"![a *b* pixel](https://tracker.example/p.gif)":         "<p>a b pixel</p>",
-		"![rel](picture.png)":                                   "<p>rel</p>",
-		"![up](/api/v1/documents/../../admin/users)":            "<p>up</p>",
-		"![q](/api/v1/documents/abc/content?download=1)":        "<p>q</p>",
+		"![chart](/api/v1/documents/abc123/content)":               `<img src="/api/v1/documents/abc123/content" alt="chart">`,
+		"![old](/api/v1/documents/abc123/versions/2/content)":      `<img src="/api/v1/documents/abc123/versions/2/content" alt="old">`,
+		"![a *b* pixel](https://tracker.example/p.gif)":            "<p>a b pixel</p>",
+		"![rel](picture.png)":                                      "<p>rel</p>",
+		"![up](/api/v1/documents/../../admin/users)":               "<p>up</p>",
+		"![q](/api/v1/documents/abc/content?download=1)":           "<p>q</p>",
 		"[![badge](https://ci.example/b.svg)](https://ci.example)": `<a href="https://ci.example" rel="noopener nofollow ugc">badge</a>`,
 	}
 	for src, want := range cases {
