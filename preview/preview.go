@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"mime"
 	"os"
 	"os/exec"
@@ -373,4 +374,18 @@ func (s *Service) Run(ctx context.Context, interval time.Duration, exists func(s
 			}
 		}
 	}
+}
+
+// CacheDir is where a data directory keeps the preview cache.
+func CacheDir(dataDir string) string { return filepath.Join(dataDir, "previews") }
+
+// CollectOrphans removes the cached previews under dir of contents that
+// exists says are gone, whatever the cache's size (for `docplat gc`,
+// which does not know the serving processes' bound).
+func CollectOrphans(ctx context.Context, dir string, exists func(sha string) bool) (int, error) {
+	c, err := openCache(dir, math.MaxInt64)
+	if err != nil {
+		return 0, err
+	}
+	return c.collect(ctx, exists)
 }
