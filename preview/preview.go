@@ -279,9 +279,17 @@ func (s *Service) Page(ctx context.Context, src Source, page, width int, gate Ga
 	return png, nil
 }
 
-// pages is the PDF's page count, cached like the pages.
+// unreadable is the cached page count of a PDF poppler cannot read.
+const unreadable = "unreadable"
+
+// pages is the PDF's page count, cached like the pages (and so is a PDF
+// poppler cannot read).
 func (s *Service) pages(ctx context.Context, src Source, gate Gate) (int, error) {
 	if b, ok := s.cache.get(src.SHA256, "pages"); ok {
+		if string(b) == unreadable {
+			s.m.cache.WithLabelValues("pages", "hit").Inc()
+			return 0, errBroken
+		}
 		if n, err := strconv.Atoi(string(b)); err == nil && n > 0 {
 			s.m.cache.WithLabelValues("pages", "hit").Inc()
 			return n, nil
@@ -294,6 +302,13 @@ func (s *Service) pages(ctx context.Context, src Source, gate Gate) (int, error)
 			return []byte(strconv.Itoa(in.pages)), err
 		})
 	})
+	if errors.Is(err, errBroken) {
+		// poppler's verdict on these bytes will not change: remembered, so
+		// that asking again costs no run.
+		if err := s.cache.put(src.SHA256, "pages", []byte(unreadable)); err != nil {
+			s.log.WarnContext(ctx, "caching a page count", "err", err)
+		}
+	}
 	if err != nil {
 		return 0, err
 	}

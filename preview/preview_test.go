@@ -163,6 +163,9 @@ func TestPDFPageErrors(t *testing.T) {
 	if _, err := s.Page(ctx, broken, 1, 200, nil); errs.CodeOf(err) != errs.Unprocessable {
 		t.Errorf("broken PDF page: %v; want unprocessable", err)
 	}
+	if runs := testutil.ToFloat64(s.m.renders.WithLabelValues("info", "unreadable")); runs != 1 {
+		t.Errorf("poppler read the broken PDF %v times, want once (the verdict is cached)", runs)
+	}
 	big := pdfSource(t, append(onePagePDF(100, 100), make([]byte, 5000)...), true)
 	if p, err := s.Describe(ctx, big, nil); err != nil || p.Kind != KindNone || p.Reason == "" {
 		t.Errorf("PDF over the limit: %+v, %v; want kind none with a reason", p, err)

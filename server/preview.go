@@ -69,6 +69,7 @@ func (s *Server) servePreview(c *gin.Context, version int) {
 	defer body.Close()
 	src := preview.Source{SHA256: v.SHA256, Size: v.Size, Mime: v.Mime, Body: body}
 	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
 	if page > 0 {
 		if s.deps.Previews == nil {
 			abort(c, errs.Unprocessable, "this server renders no PDF pages")
