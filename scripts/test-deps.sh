@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure what docplat's tests talk to is installed and running, and does
 # nothing when it already is: MariaDB with the Mroonga engine (full-text
-# search) and Redis. Safe to run again and again; needs root for apt-get.
+# search) and Redis, and the tools docplat runs (poppler-utils for PDF
+# previews). Safe to run again and again; needs root for apt-get.
 set -euo pipefail
 
 log() { printf 'test-deps: %s\n' "$*" >&2; }
@@ -20,6 +21,8 @@ command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
 [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# poppler-utils renders PDF previews (pdfinfo, pdftoppm); the preview tests need it.
+{ command -v pdftoppm && command -v pdfinfo; } >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
