@@ -180,6 +180,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/documents/:id/versions", s.listVersions)
 	v1.GET("/documents/:id/grants", s.getGrants)
 	v1.PUT("/documents/:id/grants", s.putGrants)
+	v1.GET("/documents/:id/permission", s.getPermission)
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
 
 	s.adminRoutes(v1.Group("/admin"))
