@@ -87,9 +87,9 @@ function grantEditor(doc, items, alive) {
   const list = h('div', {});
   const saveBtn = h('button', { type: 'button' }, t('share.save'));
 
-  const principalName = (p) => {
+  const principalName = (p, i) => {
     const [kind, id] = String(p).split(':');
-    return h('span', {}, h('span', { class: 'badge' }, t(kind === 'department' ? 'share.kindDepartment' : 'share.kindUser')), ' ', nameEl(id));
+    return h('span', { id: `grant-who-${i}` }, h('span', { class: 'badge' }, t(kind === 'department' ? 'share.kindDepartment' : 'share.kindUser')), ' ', nameEl(id));
   };
 
   const draw = () => {
@@ -98,17 +98,20 @@ function grantEditor(doc, items, alive) {
       return;
     }
     fill(list, h('ul', { class: 'grants' }, rows.map((g, i) => {
-      const who = principalName(g.principal);
+      const who = principalName(g.principal, i);
+      // Each row's controls are described by the row's person: "Permission, 李老师".
+      const about = { 'aria-describedby': `grant-who-${i}` };
       const perm = selectBox(`permission-${i}`, PERMISSIONS.map((p) => [p, t(`perm.${p}`)]), g.permission, t('share.permission'));
       perm.addEventListener('change', () => {
         g.permission = perm.value;
       });
-      const exp = h('input', { type: 'datetime-local', name: `expires-${i}`, value: localInput(g.expires_at) });
+      perm.setAttribute('aria-describedby', about['aria-describedby']);
+      const exp = h('input', { type: 'datetime-local', name: `expires-${i}`, value: localInput(g.expires_at), ...about });
       exp.addEventListener('change', () => {
         g.expires_at = exp.value ? new Date(exp.value).toISOString() : null;
       });
       const expired = g.expires_at && new Date(g.expires_at) <= new Date();
-      const remove = h('button', { type: 'button', class: 'secondary' }, t('share.remove'));
+      const remove = h('button', { type: 'button', class: 'secondary', ...about }, t('share.remove'));
       remove.addEventListener('click', () => {
         rows.splice(i, 1);
         draw();
