@@ -60,3 +60,33 @@ func (s *Service) Directory(ctx context.Context, actor User, ids []string) (Dire
 	}
 	return d, nil
 }
+
+// UserNamed finds the user with this exact username (as typed at login), so
+// that a member can share a document with a colleague whose username it
+// knows. Like Directory it lists nobody: one exact name answers one user,
+// or an empty directory when no enabled user has it (disabled accounts
+// cannot use a grant, so they are not offered).
+func (s *Service) UserNamed(ctx context.Context, actor User, username string) (Directory, error) {
+	if actor.ID == "" {
+		return Directory{}, ErrUnauthorized
+	}
+	d := Directory{Users: map[string]string{}, Departments: map[string]string{}}
+	username = NormalizeUsername(username)
+	if username == "" {
+		return d, nil
+	}
+	u, err := s.store.UserByUsername(ctx, username)
+	if errors.Is(err, ErrNotFound) {
+		return d, nil
+	}
+	if err != nil {
+		return Directory{}, err
+	}
+	if !u.Disabled {
+		d.Users[u.ID] = u.DisplayName
+		if u.DisplayName == "" {
+			d.Users[u.ID] = u.Username
+		}
+	}
+	return d, nil
+}

@@ -184,6 +184,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/documents/:id/versions", s.listVersions)
 	v1.GET("/documents/:id/grants", s.getGrants)
 	v1.PUT("/documents/:id/grants", s.putGrants)
+	v1.GET("/documents/:id/permission", s.getPermission)
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
 	v1.GET("/documents/:id/preview", s.getPreview)
 	v1.GET("/documents/:id/versions/:n/preview", s.getVersionPreview)

@@ -39,6 +39,31 @@ func TestDirectoryNamesPeopleAndDepartments(t *testing.T) {
 			t.Errorf("user without a display name: %q, want its username", d.Users[plain.ID])
 		}
 
+		// ?username= finds one colleague by the exact username (any case or padding), nobody else.
+		var byName struct{ Users, Departments map[string]string }
+		student.doJSON("GET", "/api/v1/directory?username=%20Teacher", nil, 200, &byName)
+		if len(byName.Users) != 1 || byName.Users[teacher.ID] != "王老师" || len(byName.Departments) != 0 {
+			t.Errorf("username=Teacher: %+v, want only %s", byName, teacher.ID)
+		}
+		for _, q := range []string{"teach", "nobody", ""} {
+			var none struct{ Users map[string]string }
+			student.doJSON("GET", "/api/v1/directory?username="+q, nil, 200, &none)
+			if len(none.Users) != 0 {
+				t.Errorf("username=%q: %+v, want nobody", q, none)
+			}
+		}
+		var former struct{ ID string }
+		admin.doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "former", "password": "former-pass"}, 201, &former)
+		admin.doJSON("PATCH", "/api/v1/admin/users/"+former.ID, map[string]any{"disabled": true}, 200, nil)
+		var disabled struct{ Users map[string]string }
+		student.doJSON("GET", "/api/v1/directory?username=former", nil, 200, &disabled)
+		if len(disabled.Users) != 0 {
+			t.Errorf("a disabled user offered: %+v", disabled)
+		}
+		if r := a.anon().do("GET", "/api/v1/directory?username=teacher", nil, nil); r.status != http.StatusUnauthorized {
+			t.Errorf("anonymous by username: %d %s, want 401", r.status, r.body)
+		}
+
 		if r := a.anon().do("GET", "/api/v1/directory?ids="+teacher.ID, nil, nil); r.status != http.StatusUnauthorized {
 			t.Errorf("anonymous: %d %s, want 401", r.status, r.body)
 		}

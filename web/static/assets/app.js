@@ -37,12 +37,14 @@ import { renderList } from './screens/documents.js?v=__ASSET_VERSION__';
 import { renderDoc } from './screens/document.js?v=__ASSET_VERSION__';
 import { renderUpload } from './screens/upload.js?v=__ASSET_VERSION__';
 import { renderLogin } from './screens/login.js?v=__ASSET_VERSION__';
+import { renderUploadLinks, mayCreateUploadLinks } from './screens/uploadlinks.js?v=__ASSET_VERSION__';
 
 // ROUTES: [pattern, render(view, params, alive, ...captures)]; the first match wins.
 const ROUTES = [
   [/^\/?$/, (view, params, alive) => renderList(view, params, alive)],
   [/^\/login$/, (view) => renderLogin(view)],
   [/^\/upload$/, (view) => renderUpload(view)],
+  [/^\/upload-links$/, (view, params, alive) => renderUploadLinks(view, alive)],
   [/^\/doc\/([^/]+)$/, (view, params, alive, id) => renderDoc(view, decodeURIComponent(id), alive)],
 ];
 
@@ -101,7 +103,8 @@ function renderChrome(path = parseHash().path) {
   $('nav').setAttribute('aria-label', t('nav.main'));
   fill($('nav'),
     link('#/', t('nav.documents'), path === '/' || path === ''),
-    state.me ? link('#/upload', t('nav.upload'), path === '/upload') : null);
+    state.me ? link('#/upload', t('nav.upload'), path === '/upload') : null,
+    mayCreateUploadLinks(state.me) ? link('#/upload-links', t('nav.uploadLinks'), path === '/upload-links') : null);
 
   const langSel = h('select', { name: 'lang', 'aria-label': t('app.language'), class: 'lang' },
     LANGS.map(([code, label]) => h('option', { value: code, lang: code }, label)));

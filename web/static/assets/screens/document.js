@@ -1,11 +1,13 @@
 // Screen #/doc/<id>: a document's details, preview and versions, and for
-// those who may manage it: edit, new version, delete.
+// those who may write it: edit and new version; for managers also
+// visibility, delete and the Sharing panel (screens/sharing.js).
 import { h, fill, field, section, loading, timeEl, setTitle } from '../dom.js?v=__ASSET_VERSION__';
 import { API, api, request, readJSON, upload } from '../api.js?v=__ASSET_VERSION__';
 import { t, humanSize } from '../i18n.js?v=__ASSET_VERSION__';
 import { state, flash } from '../state.js?v=__ASSET_VERSION__';
 import { go, rerender, docPath } from '../router.js?v=__ASSET_VERSION__';
 import { nameEl } from '../names.js?v=__ASSET_VERSION__';
+import { sharingPanel } from './sharing.js?v=__ASSET_VERSION__';
 import {
   showError, showInfo, clearBanner, visBadge, visibilitySelect, tagList, parseTags, progressBar, loginLink,
 } from '../ui.js?v=__ASSET_VERSION__';
@@ -22,6 +24,18 @@ function canManage(doc) {
   if (!me) return false;
   if (me.id === doc.owner_id || me.role === 'admin') return true;
   return me.role === 'dept_admin' && me.department_id != null && me.department_id === doc.department_id;
+}
+
+// permissionOf asks the server what the caller may do to the document
+// (GET .../permission): grants make a reader an editor or a manager, which
+// the document alone does not say. Falls back to the owner/admin rule.
+async function permissionOf(doc) {
+  if (!state.me) return 'read';
+  try {
+    return (await api('GET', `${docPath(doc.id)}/permission`))?.permission || 'read';
+  } catch {
+    return canManage(doc) ? 'manage' : 'read';
+  }
 }
 
 // metadataTag is the If-Match value for PATCH: the metadata ETag "r<revision>".
@@ -59,6 +73,8 @@ export async function renderDoc(view, id, alive) {
     throw e;
   }
   if (!alive() || !doc) return;
+  const perm = await permissionOf(doc);
+  if (!alive()) return;
   setTitle(doc.title || t('common.untitled'));
 
   const row = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
@@ -84,7 +100,8 @@ export async function renderDoc(view, id, alive) {
     section(t('doc.details'), details),
     section(t('doc.preview'), preview(doc, alive)),
     section(t('doc.versions'), versionList(doc, alive)),
-    canManage(doc) ? manage(doc, etag, alive) : null);
+    perm === 'write' || perm === 'manage' ? manage(doc, etag, alive, perm === 'manage') : null,
+    perm === 'manage' ? sharingPanel(doc, alive) : null);
 }
 
 function isText(mime) {
@@ -227,13 +244,13 @@ function versionForm(doc, alive) {
 // editForm edits the metadata. On 412 (someone saved meanwhile) it keeps
 // what the user typed and shows the newer version beside it; the next save
 // is made against the newer revision, i.e. replaces it knowingly.
-function editForm(doc, etag, alive) {
+function editForm(doc, etag, alive, manager) {
   let base = doc; // what the form's changes are relative to (and If-Match names)
   let baseTag = etag;
   const title = h('input', { type: 'text', name: 'title', value: doc.title || '', required: true, maxlength: 500 });
   const description = h('textarea', { name: 'description', rows: 3, value: doc.description || '' });
   const tags = h('input', { type: 'text', name: 'tags', value: (doc.tags || []).join(', ') });
-  const visibility = visibilitySelect(doc.visibility);
+  const visibility = visibilitySelect(doc.visibility); // changing it needs manage
   const saveBtn = h('button', { type: 'submit' }, t('manage.save'));
   const theirs = h('aside', { class: 'conflict', hidden: true, 'aria-labelledby': 'conflict-title' });
   const form = h('form', {},
@@ -241,7 +258,7 @@ function editForm(doc, etag, alive) {
     field(t('common.title'), title),
     field(t('common.description'), description),
     field(t('common.tags'), tags, t('common.tagsHint')),
-    field(t('common.visibility'), visibility),
+    manager ? field(t('common.visibility'), visibility) : null,
     saveBtn);
 
   const showTheirs = (newer) => {
@@ -266,7 +283,7 @@ function editForm(doc, etag, alive) {
     if (description.value.trim() !== (base.description || '').trim()) patch.description = description.value.trim();
     const newTags = parseTags(tags.value);
     if (newTags.join('\n') !== (base.tags || []).join('\n')) patch.tags = newTags;
-    if (visibility.value !== base.visibility) patch.visibility = visibility.value;
+    if (manager && visibility.value !== base.visibility) patch.visibility = visibility.value;
     if (Object.keys(patch).length === 0) {
       showInfo(t('manage.nothing'));
       return;
@@ -300,7 +317,7 @@ function editForm(doc, etag, alive) {
   return h('div', { class: 'edit-with-conflict' }, form, theirs);
 }
 
-function manage(doc, etag, alive) {
+function manage(doc, etag, alive, manager) {
   const deleteBtn = h('button', { type: 'button', class: 'danger' }, t('manage.delete'));
   deleteBtn.addEventListener('click', async () => {
     const name = doc.title || t('manage.thisDocument');
@@ -317,7 +334,7 @@ function manage(doc, etag, alive) {
   });
 
   return section(t('manage.title'),
-    h('div', { class: 'manage-grid' }, editForm(doc, etag, alive), versionForm(doc, alive)),
-    h('hr', {}),
-    h('div', { class: 'form-row' }, deleteBtn, h('span', { class: 'muted' }, t('manage.deleteHint'))));
+    h('div', { class: 'manage-grid' }, editForm(doc, etag, alive, manager), versionForm(doc, alive)),
+    manager ? h('hr', {}) : null,
+    manager ? h('div', { class: 'form-row' }, deleteBtn, h('span', { class: 'muted' }, t('manage.deleteHint'))) : null);
 }
