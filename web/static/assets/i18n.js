@@ -182,6 +182,7 @@ const en = {
   'preview.nextPage': 'Next page',
   'preview.pageOf': 'Page {n} of {total}',
   'preview.badPage': 'This page cannot be displayed. Use Download to open the PDF.',
+  'preview.task': 'Task',
   // ---- end of the preview panel ----
 };
 
@@ -358,6 +359,7 @@ const zh = {
   'preview.nextPage': '下一页',
   'preview.pageOf': '第 {n} 页，共 {total} 页',
   'preview.badPage': '无法显示此页，请下载 PDF 后打开。',
+  'preview.task': '任务',
   // ---- end of the preview panel ----
 };
 

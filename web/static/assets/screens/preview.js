@@ -86,6 +86,19 @@ function shown(doc, mime, p, alive) {
 // builds inert nodes: a script in them would not run when moved here.
 function markdown(html) {
   const parsed = new DOMParser().parseFromString(String(html || ''), 'text/html');
+  // The document's headings sit under the panel's <h2>, and the screen has
+  // one <h1>: # becomes <h3>, and so on down to <h6>.
+  for (const el of [...parsed.body.querySelectorAll('h1, h2, h3, h4, h5, h6')].reverse()) {
+    const level = Math.min(Number(el.tagName[1]) + 2, 6);
+    const sub = parsed.createElement(`h${level}`);
+    if (el.id) sub.id = el.id;
+    sub.append(...el.childNodes);
+    el.replaceWith(sub);
+  }
+  // A task list's checkboxes (read-only) are named by their item's text.
+  for (const input of parsed.body.querySelectorAll('input[type=checkbox]')) {
+    input.setAttribute('aria-label', input.closest('li')?.textContent.trim() || t('preview.task'));
+  }
   const box = h('div', { class: 'preview-html' }, [...parsed.body.childNodes]);
   // A "#section" link would change the route: scroll to the target instead.
   box.addEventListener('click', (e) => {
