@@ -146,6 +146,7 @@ try {
     await page.unroute(route);
     await page.getByRole('button', { name: s.retry }).click();
     await page.waitForFunction((want) => document.querySelector('pre.preview-text')?.textContent === want, GBK_TEXT);
+    assert.ok(await page.evaluate(() => document.activeElement?.classList.contains('preview')), 'focus stays in the panel after Try again');
   }
 
   // A phone: the PDF page fits the screen and is asked for at its width.

@@ -24,7 +24,7 @@ function versionPath(doc) {
 // previewPanel returns the panel's body at once and fills it when the
 // preview arrives (if the screen is still shown: alive()).
 export function previewPanel(doc, alive) {
-  const box = h('div', { class: 'preview' });
+  const box = h('div', { class: 'preview', tabindex: -1 });
   if (!doc.size) return fill(box, h('p', { class: 'muted' }, t('preview.empty')));
   const mime = String(doc.mime || '').toLowerCase().split(';')[0].trim();
   const load = async () => {
@@ -54,7 +54,16 @@ function failure(e, retry) {
   if (e.status === 503) {
     return h('div', { class: 'preview-failure' },
       h('p', { class: 'error-text' }, t('preview.busy')),
-      h('button', { type: 'button', class: 'secondary', onclick: retry }, t('preview.retry')));
+      h('button', {
+        type: 'button',
+        class: 'secondary',
+        onclick: (ev) => {
+          // The button goes with the message: keep focus in the panel.
+          const panel = ev.currentTarget.closest('.preview');
+          retry();
+          panel?.focus({ preventScroll: true });
+        },
+      }, t('preview.retry')));
   }
   return h('p', { class: 'error-text' }, t('preview.unavailable', { message: e.message }));
 }
