@@ -29,3 +29,26 @@ func TestTextDecodesTheLabelledCharset(t *testing.T) {
 		t.Errorf("unknown charset: used %q", cs)
 	}
 }
+
+// Uploads are stored as "charset=utf-8" whatever their bytes: GBK text
+// (not UTF-8, clean GB18030) is recognised, even when cut mid-character.
+func TestTextRecognisesGBKLabelledUTF8(t *testing.T) {
+	gbk, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("一年级课程表：语文、数学"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text, cs := Text(gbk, "text/plain; charset=utf-8", false); text != "一年级课程表：语文、数学" || cs != "gb18030" {
+		t.Errorf("GBK labelled UTF-8: got %q in %q", text, cs)
+	}
+	if text, cs := Text(gbk[:len(gbk)-1], "text/plain; charset=utf-8", true); text != "一年级课程表：语文、数" || cs != "gb18030" {
+		t.Errorf("cut GBK labelled UTF-8: got %q in %q", text, cs)
+	}
+	// UTF-8 (even cut) stays UTF-8; so does text valid in neither.
+	utf := []byte("一年级")
+	if text, cs := Text(utf[:len(utf)-2], "text/plain; charset=utf-8", true); text != "一年" || cs != "utf-8" {
+		t.Errorf("cut UTF-8: got %q in %q", text, cs)
+	}
+	if text, cs := Text([]byte("a\x81\xffb"), "text/plain; charset=utf-8", false); text != "a\uFFFDb" || cs != "utf-8" {
+		t.Errorf("neither UTF-8 nor GB18030: got %q in %q", text, cs)
+	}
+}

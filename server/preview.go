@@ -40,7 +40,7 @@ type previewAnswer struct {
 // previewFormat names the rendering rules in the JSON preview's ETag:
 // raise it when Markdown rendering, sanitizing or the limits change, so
 // that browsers drop what they revalidate.
-const previewFormat = "pj1"
+const previewFormat = "pj2"
 
 // pageMaxAge: a page image is addressed by content hash, page and width,
 // so it never changes; private, because reading it needed a permission.

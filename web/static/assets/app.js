@@ -26,7 +26,8 @@
 // Safety rule: every string that comes from the server reaches the page as
 // a text node or through setAttribute on an attribute the code chose. The
 // only server markup honoured is <mark> in search snippets, rebuilt from the
-// split string (screens/documents.js), never parsed as HTML.
+// split string (screens/documents.js), never parsed as HTML, and the
+// preview API's server-sanitized Markdown HTML (screens/preview.js).
 import { h, fill, $ } from './dom.js?v=__ASSET_VERSION__';
 import { api, hooks } from './api.js?v=__ASSET_VERSION__';
 import { t, LANGS, currentLang, setLanguage } from './i18n.js?v=__ASSET_VERSION__';

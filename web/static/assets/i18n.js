@@ -141,7 +141,6 @@ const en = {
   'preview.unavailable': 'Preview unavailable: {message}',
   'preview.none': 'No preview for {mime}. Use Download to open it.',
   'preview.noneType': 'this type of file',
-  'preview.truncated': 'Showing the first {shown} of {size}. Download for the whole file.',
   'preview.badImage': 'This image cannot be displayed by the browser. Use Download to open it.',
   'versions.loading': 'Loading versions…',
   'versions.none': 'No versions recorded.',
@@ -258,6 +257,21 @@ const en = {
   'ulink.confirmRevoke': 'Revoke “{title}”? Nobody can upload through it any more.',
   'ulink.revoked': '“{title}” revoked.',
   // --- end of sharing ---
+  // ---- preview panel (screens/preview.js) ----
+  'preview.charset': 'Encoding: {charset}',
+  'preview.cut': 'Only the beginning of this {size} file is shown. Download it for the whole file.',
+  'preview.unreadable': 'This PDF cannot be previewed: it is damaged or password-protected. Use Download to open it.',
+  'preview.busy': 'The server is busy rendering previews.',
+  'preview.retry': 'Try again',
+  'preview.reason': 'Reason: {reason}',
+  'preview.noPages': 'This PDF has no pages to show.',
+  'preview.pages': 'PDF pages',
+  'preview.prevPage': 'Previous page',
+  'preview.nextPage': 'Next page',
+  'preview.pageOf': 'Page {n} of {total}',
+  'preview.badPage': 'This page cannot be displayed. Use Download to open the PDF.',
+  'preview.task': 'Task',
+  // ---- end of the preview panel ----
 };
 
 const zh = {
@@ -392,7 +406,6 @@ const zh = {
   'preview.unavailable': '无法预览：{message}',
   'preview.none': '{mime} 无法预览，请下载后打开。',
   'preview.noneType': '此类型的文件',
-  'preview.truncated': '仅显示前 {shown}（共 {size}）。下载可查看完整文件。',
   'preview.badImage': '浏览器无法显示此图片，请下载后打开。',
   'versions.loading': '正在加载版本…',
   'versions.none': '没有版本记录。',
@@ -509,6 +522,21 @@ const zh = {
   'ulink.confirmRevoke': '撤销“{title}”？之后任何人都无法再通过它上传。',
   'ulink.revoked': '“{title}”已撤销。',
   // --- end of sharing ---
+  // ---- preview panel (screens/preview.js) ----
+  'preview.charset': '编码：{charset}',
+  'preview.cut': '仅显示此文件（{size}）的开头部分，下载可查看完整文件。',
+  'preview.unreadable': '无法预览此 PDF：文件已损坏或受密码保护。请下载后打开。',
+  'preview.busy': '服务器正忙于生成预览。',
+  'preview.retry': '重试',
+  'preview.reason': '原因：{reason}',
+  'preview.noPages': '此 PDF 没有可显示的页面。',
+  'preview.pages': 'PDF 页面',
+  'preview.prevPage': '上一页',
+  'preview.nextPage': '下一页',
+  'preview.pageOf': '第 {n} 页，共 {total} 页',
+  'preview.badPage': '无法显示此页，请下载 PDF 后打开。',
+  'preview.task': '任务',
+  // ---- end of the preview panel ----
 };
 
 export const STRINGS = { en, 'zh-CN': zh };

@@ -11,8 +11,8 @@ import { sharingPanel } from './sharing.js?v=__ASSET_VERSION__';
 import {
   showError, showInfo, clearBanner, visBadge, visibilitySelect, tagList, parseTags, progressBar, loginLink,
 } from '../ui.js?v=__ASSET_VERSION__';
+import { previewPanel } from './preview.js?v=__ASSET_VERSION__';
 
-const PREVIEW_BYTES = 512 * 1024;
 const enc = encodeURIComponent;
 
 // contentURL names one version's bytes: a new version is a new URL, so no
@@ -98,75 +98,10 @@ export async function renderDoc(view, id, alive) {
     h('div', { class: 'actions' },
       h('a', { class: 'button', href: `${API}${contentURL(doc)}&download=1`, download: '' }, t('doc.download'))),
     section(t('doc.details'), details),
-    section(t('doc.preview'), preview(doc, alive)),
+    section(t('doc.preview'), previewPanel(doc, alive)),
     section(t('doc.versions'), versionList(doc, alive)),
     perm === 'write' || perm === 'manage' ? manage(doc, etag, alive, perm === 'manage') : null,
     perm === 'manage' ? sharingPanel(doc, alive) : null);
-}
-
-function isText(mime) {
-  return mime.startsWith('text/') || /^application\/([\w.+-]+\+)?(json|xml)$/.test(mime);
-}
-
-function preview(doc, alive) {
-  const mime = String(doc.mime || '').toLowerCase().split(';')[0].trim();
-  if (!doc.size) return h('p', { class: 'muted' }, t('preview.empty'));
-  const failed = (box) => (e) => alive() && fill(box, h('p', { class: 'error-text' }, t('preview.unavailable', { message: e.message })));
-  if (isText(mime)) {
-    const box = h('div', { class: 'preview' }, loading(t('preview.loading')));
-    textPreview(doc).then((nodes) => alive() && fill(box, ...nodes)).catch(failed(box));
-    return box;
-  }
-  if (mime.startsWith('image/')) {
-    const box = h('figure', { class: 'preview-image' }, loading(t('preview.loadingImage')));
-    imagePreview(doc).then((img) => alive() && fill(box, img)).catch(failed(box));
-    return box;
-  }
-  return h('p', { class: 'muted' }, t('preview.none', { mime: mime || t('preview.noneType') }));
-}
-
-// textPreview fetches at most PREVIEW_BYTES of the content and shows it as
-// text in a <pre>. UTF-8 first; text that is not UTF-8 is tried as GB18030,
-// the usual encoding of older Chinese files. The range request bypasses the
-// browser cache (no-store) and names the version: the browser once answered
-// a new version's preview by revalidating the old version's cached partial
-// response, showing the new bytes cut at the old size.
-async function textPreview(doc) {
-  const res = await request('GET', contentURL(doc), {
-    accept: '*/*',
-    cache: 'no-store',
-    headers: { Range: `bytes=0-${PREVIEW_BYTES - 1}` },
-  });
-  let bytes = new Uint8Array(await res.arrayBuffer());
-  const truncated = bytes.length > PREVIEW_BYTES || (res.status === 206 && Number(doc.size) > PREVIEW_BYTES);
-  if (bytes.length > PREVIEW_BYTES) bytes = bytes.subarray(0, PREVIEW_BYTES);
-
-  const charset = /charset=([^;]+)/i.exec(doc.mime || '')?.[1]?.trim().replace(/^"|"$/g, '');
-  let text;
-  try {
-    // stream: true tolerates a multi-byte character cut by the range.
-    text = new TextDecoder(charset || 'utf-8', { fatal: true }).decode(bytes, { stream: truncated });
-  } catch {
-    text = new TextDecoder(charset ? 'utf-8' : 'gb18030').decode(bytes, { stream: truncated });
-  }
-  return [
-    h('pre', { class: 'preview-text', tabindex: 0 }, text),
-    truncated ? h('p', { class: 'muted' }, t('preview.truncated', { shown: humanSize(PREVIEW_BYTES), size: humanSize(doc.size) })) : null,
-  ];
-}
-
-// imagePreview loads the version's bytes with fetch and shows them from a blob URL.
-async function imagePreview(doc) {
-  const res = await request('GET', contentURL(doc), { accept: '*/*' });
-  const url = URL.createObjectURL(await res.blob());
-  const img = h('img', { src: url, alt: doc.title || t('doc.preview') });
-  const release = () => URL.revokeObjectURL(url);
-  img.addEventListener('load', release, { once: true });
-  img.addEventListener('error', () => {
-    release();
-    img.replaceWith(h('p', { class: 'muted' }, t('preview.badImage')));
-  }, { once: true });
-  return img;
 }
 
 function versionList(doc, alive) {
