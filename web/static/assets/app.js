@@ -37,6 +37,7 @@ import { renderList } from './screens/documents.js?v=__ASSET_VERSION__';
 import { renderDoc } from './screens/document.js?v=__ASSET_VERSION__';
 import { renderUpload } from './screens/upload.js?v=__ASSET_VERSION__';
 import { renderLogin } from './screens/login.js?v=__ASSET_VERSION__';
+import { renderAdmin, isAdministrator } from './screens/admin.js?v=__ASSET_VERSION__';
 
 // ROUTES: [pattern, render(view, params, alive, ...captures)]; the first match wins.
 const ROUTES = [
@@ -44,6 +45,7 @@ const ROUTES = [
   [/^\/login$/, (view) => renderLogin(view)],
   [/^\/upload$/, (view) => renderUpload(view)],
   [/^\/doc\/([^/]+)$/, (view, params, alive, id) => renderDoc(view, decodeURIComponent(id), alive)],
+  [/^\/admin(?:\/(users|departments|audit))?$/, (view, params, alive, tab) => renderAdmin(view, params, alive, tab || 'users')],
 ];
 
 function renderNotFound(view) {
@@ -101,7 +103,8 @@ function renderChrome(path = parseHash().path) {
   $('nav').setAttribute('aria-label', t('nav.main'));
   fill($('nav'),
     link('#/', t('nav.documents'), path === '/' || path === ''),
-    state.me ? link('#/upload', t('nav.upload'), path === '/upload') : null);
+    state.me ? link('#/upload', t('nav.upload'), path === '/upload') : null,
+    isAdministrator(state.me) ? link('#/admin', t('nav.admin'), path.startsWith('/admin')) : null);
 
   const langSel = h('select', { name: 'lang', 'aria-label': t('app.language'), class: 'lang' },
     LANGS.map(([code, label]) => h('option', { value: code, lang: code }, label)));
