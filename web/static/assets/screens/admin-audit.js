@@ -21,6 +21,9 @@ export const ACTIONS = [
   'user.create', 'user.update', 'user.delete', 'department.create', 'department.update', 'department.delete',
 ];
 
+// NAMED_TARGETS are the actions whose target is a user or a department, named by the directory.
+const NAMED_TARGETS = /^(user|department)\./;
+
 const FILTERS = ['actor', 'action', 'target', 'since', 'until'];
 
 function auditHash(f, page) {
@@ -97,12 +100,13 @@ export async function renderAudit(body, params, alive) {
     h('td', {}, timeEl(e.at)),
     h('td', {}, e.actor_id ? nameEl(e.actor_id) : t('admin.audit.noActor')),
     h('td', {}, h('span', { title: e.action }, t(`audit.${e.action}`))),
-    h('td', {}, h('code', { class: 'id' }, e.target || '—'), detailText(e.detail)),
+    h('td', { class: 'wrap' }, NAMED_TARGETS.test(e.action) ? [nameEl(e.target), ' '] : null,
+      h('code', { class: 'id' }, e.target || '—'), detailText(e.detail)),
     h('td', {}, e.ip || '—')));
   fill(results,
     h('p', { class: 'summary' }, t('admin.audit.count', { count: total }), ' · ',
       h('a', { href: `${API}/admin/audit?${csv}`, download: 'audit.csv', class: 'csv-link' }, t('admin.audit.csv'))),
-    items.length === 0 ? h('p', { class: 'muted' }, t('admin.audit.empty')) : h('div', { class: 'table-wrap' },
+    items.length === 0 ? h('p', { class: 'muted' }, t('admin.audit.empty')) : h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('admin.tab.audit') },
       h('table', { class: 'admin-table' },
         h('caption', { class: 'visually-hidden' }, t('admin.tab.audit')),
         h('thead', {}, h('tr', {}, ['admin.audit.at', 'admin.audit.actor', 'admin.audit.action', 'admin.audit.target', 'admin.audit.ip']

@@ -105,7 +105,7 @@ export async function renderUsers(body, params, alive) {
       }, t('admin.users.edit')))));
     fill(listBox,
       h('p', { class: 'summary' }, t('admin.users.count', { count: total }), q ? ` ${t('list.matching', { q })}` : ''),
-      items.length === 0 ? h('p', { class: 'muted' }, q ? t('list.noMatch') : t('list.none')) : h('div', { class: 'table-wrap' },
+      items.length === 0 ? h('p', { class: 'muted' }, q ? t('list.noMatch') : t('list.none')) : h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': t('admin.tab.users') },
         h('table', { class: 'admin-table' },
           h('caption', { class: 'visually-hidden' }, t('admin.tab.users')),
           h('thead', {}, h('tr', {}, ['login.username', 'admin.users.displayName', 'user.role', 'doc.department', 'admin.users.status', 'admin.users.actions']
