@@ -54,6 +54,14 @@ try {
   await maths.getByText('0 B of 10 MB (0%)').waitFor();
   assert.equal(await maths.getByRole('img', { name: '0 B of 10 MB (0%)' }).count(), 1, 'the usage bar is named by its figures');
 
+  // A sub-department sits under its parent in the tree.
+  await page.getByLabel('Department name').last().fill('初二数学');
+  await page.getByLabel('Parent department').selectOption({ label: '数学组' });
+  await page.getByRole('button', { name: 'Create department' }).click();
+  await banner(page, /Created 初二数学/);
+  assert.deepEqual(await page.locator('li.dept .dept-name').allTextContents(), ['数学组', '初二数学', env('DOCPLAT_DEPARTMENT_NAME')]);
+  assert.equal(await page.locator('li.dept.depth-1 .dept-name').textContent(), '初二数学');
+
   // A department with users cannot go: the 409 is explained.
   const chinese = page.locator('li.dept').filter({ has: page.locator('.dept-name', { hasText: new RegExp(`^${env('DOCPLAT_DEPARTMENT_NAME')}$`) }) });
   await chinese.getByText(`Change ${env('DOCPLAT_DEPARTMENT_NAME')}`).click();
@@ -89,11 +97,11 @@ try {
   await page.getByRole('heading', { level: 2, name: 'Edit student1' }).waitFor();
   await page.getByRole('button', { name: 'Disable account' }).click();
   await banner(page, /Disabled student1/);
-  assert.match(await row.textContent(), /disabled/);
+  await row.filter({ hasText: 'disabled' }).waitFor();
   assert.ok(!(await canLogIn('student1', firstPassword)), 'a disabled account cannot log in');
   await page.getByRole('button', { name: 'Enable account' }).click();
   await banner(page, /Enabled student1/);
-  assert.match(await row.textContent(), /active/);
+  await row.filter({ hasText: 'active' }).waitFor();
 
   // Reset the password with a generated one.
   const editor = page.locator('section.panel').filter({ has: page.getByRole('heading', { name: 'Edit student1' }) });
@@ -169,6 +177,19 @@ try {
   await checkA11y(phone, 'admin users (phone)');
   assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling of the page');
   await shot(phone, 'admin-users-phone');
+
+  // The dark theme passes the same contrast check.
+  const dark = await newPage(browser, { locale: 'en-US', colorScheme: 'dark' });
+  await login(dark, 'admin', env('DOCPLAT_ADMIN_PASSWORD'));
+  for (const [tab, heading] of [['departments', 'Departments'], ['audit', 'Audit log'], ['users', 'Users']]) {
+    await dark.goto(`/#/admin/${tab}`);
+    await dark.getByRole('heading', { level: 1, name: heading }).waitFor();
+    await dark.locator('.dept, table.admin-table').first().waitFor();
+    await checkA11y(dark, `admin ${tab} (dark)`);
+  }
+  await dark.getByRole('button', { name: 'Edit student1' }).click();
+  await checkA11y(dark, 'admin user editor (dark)', { focus: false });
+  await shot(dark, 'admin-users-dark');
 
   // A dept_admin of the seeded department sees its department only.
   const csrf = (await page.context().cookies()).find((c) => c.name === 'docplat_csrf')?.value || '';

@@ -172,8 +172,8 @@ export async function renderUsers(body, params, alive) {
     try {
       const u = await f();
       if (!alive()) return false;
-      showInfo(done);
-      await load(u?.id);
+      await load(u?.id); // the list shows the change before the banner announces it
+      if (alive()) showInfo(done);
       return true;
     } catch (e) {
       if (alive()) showError(e);
@@ -182,8 +182,8 @@ export async function renderUsers(body, params, alive) {
   }
 
   fill(created, newUserPanel(deptChoices, async (u, password) => {
-    showInfo(t('admin.users.created', { name: u.username }));
     await load();
+    showInfo(t('admin.users.created', { name: u.username }));
     if (password) fill(created.querySelector('.once-slot'), onceBox(u.username, password));
   }));
 
