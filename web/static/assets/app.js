@@ -39,6 +39,7 @@ import { renderDoc } from './screens/document.js?v=__ASSET_VERSION__';
 import { renderUpload } from './screens/upload.js?v=__ASSET_VERSION__';
 import { renderLogin } from './screens/login.js?v=__ASSET_VERSION__';
 import { renderUploadLinks, mayCreateUploadLinks } from './screens/uploadlinks.js?v=__ASSET_VERSION__';
+import { renderAdmin, isAdministrator } from './screens/admin.js?v=__ASSET_VERSION__';
 
 // ROUTES: [pattern, render(view, params, alive, ...captures)]; the first match wins.
 const ROUTES = [
@@ -47,6 +48,7 @@ const ROUTES = [
   [/^\/upload$/, (view) => renderUpload(view)],
   [/^\/upload-links$/, (view, params, alive) => renderUploadLinks(view, alive)],
   [/^\/doc\/([^/]+)$/, (view, params, alive, id) => renderDoc(view, decodeURIComponent(id), alive)],
+  [/^\/admin(?:\/(users|departments|audit))?$/, (view, params, alive, tab) => renderAdmin(view, params, alive, tab || 'users')],
 ];
 
 function renderNotFound(view) {
@@ -105,7 +107,8 @@ function renderChrome(path = parseHash().path) {
   fill($('nav'),
     link('#/', t('nav.documents'), path === '/' || path === ''),
     state.me ? link('#/upload', t('nav.upload'), path === '/upload') : null,
-    mayCreateUploadLinks(state.me) ? link('#/upload-links', t('nav.uploadLinks'), path === '/upload-links') : null);
+    mayCreateUploadLinks(state.me) ? link('#/upload-links', t('nav.uploadLinks'), path === '/upload-links') : null,
+    isAdministrator(state.me) ? link('#/admin', t('nav.admin'), path.startsWith('/admin')) : null);
 
   const langSel = h('select', { name: 'lang', 'aria-label': t('app.language'), class: 'lang' },
     LANGS.map(([code, label]) => h('option', { value: code, lang: code }, label)));
