@@ -115,6 +115,9 @@ func conflict(msg string) error {
 type UserFilter struct {
 	DepartmentID string
 	ExceptRole   Role // users of this role are left out
+	// Matching keeps users whose username or display name contains it
+	// (the administration screen's search box).
+	Matching string
 }
 
 // Store persists accounts. Implementations return ErrNotFound for missing

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,7 +145,9 @@ func (s *fakeStore) ListUsers(_ context.Context, f UserFilter, p Page) ([]User, 
 	defer s.mu.Unlock()
 	var all []User
 	for _, u := range s.users {
-		if (f.DepartmentID == "" || u.DepartmentID == f.DepartmentID) && (f.ExceptRole == "" || u.Role != f.ExceptRole) {
+		matches := f.Matching == "" || strings.Contains(strings.ToLower(u.Username), strings.ToLower(f.Matching)) ||
+			strings.Contains(strings.ToLower(u.DisplayName), strings.ToLower(f.Matching))
+		if (f.DepartmentID == "" || u.DepartmentID == f.DepartmentID) && (f.ExceptRole == "" || u.Role != f.ExceptRole) && matches {
 			all = append(all, u)
 		}
 	}

@@ -262,9 +262,24 @@ func (s *Service) DeleteUser(ctx context.Context, actor User, id string) error {
 // ListUsers lists the users the actor may administer: the same users
 // UserByID answers for it.
 func (s *Service) ListUsers(ctx context.Context, actor User, p Page) ([]User, int64, error) {
+	return s.SearchUsers(ctx, actor, "", p)
+}
+
+// MaxUserSearch is the longest search SearchUsers accepts, in characters.
+const MaxUserSearch = 100
+
+// SearchUsers is ListUsers narrowed to the users whose username or display
+// name contains q (all of them for ""). Errors: ErrForbidden, errs.BadRequest
+// for a q over MaxUserSearch characters.
+func (s *Service) SearchUsers(ctx context.Context, actor User, q string, p Page) ([]User, int64, error) {
 	f, ok := adminScope(actor)
 	if !ok {
 		return nil, 0, ErrForbidden
 	}
+	q = strings.TrimSpace(q)
+	if utf8.RuneCountInString(q) > MaxUserSearch {
+		return nil, 0, invalid("q must be at most %d characters", MaxUserSearch)
+	}
+	f.Matching = q
 	return s.store.ListUsers(ctx, f, p)
 }

@@ -510,3 +510,21 @@ func TestUserListAndReadAgree(t *testing.T) {
 		t.Errorf("dept_admin reading an admin placed in its department: %v, want ErrNotFound", err)
 	}
 }
+
+func TestSearchUsersKeepsTheScopeAndRefusesLongSearches(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	users, total, err := f.svc.SearchUsers(ctx, f.actor("dept_admin B"), " DA ", Page{Page: 1, Size: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 1 || users[0].Username != "dave" || total != 1 {
+		t.Errorf("SearchUsers(dept_admin B, DA) = %v (total %d), want dave alone", users, total)
+	}
+	if _, _, err := f.svc.SearchUsers(ctx, f.actor("admin"), strings.Repeat("字", MaxUserSearch+1), Page{Page: 1, Size: 50}); errs.CodeOf(err) != errs.BadRequest {
+		t.Errorf("a search over %d characters: err = %v, want bad request", MaxUserSearch, err)
+	}
+	if _, _, err := f.svc.SearchUsers(ctx, f.actor("member A"), "", Page{Page: 1, Size: 50}); !errors.Is(err, ErrForbidden) {
+		t.Errorf("a member searching: err = %v, want ErrForbidden", err)
+	}
+}

@@ -185,6 +185,16 @@ func (s *Service) Authorize(ctx context.Context, a Actor, id string, need Permis
 	return d, nil
 }
 
+// PermissionFor is what a may do to the document id (at least read, else
+// ErrNotFound): the UI offers editing, sharing and deleting by it.
+func (s *Service) PermissionFor(ctx context.Context, a Actor, id string) (Permission, error) {
+	d, err := s.Authorize(ctx, a, id, PermRead)
+	if err != nil {
+		return PermNone, err
+	}
+	return s.permission(a, d), nil
+}
+
 // Readable keeps the ids a may read, in order (documents that are gone are
 // dropped): the filter for lists ranked elsewhere (top, hot).
 func (s *Service) Readable(ctx context.Context, a Actor, ids []string) ([]string, error) {

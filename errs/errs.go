@@ -49,6 +49,9 @@ const (
 	UnsupportedType Code = "unsupported_type"
 	// IdempotencyKeyReused: an Idempotency-Key was sent again with a different request.
 	IdempotencyKeyReused Code = "idempotency_key_reused"
+	// Unprocessable: the stored content cannot be processed as its type
+	// says (a damaged or password-protected PDF asked for a preview).
+	Unprocessable Code = "unprocessable"
 	// QuotaExceeded: the department's storage quota would be exceeded.
 	QuotaExceeded Code = "quota_exceeded"
 	// RateLimited: too many attempts; wait as Retry-After says.
@@ -63,7 +66,7 @@ const (
 // Codes lists every code, for tables that must cover them all.
 func Codes() []Code {
 	return []Code{BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict,
-		PreconditionFailed, TooLarge, UnsupportedType, IdempotencyKeyReused, QuotaExceeded,
+		PreconditionFailed, TooLarge, UnsupportedType, IdempotencyKeyReused, Unprocessable, QuotaExceeded,
 		RateLimited, Unavailable, Internal}
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure what docplat's tests talk to is installed and running, and does
 # nothing when it already is: MariaDB with the Mroonga engine (full-text
-# search) and Redis. Safe to run again and again; needs root for apt-get.
+# search) and Redis, and the tools docplat runs (poppler-utils for PDF
+# previews). Safe to run again and again; needs root for apt-get.
 set -euo pipefail
 
 log() { printf 'test-deps: %s\n' "$*" >&2; }
@@ -14,6 +15,14 @@ command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 # JMeter smoke test in cmd/docplat-bench must run when CI is set.
 [ -d /usr/share/jmeter/lib/ext ] || need_apt+=(jmeter)
 command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
+# The browser tests (TestBrowser in cmd/docplat): Debian's chromium, CJK
+# fonts for readable screenshots of Chinese pages, node and npm for playwright-core.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# poppler-utils renders PDF previews (pdfinfo, pdftoppm); the preview tests need it.
+{ command -v pdftoppm && command -v pdfinfo; } >/dev/null 2>&1 || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -37,6 +46,14 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   log "starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
   for _ in $(seq 1 40); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.25; done
+fi
+# playwright-core, pinned by web/e2e/package-lock.json, into web/e2e/node_modules (git-ignored).
+e2e="$(dirname "$0")/../web/e2e"
+pinned() { (cd "$e2e" && node -p "require('./package.json').dependencies['playwright-core']"); }
+installed() { (cd "$e2e" && node -p "require('./node_modules/playwright-core/package.json').version" 2>/dev/null); }
+if [ "$(installed)" != "$(pinned)" ]; then
+  log "installing playwright-core for the browser tests"
+  (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 "$(dirname "$0")/nginx-install.sh"
 log "MariaDB (with Mroonga), Redis and nginx with Lua are ready"

@@ -127,7 +127,13 @@ type patchDepartmentRequest struct {
 
 func (s *Server) adminRoutes(g *gin.RouterGroup) {
 	acc := s.deps.Accounts
-	g.GET("/users", adminList(s, acc.ListUsers))
+	g.GET("/users", func(c *gin.Context) {
+		// ?q= narrows the list (an extension for the administration screen).
+		q := c.Query("q")
+		adminList(s, func(ctx context.Context, u accounts.User, p accounts.Page) ([]accounts.User, int64, error) {
+			return acc.SearchUsers(ctx, u, q, p)
+		})(c)
+	})
 	g.POST("/users", adminWrite(s, http.StatusCreated, "/api/v1/admin/users/",
 		func(ctx context.Context, u accounts.User, _ string, r createUserRequest) (accounts.User, error) {
 			return acc.CreateUser(ctx, u, accounts.NewUser(r))

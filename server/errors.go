@@ -43,6 +43,7 @@ var statusOf = map[errs.Code]int{
 	errs.TooLarge:             http.StatusRequestEntityTooLarge,
 	errs.UnsupportedType:      http.StatusUnsupportedMediaType,
 	errs.IdempotencyKeyReused: http.StatusUnprocessableEntity,
+	errs.Unprocessable:        http.StatusUnprocessableEntity,
 	errs.QuotaExceeded:        http.StatusConflict, // the contract's choice: the state (usage) forbids it
 	errs.RateLimited:          http.StatusTooManyRequests,
 	errs.Unavailable:          http.StatusServiceUnavailable,

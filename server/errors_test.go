@@ -104,6 +104,7 @@ func TestEveryCodeHasItsContractStatus(t *testing.T) {
 		errs.TooLarge:             413,
 		errs.UnsupportedType:      415,
 		errs.IdempotencyKeyReused: 422,
+		errs.Unprocessable:        422,
 		errs.QuotaExceeded:        409,
 		errs.RateLimited:          429,
 		errs.Unavailable:          503,

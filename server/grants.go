@@ -40,6 +40,20 @@ func (s *Server) getGrants(c *gin.Context) {
 	c.JSON(http.StatusOK, grantsOut(gs))
 }
 
+// getPermission answers GET /api/v1/documents/{id}/permission (an
+// extension): the caller's own permission, so that the UI offers what the
+// server will allow (a write grantee edits, a manage grantee shares). Never
+// cached: it changes with the grants and the signed-in user, not the ETag.
+func (s *Server) getPermission(c *gin.Context) {
+	p, err := s.deps.Docs.PermissionFor(c, actor(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"permission": p})
+}
+
 // putGrants replaces a document's grants: a document change (revision+1,
 // If-Match honoured, ETag of the new revision) like PATCH.
 func (s *Server) putGrants(c *gin.Context) {

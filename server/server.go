@@ -19,6 +19,7 @@ import (
 	"docplat/audit"
 	"docplat/docs"
 	"docplat/errs"
+	"docplat/preview"
 	"docplat/shares"
 	"docplat/uploadlinks"
 )
@@ -58,6 +59,9 @@ type Deps struct {
 	// Limits holds the login rate limiter's buckets, shared by every
 	// instance on it (nil: each instance keeps its own).
 	Limits redis.Scripter
+	// Previews renders /documents/{id}/preview (nil: every preview is kind
+	// none, and page images 422).
+	Previews *preview.Service
 	// Audit reads the audit log for /api/v1/admin/audit and records failed
 	// logins (nil: neither; changes are recorded by the stores regardless).
 	Audit *audit.Log
@@ -165,6 +169,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/auth/login", s.login)
 	v1.POST("/auth/logout", s.logout)
 	v1.GET("/me", s.me)
+	v1.GET("/directory", s.directory)
 	v1.POST("/me/tokens", s.createToken)
 
 	v1.POST("/documents", s.idempotent, s.uploadDocument)
@@ -179,7 +184,10 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/documents/:id/versions", s.listVersions)
 	v1.GET("/documents/:id/grants", s.getGrants)
 	v1.PUT("/documents/:id/grants", s.putGrants)
+	v1.GET("/documents/:id/permission", s.getPermission)
 	v1.GET("/documents/:id/versions/:n/content", s.getVersionContent)
+	v1.GET("/documents/:id/preview", s.getPreview)
+	v1.GET("/documents/:id/versions/:n/preview", s.getVersionPreview)
 
 	s.adminRoutes(v1.Group("/admin"))
 	if s.deps.Audit != nil {

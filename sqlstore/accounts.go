@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -191,6 +192,8 @@ func (s *Accounts) DeleteUser(ctx context.Context, id string) error {
 	})
 }
 
+var userLikeEscaper = strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`)
+
 func (s *Accounts) ListUsers(ctx context.Context, f accounts.UserFilter, p accounts.Page) ([]accounts.User, int64, error) {
 	q := s.g(ctx).Model(&userRow{})
 	if f.DepartmentID != "" {
@@ -198,6 +201,13 @@ func (s *Accounts) ListUsers(ctx context.Context, f accounts.UserFilter, p accou
 	}
 	if f.ExceptRole != "" {
 		q = q.Where("role <> ?", string(f.ExceptRole))
+	}
+	if f.Matching != "" {
+		// '!' escapes: a backslash means different things in SQLite's and
+		// MariaDB's string literals. Both compare case-insensitively for
+		// ASCII (SQLite's LIKE, MariaDB's default collation).
+		p := "%" + userLikeEscaper.Replace(f.Matching) + "%"
+		q = q.Where("(username LIKE ? ESCAPE '!' OR display_name LIKE ? ESCAPE '!')", p, p)
 	}
 	var total int64
 	if err := q.Count(&total).Error; err != nil {

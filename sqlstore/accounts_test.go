@@ -263,6 +263,11 @@ func TestAccountsListUsersPaginatesAndFiltersByDepartment(t *testing.T) {
 			{"department A but admins", accounts.UserFilter{DepartmentID: a, ExceptRole: accounts.RoleAdmin}, accounts.Page{Page: 1, Size: 10}, []string{"u1", "u5"}, 2},
 			{"all but admins", accounts.UserFilter{ExceptRole: accounts.RoleAdmin}, accounts.Page{Page: 2, Size: 2}, []string{"u4", "u5"}, 4},
 			{"unknown department", accounts.UserFilter{DepartmentID: accounts.NewID()}, accounts.Page{Page: 1, Size: 10}, []string{}, 0},
+			{"matching a username", accounts.UserFilter{Matching: "3"}, accounts.Page{Page: 1, Size: 10}, []string{"u3"}, 1},
+			{"matching a display name, any case", accounts.UserFilter{Matching: "uSER U"}, accounts.Page{Page: 1, Size: 1}, []string{"u1"}, 5},
+			{"matching within the department", accounts.UserFilter{DepartmentID: a, Matching: "u5"}, accounts.Page{Page: 1, Size: 10}, []string{"u5"}, 1},
+			{"LIKE wildcards are literal", accounts.UserFilter{Matching: "u%"}, accounts.Page{Page: 1, Size: 10}, []string{}, 0},
+			{"the escape character is literal", accounts.UserFilter{Matching: "!u"}, accounts.Page{Page: 1, Size: 10}, []string{}, 0},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

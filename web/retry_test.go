@@ -14,7 +14,7 @@ func TestUIHonoursRetryAfter(t *testing.T) {
 	if err != nil {
 		t.Skip("node is not installed")
 	}
-	out, err := exec.Command(node, "testdata/retry.mjs", "static/assets/app.js").CombinedOutput()
+	out, err := exec.Command(node, "testdata/retry.mjs", "static/assets/api.js").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "ok") {
 		t.Fatalf("%v\n%s", err, out)
 	}

@@ -8,7 +8,10 @@
 //
 // Caching: index.html is served with Cache-Control: no-cache; it names its
 // assets with a ?v=<content hash> query, so the assets themselves can carry
-// a year-long max-age and still change the moment the binary does.
+// a year-long max-age and still change the moment the binary does. The UI's
+// ES modules import each other with the same ?v= (the placeholder in their
+// import URLs is replaced here), so a module reached only through an import
+// is as cache-safe as the ones index.html names.
 package web
 
 import (
@@ -102,21 +105,30 @@ func load(fsys fs.FS) (*handler, error) {
 	sort.Strings(names)
 
 	version := sha256.New()
-	for _, p := range names {
+	bodies := make([][]byte, len(names))
+	for i, p := range names {
 		body, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return nil, err
 		}
-		f := newFile(body, p, assetCacheControl)
-		h.files["/"+strings.TrimPrefix(p, "static/")] = f
-		fmt.Fprintf(version, "%s %s\n", p, f.etag)
+		bodies[i] = body
+		sum := sha256.Sum256(body)
+		fmt.Fprintf(version, "%s %x\n", p, sum)
+	}
+	v := hex.EncodeToString(version.Sum(nil))[:12]
+	for i, p := range names {
+		body := bodies[i]
+		if path.Ext(p) == ".js" {
+			// Module imports name their siblings with ?v=<version> too.
+			body = bytes.ReplaceAll(body, []byte(versionPlaceholder), []byte(v))
+		}
+		h.files["/"+strings.TrimPrefix(p, "static/")] = newFile(body, p, assetCacheControl)
 	}
 
 	index, err := fs.ReadFile(fsys, "static/index.html")
 	if err != nil {
 		return nil, err
 	}
-	v := hex.EncodeToString(version.Sum(nil))[:12]
 	index = bytes.ReplaceAll(index, []byte(versionPlaceholder), []byte(v))
 	f := newFile(index, "index.html", indexCacheControl)
 	f.page = true

@@ -4,7 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -136,13 +138,115 @@ func TestPageSecurityHeaders(t *testing.T) {
 	}
 }
 
+// assetPaths lists the URL paths of every embedded asset with the extension.
+func assetPaths(t *testing.T, ext string) []string {
+	t.Helper()
+	var out []string
+	for p := range loaded().files {
+		if strings.HasPrefix(p, "/assets/") && path.Ext(p) == ext {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		t.Fatalf("no %s assets", ext)
+	}
+	return out
+}
+
 // The UI's safety rule: server data reaches the page only as text nodes.
-// Keep the HTML-parsing sinks out of the script entirely.
+// Keep the HTML-parsing sinks out of every module. The one exception is
+// the preview panel, which parses the preview API's sanitized Markdown
+// HTML with DOMParser (and nothing else parses markup).
 func TestScriptUsesNoHTMLSinks(t *testing.T) {
-	js := body(t, serve(t, http.MethodGet, "/assets/app.js", nil))
-	for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"} {
-		if strings.Contains(js, sink) {
-			t.Errorf("app.js uses %s", sink)
+	parsesSanitizedHTML := map[string]bool{"/assets/screens/preview.js": true}
+	for _, p := range assetPaths(t, ".js") {
+		js := body(t, serve(t, http.MethodGet, p, nil))
+		for _, sink := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
+			"createContextualFragment", "setHTMLUnsafe", "parseHTMLUnsafe", "DOMParser"} {
+			if strings.Contains(js, sink) && !(sink == "DOMParser" && parsesSanitizedHTML[p]) {
+				t.Errorf("%s uses %s", p, sink)
+			}
+		}
+	}
+	if js := body(t, serve(t, http.MethodGet, "/assets/screens/preview.js", nil)); !strings.Contains(js, "DOMParser") {
+		t.Error("preview.js no longer uses DOMParser: drop its exception here")
+	}
+}
+
+// Modules reached only through an import get no ?v= from index.html: each
+// import must carry the current version itself (or a year-long max-age
+// would keep an old module beside new ones), and name a module that exists.
+// One module imported without it would also run twice, with two states.
+func TestModuleImportsCarryTheAssetVersion(t *testing.T) {
+	page := body(t, serve(t, http.MethodGet, "/", nil))
+	m := regexp.MustCompile(`assets/app\.js\?v=([0-9a-f]{12})`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("index.html does not load assets/app.js?v=<version>")
+	}
+	version := m[1]
+	importRE := regexp.MustCompile(`(?m)^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'|import\(\s*'([^']+)'`)
+	reached := map[string]bool{}
+	for _, p := range assetPaths(t, ".js") {
+		js := body(t, serve(t, http.MethodGet, p, nil))
+		if strings.Contains(js, versionPlaceholder) {
+			t.Errorf("%s still contains %s", p, versionPlaceholder)
+		}
+		for _, im := range importRE.FindAllStringSubmatch(js, -1) {
+			spec := im[1] + im[2] + im[3]
+			target, query, _ := strings.Cut(spec, "?")
+			if query != "v="+version {
+				t.Errorf("%s imports %q without ?v=%s", p, spec, version)
+			}
+			resolved := path.Join(path.Dir(p), target)
+			reached[resolved] = true
+			if res := serve(t, http.MethodGet, resolved, nil); res.StatusCode != http.StatusOK {
+				t.Errorf("%s imports %s, which answers %d", p, resolved, res.StatusCode)
+			}
+		}
+	}
+	if len(reached) < 2 {
+		t.Errorf("found %d imported modules; the import pattern no longer matches the sources", len(reached))
+	}
+}
+
+// Every UI string exists in both languages, and every t('key') names one.
+func TestEveryStringIsTranslated(t *testing.T) {
+	src := body(t, serve(t, http.MethodGet, "/assets/i18n.js", nil))
+	enStart := strings.Index(src, "const en = {")
+	zhStart := strings.Index(src, "const zh = {")
+	end := strings.Index(src, "export const STRINGS")
+	if enStart < 0 || zhStart < enStart || end < zhStart {
+		t.Fatal("i18n.js no longer has the en and zh tables this test reads")
+	}
+	keyRE := regexp.MustCompile(`(?m)^\s*'([\w.]+)':`)
+	keys := func(s string) map[string]bool {
+		out := map[string]bool{}
+		for _, m := range keyRE.FindAllStringSubmatch(s, -1) {
+			out[m[1]] = true
+		}
+		return out
+	}
+	en, zh := keys(src[enStart:zhStart]), keys(src[zhStart:end])
+	if len(en) < 100 {
+		t.Fatalf("read %d English strings; the table format changed", len(en))
+	}
+	for k := range en {
+		if !zh[k] {
+			t.Errorf("%q has no Chinese text", k)
+		}
+	}
+	for k := range zh {
+		if !en[k] {
+			t.Errorf("%q has no English text", k)
+		}
+	}
+	useRE := regexp.MustCompile(`\bt\(\s*'([\w.]+)'`)
+	for _, p := range assetPaths(t, ".js") {
+		for _, m := range useRE.FindAllStringSubmatch(body(t, serve(t, http.MethodGet, p, nil)), -1) {
+			if !en[m[1]] {
+				t.Errorf("%s uses t(%q), which is in no table", p, m[1])
+			}
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +126,43 @@ func TestDeptAdminListsAndReadsTheSameUsers(t *testing.T) {
 			t.Errorf("dept_admin lists %d users (total %d), want itself only", len(l.Items), l.Total)
 		}
 		head.doJSON("GET", "/api/v1/admin/users/"+placed.ID, nil, 404, nil)
+	})
+}
+
+// TestAdminUserSearch: ?q= finds users by username or display name, within
+// what the caller may administer, and refuses an over-long search.
+func TestAdminUserSearch(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend testdb.Backend) {
+		a := newTestApp(t, backend)
+		admin := a.admin()
+		var dept struct{ ID string }
+		admin.doJSON("POST", "/api/v1/admin/departments", map[string]any{"name": "Physics"}, 201, &dept)
+		for _, u := range []map[string]any{
+			{"username": "head", "password": "head-pass", "display_name": "张主任", "role": "dept_admin", "department_id": dept.ID},
+			{"username": "li", "password": "li-password", "display_name": "李同学", "role": "reader", "department_id": dept.ID},
+			{"username": "lina", "password": "lina-password", "display_name": "Lina", "role": "member"},
+		} {
+			admin.doJSON("POST", "/api/v1/admin/users", u, 201, nil)
+		}
+		search := func(c *client, q string) []string {
+			t.Helper()
+			var l struct{ Items []struct{ Username string } }
+			c.doJSON("GET", "/api/v1/admin/users?q="+url.QueryEscape(q), nil, 200, &l)
+			out := []string{}
+			for _, u := range l.Items {
+				out = append(out, u.Username)
+			}
+			return out
+		}
+		for q, want := range map[string][]string{"李": {"li"}, "LI": {"li", "lina"}, "主任": {"head"}, "%": {}} {
+			if got := search(admin, q); !slices.Equal(got, want) {
+				t.Errorf("admin searching %q: %v, want %v", q, got, want)
+			}
+		}
+		if got := search(a.login("head", "head-pass"), "li"); !slices.Equal(got, []string{"li"}) {
+			t.Errorf("dept_admin searching li: %v, want li alone (lina is in no department)", got)
+		}
+		admin.doJSON("GET", "/api/v1/admin/users?q="+strings.Repeat("x", 101), nil, 400, nil)
 	})
 }
 

@@ -3,14 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"docplat/accounts"
+	"docplat/blob"
 	"docplat/docs"
 	"docplat/internal/envflag"
 	"docplat/internal/logflag"
+	"docplat/preview"
 	"docplat/stats"
 )
 
@@ -182,5 +185,12 @@ func gcCmd(ctx context.Context, args []string, env envSource) error {
 	o.Logger = log
 	r, err := docs.NewCollector(db.Documents(), blobs, o).CollectGarbage(ctx)
 	fmt.Printf("removed %d staging files, %d blobs, %d search orphans\n", r.TempFiles, r.Blobs, r.SearchOrphans)
-	return err
+	// Previews of contents whose blobs are gone (the serving processes
+	// also trim the cache to its size bound).
+	n, perr := preview.CollectOrphans(ctx, preview.CacheDir(cfg.Store.DB.DataDir), func(sha string) bool {
+		_, _, err := blobs.Stat(sha)
+		return !errors.Is(err, blob.ErrNotFound)
+	})
+	fmt.Printf("removed %d page previews\n", n)
+	return errors.Join(err, perr)
 }

@@ -21,6 +21,7 @@ import (
 	"docplat/hotspot"
 	"docplat/idempotency"
 	"docplat/lock"
+	"docplat/preview"
 	"docplat/redisnodes"
 	"docplat/server"
 	"docplat/shares"
@@ -53,6 +54,7 @@ type app struct {
 	hitSources      []hotspot.HitSource // the same nginx, whose hit counters are drained
 	readTokenSecret []byte
 
+	previews *preview.Service
 	idem     *idempotency.Store
 	audit    *audit.Log
 	accounts *accounts.Service
@@ -119,7 +121,19 @@ func (a *app) openStores(ctx context.Context) (err error) {
 		return err
 	}
 	a.closers = append(a.closers, a.db.Close)
+	po := a.cfg.Previews
+	po.CacheDir, po.Registerer, po.Logger = preview.CacheDir(a.cfg.Store.DB.DataDir), a.reg, a.log
+	if a.previews, err = preview.New(po); err != nil {
+		return err
+	}
 	return a.wireTransactions(ctx)
+}
+
+// blobExists is what the preview cache's collection asks of a content:
+// only a blob known to be gone loses its previews.
+func (a *app) blobExists(sha string) bool {
+	_, _, err := a.blobs.Stat(sha)
+	return !errors.Is(err, blob.ErrNotFound)
 }
 
 // openCacheAndLock connects the two-level cache and the write lock to
@@ -192,6 +206,7 @@ func (a *app) wireServices() {
 		Audit:       a.audit,
 		Accounts:    a.accounts,
 		Docs:        a.docs,
+		Previews:    a.previews,
 		Shares:      shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{Edges: a.shareEdges(), Logger: a.log}),
 		UploadLinks: uploadlinks.New(a.db.UploadLinks(), a.accounts, a.docs, guesses),
 		Checks:      map[string]server.Check{"database": a.db.Ping},
@@ -275,6 +290,7 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 		func() { a.coord.Run(ctx, 0) },
 		func() { a.idem.Run(ctx, time.Minute) },
 		func() { a.audit.Run(ctx, time.Hour) },
+		func() { a.previews.Run(ctx, a.cfg.GCInterval, a.blobExists) },
 	}
 	for _, b := range a.branches {
 		jobs = append(jobs, func() { b.Run(ctx, 0) })

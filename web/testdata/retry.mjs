@@ -1,35 +1,23 @@
-// Runs the UI's request() against a scripted fetch, in node (see
+// Runs the UI's request() (assets/api.js) against a scripted fetch, in node (see
 // retry_test.go): idempotent requests refused with 503 + Retry-After are
 // resent after the advised delay; writes without an Idempotency-Key are not.
-import fs from 'node:fs';
-import vm from 'node:vm';
 import assert from 'node:assert/strict';
+import { pathToFileURL } from 'node:url';
 
-// anything: a stand-in DOM object on which every property and call works.
-const anything = new Proxy(function () {}, {
-  get: (_, k) => (k === Symbol.toPrimitive ? () => '' : k === 'then' ? undefined : anything),
-  apply: () => anything,
-  construct: () => anything,
-  set: () => true,
-});
-
-const src = fs.readFileSync(process.argv[2], 'utf8').replace(/\nstart\(\);\s*$/, '\n');
 const delays = [];
 let answers = [];
 const sent = [];
-const ctx = vm.createContext({
-  window: anything, document: anything, location: { hash: '' }, history: anything,
-  Node: class {}, confirm: () => true, console, Headers, URLSearchParams, Math, JSON, Number, String, Error, Promise, Set, Map, Object,
-  setTimeout: (f, ms) => { delays.push(ms); f(); },
-  fetch: async (url, init) => {
-    sent.push({ url, method: init.method, key: init.headers.get('Idempotency-Key') });
-    const [status, retryAfter] = answers.shift();
-    const headers = new Headers(retryAfter == null ? {} : { 'Retry-After': String(retryAfter) });
-    const body = status >= 400 ? JSON.stringify({ error: { code: 'unavailable', message: 'busy' } }) : '{}';
-    return new Response(status === 204 ? null : body, { status, headers });
-  },
-});
-vm.runInContext(src + '\n;globalThis.request = request;', ctx);
+globalThis.setTimeout = (f, ms) => { delays.push(ms); f(); };
+globalThis.fetch = async (url, init) => {
+  sent.push({ url, method: init.method, key: init.headers.get('Idempotency-Key') });
+  const [status, retryAfter] = answers.shift();
+  const headers = new Headers(retryAfter == null ? {} : { 'Retry-After': String(retryAfter) });
+  const body = status >= 400 ? JSON.stringify({ error: { code: 'unavailable', message: 'busy' } }) : '{}';
+  return new Response(status === 204 ? null : body, { status, headers });
+};
+// api.js is an ES module that touches no DOM when imported; its sibling
+// imports carry the unreplaced ?v= placeholder, which node resolves as files.
+const ctx = await import(pathToFileURL(process.argv[2]).href);
 
 // A GET refused twice is resent after each advised delay, then succeeds.
 answers = [[503, 2], [503, 1], [200]];
