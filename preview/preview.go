@@ -9,6 +9,7 @@ package preview
 
 import (
 	"context"
+	"docplat/internal/periodic"
 	"errors"
 	"fmt"
 	"io"
@@ -375,20 +376,13 @@ func (s *Service) Collect(ctx context.Context, exists func(sha string) bool) (in
 
 // Run collects every interval until ctx ends.
 func (s *Service) Run(ctx context.Context, interval time.Duration, exists func(sha string) bool) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.Collect(ctx, exists); err != nil {
-				s.log.Warn("collecting page previews", "err", err)
-			} else if n > 0 {
-				s.log.Info("page previews collected", "files", n)
-			}
+	periodic.Run(ctx, interval, func(ctx context.Context) {
+		if n, err := s.Collect(ctx, exists); err != nil {
+			s.log.Warn("collecting page previews", "err", err)
+		} else if n > 0 {
+			s.log.Info("page previews collected", "files", n)
 		}
-	}
+	})
 }
 
 // CacheDir is where a data directory keeps the preview cache.
