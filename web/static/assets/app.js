@@ -37,6 +37,7 @@ import { renderList } from './screens/documents.js?v=__ASSET_VERSION__';
 import { renderDoc } from './screens/document.js?v=__ASSET_VERSION__';
 import { renderUpload } from './screens/upload.js?v=__ASSET_VERSION__';
 import { renderLogin } from './screens/login.js?v=__ASSET_VERSION__';
+import { renderStats } from './screens/stats.js?v=__ASSET_VERSION__';
 
 // ROUTES: [pattern, render(view, params, alive, ...captures)]; the first match wins.
 const ROUTES = [
@@ -44,6 +45,7 @@ const ROUTES = [
   [/^\/login$/, (view) => renderLogin(view)],
   [/^\/upload$/, (view) => renderUpload(view)],
   [/^\/doc\/([^/]+)$/, (view, params, alive, id) => renderDoc(view, decodeURIComponent(id), alive)],
+  [/^\/stats$/, (view, params, alive) => renderStats(view, params, alive)],
 ];
 
 function renderNotFound(view) {
@@ -101,7 +103,8 @@ function renderChrome(path = parseHash().path) {
   $('nav').setAttribute('aria-label', t('nav.main'));
   fill($('nav'),
     link('#/', t('nav.documents'), path === '/' || path === ''),
-    state.me ? link('#/upload', t('nav.upload'), path === '/upload') : null);
+    state.me ? link('#/upload', t('nav.upload'), path === '/upload') : null,
+    state.me ? link('#/stats', t('nav.stats'), path === '/stats') : null);
 
   const langSel = h('select', { name: 'lang', 'aria-label': t('app.language'), class: 'lang' },
     LANGS.map(([code, label]) => h('option', { value: code, lang: code }, label)));

@@ -6,6 +6,7 @@ import { t, humanSize } from '../i18n.js?v=__ASSET_VERSION__';
 import { state, flash } from '../state.js?v=__ASSET_VERSION__';
 import { go, rerender, docPath } from '../router.js?v=__ASSET_VERSION__';
 import { nameEl } from '../names.js?v=__ASSET_VERSION__';
+import { docStatsSection } from './docstats.js?v=__ASSET_VERSION__';
 import {
   showError, showInfo, clearBanner, visBadge, visibilitySelect, tagList, parseTags, progressBar, loginLink,
 } from '../ui.js?v=__ASSET_VERSION__';
@@ -84,6 +85,7 @@ export async function renderDoc(view, id, alive) {
     section(t('doc.details'), details),
     section(t('doc.preview'), preview(doc, alive)),
     section(t('doc.versions'), versionList(doc, alive)),
+    docStatsSection(doc, alive),
     canManage(doc) ? manage(doc, etag, alive) : null);
 }
 
