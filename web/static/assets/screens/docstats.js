@@ -12,7 +12,7 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 // W×H is the chart's coordinate space; the SVG scales to its box's width.
 const W = 600;
 const H = 180;
-const PAD = { left: 36, right: 8, top: 10, bottom: 22 };
+const PAD = { left: 48, right: 8, top: 12, bottom: 26 };
 
 function svg(tag, attrs, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
@@ -37,6 +37,8 @@ export function lastDays(daily, today = new Date()) {
 
 const dayFormat = (opts) => new Intl.DateTimeFormat(currentLang(), { timeZone: 'UTC', ...opts });
 const fmtNumber = (n) => new Intl.NumberFormat(currentLang()).format(n);
+// The scale's numbers are short (1.2K, 1.2万) so that they fit its margin.
+const fmtCompact = (n) => new Intl.NumberFormat(currentLang(), { notation: 'compact', maximumFractionDigits: 1 }).format(n);
 
 export function docStatsSection(doc, alive) {
   const box = h('div', { class: 'doc-stats' }, loading());
@@ -57,7 +59,9 @@ function drawStats(box, st) {
 }
 
 function chart(days) {
-  const top = Math.max(1, ...days.map((d) => Math.max(d.views, d.downloads)));
+  // An even top, at least 2, so that the scale's three marks are whole numbers.
+  const most = Math.max(...days.map((d) => Math.max(d.views, d.downloads)));
+  const top = Math.max(2, most + (most % 2));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const slot = plotW / days.length;
@@ -73,7 +77,7 @@ function chart(days) {
   for (const v of [0, top / 2, top]) {
     const yy = y(v);
     el.append(svg('line', { class: 'chart-grid', x1: PAD.left, x2: W - PAD.right, y1: yy, y2: yy }));
-    el.append(svg('text', { class: 'chart-axis', x: PAD.left - 4, y: yy + 4, 'text-anchor': 'end' }, fmtNumber(Math.round(v))));
+    el.append(svg('text', { class: 'chart-axis', x: PAD.left - 4, y: yy, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, fmtCompact(Math.round(v))));
   }
   days.forEach((d, i) => {
     const x = PAD.left + i * slot + 1;
@@ -86,7 +90,9 @@ function chart(days) {
     }
     // A date under every seventh day, counted back from today so the last one is labelled.
     if ((days.length - 1 - i) % 7 === 0) {
-      el.append(svg('text', { class: 'chart-axis', x: x + bar, y: H - 6, 'text-anchor': 'middle' }, short.format(new Date(`${d.date}T00:00:00Z`))));
+      const last = i === days.length - 1; // ends at the edge rather than past it
+      el.append(svg('text', { class: 'chart-axis', x: last ? x + 2 * bar : x + bar, y: H - 6, 'text-anchor': last ? 'end' : 'middle' },
+        short.format(new Date(`${d.date}T00:00:00Z`))));
     }
   });
   return h('figure', { class: 'chart-box' }, el);

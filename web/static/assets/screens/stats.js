@@ -81,6 +81,7 @@ function hotSection(alive) {
   const updated = h('p', { class: 'muted small' });
   const titles = new Map(); // document id -> Promise<title>: read once while the screen lives
   let timer = null;
+  let chain = 0; // the polling chain that may schedule the next poll; a restart starts a new one
 
   const titleOf = (id) => {
     if (!titles.has(id)) {
@@ -93,19 +94,22 @@ function hotSection(alive) {
   };
 
   const poll = async () => {
+    const mine = ++chain;
     timer = null;
     if (!alive() || document.visibilityState === 'hidden') return;
     try {
       const { items = [] } = (await api('GET', '/stats/hot')) || {};
       const named = await Promise.all(items.map(async (it) => ({ ...it, title: await titleOf(it.document_id) })));
-      if (!alive()) return;
+      if (!alive() || mine !== chain) return;
       drawHot(list, named);
       fill(updated, t('stats.hot.updated', { time: new Intl.DateTimeFormat(currentLang(), { timeStyle: 'medium' }).format(new Date()) }));
     } catch (e) {
       if (!alive()) return;
       fill(updated, t('stats.error', { message: e.message }));
     }
-    if (alive() && document.visibilityState !== 'hidden') timer = setTimeout(poll, HOT_POLL_MS);
+    // A poll still in flight when the page was hidden and shown again is not
+    // its chain's latest: it schedules nothing, so only one chain polls.
+    if (mine === chain && alive() && document.visibilityState !== 'hidden') timer = setTimeout(poll, HOT_POLL_MS);
   };
 
   // Hidden: stop (no timer left behind); visible again: refresh now, then poll.
