@@ -99,6 +99,21 @@ var (
 	ErrQuota = errs.New(errs.QuotaExceeded, "the department's storage quota would be exceeded")
 )
 
+// QuotaError is ErrQuota with the figures of the refusal: which usage
+// bucket (a department id or NoDepartment), its quota and the size that did
+// not fit, so that the caller can be told how far over it is.
+// errors.Is(err, ErrQuota) holds for it.
+type QuotaError struct {
+	DepartmentID string
+	QuotaBytes   int64
+	Size         int64
+}
+
+func (e *QuotaError) Error() string { return ErrQuota.Error() }
+
+// Unwrap is ErrQuota, which carries the code and the message.
+func (e *QuotaError) Unwrap() error { return ErrQuota }
+
 // invalid is bad input, with a message meant for the caller.
 func invalid(format string, args ...any) error {
 	return errs.Errorf(errs.BadRequest, format, args...)

@@ -155,7 +155,7 @@ func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, u
 	}
 	switch {
 	case out.Votes[ParticipantStats].Reason == txn.ReasonQuota:
-		return ErrQuota
+		return &QuotaError{DepartmentID: usage.DepartmentID, QuotaBytes: usage.QuotaBytes, Size: usage.DeltaBytes}
 	case out.Votes[ParticipantDocuments].Reason == txn.ReasonConflict:
 		return ErrPrecondition
 	case out.Votes[ParticipantDocuments].Reason == txn.ReasonNotFound:

@@ -58,6 +58,18 @@ type errorBody struct {
 type errorDetail struct {
 	Code    errs.Code `json:"code"`
 	Message string    `json:"message"`
+	// Details are figures a client can show (quota_exceeded: quotaDetails); absent otherwise.
+	Details any `json:"details,omitempty"`
+}
+
+// quotaDetails are the figures of a quota_exceeded answer: what the
+// caller's department (or the "none" bucket) uses, its quota and the size
+// that did not fit, in bytes.
+type quotaDetails struct {
+	DepartmentID string `json:"department_id"`
+	BytesUsed    *int64 `json:"bytes_used,omitempty"` // absent when the stats service could not say
+	QuotaBytes   int64  `json:"quota_bytes"`
+	Size         int64  `json:"size"`
 }
 
 // abort answers code's status with the contract's error body and stops the chain.
@@ -117,5 +129,32 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if coded.Code == errs.Unavailable {
 		setRetryAfter(c, dependencyRetryAfter)
 	}
+	var quota *docs.QuotaError
+	if errors.As(err, &quota) {
+		if details, ok := s.quotaDetails(c, quota); ok {
+			c.AbortWithStatusJSON(statusOf[errs.QuotaExceeded], errorBody{Error: errorDetail{Code: coded.Code, Message: coded.Message, Details: details}})
+			return
+		}
+	}
 	abort(c, coded.Code, coded.Message)
+}
+
+// quotaDetails gives a signed-in caller the figures of its quota refusal.
+// Someone uploading through an upload link is not told a department's
+// usage. The usage is read after the refusal, so it is the current figure,
+// not the one voted on; a stats service that cannot answer leaves it out.
+func (s *Server) quotaDetails(c *gin.Context, q *docs.QuotaError) (quotaDetails, bool) {
+	if _, ok := caller(c); !ok {
+		return quotaDetails{}, false
+	}
+	out := quotaDetails{DepartmentID: q.DepartmentID, QuotaBytes: q.QuotaBytes, Size: q.Size}
+	if s.deps.Stats != nil {
+		usage, err := s.deps.Stats.Departments(c, q.DepartmentID)
+		if err == nil && len(usage) == 1 {
+			out.BytesUsed = &usage[0].BytesUsed
+		} else if err != nil {
+			s.log.WarnContext(c, "quota refusal without its usage figure", "err", err, "request_id", requestIDOf(c))
+		}
+	}
+	return out, true
 }

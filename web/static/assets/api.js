@@ -2,7 +2,7 @@
 // with CSRF and retries, errors as ApiError with a message in the UI's
 // language, and uploads with progress. It draws nothing itself: app.js
 // plugs the banner and the top bar into `hooks`.
-import { t } from './i18n.js?v=__ASSET_VERSION__';
+import { t, humanSize } from './i18n.js?v=__ASSET_VERSION__';
 import { state } from './state.js?v=__ASSET_VERSION__';
 
 export const API = '/api/v1';
@@ -15,10 +15,11 @@ export const hooks = {
 };
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details; // the error body's details, when the server gives figures
   }
 }
 
@@ -46,17 +47,20 @@ const trimEnd = (s) => s.replace(/[.。\s]+$/, '');
 function errorFrom(status, text, path) {
   let code = '';
   let message = '';
+  let details = null;
   try {
     const e = JSON.parse(text)?.error;
     if (e) {
       code = String(e.code || '');
       message = String(e.message || '');
+      if (e.details && typeof e.details === 'object') details = e.details;
     }
   } catch {
     // Not JSON: a proxy's error page. Fall back to a generic message.
   }
   if (!message) message = FALLBACK_STATUSES.has(status) ? t(`err.${status}`) : t('err.status', { status });
-  const err = new ApiError(status, code || `http_${status}`, message);
+  if (code === 'quota_exceeded' && details) message = quotaMessage(details);
+  const err = new ApiError(status, code || `http_${status}`, message, details);
   if (status === 401 && state.me && !path.startsWith('/auth/')) {
     // The session ended under us (expired or logged out elsewhere).
     state.me = null;
@@ -64,6 +68,12 @@ function errorFrom(status, text, path) {
     err.message = t('err.sessionEnded', { message: trimEnd(message) });
   }
   return err;
+}
+
+// quotaMessage says how far over the quota an upload went, in the UI's language.
+function quotaMessage(d) {
+  const vars = { size: humanSize(d.size), quota: humanSize(d.quota_bytes), used: humanSize(d.bytes_used) };
+  return t(d.bytes_used == null ? 'err.quotaSize' : 'err.quotaFigures', vars);
 }
 
 const FALLBACK_STATUSES = new Set([400, 401, 403, 404, 409, 412, 413, 415, 429, 502, 503, 504]);

@@ -40,6 +40,7 @@ import { renderUpload } from './screens/upload.js?v=__ASSET_VERSION__';
 import { renderLogin } from './screens/login.js?v=__ASSET_VERSION__';
 import { renderUploadLinks, mayCreateUploadLinks } from './screens/uploadlinks.js?v=__ASSET_VERSION__';
 import { renderAdmin, isAdministrator } from './screens/admin.js?v=__ASSET_VERSION__';
+import { renderStats } from './screens/stats.js?v=__ASSET_VERSION__';
 
 // ROUTES: [pattern, render(view, params, alive, ...captures)]; the first match wins.
 const ROUTES = [
@@ -49,6 +50,7 @@ const ROUTES = [
   [/^\/upload-links$/, (view, params, alive) => renderUploadLinks(view, alive)],
   [/^\/doc\/([^/]+)$/, (view, params, alive, id) => renderDoc(view, decodeURIComponent(id), alive)],
   [/^\/admin(?:\/(users|departments|audit))?$/, (view, params, alive, tab) => renderAdmin(view, params, alive, tab || 'users')],
+  [/^\/stats$/, (view, params, alive) => renderStats(view, params, alive)],
 ];
 
 function renderNotFound(view) {
@@ -107,6 +109,7 @@ function renderChrome(path = parseHash().path) {
   fill($('nav'),
     link('#/', t('nav.documents'), path === '/' || path === ''),
     state.me ? link('#/upload', t('nav.upload'), path === '/upload') : null,
+    state.me ? link('#/stats', t('nav.stats'), path === '/stats') : null,
     mayCreateUploadLinks(state.me) ? link('#/upload-links', t('nav.uploadLinks'), path === '/upload-links') : null,
     isAdministrator(state.me) ? link('#/admin', t('nav.admin'), path.startsWith('/admin')) : null);
 

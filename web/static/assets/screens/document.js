@@ -8,6 +8,7 @@ import { state, flash } from '../state.js?v=__ASSET_VERSION__';
 import { go, rerender, docPath } from '../router.js?v=__ASSET_VERSION__';
 import { nameEl } from '../names.js?v=__ASSET_VERSION__';
 import { sharingPanel } from './sharing.js?v=__ASSET_VERSION__';
+import { docStatsSection } from './docstats.js?v=__ASSET_VERSION__';
 import {
   showError, showInfo, clearBanner, visBadge, visibilitySelect, tagList, parseTags, progressBar, loginLink,
 } from '../ui.js?v=__ASSET_VERSION__';
@@ -100,6 +101,7 @@ export async function renderDoc(view, id, alive) {
     section(t('doc.details'), details),
     section(t('doc.preview'), previewPanel(doc, alive)),
     section(t('doc.versions'), versionList(doc, alive)),
+    docStatsSection(doc, alive),
     perm === 'write' || perm === 'manage' ? manage(doc, etag, alive, perm === 'manage') : null,
     perm === 'manage' ? sharingPanel(doc, alive) : null);
 }
