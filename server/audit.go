@@ -13,12 +13,12 @@ import (
 	"docplat/errs"
 )
 
-// auditOrigin puts who is calling and from where into the request's
-// context, where the stores writing a change read it for its audit entry
-// (audit.OriginFrom). It runs after authenticate.
+// auditOrigin puts who is calling and from where into the request's gin
+// context (which handlers hand to the services as their context), where the
+// stores writing a change read it for its audit entry (audit.OriginFrom).
+// It runs after authenticate.
 func (s *Server) auditOrigin(c *gin.Context) {
-	c.Request = c.Request.WithContext(audit.WithOrigin(c.Request.Context(),
-		audit.Origin{ActorID: c.GetString(userIDKey), IP: c.ClientIP()}))
+	c.Set(audit.OriginKey, audit.Origin{ActorID: c.GetString(userIDKey), IP: c.ClientIP()})
 	c.Next()
 }
 
