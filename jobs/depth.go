@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -90,7 +91,9 @@ func Depth(ctx context.Context, cl *kgo.Client, topic, group string) (int64, err
 	if err != nil {
 		return 0, err
 	}
-	if err := kerr.ErrorForCode(oresp.ErrorCode); err != nil {
+	// A group that never committed (no worker ever ran) is behind by
+	// everything.
+	if err := kerr.ErrorForCode(oresp.ErrorCode); err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
 		return 0, fmt.Errorf("group %s: %w", group, err)
 	}
 	var lag int64
