@@ -76,7 +76,7 @@ func (opt Options) withDefaults() Options {
 		opt.MaxCachedContent = 1 << 20
 	}
 	if opt.Extract == nil {
-		opt.Extract = extractPlain
+		opt.Extract = ExtractPlain
 	}
 	if opt.HasText == nil {
 		opt.HasText = isText

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"docplat/blob"
 	"docplat/internal/failpoint"
 	"docplat/jobs"
 )
@@ -52,9 +53,9 @@ type Queue interface {
 	Enqueue(ctx context.Context, j jobs.Job) error
 }
 
-// extractPlain is the extractor of the text types docs stores (text,
+// ExtractPlain is the extractor of the text types docs stores (text,
 // Markdown, CSV, JSON, HTML).
-func extractPlain(_ context.Context, path, mime string, limit int64) (string, error) {
+func ExtractPlain(_ context.Context, path, mime string, limit int64) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -101,26 +102,26 @@ func (s *Service) ExtractKind() jobs.Kind {
 // so that a late job never overwrites a newer content's text. A job for a
 // document gone, replaced or already done is done.
 func (s *Service) ExtractText(ctx context.Context, j jobs.Job) error {
-	d, err := s.repo.Get(ctx, j.DocumentID)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	r := TextResult{Version: j.Version, SHA256: j.SHA256, State: TextReady}
-	if !r.Current(d) {
+	// The cached document may be behind (another instance's commit whose
+	// invalidation has not arrived), never ahead: it can only tell that
+	// the job is late or done already, which saves the extraction. The
+	// fence itself is SetText's, on the row.
+	if d, err := s.repo.Get(ctx, j.DocumentID); err == nil &&
+		(d.Version > j.Version || (d.Version == j.Version && d.TextState != TextPending)) {
 		return nil
 	}
 	f, err := s.blobs.Open(j.SHA256)
+	if errors.Is(err, blob.ErrNotFound) {
+		return nil // collected: its document is gone, or has another content with its own job
+	}
 	if err != nil {
 		return fmt.Errorf("opening the content of %s: %w", j.DocumentID, err)
 	}
-	path := f.Name()
-	// Kept open while extracting: the collector cannot take the file away
-	// (on Unix an unlinked file stays readable by its path's holder).
-	defer f.Close()
-	if r.Text, err = s.opt.Extract(ctx, path, d.Mime, s.opt.MaxTextBytes); err != nil {
+	// The extractor reads the file by its path (package extract runs tools
+	// on it); a current content's blob is referenced, so never collected.
+	f.Close()
+	r := TextResult{Version: j.Version, SHA256: j.SHA256, State: TextReady}
+	if r.Text, err = s.opt.Extract(ctx, f.Name(), j.Mime, s.opt.MaxTextBytes); err != nil {
 		return err
 	}
 	return s.setText(ctx, j.DocumentID, r)
