@@ -54,7 +54,7 @@ type DocumentChange struct {
 	// TextState is the new content's (empty: ready, as in the changes
 	// recorded before text was extracted off the request path).
 	TextState TextState `json:"text_state,omitempty"`
-	Staged         string   `json:"staged,omitempty"` // the staged blob's temp name
+	Staged    string    `json:"staged,omitempty"` // the staged blob's temp name
 	// Idempotency names the client's Idempotency-Key record that the
 	// commit marks, in the same local transaction as the change.
 	Idempotency *IdempotencyRef `json:"idempotency,omitempty"`

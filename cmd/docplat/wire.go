@@ -57,8 +57,8 @@ type app struct {
 	hitSources      []hotspot.HitSource // the same nginx, whose hit counters are drained
 	readTokenSecret []byte
 
-	queue    *jobs.Queue // the work queue (text extraction)
-	workers  *jobs.Pool  // nil: no workers in this process
+	queue   *jobs.Queue // the work queue (text extraction)
+	workers *jobs.Pool  // nil: no workers in this process
 
 	previews *preview.Service
 	idem     *idempotency.Store
