@@ -223,3 +223,21 @@ func (r *cachedRepository) Delete(ctx context.Context, id string, check func(Doc
 		return deletedAt, r.Repository.Delete(ctx, id, check)
 	})
 }
+
+// SetText is a write like the others: the document's revision fences every
+// cache level and the hot tier, so the new text state is read everywhere
+// at once. A stale result is refused before any invalidation.
+func (r *cachedRepository) SetText(ctx context.Context, id string, res TextResult) (Document, error) {
+	var out Document
+	err := r.write(ctx, id, func(cur Document) error {
+		if !res.Current(cur) {
+			return ErrTextStale
+		}
+		return nil
+	}, func() (int, error) {
+		d, err := r.Repository.SetText(ctx, id, res)
+		out = d
+		return d.Revision, err
+	})
+	return out, err
+}

@@ -43,7 +43,10 @@ type Document struct {
 	Downloads    int64      `json:"downloads"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
-	Snippet      string     `json:"snippet,omitempty"` // search results only
+	// TextState is where the content's text for search stands: its body
+	// is found by search once ready (title, tags and description at once).
+	TextState TextState `json:"text_state"`
+	Snippet   string    `json:"snippet,omitempty"` // search results only
 	// Grants are the document's grants, active or not. They travel with
 	// the document (the cache holds them, so deciding a read costs no
 	// query) but are not part of its JSON: GET .../grants answers them.
@@ -147,8 +150,12 @@ type Counts struct{ Views, Downloads int64 }
 // collector cannot remove the file between publication and commit.
 type NewContent struct {
 	Version Version
-	Text    string // extracted text for the search index ("" if none)
-	Staged  string // the staged file's temp name
+	// Text is indexed as the body with the content. Uploads leave it
+	// empty with TextState pending: the text is extracted off the request
+	// path (ExtractText). Empty TextState means ready.
+	Text      string
+	TextState TextState
+	Staged    string // the staged file's temp name
 }
 
 // Repository persists documents: a Store, and the content changes, which
@@ -191,6 +198,15 @@ type Store interface {
 	Usage(ctx context.Context, id string) (int64, error)
 	// DepartmentQuota is a department's quota in bytes (0: unlimited).
 	DepartmentQuota(ctx context.Context, dept string) (int64, error)
+	// SetText records an extraction's outcome (the body in the search
+	// index, the state; revision+1) if the document's current content is
+	// still the one extracted and its text still pending; otherwise it
+	// changes nothing and answers ErrTextStale.
+	SetText(ctx context.Context, id string, r TextResult) (Document, error)
+	// ClaimPendingText returns up to limit documents whose text has been
+	// pending since before `before`, marking each as enqueued at now
+	// (one caller claims a document, whatever the instances sweeping).
+	ClaimPendingText(ctx context.Context, before, now time.Time, limit int) ([]Document, error)
 	// MissingPrincipals returns the grant principals (user:ID,
 	// department:ID) that name no user or department.
 	MissingPrincipals(ctx context.Context, principals []string) ([]string, error)

@@ -10,7 +10,7 @@ import (
 // each field out of its bounds is reported by its name (which the command
 // restates as its flag).
 func TestRunOptionsValidateNamesEachFieldOutOfBounds(t *testing.T) {
-	ok := RunOptions{GCInterval: 10 * time.Minute, CountsFlush: time.Second, SearchCacheTTL: 5 * time.Second, LockTimeout: 5 * time.Second}
+	ok := RunOptions{GCInterval: 10 * time.Minute, CountsFlush: time.Second, SearchCacheTTL: 5 * time.Second, LockTimeout: 5 * time.Second, TextSweepAfter: 5 * time.Minute}
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
@@ -24,6 +24,7 @@ func TestRunOptionsValidateNamesEachFieldOutOfBounds(t *testing.T) {
 		{"SearchCacheTTL", func(o *RunOptions) { o.SearchCacheTTL = -time.Second }},
 		{"SearchCacheTTL", func(o *RunOptions) { o.SearchCacheTTL = 2 * time.Hour }},
 		{"LockTimeout", func(o *RunOptions) { o.LockTimeout = time.Millisecond }},
+		{"TextSweepAfter", func(o *RunOptions) { o.TextSweepAfter = time.Second }},
 	} {
 		o := ok
 		tc.set(&o)

@@ -25,6 +25,14 @@ type Options struct {
 	Access AccessPublisher
 	// Instance names this process in its access events.
 	Instance string
+	// Jobs is where the extraction of a new content's text is enqueued;
+	// nil: nowhere (its text stays pending).
+	Jobs Queue
+	// Extract reads a file's text for search (default: the text types'
+	// own extractor); HasText says which types it has text for (default:
+	// text/*, JSON). A content of another type is TextNone.
+	Extract ExtractFunc
+	HasText func(mime string) bool
 }
 
 // AccessPublisher is where reads are reported: events.Producer publishes
@@ -66,6 +74,12 @@ func (opt Options) withDefaults() Options {
 	}
 	if opt.MaxCachedContent <= 0 {
 		opt.MaxCachedContent = 1 << 20
+	}
+	if opt.Extract == nil {
+		opt.Extract = ExtractPlain
+	}
+	if opt.HasText == nil {
+		opt.HasText = isText
 	}
 	if opt.Now == nil {
 		opt.Now = func() time.Time { return time.Now().UTC() }

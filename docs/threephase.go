@@ -51,7 +51,10 @@ type DocumentChange struct {
 	ExpectRevision int      `json:"expect_revision,omitempty"`
 	Version        *Version `json:"version,omitempty"`
 	Text           string   `json:"text,omitempty"`
-	Staged         string   `json:"staged,omitempty"` // the staged blob's temp name
+	// TextState is the new content's (empty: ready, as in the changes
+	// recorded before text was extracted off the request path).
+	TextState TextState `json:"text_state,omitempty"`
+	Staged    string    `json:"staged,omitempty"` // the staged blob's temp name
 	// Idempotency names the client's Idempotency-Key record that the
 	// commit marks, in the same local transaction as the change.
 	Idempotency *IdempotencyRef `json:"idempotency,omitempty"`
@@ -170,7 +173,7 @@ func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, u
 
 func (r *threePhaseRepository) Create(ctx context.Context, d Document, c NewContent) error {
 	v := c.Version
-	return r.run(ctx, DocumentChange{Op: OpCreate, Document: d, Version: &v, Text: c.Text, Staged: c.Staged, UploadLink: uploadLinkFrom(ctx)},
+	return r.run(ctx, DocumentChange{Op: OpCreate, Document: d, Version: &v, Text: c.Text, TextState: c.TextState, Staged: c.Staged, UploadLink: uploadLinkFrom(ctx)},
 		UsageChange{DepartmentID: d.DepartmentID, DeltaBytes: v.Size, DeltaDocuments: 1, DocumentID: d.ID})
 }
 
@@ -183,7 +186,7 @@ func (r *threePhaseRepository) AddVersion(ctx context.Context, id string, check 
 		return Document{}, err
 	}
 	v := c.Version
-	err = r.run(ctx, DocumentChange{Op: OpVersion, Document: Document{ID: id}, ExpectRevision: cur.Revision, Version: &v, Text: c.Text, Staged: c.Staged},
+	err = r.run(ctx, DocumentChange{Op: OpVersion, Document: Document{ID: id}, ExpectRevision: cur.Revision, Version: &v, Text: c.Text, TextState: c.TextState, Staged: c.Staged},
 		UsageChange{DepartmentID: cur.DepartmentID, DeltaBytes: v.Size, DocumentID: id})
 	if err != nil {
 		return Document{}, err

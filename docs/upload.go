@@ -70,26 +70,13 @@ type NewDocument struct {
 	Visibility  Visibility
 }
 
+// newContent is st as the next content. Its text is not read here: the
+// commit stores it pending and a job extracts it (ExtractText), so an
+// upload costs no extraction and its title and tags are searchable at once.
 func (s *Service) newContent(st *Staged, actor Actor, version int) (NewContent, error) {
-	text, err := s.readText(st)
-	if err != nil {
-		return NewContent{}, err
-	}
 	v := Version{Version: version, Size: st.blob.Size, SHA256: st.blob.SHA256, Mime: st.mime,
 		Filename: st.filename, CreatedBy: actor.UserID, CreatedAt: s.now()}
-	return NewContent{Version: v, Text: text, Staged: st.blob.TempName()}, nil
-}
-
-func (s *Service) readText(st *Staged) (string, error) {
-	if !isText(st.mime) {
-		return "", nil
-	}
-	f, err := st.blob.Open()
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	return extractText(f, st.mime, s.opt.MaxTextBytes)
+	return NewContent{Version: v, TextState: s.textStateOf(st.mime), Staged: st.blob.TempName()}, nil
 }
 
 // Create makes a new document of staged content, owned by actor and counted
@@ -134,10 +121,11 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 	d := Document{ID: NewID(), Title: title, Description: desc, Tags: tags, Visibility: in.Visibility,
 		OwnerID: actor.UserID, DepartmentID: actor.DepartmentID, Filename: st.filename,
 		Size: c.Version.Size, Mime: c.Version.Mime, SHA256: c.Version.SHA256, Version: 1, Revision: 1,
-		CreatedAt: now, UpdatedAt: now}
+		TextState: c.TextState, CreatedAt: now, UpdatedAt: now}
 	if err := s.repo.Create(ctx, d, c); err != nil {
-		return Document{}, err
+		return Document{}, err // one that may have committed is swept (SweepPendingText)
 	}
+	s.enqueueExtract(ctx, d)
 	s.log.InfoContext(ctx, "document created", "document_id", d.ID, "owner_id", d.OwnerID, "size", d.Size, "mime", d.Mime, "sha256", d.SHA256)
 	return d, nil
 }
@@ -162,6 +150,7 @@ func (s *Service) ReplaceContent(ctx context.Context, actor Actor, id string, if
 	if err != nil {
 		return Document{}, err
 	}
+	s.enqueueExtract(ctx, d)
 	s.log.InfoContext(ctx, "document content replaced", "document_id", d.ID, "version", d.Version, "size", d.Size)
 	return d, nil
 }

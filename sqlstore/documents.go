@@ -29,15 +29,27 @@ type documentRow struct {
 	Downloads    int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	TextState    string
+	TextStateAt  *time.Time
+	TextError    string
 }
 
 func (documentRow) TableName() string { return "documents" }
+
+// textStateOr is a change's text state; empty (a change recorded before
+// text was extracted off the request path) is ready.
+func textStateOr(s docs.TextState) docs.TextState {
+	if s == "" {
+		return docs.TextReady
+	}
+	return s
+}
 
 func toDocumentRow(d docs.Document) documentRow {
 	return documentRow{ID: d.ID, Title: d.Title, Description: d.Description, Visibility: string(d.Visibility),
 		OwnerID: d.OwnerID, DepartmentID: nullable(d.DepartmentID), Filename: d.Filename, Version: d.Version,
 		Revision: d.Revision, Size: d.Size, Mime: d.Mime, SHA256: d.SHA256, Views: d.Views, Downloads: d.Downloads,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, TextState: string(textStateOr(d.TextState))}
 }
 
 func (r documentRow) document(tags []string) docs.Document {
@@ -47,7 +59,7 @@ func (r documentRow) document(tags []string) docs.Document {
 	return docs.Document{ID: r.ID, Title: r.Title, Description: r.Description, Tags: tags, Visibility: docs.Visibility(r.Visibility),
 		OwnerID: r.OwnerID, DepartmentID: deref(r.DepartmentID), Filename: r.Filename, Version: r.Version, Revision: r.Revision,
 		Size: r.Size, Mime: r.Mime, SHA256: r.SHA256, Views: r.Views, Downloads: r.Downloads,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		TextState: docs.TextState(r.TextState), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }
 
 type versionRow struct {
@@ -110,6 +122,8 @@ func replaceTags(tx *gorm.DB, id string, tags []string) error {
 // tags and search entry.
 func (s *Documents) insertDocument(tx *gorm.DB, d docs.Document, v docs.Version, text string) error {
 	r := toDocumentRow(d)
+	now := time.Now().UTC()
+	r.TextStateAt = &now
 	if err := tx.Create(&r).Error; err != nil {
 		return err
 	}
@@ -167,17 +181,20 @@ func (s *Documents) locked(ctx context.Context, id string, check func(docs.Docum
 	})
 }
 
-// appendVersion makes v the current content of d (version+1, revision+1).
-func (s *Documents) appendVersion(tx *gorm.DB, d docs.Document, v docs.Version, text string) (docs.Document, error) {
+// appendVersion makes v the current content of d (version+1, revision+1),
+// with its text in state (an empty body until extracted when pending).
+func (s *Documents) appendVersion(tx *gorm.DB, d docs.Document, v docs.Version, text string, state docs.TextState) (docs.Document, error) {
 	v.Version = d.Version + 1
 	if err := insertVersion(tx, d.ID, v); err != nil {
 		return docs.Document{}, err
 	}
 	d.Version, d.Revision = v.Version, d.Revision+1
 	d.Size, d.Mime, d.SHA256, d.Filename, d.UpdatedAt = v.Size, v.Mime, v.SHA256, v.Filename, v.CreatedAt
+	d.TextState = textStateOr(state)
 	err := tx.Model(&documentRow{}).Where("id = ?", d.ID).Updates(map[string]any{
 		"version": d.Version, "revision": d.Revision, "size": d.Size, "mime": d.Mime,
-		"sha256": d.SHA256, "filename": d.Filename, "updated_at": d.UpdatedAt}).Error
+		"sha256": d.SHA256, "filename": d.Filename, "updated_at": d.UpdatedAt,
+		"text_state": string(d.TextState), "text_state_at": time.Now().UTC(), "text_error": ""}).Error
 	if err != nil {
 		return docs.Document{}, err
 	}

@@ -111,8 +111,9 @@ func (e *env) newContent(t *testing.T, content, filename, by string) (docs.NewCo
 	return docs.NewContent{
 		Version: docs.Version{Version: 1, SHA256: st.SHA256, Size: st.Size, Mime: "text/plain; charset=utf-8",
 			Filename: filename, CreatedBy: by, CreatedAt: time.Now().UTC()},
-		Text:   content,
-		Staged: st.TempName(),
+		Text:      content,
+		TextState: docs.TextReady,
+		Staged:    st.TempName(),
 	}, st
 }
 
@@ -149,7 +150,7 @@ func (e *env) document(t *testing.T, s docSpec) (docs.Document, docs.NewContent,
 	d := docs.Document{ID: docs.NewID(), Title: s.Title, Description: s.Description, Tags: s.Tags,
 		Visibility: s.Visibility, OwnerID: s.Owner, DepartmentID: s.Dept, Filename: c.Version.Filename,
 		Size: c.Version.Size, Mime: c.Version.Mime, SHA256: c.Version.SHA256, Version: 1, Revision: 1,
-		CreatedAt: now, UpdatedAt: now}
+		TextState: c.TextState, CreatedAt: now, UpdatedAt: now}
 	return d, c, st
 }
 

@@ -249,7 +249,7 @@ func (s *Documents) pageRows(ctx context.Context, scope docs.ReadScope, ids []st
 	}
 	all = append(all, args...)
 	rows, err := s.db.searchStmts.query(ctx, s.db.sql, `SELECT d.id, d.title, d.description, d.visibility, d.owner_id, COALESCE(d.department_id, ''),
-		d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at,
+		d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at, d.text_state,
 		COALESCE(x.excerpt, ''), COALESCE((SELECT GROUP_CONCAT(t.tag ORDER BY t.tag SEPARATOR '`+tagSeparator+`') FROM document_tags t WHERE t.document_id = d.id), '')
 		FROM documents d LEFT JOIN document_excerpts x ON x.document_id = d.id WHERE d.id IN (`+marks+`) AND `+where, all...)
 	if err != nil {
@@ -259,13 +259,13 @@ func (s *Documents) pageRows(ctx context.Context, scope docs.ReadScope, ids []st
 	var out []pageRow
 	for rows.Next() {
 		var r pageRow
-		var vis, tags string
+		var vis, tags, textState string
 		d := &r.doc
 		if err := rows.Scan(&d.ID, &d.Title, &d.Description, &vis, &d.OwnerID, &d.DepartmentID, &d.Filename, &d.Version, &d.Revision,
-			&d.Size, &d.Mime, &d.SHA256, &d.Views, &d.Downloads, &d.CreatedAt, &d.UpdatedAt, &r.excerpt, &tags); err != nil {
+			&d.Size, &d.Mime, &d.SHA256, &d.Views, &d.Downloads, &d.CreatedAt, &d.UpdatedAt, &textState, &r.excerpt, &tags); err != nil {
 			return nil, err
 		}
-		d.Visibility = docs.Visibility(vis)
+		d.Visibility, d.TextState = docs.Visibility(vis), docs.TextState(textState)
 		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 		if tags != "" {
 			d.Tags = strings.Split(tags, tagSeparator)

@@ -14,6 +14,7 @@ import (
 	"docplat/internal/debugserver"
 	"docplat/internal/envflag"
 	"docplat/internal/logflag"
+	"docplat/jobs"
 	"docplat/nginx"
 	"docplat/preview"
 	"docplat/redisnodes"
@@ -62,6 +63,10 @@ type config struct {
 	Hot             nginx.EdgeOptions
 	HotDetector     bool
 	Detector        hotspot.RunnerConfig
+	Jobs            jobs.Config // its brokers are Stream's
+	// JobsInProcess runs Jobs.Workers workers in this process (always in
+	// embedded mode, where nothing else can).
+	JobsInProcess bool
 }
 
 // bind declares serve's flags.
@@ -72,7 +77,7 @@ func (c *config) bind(b *envflag.Set) {
 	b.String(&c.AdminPassword, "admin-password", "", "password of the admin user created on first start; generated and printed once when empty")
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
 	b.String(&c.DebugAddr, "debug-addr", "", "loopback ip:port (127.0.0.1:6060, [::1]:6060) serving Go's profiler at /debug/pprof/; empty: none; never the public port")
-	for _, o := range []interface{ Bind(*envflag.Set) }{&c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Redis, &c.Cache, &c.Stream, &c.Counting, &c.Hot, &c.Detector} {
+	for _, o := range []interface{ Bind(*envflag.Set) }{&c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Redis, &c.Cache, &c.Stream, &c.Counting, &c.Hot, &c.Detector, &c.Jobs} {
 		o.Bind(b)
 	}
 	c.Stats.Bind(b, "the stats service's own MariaDB/MySQL database (required with --mysql-dsn, unless --stats-url); empty in embedded mode: stats.db in the data directory",
@@ -82,10 +87,12 @@ func (c *config) bind(b *envflag.Set) {
 	b.Duration(&c.TxnTimeout, "txn-timeout", 10*time.Second, "a transaction branch that hears nothing for this long is terminated by its participant")
 	b.Duration(&c.TxnRecover, "txn-recover-after", 5*time.Second, "the coordinator resumes transactions left unfinished this long")
 	b.Bool(&c.HotDetector, "hotspot-detector", true, "run the hot-document detector in this process (turn off when 'docplat hotspot' processes run)")
+	b.Bool(&c.JobsInProcess, "jobs-in-process", true, "run jobs-workers job workers (text extraction) in this process beside 'docplat worker' processes; always on in embedded mode (no --kafka-brokers)")
 	b.Alias(&c.Counting.Topic, "kafka-topic")
 	b.Alias(&c.Counting.Brokers, "kafka-brokers")
 	b.After(func() {
 		c.Counting.Topic, c.Counting.Brokers = c.Stream.Topic, c.Stream.Brokers
+		c.Jobs.Brokers = c.Stream.Brokers
 		if c.Stream.Reads.BurstCount == 0 {
 			c.Stream.Reads.BurstCount = c.Detector.Detector.BurstCount()
 		}
@@ -97,7 +104,7 @@ func (c *config) bind(b *envflag.Set) {
 func (c *config) validate(b *envflag.Set) error {
 	errs := []error{c.Log.Validate(), debugserver.CheckAddr(c.DebugAddr), secretLength("internal-secret", c.InternalSecret),
 		c.Stats.Check(c.Store.DB.MySQLDSN, c.InternalSecret, c.Stream.Brokers)}
-	for _, o := range []envflag.Validator{&c.Store.DB, &c.Stats.DB, &c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Redis, &c.Cache, &c.Stream, &c.Stream.DevBroker, &c.Stream.Reads, &c.Counting, &c.Hot} {
+	for _, o := range []envflag.Validator{&c.Store.DB, &c.Stats.DB, &c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Redis, &c.Cache, &c.Stream, &c.Stream.DevBroker, &c.Stream.Reads, &c.Counting, &c.Hot, &c.Jobs} {
 		errs = append(errs, b.Options(o))
 	}
 	if err := b.Options(&c.Detector); err != nil {

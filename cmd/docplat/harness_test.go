@@ -199,6 +199,7 @@ type document struct {
 	Size         int64    `json:"size"`
 	Version      int      `json:"version"`
 	Revision     int      `json:"revision"`
+	TextState    string   `json:"text_state"`
 }
 
 func (c *client) upload(filename string, content []byte, fields map[string]string) (response, document) {
@@ -218,6 +219,21 @@ func (c *client) mustUpload(filename, content string, fields map[string]string) 
 	if r.status != http.StatusCreated {
 		c.app.t.Fatalf("upload %s: %d %s", filename, r.status, r.body)
 	}
+	c.app.extracted(d) // the answer is the upload's, given before
+	return d
+}
+
+// extracted waits until d's text is out of pending (its body searchable,
+// the extraction a revision of its own) and returns d at that revision.
+func (a *testApp) extracted(d document) document {
+	a.t.Helper()
+	var cur docs.Document
+	wait.For(a.t, wait.Limit, "the text of "+d.ID+" to be extracted", func() bool {
+		var err error
+		cur, err = a.db.Documents().Get(context.Background(), d.ID)
+		return err == nil && cur.TextState != docs.TextPending
+	})
+	d.Revision, d.TextState = cur.Revision, string(cur.TextState)
 	return d
 }
 

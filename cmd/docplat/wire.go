@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -20,6 +21,8 @@ import (
 	"docplat/events"
 	"docplat/hotspot"
 	"docplat/idempotency"
+	"docplat/internal/periodic"
+	"docplat/jobs"
 	"docplat/lock"
 	"docplat/preview"
 	"docplat/redisnodes"
@@ -53,6 +56,9 @@ type app struct {
 	edges           []hotspot.Edge      // the nginx hot tiers
 	hitSources      []hotspot.HitSource // the same nginx, whose hit counters are drained
 	readTokenSecret []byte
+
+	queue   *jobs.Queue // the work queue (text extraction)
+	workers *jobs.Pool  // nil: no workers in this process
 
 	previews *preview.Service
 	idem     *idempotency.Store
@@ -105,13 +111,50 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 			a.Close()
 		}
 	}()
-	for _, stage := range []func(context.Context) error{a.openStores, a.openCacheAndLock, a.openStream, a.wireHot} {
+	for _, stage := range []func(context.Context) error{a.openStores, a.openCacheAndLock, a.openStream, a.openQueue, a.wireHot} {
 		if err := stage(ctx); err != nil {
 			return nil, err
 		}
 	}
 	a.wireServices()
-	return a, nil
+	return a, a.wireWorkers(cfg.JobsInProcess || a.embeddedStream())
+}
+
+// embeddedStream reports whether Kafka is the in-process development
+// broker, which no other process can reach.
+func (a *app) embeddedStream() bool { return len(a.cfg.Stream.Brokers) == 0 }
+
+// openQueue connects the work queue, on the access stream's brokers, and
+// creates its topics.
+func (a *app) openQueue(ctx context.Context) (err error) {
+	jc := a.cfg.Jobs
+	jc.Brokers, jc.Registerer, jc.Logger = a.stream.Brokers, a.reg, a.log
+	if err := jobs.EnsureTopics(ctx, jc); err != nil {
+		return fmt.Errorf("work queue: %w", err)
+	}
+	if a.queue, err = jobs.NewQueue(jc); err != nil {
+		return err
+	}
+	a.closers = append(a.closers, func() error { a.queue.Close(); return nil })
+	return nil
+}
+
+// jobKinds are the work the workers do, one line per kind.
+func (a *app) jobKinds() map[string]jobs.Kind {
+	return map[string]jobs.Kind{
+		docs.JobExtract: a.docs.ExtractKind(),
+	}
+}
+
+// wireWorkers builds this process's job workers when it runs them.
+func (a *app) wireWorkers(run bool) (err error) {
+	if !run || a.cfg.Jobs.Workers == 0 {
+		return nil
+	}
+	jc := a.cfg.Jobs
+	jc.Brokers, jc.Registerer, jc.Logger = a.stream.Brokers, a.reg, a.log
+	a.workers, err = jobs.NewPool(jc, a.jobKinds())
+	return err
 }
 
 // openStores is the first stage: the document database and blob store,
@@ -190,7 +233,7 @@ func (a *app) wireServices() {
 	repo := docs.WithCache(docs.WithThreePhaseCommit(a.db.Documents(), a.coord, cfg.NoDepartmentQuota), a.cache, a.locker.Hold(a.log), cfg.LockTimeout, a.edgePurger())
 	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
 	do := cfg.Docs
-	do.Logger, do.ContentCache, do.Access, do.Instance = a.log, a.cache, a.stream.Reads, cfg.instanceName()
+	do.Logger, do.ContentCache, do.Access, do.Instance, do.Jobs = a.log, a.cache, a.stream.Reads, cfg.instanceName(), a.queue
 	a.docs = docs.NewService(repo, a.blobs, do)
 	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
 	audo := cfg.Audit
@@ -306,6 +349,20 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 		sc.Brokers, sc.Registerer, sc.Logger = a.stream.Brokers, a.reg, a.log
 		jobs = append(jobs, func() { a.stats.ConsumeStream(ctx, sc) })
 	}
+	// Every instance sweeps: a claim takes each document once.
+	jobs = append(jobs, func() {
+		periodic.Run(ctx, max(a.cfg.TextSweepAfter/4, time.Second), func(ctx context.Context) {
+			if n, err := a.docs.SweepPendingText(ctx, a.cfg.TextSweepAfter); err != nil {
+				a.log.Warn("sweeping documents whose text is pending", "err", err)
+			} else if n > 0 {
+				a.log.Info("text extraction enqueued again for documents pending too long", "documents", n)
+			}
+		})
+	})
+	if a.workers != nil {
+		a.logWorkers("job workers: in this process")
+		jobs = append(jobs, func() { a.workers.Run(ctx) })
+	}
 	for _, job := range append(jobs, a.hotJobs(ctx)...) {
 		wg.Go(job)
 	}
@@ -320,4 +377,11 @@ func (a *app) Close() error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// logWorkers says where this process's job workers work.
+func (a *app) logWorkers(msg string) {
+	jc := a.cfg.Jobs
+	a.log.Info(msg, "workers", jc.Workers, "topic", jc.Topic, "group", jc.Group, "brokers", a.stream.Brokers,
+		"embedded_kafka", a.embeddedStream())
 }

@@ -28,6 +28,10 @@ const (
 	// blob and its transaction has not committed (scope: the *sqlstore.DB);
 	// a failure there is a crash after publication.
 	DocsAfterPublish = "sqlstore/after-publish"
+	// DocsBeforeEnqueue: a content change committed and its text
+	// extraction job is about to be enqueued (scope: the *docs.Service); a
+	// failure there is the process dying between the commit and Kafka.
+	DocsBeforeEnqueue = "docs/before-enqueue"
 	// AuditAfterRecord: an audit entry was written in the transaction of
 	// its change, which has not committed (scope: the audit.Entry); a
 	// failure there fails the change's transaction.

@@ -96,6 +96,7 @@ export async function renderDoc(view, id, alive) {
     h('h1', { class: 'doc-heading' }, doc.title || t('common.untitled')),
     doc.description ? h('p', { class: 'description' }, doc.description) : null,
     tagList(doc.tags),
+    textNote(doc, alive),
     h('div', { class: 'actions' },
       h('a', { class: 'button', href: `${API}${contentURL(doc)}&download=1`, download: '' }, t('doc.download'))),
     section(t('doc.details'), details),
@@ -104,6 +105,37 @@ export async function renderDoc(view, id, alive) {
     docStatsSection(doc, alive),
     perm === 'write' || perm === 'manage' ? manage(doc, etag, alive, perm === 'manage') : null,
     perm === 'manage' ? sharingPanel(doc, alive) : null);
+}
+
+// textNote says, while it matters, where the document's text for search
+// stands: being extracted (the note follows it until it is done) or
+// failed. A ready or textless document shows nothing.
+function textNote(doc, alive) {
+  const note = h('p', { class: 'muted text-state', role: 'status' });
+  const show = (s) => {
+    note.hidden = s !== 'pending' && s !== 'failed';
+    fill(note, s === 'pending' ? t('doc.textPending') : s === 'failed' ? t('doc.textFailed') : '');
+  };
+  show(doc.text_state);
+  if (doc.text_state === 'pending') {
+    let tries = 0;
+    const poll = async () => {
+      if (!alive() || tries++ > 60) return;
+      try {
+        const cur = await api('GET', docPath(doc.id));
+        if (!alive()) return;
+        if (cur?.text_state !== 'pending') {
+          show(cur?.text_state);
+          return;
+        }
+      } catch {
+        // a failed poll is retried; the note stays as it is
+      }
+      setTimeout(poll, 2000);
+    };
+    setTimeout(poll, 1000);
+  }
+  return note;
 }
 
 function versionList(doc, alive) {
@@ -181,6 +213,13 @@ function versionForm(doc, alive) {
 // editForm edits the metadata. On 412 (someone saved meanwhile) it keeps
 // what the user typed and shows the newer version beside it; the next save
 // is made against the newer revision, i.e. replaces it knowingly.
+// sameFields reports whether two readings of a document agree on what the
+// edit form edits.
+function sameFields(a, b) {
+  return (a.title || '') === (b.title || '') && (a.description || '') === (b.description || '') &&
+    (a.tags || []).join('\n') === (b.tags || []).join('\n') && a.visibility === b.visibility;
+}
+
 function editForm(doc, etag, alive, manager) {
   let base = doc; // what the form's changes are relative to (and If-Match names)
   let baseTag = etag;
@@ -225,28 +264,34 @@ function editForm(doc, etag, alive, manager) {
       showInfo(t('manage.nothing'));
       return;
     }
-    const ifMatch = metadataTag(base, baseTag);
     clearBanner();
     saveBtn.disabled = true;
     try {
-      await api('PATCH', docPath(doc.id), { json: patch, headers: ifMatch ? { 'If-Match': ifMatch } : {} });
+      // A newer revision that changed none of the form's fields (the
+      // document's text extracted for search, a new version, its grants)
+      // is no conflict: the patch is sent again once against it.
+      for (let attempt = 0; ; attempt++) {
+        const ifMatch = metadataTag(base, baseTag);
+        try {
+          await api('PATCH', docPath(doc.id), { json: patch, headers: ifMatch ? { 'If-Match': ifMatch } : {} });
+          break;
+        } catch (err) {
+          if (err.status !== 412 || !alive()) throw err;
+          const before = base;
+          ({ doc: base, etag: baseTag } = await fetchDoc(doc.id));
+          if (!alive()) return;
+          if (attempt > 0 || !sameFields(before, base)) {
+            showError(t('err.412'));
+            showTheirs(base);
+            return;
+          }
+        }
+      }
       if (!alive()) return;
       flash('info', t('manage.saved'));
       rerender();
     } catch (err) {
-      if (err.status !== 412 || !alive()) {
-        showError(err);
-        return;
-      }
-      try {
-        ({ doc: base, etag: baseTag } = await fetchDoc(doc.id));
-      } catch (e2) {
-        showError(e2);
-        return;
-      }
-      if (!alive()) return;
-      showError(t('err.412'));
-      showTheirs(base);
+      showError(err);
     } finally {
       saveBtn.disabled = false;
     }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"docplat/events"
+	"docplat/internal/testdb"
+	"docplat/internal/wait"
+)
+
+// TestAnUploadIsFoundByItsBodyOnceExtracted: over HTTP, an upload answers
+// text_state pending and is found by its title at once; the in-process
+// workers extract its text, after which a word of its body finds it and
+// the document says ready.
+func TestAnUploadIsFoundByItsBodyOnceExtracted(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		a := newTestApp(t, b)
+		admin := a.admin()
+		r, d := admin.upload("handout.txt", []byte("Kinematics: the zyxwavelet method of the week"), map[string]string{"title": "week three handout"})
+		if r.status != 201 || d.TextState != "pending" {
+			t.Fatalf("upload: %d, text_state %q", r.status, d.TextState)
+		}
+		if !slices.Contains(ids(admin.search("q=handout")), d.ID) {
+			t.Fatal("the title is not searchable at once")
+		}
+		wait.For(t, wait.Limit, "a body word to find the upload", func() bool {
+			return slices.Contains(ids(admin.search("q=zyxwavelet")), d.ID)
+		})
+		var got document
+		admin.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, &got)
+		if got.TextState != "ready" {
+			t.Fatalf("text_state %q after extraction", got.TextState)
+		}
+		// A type with no text says so.
+		png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...)
+		if r, p := admin.upload("dot.png", png, nil); r.status != 201 || p.TextState != "none" {
+			t.Fatalf("png upload: %d, text_state %q", r.status, p.TextState)
+		}
+	})
+}
+
+// TestAWorkerProcessExtractsForAServeWithoutWorkers: with Kafka brokers
+// and --jobs-in-process=false, serve only enqueues; the text stays
+// pending until a `docplat worker` process (its own app, the same
+// database, Redis and brokers) joins the group and does the job.
+func TestAWorkerProcessExtractsForAServeWithoutWorkers(t *testing.T) {
+	br, err := events.StartBroker(context.Background(), events.BrokerConfig{Topic: "docplat.access"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(br.Close)
+	cfg := testConfig(t, testdb.MariaDB)
+	sharedRedisConfig(t, &cfg)
+	cfg.Stream.Brokers, cfg.Counting.Brokers, cfg.Jobs.Brokers = br.Addrs(), br.Addrs(), br.Addrs()
+	cfg.JobsInProcess = false
+	a := startApp(t, cfg)
+	admin := a.admin()
+	r, d := admin.upload("notes.txt", []byte("the qwxoscillator lecture"), nil)
+	if r.status != 201 || d.TextState != "pending" {
+		t.Fatalf("upload: %d %q", r.status, d.TextState)
+	}
+	time.Sleep(500 * time.Millisecond) // what an in-process worker would have needed
+	if cur, err := a.db.Documents().Get(context.Background(), d.ID); err != nil || cur.TextState != "pending" {
+		t.Fatalf("text state %q (%v) with no worker running", cur.TextState, err)
+	}
+	if slices.Contains(ids(admin.search("q=qwxoscillator")), d.ID) {
+		t.Fatal("the body was extracted with no worker running")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- workerCmd(ctx, []string{"--mysql-dsn", cfg.Store.DB.MySQLDSN, "--stats-mysql-dsn", cfg.Stats.DB.MySQLDSN,
+			"--data-dir", cfg.Store.DB.DataDir, "--kafka-brokers", strings.Join(br.Addrs(), ","),
+			"--redis-addr", cfg.Redis.Addr, "--lock-redis-addrs", strings.Join(cfg.Redis.LockAddrs, ","),
+			"--jobs-workers", "1", "--log-level", "error"}, noEnv)
+	}()
+	a.extracted(d)
+	// The search cache holds the ranking from before the extraction for
+	// its TTL (search-cache-ttl).
+	wait.For(t, wait.Limit, "a body word to find the upload", func() bool {
+		return slices.Contains(ids(admin.search("q=qwxoscillator")), d.ID)
+	})
+	cancel()
+	wait.Returned(t, done, "docplat worker")
+}
