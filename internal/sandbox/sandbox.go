@@ -64,10 +64,13 @@ func (e *ExitError) Error() string {
 	if e.Code < 0 {
 		how = "killed by " + e.Signal
 	}
-	if e.Stderr == "" {
+	// The first line says what happened; the rest (a Go runtime's stack
+	// dump) is in Stderr for whoever wants it.
+	first, _, _ := strings.Cut(e.Stderr, "\n")
+	if first == "" {
 		return e.Tool + ": " + how
 	}
-	return e.Tool + ": " + how + ": " + e.Stderr
+	return e.Tool + ": " + how + ": " + first
 }
 
 var (
