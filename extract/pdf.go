@@ -29,10 +29,12 @@ func pdfText(ctx context.Context, path string, limit int64) (string, error) {
 	res, err := sandbox.Run(ctx, lim, pdftotextPath, "-q", "-enc", "UTF-8", "-l", strconv.Itoa(limits.pdfPages), path, "-")
 	var exit *sandbox.ExitError
 	switch {
-	case errors.As(err, &exit) && (exit.Code == 1 || exit.Code == 3):
+	case errors.As(err, &exit) && (exit.Code == 1 || exit.Code == 3 || exit.Code == 99):
 		// pdftotext's 1 is "error opening a PDF file" (damaged, encrypted
 		// with a password, not a PDF), 3 "error related to PDF
-		// permissions" (the author forbade copying its text).
+		// permissions" (the author forbade copying its text), 99 "other
+		// error" (a page tree that lies about its count, for one); a
+		// signal (the sandbox's bounds) is not the file's verdict.
 		return "", unreadable("pdf", err)
 	case err != nil:
 		return "", limitOrUnavailable(ctx, "pdf", err)
