@@ -97,6 +97,10 @@ func Run(ctx context.Context, lim Limits, tool string, args ...string) (Result, 
 	}
 	runCtx, cancel := context.WithTimeoutCause(ctx, lim.Timeout, ErrTimeout)
 	defer cancel()
+	tool, err := exec.LookPath(tool)
+	if err != nil {
+		return Result{}, fmt.Errorf("sandbox: %w", err)
+	}
 	name := tool
 	if Bounded() {
 		cpu := strconv.Itoa(int(math.Ceil(lim.Timeout.Seconds())))
@@ -117,8 +121,8 @@ func Run(ctx context.Context, lim Limits, tool string, args ...string) (Result, 
 	out := &capped{max: lim.MaxOutput, full: cancel}
 	stderr := &capped{max: stderrMax}
 	cmd.Stdout, cmd.Stderr = out, stderr
-	err := cmd.Run()
-	res := Result{Stdout: out.Bytes(), Truncated: out.over}
+	err = cmd.Run()
+	res := Result{Stdout: out.buf.Bytes(), Truncated: out.over}
 	switch {
 	case out.over:
 		// Stopped by us for writing too much: what it wrote is the answer.
@@ -134,7 +138,7 @@ func Run(ctx context.Context, lim Limits, tool string, args ...string) (Result, 
 	if !errors.As(err, &exit) {
 		return Result{}, fmt.Errorf("sandbox: start %s: %w", tool, err)
 	}
-	e := &ExitError{Tool: tool, Code: exit.ExitCode(), Stderr: strings.TrimSpace(stderr.String())}
+	e := &ExitError{Tool: tool, Code: exit.ExitCode(), Stderr: strings.TrimSpace(stderr.buf.String())}
 	if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		e.Code, e.Signal = -1, ws.Signal().String()
 		if ws.Signal() == syscall.SIGXCPU {
@@ -147,17 +151,19 @@ func Run(ctx context.Context, lim Limits, tool string, args ...string) (Result, 
 
 // capped keeps the first max bytes written to it; past them it notes the
 // overflow and calls full (which kills the child: reading on would only
-// burn CPU for bytes nobody keeps).
+// burn CPU for bytes nobody keeps). The buffer is a field, not embedded:
+// an embedded bytes.Buffer's ReadFrom would let io.Copy (which os/exec
+// uses) bypass Write and its bound.
 type capped struct {
-	bytes.Buffer
+	buf  bytes.Buffer
 	max  int
 	over bool
 	full func()
 }
 
 func (b *capped) Write(p []byte) (int, error) {
-	if room := b.max - b.Len(); len(p) > room {
-		b.Buffer.Write(p[:max(room, 0)])
+	if room := b.max - b.buf.Len(); len(p) > room {
+		b.buf.Write(p[:max(room, 0)])
 		if !b.over {
 			b.over = true
 			if b.full != nil {
@@ -166,5 +172,5 @@ func (b *capped) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
 }
