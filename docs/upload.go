@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"docplat/blob"
+	"docplat/charset"
+	"docplat/extract"
 )
 
 // Staged is uploaded content that is durable in the staging area but not
@@ -58,6 +60,10 @@ func (s *Service) Stage(r io.Reader, filename string) (*Staged, error) {
 		_ = b.Discard()
 		return nil, err
 	}
+	if mime, err = s.labelCharset(b, mime); err != nil {
+		_ = b.Discard()
+		return nil, fmt.Errorf("stage upload: %w", err)
+	}
 	return &Staged{blob: b, filename: filename, mime: mime}, nil
 }
 
@@ -70,8 +76,8 @@ type NewDocument struct {
 	Visibility  Visibility
 }
 
-func (s *Service) newContent(st *Staged, actor Actor, version int) (NewContent, error) {
-	text, err := s.readText(st)
+func (s *Service) newContent(ctx context.Context, st *Staged, actor Actor, version int) (NewContent, error) {
+	text, err := s.readText(ctx, st)
 	if err != nil {
 		return NewContent{}, err
 	}
@@ -80,7 +86,10 @@ func (s *Service) newContent(st *Staged, actor Actor, version int) (NewContent, 
 	return NewContent{Version: v, Text: text, Staged: st.blob.TempName()}, nil
 }
 
-func (s *Service) readText(st *Staged) (string, error) {
+// readText extracts the text of text content as the upload is made (it
+// costs reading MaxTextBytes at most); other types' text is extracted off
+// the request path.
+func (s *Service) readText(ctx context.Context, st *Staged) (string, error) {
 	if !isText(st.mime) {
 		return "", nil
 	}
@@ -88,8 +97,31 @@ func (s *Service) readText(st *Staged) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	name := f.Name()
+	f.Close()
+	return extract.Text(ctx, name, st.mime, s.opt.MaxTextBytes)
+}
+
+// charsetSample is how much of a text upload its charset is told from: the
+// first 512 bytes the sniffer sees may hold no Chinese at all (a manual
+// page's header, an HTML head).
+const charsetSample = 64 << 10
+
+// labelCharset names in a text type the charset its bytes are in.
+func (s *Service) labelCharset(b *blob.Staged, mime string) (string, error) {
+	if !strings.HasPrefix(mime, "text/") {
+		return mime, nil
+	}
+	f, err := b.Open()
+	if err != nil {
+		return "", err
+	}
 	defer f.Close()
-	return extractText(f, st.mime, s.opt.MaxTextBytes)
+	sample, err := io.ReadAll(io.LimitReader(f, charsetSample))
+	if err != nil {
+		return "", err
+	}
+	return withCharset(mime, charset.Detect(sample, b.Size > int64(len(sample)))), nil
 }
 
 // Create makes a new document of staged content, owned by actor and counted
@@ -126,7 +158,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 	if err := checkVisibility(in.Visibility); err != nil {
 		return Document{}, err
 	}
-	c, err := s.newContent(st, actor, 1)
+	c, err := s.newContent(ctx, st, actor, 1)
 	if err != nil {
 		return Document{}, err
 	}
@@ -149,7 +181,7 @@ func (s *Service) ReplaceContent(ctx context.Context, actor Actor, id string, if
 	if actor.Anonymous() {
 		return Document{}, ErrUnauthorized
 	}
-	c, err := s.newContent(st, actor, 0)
+	c, err := s.newContent(ctx, st, actor, 0)
 	if err != nil {
 		return Document{}, err
 	}
