@@ -85,3 +85,15 @@ func TestTextOfAMissingFileIsAnError(t *testing.T) {
 		t.Errorf("png: %q, %v", s, err)
 	}
 }
+
+func TestSupported(t *testing.T) {
+	for mime, want := range map[string]bool{
+		"text/plain; charset=gb18030": true, "text/html": true, "application/json": true, "application/pdf": true,
+		mimeDOCX: true, mimePPTX: true, mimeXLSX: true, mimeODT: true, mimeODP: true, mimeODS: true,
+		"image/png": false, "application/zip": false, "": false,
+	} {
+		if got := Supported(mime); got != want {
+			t.Errorf("Supported(%q) = %v, want %v", mime, got, want)
+		}
+	}
+}
