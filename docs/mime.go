@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -72,6 +73,19 @@ func hasBinaryBytes(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// withCharset sets the charset parameter of a text type to cs (utf-8,
+// gb18030, big5: package charset's verdict on the content), so that the
+// stored type, and with it the Content-Type the content is served with,
+// tells the truth.
+func withCharset(mediaType, cs string) string {
+	base, params, err := mime.ParseMediaType(mediaType)
+	if err != nil || !strings.HasPrefix(base, "text/") {
+		return mediaType
+	}
+	params["charset"] = cs
+	return mime.FormatMediaType(base, params)
 }
 
 // isText reports whether a type's content is indexed as text.

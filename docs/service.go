@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"docplat/extract"
 	"log/slog"
 	"sync"
 	"time"
@@ -28,9 +29,10 @@ type Options struct {
 	// Jobs is where the extraction of a new content's text is enqueued;
 	// nil: nowhere (its text stays pending).
 	Jobs Queue
-	// Extract reads a file's text for search (default: the text types'
-	// own extractor); HasText says which types it has text for (default:
-	// text/*, JSON). A content of another type is TextNone.
+	// Extract reads a file's text for search (default: extract.Text, in
+	// bounded child processes for PDF and Office files); HasText says which
+	// types it has text for (default: extract.Supported). A content of
+	// another type is TextNone.
 	Extract ExtractFunc
 	HasText func(mime string) bool
 }
@@ -76,10 +78,10 @@ func (opt Options) withDefaults() Options {
 		opt.MaxCachedContent = 1 << 20
 	}
 	if opt.Extract == nil {
-		opt.Extract = ExtractPlain
+		opt.Extract = extract.Text
 	}
 	if opt.HasText == nil {
-		opt.HasText = isText
+		opt.HasText = extract.Supported
 	}
 	if opt.Now == nil {
 		opt.Now = func() time.Time { return time.Now().UTC() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"docplat/blob"
@@ -51,17 +50,6 @@ type ExtractFunc func(ctx context.Context, path, mime string, limit int64) (stri
 // Queue is where jobs are enqueued (jobs.Queue).
 type Queue interface {
 	Enqueue(ctx context.Context, j jobs.Job) error
-}
-
-// ExtractPlain is the extractor of the text types docs stores (text,
-// Markdown, CSV, JSON, HTML).
-func ExtractPlain(_ context.Context, path, mime string, limit int64) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	return extractText(f, mime, limit)
 }
 
 // textStateOf is the state a new content starts in.

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"docplat/blob"
+	"docplat/charset"
 )
 
 // Staged is uploaded content that is durable in the staging area but not
@@ -58,6 +59,10 @@ func (s *Service) Stage(r io.Reader, filename string) (*Staged, error) {
 		_ = b.Discard()
 		return nil, err
 	}
+	if mime, err = s.labelCharset(b, mime); err != nil {
+		_ = b.Discard()
+		return nil, fmt.Errorf("stage upload: %w", err)
+	}
 	return &Staged{blob: b, filename: filename, mime: mime}, nil
 }
 
@@ -77,6 +82,28 @@ func (s *Service) newContent(st *Staged, actor Actor, version int) (NewContent, 
 	v := Version{Version: version, Size: st.blob.Size, SHA256: st.blob.SHA256, Mime: st.mime,
 		Filename: st.filename, CreatedBy: actor.UserID, CreatedAt: s.now()}
 	return NewContent{Version: v, TextState: s.textStateOf(st.mime), Staged: st.blob.TempName()}, nil
+}
+
+// charsetSample is how much of a text upload its charset is told from: the
+// first 512 bytes the sniffer sees may hold no Chinese at all (a manual
+// page's header, an HTML head).
+const charsetSample = 64 << 10
+
+// labelCharset names in a text type the charset its bytes are in.
+func (s *Service) labelCharset(b *blob.Staged, mime string) (string, error) {
+	if !strings.HasPrefix(mime, "text/") {
+		return mime, nil
+	}
+	f, err := b.Open()
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sample, err := io.ReadAll(io.LimitReader(f, charsetSample))
+	if err != nil {
+		return "", err
+	}
+	return withCharset(mime, charset.Detect(sample, b.Size > int64(len(sample)))), nil
 }
 
 // Create makes a new document of staged content, owned by actor and counted

@@ -7,21 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
 
 	"docplat/errs"
+	"docplat/internal/sandbox"
 )
 
 // poppler runs poppler-utils' pdfinfo and pdftoppm on a PDF file, one
-// page at a time, never through a shell, each run bounded in time (the
-// context's deadline kills it), memory and CPU (prlimit, when the system
-// has it) and output size.
+// page at a time, each run in a sandbox (package sandbox: bounded in time,
+// CPU, address space and output).
 type poppler struct {
 	pdfinfo, pdftoppm string
-	prlimit           string // "" runs the tools without it
 	timeout           time.Duration
 	maxMemory         int64 // address space of one run
 }
@@ -41,38 +39,20 @@ var (
 )
 
 func (p *poppler) run(ctx context.Context, tool string, args ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
-	name := tool
-	if p.prlimit != "" {
-		cpu := strconv.Itoa(int(math.Ceil(p.timeout.Seconds())))
-		args = append([]string{"--as=" + strconv.FormatInt(p.maxMemory, 10), "--cpu=" + cpu, "--core=0", "--", tool}, args...)
-		name = p.prlimit
-	}
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "LANG=C"}
-	cmd.WaitDelay = time.Second
-	var out, stderr limitedBuffer
-	out.max, stderr.max = maxOutput, 4<<10
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return nil, fmt.Errorf("%s timed out after %v: %w", tool, p.timeout, errRenderer)
-	}
-	if err != nil {
-		var exit *exec.ExitError
+	res, err := sandbox.Run(ctx, sandbox.Limits{Timeout: p.timeout, MaxMemory: p.maxMemory, MaxOutput: maxOutput}, tool, args...)
+	var exit *sandbox.ExitError
+	switch {
+	case errors.As(err, &exit) && (exit.Code == 1 || exit.Code == 3):
 		// poppler's exit status 1 is "error opening a PDF file", 3 "error
-		// related to PDF permissions"; a signal (prlimit's bounds) or any
-		// other status is the renderer's failure, not the file's.
-		if errors.As(err, &exit) && (exit.ExitCode() == 1 || exit.ExitCode() == 3) {
-			return nil, fmt.Errorf("%s: %s: %w", tool, strings.TrimSpace(stderr.String()), errBroken)
-		}
-		return nil, fmt.Errorf("%s: %v: %s: %w", tool, err, strings.TrimSpace(stderr.String()), errRenderer)
-	}
-	if out.over {
+		// related to PDF permissions"; a signal (the sandbox's bounds) or
+		// any other status is the renderer's failure, not the file's.
+		return nil, fmt.Errorf("%w: %w", err, errBroken)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", err, errRenderer)
+	case res.Truncated:
 		return nil, fmt.Errorf("%s wrote more than %d bytes: %w", tool, maxOutput, errRenderer)
 	}
-	return out.Bytes(), nil
+	return res.Stdout, nil
 }
 
 // pageInfo is what pdfinfo says of a document and one of its pages.
@@ -152,20 +132,4 @@ func (p *poppler) render(ctx context.Context, file string, page, width int, in p
 		"-r", strconv.FormatFloat(dpi, 'f', 3, 64),
 		"-x", "0", "-y", "0", "-W", strconv.Itoa(width), "-H", strconv.Itoa(height),
 		file)
-}
-
-// limitedBuffer keeps the first max bytes written to it and notes the rest.
-type limitedBuffer struct {
-	bytes.Buffer
-	max  int
-	over bool
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := b.max - b.Len(); len(p) > room {
-		b.over = true
-		b.Buffer.Write(p[:max(room, 0)])
-		return len(p), nil
-	}
-	return b.Buffer.Write(p)
 }

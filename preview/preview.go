@@ -139,7 +139,6 @@ func New(opt Options) (*Service, error) {
 		s.log.Warn("PDF previews are off: poppler-utils is not installed", "err", err)
 	} else {
 		s.poppler = &poppler{pdfinfo: info, pdftoppm: ppm, timeout: opt.Timeout, maxMemory: opt.MaxRenderMemory}
-		s.poppler.prlimit, _ = exec.LookPath("prlimit")
 	}
 	return s, nil
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/traditionalchinese"
 )
 
 func TestTextDecodesTheLabelledCharset(t *testing.T) {
@@ -11,7 +12,8 @@ func TestTextDecodesTheLabelledCharset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if text, cs := Text(gbk, "text/plain; charset=gbk", false); text != "课程表：数学" || cs != "gbk" {
+	// GBK is decoded as GB18030, its superset (package charset).
+	if text, cs := Text(gbk, "text/plain; charset=gbk", false); text != "课程表：数学" || cs != "gb18030" {
 		t.Errorf("GBK: got %q in %q", text, cs)
 	}
 	// Cut in the middle of the last character: the half is dropped.
@@ -50,5 +52,22 @@ func TestTextRecognisesGBKLabelledUTF8(t *testing.T) {
 	}
 	if text, cs := Text([]byte("a\x81\xffb"), "text/plain; charset=utf-8", false); text != "a\uFFFDb" || cs != "utf-8" {
 		t.Errorf("neither UTF-8 nor GB18030: got %q in %q", text, cs)
+	}
+}
+
+// Big5 text stored before uploads were labelled by their charset (so as
+// UTF-8) is recognised too, and a Big5 label is obeyed.
+func TestTextRecognisesBig5(t *testing.T) {
+	big5, err := traditionalchinese.Big5.NewEncoder().Bytes([]byte("一年級課程表：國語、數學"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mt := range []string{"text/plain; charset=utf-8", "text/plain; charset=big5", "text/plain"} {
+		if text, cs := Text(big5, mt, false); text != "一年級課程表：國語、數學" || cs != "big5" {
+			t.Errorf("Big5 as %q: got %q in %q", mt, text, cs)
+		}
+	}
+	if text, cs := Text(big5[:len(big5)-1], "text/plain; charset=utf-8", true); text != "一年級課程表：國語、數" || cs != "big5" {
+		t.Errorf("cut Big5: got %q in %q", text, cs)
 	}
 }

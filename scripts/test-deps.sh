@@ -21,8 +21,11 @@ command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
 [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
-# poppler-utils renders PDF previews (pdfinfo, pdftoppm); the preview tests need it.
-{ command -v pdftoppm && command -v pdfinfo; } >/dev/null 2>&1 || need_apt+=(poppler-utils)
+# poppler-utils renders PDF previews (pdfinfo, pdftoppm) and reads their
+# text for search (pdftotext); the preview and extract tests need it.
+{ command -v pdftoppm && command -v pdfinfo && command -v pdftotext; } >/dev/null 2>&1 || need_apt+=(poppler-utils)
+# qpdf encrypts the password-protected PDFs the extraction tests refuse.
+command -v qpdf >/dev/null 2>&1 || need_apt+=(qpdf)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

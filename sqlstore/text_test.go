@@ -13,6 +13,7 @@ import (
 	"docplat/accounts"
 	"docplat/docs"
 	"docplat/events"
+	"docplat/extract"
 	"docplat/internal/failpoint"
 	"docplat/internal/wait"
 	"docplat/jobs"
@@ -36,9 +37,9 @@ func textQueue(t *testing.T) jobs.Config {
 
 // textService is the document service over e's write path, enqueueing its
 // extraction jobs on c (no queue when c has no brokers).
-func textService(t *testing.T, e *env, c jobs.Config, extract docs.ExtractFunc) *docs.Service {
+func textService(t *testing.T, e *env, c jobs.Config, extractor docs.ExtractFunc) *docs.Service {
 	t.Helper()
-	o := docs.Options{Logger: slog.New(slog.DiscardHandler), Extract: extract}
+	o := docs.Options{Logger: slog.New(slog.DiscardHandler), Extract: extractor}
 	if len(c.Brokers) > 0 {
 		q, err := jobs.NewQueue(c)
 		if err != nil {
@@ -123,7 +124,7 @@ func TestAnUploadsBodyIsSearchableOnceExtracted(t *testing.T) {
 		release := make(chan struct{})
 		svc := textService(t, e, c, func(ctx context.Context, path, mime string, limit int64) (string, error) {
 			<-release // the extraction waits until the test has looked at the pending state
-			return docs.ExtractPlain(ctx, path, mime, limit)
+			return extract.Text(ctx, path, mime, limit)
 		})
 		runWorkers(t, c, svc)
 		d := upload(t, e, svc, owner, "mechanics handout", "Newton's laws and the quasarwave equation")
@@ -260,7 +261,7 @@ func TestAFailedExtractionIsRecordedWithItsReason(t *testing.T) {
 		owner := e.user(t, "teacher", accounts.RoleMember, "")
 		c := textQueue(t)
 		svc := textService(t, e, c, func(ctx context.Context, path, mime string, limit int64) (string, error) {
-			body, err := docs.ExtractPlain(ctx, path, mime, limit)
+			body, err := extract.Text(ctx, path, mime, limit)
 			if strings.Contains(body, "corrupt") {
 				return "", errors.New("the file is corrupt")
 			}

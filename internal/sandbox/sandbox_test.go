@@ -1,0 +1,145 @@
+package sandbox
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary is also the misbehaving child of the tests below.
+func TestMain(m *testing.M) {
+	switch os.Getenv("SANDBOX_TEST_CHILD") {
+	case "allocate":
+		// Touch 768 MiB, a page at a time: over the bound given, on top
+		// of the address space the Go runtime reserves as it starts.
+		var keep [][]byte
+		for range 24 {
+			b := make([]byte, 32<<20)
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 1
+			}
+			keep = append(keep, b)
+		}
+		os.Exit(len(keep) - 24)
+	case "spin":
+		for {
+		}
+	}
+	os.Exit(m.Run())
+}
+
+func self(t *testing.T) string {
+	t.Helper()
+	p, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func needPrlimit(t *testing.T) {
+	t.Helper()
+	if !Bounded() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("prlimit (util-linux) is not installed")
+		}
+		t.Skip("prlimit (util-linux) is not installed: runs are bounded in time and output only")
+	}
+}
+
+func TestRunAnswersOutputAndExitStatus(t *testing.T) {
+	lim := Limits{Timeout: 5 * time.Second, MaxOutput: 1 << 10, Env: []string{"GREETING=hello"}}
+	res, err := Run(context.Background(), lim, "/bin/sh", "-c", `echo "$GREETING $DOCPLAT_SECRET"`)
+	if err != nil || string(res.Stdout) != "hello \n" || res.Truncated {
+		t.Errorf("Run = %q, %v, %v; want the child's output and none of the parent's environment", res.Stdout, res.Truncated, err)
+	}
+	_, err = Run(context.Background(), lim, "/bin/sh", "-c", "echo broken >&2; echo more >&2; exit 3")
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Code != 3 || exit.Stderr != "broken\nmore" || !strings.HasSuffix(err.Error(), "exit status 3: broken") {
+		t.Errorf("error = %#v (%v), want exit status 3 with its stderr", err, err)
+	}
+	if _, err := Run(context.Background(), lim, "/nonexistent/tool"); err == nil || errors.As(err, &exit) {
+		t.Errorf("a missing tool: %v, want a start error", err)
+	}
+}
+
+func TestRunKillsAChildAtItsTimeoutWithItsChildren(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	t.Setenv("PIDFILE", pidFile)
+	start := time.Now()
+	_, err := Run(context.Background(), Limits{Timeout: 300 * time.Millisecond, MaxOutput: 1 << 10, Env: []string{"PIDFILE=" + pidFile}},
+		"/bin/sh", "-c", `sleep 30 & echo $! > "$PIDFILE"; wait`)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("error = %v, want ErrTimeout", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("answered after %v", took)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	deadline := time.Now().Add(2 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the child's own child %d is still running", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRunStopsAChildThatWritesTooMuch(t *testing.T) {
+	start := time.Now()
+	res, err := Run(context.Background(), Limits{Timeout: 10 * time.Second, MaxOutput: 1000}, "/usr/bin/yes", "docplat")
+	if err != nil || !res.Truncated || len(res.Stdout) != 1000 || !strings.HasPrefix(string(res.Stdout), "docplat\ndocplat\n") {
+		t.Errorf("Run = %d bytes, truncated %v, %v", len(res.Stdout), res.Truncated, err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the child was stopped after %v, not at once", took)
+	}
+}
+
+func TestRunBoundsMemory(t *testing.T) {
+	needPrlimit(t)
+	lim := Limits{Timeout: 20 * time.Second, MaxMemory: 1280 << 20, MaxOutput: 1 << 10, Env: []string{"SANDBOX_TEST_CHILD=allocate"}}
+	_, err := Run(context.Background(), lim, self(t))
+	var exit *ExitError
+	if !errors.As(err, &exit) || !strings.Contains(exit.Stderr, "out of memory") {
+		t.Errorf("error = %v, want the child dead of its memory bound", err)
+	}
+	// Without the bound the same child succeeds: the bound is what failed it.
+	lim.MaxMemory = 0
+	if _, err := Run(context.Background(), lim, self(t)); err != nil {
+		t.Errorf("without a memory bound: %v", err)
+	}
+}
+
+func TestRunBoundsCPU(t *testing.T) {
+	needPrlimit(t)
+	// The CPU bound is the timeout rounded up to whole seconds; a wall
+	// clock far longer shows which one stopped the child.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := Run(ctx, Limits{Timeout: 900 * time.Millisecond, MaxOutput: 1 << 10, Env: []string{"SANDBOX_TEST_CHILD=spin"}}, self(t))
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("error = %v, want ErrTimeout", err)
+	}
+	t.Logf("%v after %v", err, time.Since(start).Round(time.Millisecond))
+}
+
+func TestRunEndsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := Run(ctx, Limits{Timeout: time.Minute, MaxOutput: 1 << 10}, "/bin/sleep", "30")
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrTimeout) {
+		t.Errorf("error = %v, want the context's", err)
+	}
+}
