@@ -14,6 +14,7 @@ type Options struct {
 	MaxUploadBytes int64         // content size limit; default 100 MiB
 	MaxTextBytes   int64         // extracted text kept for search; default 1 MiB
 	BlobGrace      time.Duration // unreferenced blobs younger than this are kept; default 1h
+	TrashRetention time.Duration // how long a trashed document stays restorable; default 720h
 	Logger         *slog.Logger
 	Now            func() time.Time // the clock; tests move it
 	// ContentCache, when set, keeps the bytes of contents up to
@@ -25,6 +26,9 @@ type Options struct {
 	Access AccessPublisher
 	// Instance names this process in its access events.
 	Instance string
+	// JobLock, when set, is held by the periodic trash purge so that one
+	// instance at a time runs it (lock.Locker.Hold where it is wired).
+	JobLock WriteLock
 }
 
 // AccessPublisher is where reads are reported: events.Producer publishes
@@ -60,6 +64,9 @@ func (opt Options) withDefaults() Options {
 	}
 	if opt.BlobGrace <= 0 {
 		opt.BlobGrace = time.Hour
+	}
+	if opt.TrashRetention <= 0 {
+		opt.TrashRetention = DefaultTrashRetention
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
