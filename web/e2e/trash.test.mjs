@@ -54,7 +54,7 @@ try {
   const text = await item.textContent();
   assert.match(text, /Deleted/);
   assert.match(text, /by You/);
-  assert.match(text, /Purged/);
+  assert.match(text, /To be purged/);
   await checkA11y(page, 'trash');
   await shot(page, 'trash');
 
