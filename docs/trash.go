@@ -148,7 +148,7 @@ func (s *Service) PurgeExpired(ctx context.Context, now time.Time) (int, error) 
 		progress := 0
 		for _, id := range ids {
 			err := s.repo.Delete(ctx, id, func(cur Document) error {
-				if !cur.Trashed() || cur.PurgeAt.After(now) {
+				if !cur.Trashed() || cur.PurgeAt == nil || cur.PurgeAt.After(now) {
 					return errNotDue
 				}
 				return nil
