@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -201,7 +202,19 @@ func TestTrashHidesRestoresAndPurgesWithTheQuotaCounted(t *testing.T) {
 		}
 		a.anon().doJSON("POST", "/api/v1/documents/"+d.ID+"/restore", nil, 401, nil)
 		var restored document
-		owner.doJSON("POST", "/api/v1/documents/"+d.ID+"/restore", nil, 200, &restored)
+		keyed := map[string]string{"Idempotency-Key": "restore-key-0001"}
+		r := owner.do("POST", "/api/v1/documents/"+d.ID+"/restore", nil, keyed)
+		if r.status != 200 {
+			t.Fatalf("restore: %d %s", r.status, r.body)
+		}
+		_ = json.Unmarshal(r.body, &restored)
+		// A retry under the same key gets the first answer, not a 409.
+		if again := owner.do("POST", "/api/v1/documents/"+d.ID+"/restore", nil, keyed); again.status != 200 || again.header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("a restore retried under its Idempotency-Key: %d %s", again.status, again.body)
+		}
+		if other := owner.do("POST", "/api/v1/documents/"+keep.ID+"/restore", nil, keyed); other.status != 422 || other.errorCode() != "idempotency_key_reused" {
+			t.Errorf("the key reused for another document's restore: %d %s", other.status, other.body)
+		}
 		if restored.ID != d.ID || restored.Revision <= d.Revision+1 || restored.Version != 1 || restored.Title != "Trashable handout" {
 			t.Fatalf("restored: %+v (uploaded at revision %d)", restored, d.Revision)
 		}
