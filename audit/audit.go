@@ -36,7 +36,10 @@ const (
 	DocumentCreate   Action = "document.create"
 	DocumentUpdate   Action = "document.update" // metadata
 	DocumentVersion  Action = "document.version"
-	DocumentDelete   Action = "document.delete"
+	DocumentDelete   Action = "document.delete" // before the trash (issue 14): removed at once
+	DocumentTrash    Action = "document.trash"
+	DocumentRestore  Action = "document.restore"
+	DocumentPurge    Action = "document.purge" // removed for good, from the trash
 	DocumentGrants   Action = "document.grants"
 	DocumentDownload Action = "document.download" // of a non-public document, from the access stream
 
@@ -60,8 +63,8 @@ const (
 // Actions lists every action, for validating filters.
 var Actions = []Action{
 	LoginSucceeded, LoginFailed, Logout, TokenCreate, TokenRevoke,
-	DocumentCreate, DocumentUpdate, DocumentVersion, DocumentDelete, DocumentGrants, DocumentDownload,
-	ShareCreate, ShareRevoke, ShareDownload, UploadLinkCreate, UploadLinkUse, UploadLinkRevoke,
+	DocumentCreate, DocumentUpdate, DocumentVersion, DocumentDelete, DocumentTrash, DocumentRestore, DocumentPurge,
+	DocumentGrants, DocumentDownload, ShareCreate, ShareRevoke, ShareDownload, UploadLinkCreate, UploadLinkUse, UploadLinkRevoke,
 	UserCreate, UserUpdate, UserDelete, DepartmentCreate, DepartmentUpdate, DepartmentDelete,
 }
 

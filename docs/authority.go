@@ -104,11 +104,15 @@ func (a Actor) departments() []string {
 }
 
 // PermissionOf is the authority's decision: what a may do to d at now.
-// Owner, admins and dept_admins of d's department hold manage; visibility
-// gives read (public: everyone; department: members of d's department);
-// active grants to a or to one of a's departments add theirs; a reader is
-// capped at read.
+// A trashed document is invisible to everyone (MayManageTrashed decides
+// who may restore or purge it). Owner, admins and dept_admins of d's
+// department hold manage; visibility gives read (public: everyone;
+// department: members of d's department); active grants to a or to one of
+// a's departments add theirs; a reader is capped at read.
 func PermissionOf(a Actor, d Document, now time.Time) Permission {
+	if d.Trashed() {
+		return PermNone
+	}
 	if a.Admin {
 		return PermManage
 	}
@@ -120,9 +124,7 @@ func PermissionOf(a Actor, d Document, now time.Time) Permission {
 		return p
 	}
 	switch {
-	case d.OwnerID == a.UserID:
-		p = PermManage
-	case a.DeptAdmin && d.DepartmentID != "" && d.DepartmentID == a.DepartmentID:
+	case manages(a, d):
 		p = PermManage
 	case d.Visibility == Department && d.DepartmentID != "" && d.DepartmentID == a.DepartmentID:
 		p = max(p, PermRead)
@@ -140,6 +142,52 @@ func PermissionOf(a Actor, d Document, now time.Time) Permission {
 		p = min(p, PermRead)
 	}
 	return p
+}
+
+// manages reports whether a holds manage on d by who it is rather than by
+// a grant: its owner, or a dept_admin of its department.
+func manages(a Actor, d Document) bool {
+	return !a.Anonymous() && (d.OwnerID == a.UserID || a.DeptAdmin && d.DepartmentID != "" && d.DepartmentID == a.DepartmentID)
+}
+
+// MayManageTrashed is the authority's decision over a trashed document:
+// whether a may see it in the trash, restore it or purge it. Those who
+// manage it by who they are (admins, its owner, dept_admins of its
+// department) may; a grant does not reach into the trash (a grant holder
+// never deleted it and does not own its quota), and a reader never may.
+// TrashScopeOf is the same rule as SQL for the trash listing.
+func MayManageTrashed(a Actor, d Document) bool {
+	switch {
+	case !d.Trashed():
+		return false
+	case a.Admin:
+		return true
+	case a.Reader:
+		return false
+	}
+	return manages(a, d)
+}
+
+// TrashScope is MayManageTrashed in the form sqlstore turns into the trash
+// listing's SQL predicate (besides deleted_at IS NOT NULL).
+type TrashScope struct {
+	None       bool   // nobody's trash (anonymous callers, readers)
+	All        bool   // an admin: every trashed document
+	UserID     string // owned documents
+	Department string // a dept_admin's department ("" for none)
+}
+
+// TrashScopeOf is a's trash scope.
+func TrashScopeOf(a Actor) TrashScope {
+	switch {
+	case a.Admin:
+		return TrashScope{All: true}
+	case a.Anonymous() || a.Reader:
+		return TrashScope{None: true}
+	case a.DeptAdmin:
+		return TrashScope{UserID: a.UserID, Department: a.DepartmentID}
+	}
+	return TrashScope{UserID: a.UserID}
 }
 
 // CheckCanCreate refuses actors who may not upload: anonymous callers
@@ -213,15 +261,22 @@ func (s *Service) Readable(ctx context.Context, a Actor, ids []string) ([]string
 }
 
 // GetSystem reads a document for the platform itself (verifying a read
-// token, warming the cache), with no actor's rights applied: it is for
-// internal lookups only and must never answer a caller directly.
+// token, a share link, warming the cache), with no actor's rights applied:
+// it is for internal lookups only and must never answer a caller directly.
+// A trashed document is ErrNotFound here too: nothing serves it, whoever
+// asks.
 func (s *Service) GetSystem(ctx context.Context, id string) (Document, error) {
-	return s.repo.Get(ctx, id)
+	d, err := s.repo.Get(ctx, id)
+	if err == nil && d.Trashed() {
+		return Document{}, ErrNotFound
+	}
+	return d, err
 }
 
 // ReadScope is the read rule in the form sqlstore turns into one SQL
 // predicate for listings and search: what PermissionOf answers PermRead or
-// more for, without loading a document.
+// more for, without loading a document. Every scope, All included,
+// excludes trashed documents (deleted_at IS NULL), as PermissionOf does.
 type ReadScope struct {
 	All        bool      // an admin: everything
 	Anonymous  bool      // public documents only

@@ -241,3 +241,23 @@ func (r *cachedRepository) SetText(ctx context.Context, id string, res TextResul
 	})
 	return out, err
 }
+
+func (r *cachedRepository) Trash(ctx context.Context, id string, check func(Document) error, mark TrashMark) error {
+	var trashedAt int
+	return r.write(ctx, id, func(cur Document) error {
+		trashedAt = cur.Revision + 1
+		return check(cur)
+	}, func() (int, error) {
+		return trashedAt, r.Repository.Trash(ctx, id, check, mark)
+	})
+}
+
+func (r *cachedRepository) Restore(ctx context.Context, id string, check func(Document) error) (Document, error) {
+	var out Document
+	err := r.write(ctx, id, check, func() (int, error) {
+		d, err := r.Repository.Restore(ctx, id, check)
+		out = d
+		return d.Revision, err
+	})
+	return out, err
+}

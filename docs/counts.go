@@ -101,6 +101,9 @@ func (s *Service) Run(ctx context.Context, interval, gcInterval time.Duration) {
 				s.log.Warn("flushing access counts", "err", err)
 			}
 		case <-gc.C:
+			// Purged documents' blobs are then collected in the same round
+			// (once older than the blob grace).
+			s.purgeRound(ctx)
 			if _, err := s.CollectGarbage(ctx); err != nil {
 				s.log.Warn("collecting garbage", "err", err)
 			}

@@ -47,6 +47,12 @@ type Document struct {
 	// is found by search once ready (title, tags and description at once).
 	TextState TextState `json:"text_state"`
 	Snippet   string    `json:"snippet,omitempty"` // search results only
+	// DeletedAt, DeletedBy and PurgeAt are set while the document is in
+	// its owner's trash (DELETE put it there): invisible to every read,
+	// still counted against the quota, purged for good at PurgeAt.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	DeletedBy string     `json:"deleted_by,omitempty"`
+	PurgeAt   *time.Time `json:"purge_at,omitempty"`
 	// Grants are the document's grants, active or not. They travel with
 	// the document (the cache holds them, so deciding a read costs no
 	// query) but are not part of its JSON: GET .../grants answers them.
@@ -169,8 +175,13 @@ type Repository interface {
 	Create(ctx context.Context, d Document, c NewContent) error
 	// AddVersion makes c the document's current content (version+1).
 	AddVersion(ctx context.Context, id string, check func(Document) error, c NewContent) (Document, error)
-	// Delete removes the document and all its versions and returns the
-	// department's quota.
+	// Trash moves the document to the trash as mark says (revision+1);
+	// its bytes stay counted.
+	Trash(ctx context.Context, id string, check func(Document) error, mark TrashMark) error
+	// Restore takes a trashed document out of the trash (revision+1).
+	Restore(ctx context.Context, id string, check func(Document) error) (Document, error)
+	// Delete removes the document and all its versions for good (the
+	// purge of a trashed document) and returns the department's quota.
 	Delete(ctx context.Context, id string, check func(Document) error) error
 }
 
@@ -207,6 +218,12 @@ type Store interface {
 	// pending since before `before`, marking each as enqueued at now
 	// (one caller claims a document, whatever the instances sweeping).
 	ClaimPendingText(ctx context.Context, before, now time.Time, limit int) ([]Document, error)
+	// ListTrash returns the trashed documents scope covers, newest
+	// deletion first (ownerID, when set, narrows to one owner).
+	ListTrash(ctx context.Context, scope TrashScope, ownerID string, page, size int) ([]Document, int64, error)
+	// ExpiredTrash returns up to limit ids of trashed documents whose
+	// PurgeAt is at or before now, oldest first.
+	ExpiredTrash(ctx context.Context, now time.Time, limit int) ([]string, error)
 	// MissingPrincipals returns the grant principals (user:ID,
 	// department:ID) that name no user or department.
 	MissingPrincipals(ctx context.Context, principals []string) ([]string, error)

@@ -11,6 +11,7 @@ import (
 func (o *Options) Bind(b *envflag.Set) {
 	b.Int64(&o.MaxUploadBytes, "max-upload-bytes", 100<<20, "largest accepted document in bytes")
 	b.Duration(&o.BlobGrace, "blob-grace", time.Hour, "unreferenced blobs and staging files younger than this are kept")
+	b.Duration(&o.TrashRetention, "trash-retention", DefaultTrashRetention, "how long a deleted document stays in its owner's trash, restorable, before it is purged for good (its bytes count against the quota until then)")
 	b.Int64(&o.MaxCachedContent, "cache-max-content-bytes", 1<<20, "contents up to this size are cached; larger ones stream from the blob store")
 }
 

@@ -73,7 +73,7 @@ func (s *HotSource) HotContent(ctx context.Context, id string) (hotspot.Content,
 // hold it (gone, or larger than the hot tier takes).
 func (s *HotSource) row(ctx context.Context, id string) (Document, error) {
 	d, err := s.repo.Get(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, ErrNotFound) || err == nil && d.Trashed() {
 		return Document{}, hotspot.ErrNotPromotable
 	}
 	if err != nil {

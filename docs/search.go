@@ -59,17 +59,8 @@ func (s *Service) List(ctx context.Context, actor Actor, in ListInput) ([]Docume
 		return nil, 0, err
 	}
 	q := Query{Terms: terms, Tag: strings.TrimSpace(in.Tag), OwnerID: in.OwnerID, DepartmentID: in.DepartmentID, Page: in.Page, Size: in.PageSize}
-	if q.Page == 0 {
-		q.Page = 1
-	}
-	if q.Size == 0 {
-		q.Size = 20
-	}
-	if q.Page < 1 || q.Page > 100000 {
-		return nil, 0, invalid("page must be between 1 and 100000")
-	}
-	if q.Size < 1 || q.Size > maxPageSize {
-		return nil, 0, invalid("page_size must be between 1 and %d", maxPageSize)
+	if q.Page, q.Size, err = checkPage(q.Page, q.Size); err != nil {
+		return nil, 0, err
 	}
 	if len(q.Tag) > 4*maxTagRunes || len(q.OwnerID) > 64 || len(q.DepartmentID) > 64 {
 		return nil, 0, invalid("tag, owner_id or department_id is too long")
@@ -162,4 +153,22 @@ func hasFoldPrefix(s, t []rune) bool {
 		}
 	}
 	return true
+}
+
+// checkPage defaults and bounds a listing's page and page size (0: the
+// first page, 20 a page).
+func checkPage(page, size int) (int, int, error) {
+	if page == 0 {
+		page = 1
+	}
+	if size == 0 {
+		size = 20
+	}
+	if page < 1 || page > 100000 {
+		return 0, 0, invalid("page must be between 1 and 100000")
+	}
+	if size < 1 || size > maxPageSize {
+		return 0, 0, invalid("page_size must be between 1 and %d", maxPageSize)
+	}
+	return page, size, nil
 }

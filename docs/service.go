@@ -15,6 +15,7 @@ type Options struct {
 	MaxUploadBytes int64         // content size limit; default 100 MiB
 	MaxTextBytes   int64         // extracted text kept for search; default 1 MiB
 	BlobGrace      time.Duration // unreferenced blobs younger than this are kept; default 1h
+	TrashRetention time.Duration // how long a trashed document stays restorable; default 720h
 	Logger         *slog.Logger
 	Now            func() time.Time // the clock; tests move it
 	// ContentCache, when set, keeps the bytes of contents up to
@@ -35,6 +36,9 @@ type Options struct {
 	// another type is TextNone.
 	Extract ExtractFunc
 	HasText func(mime string) bool
+	// JobLock, when set, is held by the periodic trash purge so that one
+	// instance at a time runs it (lock.Locker.Hold where it is wired).
+	JobLock WriteLock
 }
 
 // AccessPublisher is where reads are reported: events.Producer publishes
@@ -70,6 +74,9 @@ func (opt Options) withDefaults() Options {
 	}
 	if opt.BlobGrace <= 0 {
 		opt.BlobGrace = time.Hour
+	}
+	if opt.TrashRetention <= 0 {
+		opt.TrashRetention = DefaultTrashRetention
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()

@@ -41,7 +41,9 @@ const (
 const (
 	OpCreate  = "create"
 	OpVersion = "version"
-	OpDelete  = "delete"
+	OpDelete  = "delete" // the purge: rows removed, quota returned
+	OpTrash   = "trash"
+	OpRestore = "restore"
 )
 
 // DocumentChange is the documents participant's payload.
@@ -55,6 +57,8 @@ type DocumentChange struct {
 	// recorded before text was extracted off the request path).
 	TextState TextState `json:"text_state,omitempty"`
 	Staged    string    `json:"staged,omitempty"` // the staged blob's temp name
+	// Trash is what OpTrash records (when, by whom, until when).
+	Trash *TrashMark `json:"trash,omitempty"`
 	// Idempotency names the client's Idempotency-Key record that the
 	// commit marks, in the same local transaction as the change.
 	Idempotency *IdempotencyRef `json:"idempotency,omitempty"`
@@ -98,7 +102,8 @@ type UsageChange struct {
 	DocumentID     string `json:"document_id"`
 }
 
-// threePhaseRepository runs content changes (upload, new version, delete)
+// threePhaseRepository runs content changes (upload, new version, trash,
+// restore, purge)
 // as one three-phase-commit transaction across the document service and the
 // stats service: a document exists if and only if its bytes are counted in
 // its department's usage, and the stats service's quota vote decides.
@@ -225,4 +230,35 @@ func (r *threePhaseRepository) Delete(ctx context.Context, id string, check func
 	}
 	return r.run(ctx, DocumentChange{Op: OpDelete, Document: Document{ID: id}, ExpectRevision: cur.Revision},
 		UsageChange{DepartmentID: cur.DepartmentID, DeltaBytes: -used, DeltaDocuments: -1, DocumentID: id})
+}
+
+// Trash and Restore change no usage (a trashed document keeps its bytes
+// counted until it is purged), but run through the same transaction as
+// every content change so that one path writes a document's existence.
+func (r *threePhaseRepository) Trash(ctx context.Context, id string, check func(Document) error, mark TrashMark) error {
+	cur, err := r.Store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := check(cur); err != nil {
+		return err
+	}
+	return r.run(ctx, DocumentChange{Op: OpTrash, Document: Document{ID: id}, ExpectRevision: cur.Revision, Trash: &mark},
+		UsageChange{DepartmentID: cur.DepartmentID, DocumentID: id})
+}
+
+func (r *threePhaseRepository) Restore(ctx context.Context, id string, check func(Document) error) (Document, error) {
+	cur, err := r.Store.Get(ctx, id)
+	if err != nil {
+		return Document{}, err
+	}
+	if err := check(cur); err != nil {
+		return Document{}, err
+	}
+	err = r.run(ctx, DocumentChange{Op: OpRestore, Document: Document{ID: id}, ExpectRevision: cur.Revision},
+		UsageChange{DepartmentID: cur.DepartmentID, DocumentID: id})
+	if err != nil {
+		return Document{}, err
+	}
+	return r.committedDocument(ctx, id)
 }

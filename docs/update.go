@@ -109,23 +109,3 @@ func (s *Service) CheckWritable(ctx context.Context, actor Actor, id string, ifM
 	}
 	return ifMatch.check(d)
 }
-
-// Delete removes a document and all its versions under the If-Match
-// precondition; blobs no longer referenced are collected later. Errors:
-// ErrUnauthorized, ErrNotFound, ErrForbidden, ErrPrecondition, and those of
-// a write (see Create).
-func (s *Service) Delete(ctx context.Context, actor Actor, id string, ifMatch Precondition) error {
-	if actor.Anonymous() {
-		return ErrUnauthorized
-	}
-	err := s.repo.Delete(ctx, id, func(cur Document) error {
-		if err := s.check(actor, cur, PermManage); err != nil {
-			return err
-		}
-		return ifMatch.check(cur)
-	})
-	if err == nil {
-		s.log.InfoContext(ctx, "document deleted", "document_id", id, "actor_id", actor.UserID)
-	}
-	return err
-}

@@ -180,7 +180,7 @@ func (s *Server) replayCommitted(c *gin.Context, w *keyedWrite) {
 			return
 		}
 		status := http.StatusOK
-		if c.Request.Method == http.MethodPost {
+		if c.Request.Method == http.MethodPost && c.FullPath() == "/api/v1/documents" { // not a restore
 			status = http.StatusCreated
 			c.Header("Location", "/api/v1/documents/"+d.ID)
 		}

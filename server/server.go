@@ -189,6 +189,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.GET("/documents/:id/preview", s.getPreview)
 	v1.GET("/documents/:id/versions/:n/preview", s.getVersionPreview)
 
+	s.trashRoutes(v1)
 	s.adminRoutes(v1.Group("/admin"))
 	if s.deps.Audit != nil {
 		v1.GET("/admin/audit", s.listAudit)

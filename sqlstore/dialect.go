@@ -33,6 +33,9 @@ type search interface {
 	index(tx *gorm.DB, d docs.Document, text string, replaceBody bool) error
 	// unindex removes the entry of a document about to be deleted.
 	unindex(tx *gorm.DB, id string) error
+	// markTrashed takes a trashed document's entry out of searches that do
+	// not join documents (its restore re-indexes it with index, no body).
+	markTrashed(tx *gorm.DB, id string) error
 	// match returns a JOIN, a WHERE condition and a score expression (higher
 	// is better) for the terms; args go with join then where then score.
 	match(terms []string) (join, where string, args []any, score string, scoreArgs []any)

@@ -32,6 +32,9 @@ type documentRow struct {
 	TextState    string
 	TextStateAt  *time.Time
 	TextError    string
+	DeletedAt    *time.Time
+	DeletedBy    *string
+	PurgeAt      *time.Time
 }
 
 func (documentRow) TableName() string { return "documents" }
@@ -59,7 +62,16 @@ func (r documentRow) document(tags []string) docs.Document {
 	return docs.Document{ID: r.ID, Title: r.Title, Description: r.Description, Tags: tags, Visibility: docs.Visibility(r.Visibility),
 		OwnerID: r.OwnerID, DepartmentID: deref(r.DepartmentID), Filename: r.Filename, Version: r.Version, Revision: r.Revision,
 		Size: r.Size, Mime: r.Mime, SHA256: r.SHA256, Views: r.Views, Downloads: r.Downloads,
-		TextState: docs.TextState(r.TextState), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		TextState: docs.TextState(r.TextState), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		DeletedAt: utcPtr(r.DeletedAt), DeletedBy: deref(r.DeletedBy), PurgeAt: utcPtr(r.PurgeAt)}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 type versionRow struct {

@@ -79,6 +79,13 @@ func equalGrants(a, b []docs.Grant) bool {
 // PermRead) over documents d, from the scope docs computed: the property
 // test (TestReadRuleAgreesWithTheAuthority) holds the two together.
 func readable(s docs.ReadScope) (string, []any) {
+	where, args := readableLive(s)
+	// A trashed document is nobody's to read (docs.PermissionOf).
+	return "(d.deleted_at IS NULL AND " + where + ")", args
+}
+
+// readableLive is readable's rule for documents that are not trashed.
+func readableLive(s docs.ReadScope) (string, []any) {
 	switch {
 	case s.All:
 		return "1=1", nil

@@ -179,8 +179,28 @@ func (p *DocsParticipant) apply(_ context.Context, tx *gorm.DB, c docs.DocumentC
 		if err := adjustUsage(tx, cur.DepartmentID, -used); err != nil {
 			return nil, err
 		}
-		return &audit.Entry{Action: audit.DocumentDelete, Target: cur.ID, DepartmentID: cur.DepartmentID,
+		return &audit.Entry{Action: audit.DocumentPurge, Target: cur.ID, DepartmentID: cur.DepartmentID,
 			Detail: map[string]any{"title": cur.Title, "owner_id": cur.OwnerID, "bytes": used}}, nil
+	case docs.OpTrash:
+		cur, err := p.current(tx, c.Document.ID)
+		if err != nil || cur == nil || cur.Trashed() || c.Trash == nil {
+			return nil, err // gone or already trashed: nothing to do
+		}
+		if err := p.docs.trash(tx, *cur, *c.Trash); err != nil {
+			return nil, err
+		}
+		return &audit.Entry{Action: audit.DocumentTrash, Target: cur.ID, DepartmentID: cur.DepartmentID,
+			Detail: map[string]any{"title": cur.Title, "owner_id": cur.OwnerID, "purge_at": c.Trash.PurgeAt}}, nil
+	case docs.OpRestore:
+		cur, err := p.current(tx, c.Document.ID)
+		if err != nil || cur == nil || !cur.Trashed() {
+			return nil, err // gone or already restored: nothing to do
+		}
+		if err := p.docs.restore(tx, *cur); err != nil {
+			return nil, err
+		}
+		return &audit.Entry{Action: audit.DocumentRestore, Target: cur.ID, DepartmentID: cur.DepartmentID,
+			Detail: map[string]any{"title": cur.Title, "owner_id": cur.OwnerID, "deleted_at": cur.DeletedAt, "deleted_by": cur.DeletedBy}}, nil
 	}
 	return nil, fmt.Errorf("documents participant: unknown operation %q", c.Op)
 }

@@ -38,6 +38,10 @@ func (fts5) unindex(tx *gorm.DB, id string) error {
 	return tx.Exec(`DELETE FROM document_search WHERE rowid = `+seqOf, id).Error
 }
 
+// markTrashed has nothing to do: every FTS5 search joins documents with
+// the read rule, which excludes trashed documents.
+func (fts5) markTrashed(*gorm.DB, string) error { return nil }
+
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func (fts5) match(terms []string) (string, string, []any, string, []any) {

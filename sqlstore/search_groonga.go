@@ -51,20 +51,22 @@ func groongaArg(s string) string {
 
 // groongaReadable is the script form of readable for an actor who holds no
 // active grant (List answers the others by SQL), over document_search's
-// copies of the permission columns ("" when nothing filters).
+// copies of the permission columns.
 func groongaReadable(a docs.Actor) string {
 	public := `visibility == "public"`
+	// A trashed document is nobody's to read (readable's deleted_at IS NULL).
+	live := `visibility != "` + trashedVisibility + `" && `
 	switch {
 	case a.Admin:
-		return ""
+		return `visibility != "` + trashedVisibility + `"`
 	case a.Anonymous():
 		return public
 	case a.DepartmentID == "":
-		return "(" + public + " || owner_id == " + groongaString(a.UserID) + ")"
+		return live + "(" + public + " || owner_id == " + groongaString(a.UserID) + ")"
 	case a.DeptAdmin:
-		return "(" + public + " || owner_id == " + groongaString(a.UserID) + " || department_id == " + groongaString(a.DepartmentID) + ")"
+		return live + "(" + public + " || owner_id == " + groongaString(a.UserID) + " || department_id == " + groongaString(a.DepartmentID) + ")"
 	}
-	return "(" + public + " || owner_id == " + groongaString(a.UserID) +
+	return live + "(" + public + " || owner_id == " + groongaString(a.UserID) +
 		` || (department_id == ` + groongaString(a.DepartmentID) + ` && visibility == "department"))`
 }
 

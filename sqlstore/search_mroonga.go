@@ -37,6 +37,22 @@ func (mroonga) unindex(tx *gorm.DB, id string) error {
 	return tx.Exec(`DELETE FROM document_search WHERE document_id = ?`, id).Error
 }
 
+// trashedVisibility is the visibility copy of a trashed document's entry:
+// groongaReadable filters it out for every caller, admins included, as
+// readable's deleted_at IS NULL does in SQL.
+const trashedVisibility = "trashed"
+
+// markTrashed sets the entry's visibility copy to trashedVisibility; its
+// restore's index call writes the document's visibility back. Mroonga is
+// not transactional: if the trash rolls back after this, the document is
+// missing from ranked searches until its next change (the stricter
+// direction, as for a rolled-back visibility change); a restore rolled
+// back after its index write leaves an entry that the page read's SQL
+// re-check refuses.
+func (mroonga) markTrashed(tx *gorm.DB, id string) error {
+	return tx.Exec(`UPDATE document_search SET visibility = ?, indexed_at = ? WHERE document_id = ?`, trashedVisibility, time.Now().UTC(), id).Error
+}
+
 // mroongaQuery makes every term required and literal.
 func mroongaQuery(terms []string) string {
 	var b strings.Builder

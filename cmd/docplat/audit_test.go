@@ -88,6 +88,9 @@ func TestAuditEachActionLeavesExactlyOneEntry(t *testing.T) {
 		}
 		wait.For(t, wait.Limit, "the download to reach the audit log", func() bool { return a.auditEntries(audit.DocumentDownload, d.ID) > 0 })
 		ada.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
+		ada.doJSON("POST", "/api/v1/documents/"+d.ID+"/restore", nil, 200, nil)
+		ada.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
+		ada.doJSON("DELETE", "/api/v1/trash/"+d.ID, nil, 204, nil)
 		ada.doJSON("POST", "/api/v1/auth/logout", nil, 204, nil)
 		admin.doJSON("DELETE", "/api/v1/admin/departments/"+other.ID, nil, 204, nil)
 		var temp struct{ ID string }
@@ -103,7 +106,7 @@ func TestAuditEachActionLeavesExactlyOneEntry(t *testing.T) {
 			{audit.LoginFailed, "ada", ""}, {audit.LoginSucceeded, u.ID, u.ID}, {audit.Logout, u.ID, u.ID},
 			{audit.TokenCreate, tok.ID, u.ID}, {audit.TokenRevoke, tok.ID, u.ID},
 			{audit.DocumentCreate, d.ID, u.ID}, {audit.DocumentUpdate, d.ID, u.ID}, {audit.DocumentVersion, d.ID, u.ID},
-			{audit.DocumentDelete, d.ID, u.ID}, {audit.DocumentDownload, d.ID, u.ID},
+			{audit.DocumentRestore, d.ID, u.ID}, {audit.DocumentPurge, d.ID, u.ID}, {audit.DocumentDownload, d.ID, u.ID},
 		} {
 			p := admin.audit(url.Values{"action": {string(c.action)}, "target": {c.target}, "detail": {"1"}})
 			if p.Total != 1 || len(p.Items) != 1 {
@@ -114,6 +117,9 @@ func TestAuditEachActionLeavesExactlyOneEntry(t *testing.T) {
 			if e.ActorID != c.actor || e.IP != "127.0.0.1" || e.At.IsZero() {
 				t.Errorf("%s on %s: actor %q ip %q at %v; want actor %q from 127.0.0.1", c.action, c.target, e.ActorID, e.IP, e.At, c.actor)
 			}
+		}
+		if n := a.auditEntries(audit.DocumentTrash, d.ID); n != 2 { // trashed, restored, trashed again, purged
+			t.Errorf("%d document.trash entries, want 2", n)
 		}
 		if n := a.auditEntries(audit.DocumentDownload, pub.ID); n != 0 {
 			t.Errorf("a public document's download was recorded %d times", n)

@@ -102,6 +102,14 @@ func (localTxRepository) Delete(context.Context, string, func(docs.Document) err
 	return errBaselineUploadsOnly
 }
 
+func (localTxRepository) Trash(context.Context, string, func(docs.Document) error, docs.TrashMark) error {
+	return errBaselineUploadsOnly
+}
+
+func (localTxRepository) Restore(context.Context, string, func(docs.Document) error) (docs.Document, error) {
+	return docs.Document{}, errBaselineUploadsOnly
+}
+
 // BenchmarkThreePhaseThroughput runs small (100 B) uploads through the
 // three-phase commit from 32 goroutines: transactions per second with the
 // coordinator and both participants on MariaDB.

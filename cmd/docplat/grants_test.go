@@ -109,8 +109,9 @@ func TestGrantsAreValidatedAndReplaced(t *testing.T) {
 		owner.doJSON("PUT", path, got, 200, nil)
 		owner.doJSON("PUT", path, map[string]any{"items": []any{}}, 200, nil)
 		owner.doJSON("PUT", path, map[string]any{"items": []map[string]any{{"principal": "user:" + colleague.ID, "permission": "read"}}}, 400, nil)
-		// Deleting the document takes its grants along.
+		// Purging the document takes its grants along.
 		owner.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
+		owner.doJSON("DELETE", "/api/v1/trash/"+d.ID, nil, 204, nil)
 		if n := a.countRows("document_grants"); n != 0 {
 			t.Fatalf("document_grants rows after delete = %d", n)
 		}

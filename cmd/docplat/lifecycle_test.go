@@ -119,8 +119,13 @@ func TestDocumentLifecycle(t *testing.T) {
 		if l := teacher.search("q=文档管理"); len(l.Items) != 0 {
 			t.Errorf("deleted document still found: %v", ids(l))
 		}
+		// In the trash until purged: its rows stay, then go with the purge.
+		if n := a.countRows("document_versions WHERE document_id = '" + d.ID + "'"); n != 2 {
+			t.Errorf("%d version rows in the trash, want 2", n)
+		}
+		teacher.doJSON("DELETE", "/api/v1/trash/"+d.ID, nil, 204, nil)
 		if n := a.countRows("document_versions WHERE document_id = '" + d.ID + "'"); n != 0 {
-			t.Errorf("%d version rows left", n)
+			t.Errorf("%d version rows left after the purge", n)
 		}
 	})
 }
@@ -133,6 +138,7 @@ func TestUnreferencedBlobsAreCollected(t *testing.T) {
 		admin := a.admin()
 		d := admin.mustUpload("a.txt", "collect me", nil)
 		admin.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
+		admin.doJSON("DELETE", "/api/v1/trash/"+d.ID, nil, 204, nil)
 		if _, err := a.blobs.Open(d.SHA256); err != nil {
 			t.Fatalf("blob should survive until collected: %v", err)
 		}

@@ -98,8 +98,12 @@ func TestDeleteAndNewVersionKeepUsageInStep(t *testing.T) {
 		t.Fatalf("after a new version: %+v", u)
 	}
 	member.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
+	if u := a.admin().usage(dept); u.BytesUsed != 15 || u.Documents != 1 {
+		t.Fatalf("in the trash (still counted): %+v", u)
+	}
+	member.doJSON("DELETE", "/api/v1/trash/"+d.ID, nil, 204, nil)
 	if u := a.admin().usage(dept); u.BytesUsed != 0 || u.Documents != 0 {
-		t.Fatalf("after delete: %+v", u)
+		t.Fatalf("after the purge: %+v", u)
 	}
 }
 

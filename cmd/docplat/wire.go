@@ -234,6 +234,7 @@ func (a *app) wireServices() {
 	repo = docs.WithSearchCache(repo, cfg.SearchCacheTTL, 4096)
 	do := cfg.Docs
 	do.Logger, do.ContentCache, do.Access, do.Instance, do.Jobs = a.log, a.cache, a.stream.Reads, cfg.instanceName(), a.queue
+	do.JobLock = a.locker.Hold(a.log) // the trash purge runs on one instance at a time
 	a.docs = docs.NewService(repo, a.blobs, do)
 	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
 	audo := cfg.Audit

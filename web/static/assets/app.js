@@ -41,6 +41,7 @@ import { renderLogin } from './screens/login.js?v=__ASSET_VERSION__';
 import { renderUploadLinks, mayCreateUploadLinks } from './screens/uploadlinks.js?v=__ASSET_VERSION__';
 import { renderAdmin, isAdministrator } from './screens/admin.js?v=__ASSET_VERSION__';
 import { renderStats } from './screens/stats.js?v=__ASSET_VERSION__';
+import { renderTrash } from './screens/trash.js?v=__ASSET_VERSION__';
 
 // ROUTES: [pattern, render(view, params, alive, ...captures)]; the first match wins.
 const ROUTES = [
@@ -51,6 +52,7 @@ const ROUTES = [
   [/^\/doc\/([^/]+)$/, (view, params, alive, id) => renderDoc(view, decodeURIComponent(id), alive)],
   [/^\/admin(?:\/(users|departments|audit))?$/, (view, params, alive, tab) => renderAdmin(view, params, alive, tab || 'users')],
   [/^\/stats$/, (view, params, alive) => renderStats(view, params, alive)],
+  [/^\/trash$/, (view, params, alive) => renderTrash(view, params, alive)],
 ];
 
 function renderNotFound(view) {
@@ -68,7 +70,7 @@ async function route() {
   currentHash = location.hash;
   clearBanner();
   if (state.flash) {
-    showBanner(state.flash.kind, state.flash.text);
+    showBanner(state.flash.kind, state.flash.text, state.flash.action);
     state.flash = null;
   }
   const { path, params } = parseHash();
@@ -111,6 +113,7 @@ function renderChrome(path = parseHash().path) {
     state.me ? link('#/upload', t('nav.upload'), path === '/upload') : null,
     state.me ? link('#/stats', t('nav.stats'), path === '/stats') : null,
     mayCreateUploadLinks(state.me) ? link('#/upload-links', t('nav.uploadLinks'), path === '/upload-links') : null,
+    state.me ? link('#/trash', t('nav.trash'), path === '/trash') : null,
     isAdministrator(state.me) ? link('#/admin', t('nav.admin'), path.startsWith('/admin')) : null);
 
   const langSel = h('select', { name: 'lang', 'aria-label': t('app.language'), class: 'lang' },

@@ -7,10 +7,13 @@ import { listHash } from './router.js?v=__ASSET_VERSION__';
 
 export const VISIBILITIES = ['private', 'department', 'public'];
 
-export function showBanner(kind, text) {
+// showBanner shows text; action ({label, run}), when given, is a button in
+// the banner (the undo of a delete) that closes it and runs.
+export function showBanner(kind, text, action) {
   const box = h('div', { class: `banner banner-${kind}`, role: kind === 'error' ? 'alert' : 'status' });
   add(box, [
     h('span', { class: 'banner-text' }, text),
+    action ? h('button', { type: 'button', class: 'secondary banner-action', onclick: () => { box.remove(); action.run(); } }, action.label) : null,
     h('button', { type: 'button', class: 'banner-close', 'aria-label': t('common.dismiss'), onclick: () => box.remove() }, '×'),
   ]);
   fill($('banner'), box);

@@ -5,7 +5,7 @@ import { h, fill, field, section, loading, timeEl, setTitle } from '../dom.js?v=
 import { API, api, request, readJSON, upload } from '../api.js?v=__ASSET_VERSION__';
 import { t, humanSize } from '../i18n.js?v=__ASSET_VERSION__';
 import { state, flash } from '../state.js?v=__ASSET_VERSION__';
-import { go, rerender, docPath } from '../router.js?v=__ASSET_VERSION__';
+import { go, rerender, docPath, docHash } from '../router.js?v=__ASSET_VERSION__';
 import { nameEl } from '../names.js?v=__ASSET_VERSION__';
 import { sharingPanel } from './sharing.js?v=__ASSET_VERSION__';
 import { docStatsSection } from './docstats.js?v=__ASSET_VERSION__';
@@ -13,6 +13,7 @@ import {
   showError, showInfo, clearBanner, visBadge, visibilitySelect, tagList, parseTags, progressBar, loginLink,
 } from '../ui.js?v=__ASSET_VERSION__';
 import { previewPanel } from './preview.js?v=__ASSET_VERSION__';
+import { restoreDocument } from './trash.js?v=__ASSET_VERSION__';
 
 const enc = encodeURIComponent;
 
@@ -307,7 +308,19 @@ function manage(doc, etag, alive, manager) {
     deleteBtn.disabled = true;
     try {
       await api('DELETE', docPath(doc.id));
-      flash('info', t('manage.deleted', { title: name }));
+      // Moved to the trash: the banner on the list offers to undo it.
+      flash('info', t('manage.deleted', { title: name }), {
+        label: t('manage.undo'),
+        run: async () => {
+          try {
+            await restoreDocument(doc.id);
+            flash('info', t('trash.restored', { title: name }));
+            go(docHash(doc.id));
+          } catch (err) {
+            showError(err);
+          }
+        },
+      });
       go('#/');
     } catch (err) {
       showError(err);
