@@ -43,7 +43,12 @@ type Document struct {
 	Downloads    int64      `json:"downloads"`
 	CreatedAt    time.Time  `json:"created_at"`
 	UpdatedAt    time.Time  `json:"updated_at"`
-	Snippet      string     `json:"snippet,omitempty"` // search results only
+	// PublishAt (nil: published) hides the document from everyone but
+	// its managers until then (Published); LectureAt is when it is handed
+	// out, which the hot tier is pre-warmed for. Both are whole seconds.
+	PublishAt *time.Time `json:"publish_at"`
+	LectureAt *time.Time `json:"lecture_at"`
+	Snippet   string     `json:"snippet,omitempty"` // search results only
 	// Grants are the document's grants, active or not. They travel with
 	// the document (the cache holds them, so deciding a read costs no
 	// query) but are not part of its JSON: GET .../grants answers them.

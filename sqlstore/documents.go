@@ -29,6 +29,8 @@ type documentRow struct {
 	Downloads    int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	PublishAt    *time.Time
+	LectureAt    *time.Time
 }
 
 func (documentRow) TableName() string { return "documents" }
@@ -37,7 +39,17 @@ func toDocumentRow(d docs.Document) documentRow {
 	return documentRow{ID: d.ID, Title: d.Title, Description: d.Description, Visibility: string(d.Visibility),
 		OwnerID: d.OwnerID, DepartmentID: nullable(d.DepartmentID), Filename: d.Filename, Version: d.Version,
 		Revision: d.Revision, Size: d.Size, Mime: d.Mime, SHA256: d.SHA256, Views: d.Views, Downloads: d.Downloads,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, PublishAt: utcTime(d.PublishAt), LectureAt: utcTime(d.LectureAt)}
+}
+
+// utcTime is t in UTC (nil stays nil): every time column is written in UTC
+// so that SQLite's text comparisons order them as MariaDB does.
+func utcTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func (r documentRow) document(tags []string) docs.Document {
@@ -47,7 +59,7 @@ func (r documentRow) document(tags []string) docs.Document {
 	return docs.Document{ID: r.ID, Title: r.Title, Description: r.Description, Tags: tags, Visibility: docs.Visibility(r.Visibility),
 		OwnerID: r.OwnerID, DepartmentID: deref(r.DepartmentID), Filename: r.Filename, Version: r.Version, Revision: r.Revision,
 		Size: r.Size, Mime: r.Mime, SHA256: r.SHA256, Views: r.Views, Downloads: r.Downloads,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), PublishAt: utcTime(r.PublishAt), LectureAt: utcTime(r.LectureAt)}
 }
 
 type versionRow struct {
@@ -195,6 +207,7 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 		d.UpdatedAt = time.Now().UTC()
 		err := tx.Model(&documentRow{}).Where("id = ?", id).Updates(map[string]any{
 			"title": d.Title, "description": d.Description, "visibility": string(d.Visibility),
+			"publish_at": utcTime(d.PublishAt), "lecture_at": utcTime(d.LectureAt),
 			"revision": d.Revision, "updated_at": d.UpdatedAt}).Error
 		if err != nil {
 			return err
@@ -233,10 +246,20 @@ func metaChanges(old, d docs.Document, oldTags []string) map[string]any {
 	if old.Visibility != d.Visibility {
 		detail["visibility"] = audit.Change{Old: old.Visibility, New: d.Visibility}
 	}
+	if !sameTime(old.PublishAt, d.PublishAt) {
+		detail["publish_at"] = audit.Change{Old: old.PublishAt, New: d.PublishAt}
+	}
+	if !sameTime(old.LectureAt, d.LectureAt) {
+		detail["lecture_at"] = audit.Change{Old: old.LectureAt, New: d.LectureAt}
+	}
 	if !equalStrings(oldTags, d.Tags) {
 		detail["tags"] = audit.Change{Old: oldTags, New: d.Tags}
 	}
 	return detail
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }
 
 func equalStrings(a, b []string) bool {

@@ -69,7 +69,7 @@ func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([
 		order = " ORDER BY d.views DESC, d.created_at DESC, d.id"
 	}
 	var rows []documentRow
-	sel := "SELECT d.id, d.title, d.description, d.visibility, d.owner_id, d.department_id, d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at, " + score + " AS score"
+	sel := "SELECT d.id, d.title, d.description, d.visibility, d.owner_id, d.department_id, d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at, d.publish_at, d.lecture_at, " + score + " AS score"
 	pageArgs := append(append(append([]any{}, scoreArgs...), args...), q.Size, (q.Page-1)*q.Size)
 	if err := db.Raw(sel+from+order+" LIMIT ? OFFSET ?", pageArgs...).Scan(&rows).Error; err != nil {
 		return nil, 0, err
