@@ -15,7 +15,13 @@ import (
 const snippetWidth = 160
 
 func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([]docs.Document, int64, error) {
-	scope := docs.ScopeOf(actor, time.Now().UTC())
+	return s.listAt(ctx, actor, q, time.Now().UTC())
+}
+
+// listAt is List as of now: grants and publication times are compared
+// with it.
+func (s *Documents) listAt(ctx context.Context, actor docs.Actor, q docs.Query, now time.Time) ([]docs.Document, int64, error) {
+	scope := docs.ScopeOf(actor, now)
 	if r, ok := s.db.dialect.(ranker); ok && !s.db.sqlSearchOnly && len(q.Terms) > 0 && q.Sort == docs.SortRelevance && q.Tag == "" {
 		grants, err := s.holdsGrants(ctx, scope)
 		if err != nil {
