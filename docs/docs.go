@@ -196,6 +196,10 @@ type Store interface {
 	Usage(ctx context.Context, id string) (int64, error)
 	// DepartmentQuota is a department's quota in bytes (0: unlimited).
 	DepartmentQuota(ctx context.Context, dept string) (int64, error)
+	// NextPublication is the earliest PublishAt after after, of any
+	// document (ok false: none is scheduled): a cached search result
+	// computed before it must not be answered after it.
+	NextPublication(ctx context.Context, after time.Time) (at time.Time, ok bool, err error)
 	// MissingPrincipals returns the grant principals (user:ID,
 	// department:ID) that name no user or department.
 	MissingPrincipals(ctx context.Context, principals []string) ([]string, error)

@@ -410,6 +410,17 @@ func (s *Documents) CollectBlob(ctx context.Context, sha string, cutoff time.Tim
 	return collected, err
 }
 
+// NextPublication is the earliest publish_at after after (an index range
+// scan: ix_documents_publish_at).
+func (s *Documents) NextPublication(ctx context.Context, after time.Time) (time.Time, bool, error) {
+	var next []time.Time
+	err := s.g(ctx).Raw("SELECT publish_at FROM documents WHERE publish_at > ? ORDER BY publish_at LIMIT 1", after.UTC()).Scan(&next).Error
+	if err != nil || len(next) == 0 {
+		return time.Time{}, false, err
+	}
+	return next[0].UTC(), true, nil
+}
+
 func (s *Documents) PurgeSearchOrphans(ctx context.Context) (int64, error) {
 	return s.db.dialect.purgeOrphans(ctx, s.db.gorm, time.Now().UTC().Add(-10*time.Minute))
 }
