@@ -65,8 +65,14 @@ func (s *HotSource) HotContent(ctx context.Context, id string) (hotspot.Content,
 		return hotspot.Content{}, fmt.Errorf("blob %s of document %s has %d bytes, the row says %d", d.SHA256, id, len(body), d.Size)
 	}
 	p := ContentPolicy(d, currentVersion(d))
-	return hotspot.Content{ID: d.ID, Rev: d.Revision, Version: d.Version, Visibility: string(d.Visibility),
-		View: p.Header(false), Download: p.Header(true), Body: body}, nil
+	c := hotspot.Content{ID: d.ID, Rev: d.Revision, Version: d.Version, Visibility: string(d.Visibility),
+		View: p.Header(false), Download: p.Header(true), Body: body}
+	if d.PublishAt != nil {
+		// Pushed ahead of its publication, served from then on: a change
+		// of publish_at is a new revision, which purges and re-pushes.
+		c.NotBefore = *d.PublishAt
+	}
+	return c, nil
 }
 
 // row is the document's row, or ErrNotPromotable when the edge must not

@@ -250,6 +250,13 @@ function _M.content(id, shared)
     if not meta.view then
         return
     end
+    -- A document scheduled for publication is held ahead of time and
+    -- served from its not_before on; before, the app answers (404 to all
+    -- but its managers). ngx.now() is the cached time of this event loop
+    -- iteration, never ahead of the clock, so the tier is never early.
+    if meta.not_before and ngx.now() < meta.not_before then
+        return
+    end
     if not shared and not authorized(id, meta) then
         return
     end
