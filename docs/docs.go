@@ -200,6 +200,9 @@ type Store interface {
 	// document (ok false: none is scheduled): a cached search result
 	// computed before it must not be answered after it.
 	NextPublication(ctx context.Context, after time.Time) (at time.Time, ok bool, err error)
+	// Scheduled returns the documents whose PublishAt or LectureAt lies in
+	// [from, to], with their ID, Size, PublishAt and LectureAt only.
+	Scheduled(ctx context.Context, from, to time.Time) ([]Document, error)
 	// MissingPrincipals returns the grant principals (user:ID,
 	// department:ID) that name no user or department.
 	MissingPrincipals(ctx context.Context, principals []string) ([]string, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"docplat/blob"
 	"docplat/contentpolicy"
@@ -73,6 +74,24 @@ func (s *HotSource) HotContent(ctx context.Context, id string) (hotspot.Content,
 		c.NotBefore = *d.PublishAt
 	}
 	return c, nil
+}
+
+// DueForWarming lists the documents handed out (Document.WarmAt) within
+// [from, to] that the hot tier can hold: the pre-warmer's schedule.
+func (s *HotSource) DueForWarming(ctx context.Context, from, to time.Time) ([]hotspot.Scheduled, error) {
+	ds, err := s.repo.Scheduled(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []hotspot.Scheduled
+	for _, d := range ds {
+		at := d.WarmAt()
+		if at.Before(from) || at.After(to) || d.Size > s.maxBytes {
+			continue // its other time is outside the window: not yet, or long past
+		}
+		out = append(out, hotspot.Scheduled{ID: d.ID, WarmAt: at})
+	}
+	return out, nil
 }
 
 // row is the document's row, or ErrNotPromotable when the edge must not

@@ -120,7 +120,7 @@ func (p *Promoter) Run(ctx context.Context) {
 	go func() {
 		for ctx.Err() == nil {
 			err := p.cfg.HotSet.Subscribe(ctx, func(c Change) {
-				if c.Op == "promote" && p.cfg.Warm != nil {
+				if (c.Op == "promote" || c.Op == OpWarm) && p.cfg.Warm != nil {
 					p.cfg.Warm(ctx, c.ID)
 				}
 				select {

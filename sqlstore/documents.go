@@ -410,6 +410,20 @@ func (s *Documents) CollectBlob(ctx context.Context, sha string, cutoff time.Tim
 	return collected, err
 }
 
+// Scheduled reads the documents whose publish_at or lecture_at lies in
+// [from, to] (two index range scans).
+func (s *Documents) Scheduled(ctx context.Context, from, to time.Time) ([]docs.Document, error) {
+	var rows []documentRow
+	err := s.g(ctx).Raw(`SELECT id, size, publish_at, lecture_at FROM documents WHERE publish_at BETWEEN ? AND ?
+		UNION SELECT id, size, publish_at, lecture_at FROM documents WHERE lecture_at BETWEEN ? AND ?`,
+		from.UTC(), to.UTC(), from.UTC(), to.UTC()).Scan(&rows).Error
+	out := make([]docs.Document, len(rows))
+	for i, r := range rows {
+		out[i] = docs.Document{ID: r.ID, Size: r.Size, PublishAt: utcTime(r.PublishAt), LectureAt: utcTime(r.LectureAt)}
+	}
+	return out, err
+}
+
 // NextPublication is the earliest publish_at after after (an index range
 // scan: ix_documents_publish_at).
 func (s *Documents) NextPublication(ctx context.Context, after time.Time) (time.Time, bool, error) {
