@@ -108,11 +108,28 @@ func (a Actor) departments() []string {
 // who may restore or purge it). Owner, admins and dept_admins of d's
 // department hold manage; visibility gives read (public: everyone;
 // department: members of d's department); active grants to a or to one of
-// a's departments add theirs; a reader is capped at read.
+// a's departments add theirs; a reader is capped at read. Before d's
+// PublishAt only its managers (write or more) see it at all.
 func PermissionOf(a Actor, d Document, now time.Time) Permission {
 	if d.Trashed() {
 		return PermNone
 	}
+	p := permissionOf(a, d, now)
+	if p < PermWrite && !d.Published(now) {
+		return PermNone
+	}
+	return p
+}
+
+// Published reports whether d is visible at now to readers who do not
+// manage it: it has no PublishAt, or PublishAt is not after now (at the
+// very second it becomes visible, everywhere at once).
+func (d Document) Published(now time.Time) bool {
+	return d.PublishAt == nil || !now.Before(*d.PublishAt)
+}
+
+// permissionOf is PermissionOf without the trash and the publication time.
+func permissionOf(a Actor, d Document, now time.Time) Permission {
 	if a.Admin {
 		return PermManage
 	}
@@ -277,6 +294,10 @@ func (s *Service) GetSystem(ctx context.Context, id string) (Document, error) {
 // predicate for listings and search: what PermissionOf answers PermRead or
 // more for, without loading a document. Every scope, All included,
 // excludes trashed documents (deleted_at IS NULL), as PermissionOf does.
+// A document not yet published (PublishAt after Now) is in the scope only
+// if the actor manages it: owner or its department's dept_admin (both
+// unless Reader), or an active grant of write or manage to one of
+// Principals.
 type ReadScope struct {
 	All        bool      // an admin: everything
 	Anonymous  bool      // public documents only
@@ -284,7 +305,8 @@ type ReadScope struct {
 	Department string    // the actor's department ("" for none)
 	DeptAdmin  bool      // every document of Department, not only department-visible ones
 	Principals []string  // grant principals: user:ID and department:ID for the department and its ancestors
-	Now        time.Time // grants expiring at or before Now count as absent
+	Reader     bool      // capped at read: manages nothing, so sees no unpublished document
+	Now        time.Time // grants expiring at or before Now count as absent; documents publishing after Now are hidden from non-managers
 }
 
 // ScopeOf is a's read scope at now.
@@ -295,5 +317,5 @@ func ScopeOf(a Actor, now time.Time) ReadScope {
 	case a.Anonymous():
 		return ReadScope{Anonymous: true, Now: now}
 	}
-	return ReadScope{UserID: a.UserID, Department: a.DepartmentID, DeptAdmin: a.DeptAdmin, Principals: a.principals(), Now: now}
+	return ReadScope{UserID: a.UserID, Department: a.DepartmentID, DeptAdmin: a.DeptAdmin, Principals: a.principals(), Reader: a.Reader, Now: now}
 }

@@ -46,7 +46,12 @@ type Document struct {
 	// TextState is where the content's text for search stands: its body
 	// is found by search once ready (title, tags and description at once).
 	TextState TextState `json:"text_state"`
-	Snippet   string    `json:"snippet,omitempty"` // search results only
+	// PublishAt (nil: published) hides the document from everyone but
+	// its managers until then (Published); LectureAt is when it is handed
+	// out, which the hot tier is pre-warmed for. Both are whole seconds.
+	PublishAt *time.Time `json:"publish_at"`
+	LectureAt *time.Time `json:"lecture_at"`
+	Snippet   string     `json:"snippet,omitempty"` // search results only
 	// DeletedAt, DeletedBy and PurgeAt are set while the document is in
 	// its owner's trash (DELETE put it there): invisible to every read,
 	// still counted against the quota, purged for good at PurgeAt.
@@ -224,6 +229,13 @@ type Store interface {
 	// ExpiredTrash returns up to limit ids of trashed documents whose
 	// PurgeAt is at or before now, oldest first.
 	ExpiredTrash(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// NextPublication is the earliest PublishAt after after, of any
+	// document (ok false: none is scheduled): a cached search result
+	// computed before it must not be answered after it.
+	NextPublication(ctx context.Context, after time.Time) (at time.Time, ok bool, err error)
+	// Scheduled returns the documents whose PublishAt or LectureAt lies in
+	// [from, to], with their ID, Size, PublishAt and LectureAt only.
+	Scheduled(ctx context.Context, from, to time.Time) ([]Document, error)
 	// MissingPrincipals returns the grant principals (user:ID,
 	// department:ID) that name no user or department.
 	MissingPrincipals(ctx context.Context, principals []string) ([]string, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"docplat/blob"
 	"docplat/contentpolicy"
@@ -65,8 +66,32 @@ func (s *HotSource) HotContent(ctx context.Context, id string) (hotspot.Content,
 		return hotspot.Content{}, fmt.Errorf("blob %s of document %s has %d bytes, the row says %d", d.SHA256, id, len(body), d.Size)
 	}
 	p := ContentPolicy(d, currentVersion(d))
-	return hotspot.Content{ID: d.ID, Rev: d.Revision, Version: d.Version, Visibility: string(d.Visibility),
-		View: p.Header(false), Download: p.Header(true), Body: body}, nil
+	c := hotspot.Content{ID: d.ID, Rev: d.Revision, Version: d.Version, Visibility: string(d.Visibility),
+		View: p.Header(false), Download: p.Header(true), Body: body}
+	if d.PublishAt != nil {
+		// Pushed ahead of its publication, served from then on: a change
+		// of publish_at is a new revision, which purges and re-pushes.
+		c.NotBefore = *d.PublishAt
+	}
+	return c, nil
+}
+
+// DueForWarming lists the documents handed out (Document.WarmAt) within
+// [from, to] that the hot tier can hold: the pre-warmer's schedule.
+func (s *HotSource) DueForWarming(ctx context.Context, from, to time.Time) ([]hotspot.Scheduled, error) {
+	ds, err := s.repo.Scheduled(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []hotspot.Scheduled
+	for _, d := range ds {
+		at := d.WarmAt()
+		if at.Before(from) || at.After(to) || d.Size > s.maxBytes {
+			continue // its other time is outside the window: not yet, or long past
+		}
+		out = append(out, hotspot.Scheduled{ID: d.ID, WarmAt: at})
+	}
+	return out, nil
 }
 
 // row is the document's row, or ErrNotPromotable when the edge must not

@@ -19,6 +19,11 @@ type recordingRepo struct {
 	actor Actor
 	query Query
 	items []Document
+	next  time.Time // NextPublication's answer (zero: nothing scheduled)
+}
+
+func (r *recordingRepo) NextPublication(_ context.Context, after time.Time) (time.Time, bool, error) {
+	return r.next, r.next.After(after), nil
 }
 
 func (r *recordingRepo) List(_ context.Context, actor Actor, q Query) ([]Document, int64, error) {

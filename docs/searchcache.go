@@ -22,7 +22,13 @@ import (
 // just read (the requests that waited for it included) is answered as
 // read: the repository filtered it by the caller's rights a moment ago.
 // What the TTL bounds is how late a new or newly matching document
-// appears in results. An expired ranking is still
+// appears in results. A scheduled document is not in the rankings read
+// before its publication (the repository filtered it out), so a ranking
+// never outlives the next publication time of any document, read with it:
+// from that second on the search is asked again, as the document appears
+// at that second everywhere else (a scheduled document is a rare thing, so
+// capping every ranking at any of them costs little, and needs no
+// knowledge of whose scope it is in). An expired ranking is still
 // answered for up to staleFor while one request refreshes it in the
 // background: on MariaDB, Mroonga index writes lock the index table, and
 // searches must not queue behind uploads.
@@ -33,12 +39,16 @@ type searchCache struct {
 	mu      sync.Mutex
 	entries map[string]searchEntry
 	flight  singleflight.Group
+	now     func() time.Time
 }
 
 type searchEntry struct {
 	items   []Document
 	total   int64
 	expires time.Time
+	// published is the next publication after the ranking was read (zero:
+	// none): past it, the ranking is not answered even while refreshing.
+	published time.Time
 }
 
 // staleFor is how long past its TTL a ranking may still be answered while
@@ -55,7 +65,7 @@ func WithSearchCache(repo Repository, ttl time.Duration, max int) Repository {
 	if max <= 0 {
 		max = 4096
 	}
-	return &searchCache{Repository: repo, ttl: ttl, max: max, entries: map[string]searchEntry{}}
+	return &searchCache{Repository: repo, ttl: ttl, max: max, entries: map[string]searchEntry{}, now: time.Now}
 }
 
 // searchKey identifies a query and whose rights filtered it.
@@ -73,22 +83,33 @@ func (c *searchCache) List(ctx context.Context, actor Actor, q Query) ([]Documen
 		return c.Repository.List(ctx, actor, q) // plain listings are cheap and change with every upload
 	}
 	key := searchKey(actor, q)
-	now := time.Now()
+	now := c.now()
 	c.mu.Lock()
 	e, ok := c.entries[key]
 	c.mu.Unlock()
 	refresh := func(ctx context.Context) (any, error) {
+		// Read before the ranking: a document publishing after this read
+		// was hidden from the ranking, and caps its life.
+		read := c.now()
+		next, scheduled, err := c.Repository.NextPublication(ctx, read)
+		if err != nil {
+			return nil, err
+		}
 		items, total, err := c.Repository.List(ctx, actor, q)
 		if err != nil {
 			return nil, err
 		}
-		e := searchEntry{items: items, total: total, expires: time.Now().Add(c.ttl)}
+		e := searchEntry{items: items, total: total, expires: read.Add(c.ttl)}
+		if scheduled {
+			e.published = next
+			e.expires = minTime(e.expires, next)
+		}
 		c.store(key, e)
 		return e, nil
 	}
 	switch {
 	case ok && now.Before(e.expires):
-	case ok && now.Before(e.expires.Add(staleFor)):
+	case ok && now.Before(e.expires.Add(staleFor)) && (e.published.IsZero() || now.Before(e.published)):
 		// Answer the previous ranking; one request refreshes it.
 		go func() {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -123,7 +144,7 @@ func (c *searchCache) revalidate(ctx context.Context, actor Actor, e searchEntry
 	total := e.total
 	for _, it := range e.items {
 		d, err := c.Repository.Get(ctx, it.ID)
-		if errors.Is(err, ErrNotFound) || (err == nil && PermissionOf(actor, d, time.Now()) < PermRead) {
+		if errors.Is(err, ErrNotFound) || (err == nil && PermissionOf(actor, d, c.now()) < PermRead) {
 			total--
 			continue
 		}
@@ -140,7 +161,7 @@ func (c *searchCache) store(key string, e searchEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
-		now := time.Now()
+		now := c.now()
 		for k, old := range c.entries {
 			if now.After(old.expires) {
 				delete(c.entries, k)
@@ -154,4 +175,11 @@ func (c *searchCache) store(key string, e searchEntry) {
 		}
 	}
 	c.entries[key] = e
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -96,6 +96,10 @@ func (r *countingRepo) List(context.Context, Actor, Query) ([]Document, int64, e
 	return []Document{{ID: "a"}}, 1, nil
 }
 
+func (r *countingRepo) NextPublication(context.Context, time.Time) (time.Time, bool, error) {
+	return time.Time{}, false, nil
+}
+
 func (r *countingRepo) Get(context.Context, string) (Document, error) {
 	return Document{ID: "a", Visibility: Public}, nil
 }
@@ -163,5 +167,50 @@ func TestSearchCacheAnswersAFreshRankingWithoutRereadingItsItems(t *testing.T) {
 	}
 	if repo.gets != 2 || repo.calls != 1 {
 		t.Fatalf("cached search: %d Gets and %d Lists; want 2 Gets (every item re-read) and the first List only", repo.gets, repo.calls)
+	}
+}
+
+// TestSearchCacheNeverHidesADocumentPastItsPublication: a ranking read
+// before a document's publish_at (which the database filtered it out of)
+// is answered until that second and not after, not even as a stale answer
+// while refreshing; a ranking with nothing scheduled keeps its TTL.
+func TestSearchCacheNeverHidesADocumentPastItsPublication(t *testing.T) {
+	clock := time.Date(2026, 12, 8, 7, 59, 0, 0, time.UTC)
+	publish := clock.Add(time.Minute)
+	handout := Document{ID: "h", Title: "handout", Visibility: Public, PublishAt: &publish}
+	other := Document{ID: "o", Title: "other", Visibility: Public}
+	repo := &liveRepo{current: map[string]Document{"h": handout, "o": other}}
+	repo.items, repo.next = []Document{other}, publish // as the database answers before publish_at
+	c := WithSearchCache(repo, time.Hour, 0).(*searchCache)
+	c.now = func() time.Time { return clock }
+	ctx := context.Background()
+	q := Query{Terms: []string{"lecture"}, Sort: SortRelevance, Page: 1, Size: 20}
+	search := func() []string {
+		t.Helper()
+		items, _, err := c.List(ctx, Actor{}, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, d := range items {
+			ids = append(ids, d.ID)
+		}
+		return ids
+	}
+	if got := search(); len(got) != 1 || got[0] != "o" || repo.calls != 1 {
+		t.Fatalf("before publication: %v after %d database calls; want [o] after 1", got, repo.calls)
+	}
+	clock = publish.Add(-time.Second)
+	if got := search(); len(got) != 1 || repo.calls != 1 {
+		t.Fatalf("a second before publication: %v after %d database calls; want the cached [o]", got, repo.calls)
+	}
+	clock = publish
+	repo.items, repo.next = []Document{handout, other}, time.Time{} // as the database answers from publish_at on
+	if got := search(); len(got) != 2 || repo.calls != 2 {
+		t.Fatalf("at publication: %v after %d database calls; want [h o] read again", got, repo.calls)
+	}
+	clock = publish.Add(59 * time.Minute)
+	if got := search(); len(got) != 2 || repo.calls != 2 {
+		t.Fatalf("with nothing scheduled the ranking keeps its TTL: %v after %d database calls", got, repo.calls)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 )
 
 // Patch changes metadata; nil fields stay as they are.
@@ -12,6 +13,10 @@ type Patch struct {
 	Description *string
 	Tags        *[]string
 	Visibility  *Visibility
+	// PublishAt and LectureAt set (RFC 3339) or clear ("") a schedule time
+	// when Set.
+	PublishAt TimeField
+	LectureAt TimeField
 }
 
 // errUnchanged stops a write whose patch would leave the document as it is
@@ -30,10 +35,11 @@ func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Pr
 	if actor.Anonymous() {
 		return Document{}, ErrUnauthorized
 	}
-	if p.Title == nil && p.Description == nil && p.Tags == nil && p.Visibility == nil {
-		return Document{}, invalid("nothing to change: give at least one of title, description, tags, visibility")
+	if p.Title == nil && p.Description == nil && p.Tags == nil && p.Visibility == nil && !p.PublishAt.Set && !p.LectureAt.Set {
+		return Document{}, invalid("nothing to change: give at least one of title, description, tags, visibility, publish_at, lecture_at")
 	}
 	var title, desc string
+	var publishAt, lectureAt *time.Time
 	var tags []string
 	var err error
 	if p.Title != nil {
@@ -56,9 +62,20 @@ func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Pr
 			return Document{}, err
 		}
 	}
-	// Visibility says who may read: like grants, it is the managers' to change.
+	if p.PublishAt.Set {
+		if publishAt, err = ParseScheduleTime("publish_at", p.PublishAt.Value, s.now()); err != nil {
+			return Document{}, err
+		}
+	}
+	if p.LectureAt.Set {
+		if lectureAt, err = ParseScheduleTime("lecture_at", p.LectureAt.Value, s.now()); err != nil {
+			return Document{}, err
+		}
+	}
+	// Visibility and the publication time say who may read: like grants,
+	// they are the managers' to change.
 	need := PermWrite
-	if p.Visibility != nil {
+	if p.Visibility != nil || p.PublishAt.Set {
 		need = PermManage
 	}
 	var current Document
@@ -70,7 +87,8 @@ func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Pr
 			return err
 		}
 		if (p.Title == nil || title == cur.Title) && (p.Description == nil || desc == cur.Description) &&
-			(p.Tags == nil || slices.Equal(tags, cur.Tags)) && (p.Visibility == nil || *p.Visibility == cur.Visibility) {
+			(p.Tags == nil || slices.Equal(tags, cur.Tags)) && (p.Visibility == nil || *p.Visibility == cur.Visibility) &&
+			(!p.PublishAt.Set || sameTime(publishAt, cur.PublishAt)) && (!p.LectureAt.Set || sameTime(lectureAt, cur.LectureAt)) {
 			current = cur
 			return errUnchanged
 		}
@@ -87,6 +105,12 @@ func (s *Service) Update(ctx context.Context, actor Actor, id string, ifMatch Pr
 		}
 		if p.Visibility != nil {
 			d.Visibility = *p.Visibility
+		}
+		if p.PublishAt.Set {
+			d.PublishAt = publishAt
+		}
+		if p.LectureAt.Set {
+			d.LectureAt = lectureAt
 		}
 	})
 	if errors.Is(err, errUnchanged) {
@@ -108,4 +132,10 @@ func (s *Service) CheckWritable(ctx context.Context, actor Actor, id string, ifM
 		return err
 	}
 	return ifMatch.check(d)
+}
+
+// sameTime reports whether two optional times are equal (both nil, or the
+// same instant).
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }

@@ -73,6 +73,9 @@ type NewDocument struct {
 	Description string
 	Tags        []string
 	Visibility  Visibility
+	// PublishAt and LectureAt are RFC 3339 times ("" for none): see
+	// Document.PublishAt.
+	PublishAt, LectureAt string
 }
 
 // newContent is st as the next content. Its text is not read here: the
@@ -140,6 +143,14 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 	if err := checkVisibility(in.Visibility); err != nil {
 		return Document{}, err
 	}
+	publishAt, err := ParseScheduleTime("publish_at", in.PublishAt, s.now())
+	if err != nil {
+		return Document{}, err
+	}
+	lectureAt, err := ParseScheduleTime("lecture_at", in.LectureAt, s.now())
+	if err != nil {
+		return Document{}, err
+	}
 	c, err := s.newContent(st, actor, 1)
 	if err != nil {
 		return Document{}, err
@@ -148,7 +159,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 	d := Document{ID: NewID(), Title: title, Description: desc, Tags: tags, Visibility: in.Visibility,
 		OwnerID: actor.UserID, DepartmentID: actor.DepartmentID, Filename: st.filename,
 		Size: c.Version.Size, Mime: c.Version.Mime, SHA256: c.Version.SHA256, Version: 1, Revision: 1,
-		TextState: c.TextState, CreatedAt: now, UpdatedAt: now}
+		TextState: c.TextState, CreatedAt: now, UpdatedAt: now, PublishAt: publishAt, LectureAt: lectureAt}
 	if err := s.repo.Create(ctx, d, c); err != nil {
 		return Document{}, err // one that may have committed is swept (SweepPendingText)
 	}

@@ -104,3 +104,42 @@ func wrk(b *testing.B, url string) float64 {
 	v, _ := strconv.ParseFloat(string(m[1]), 64)
 	return v
 }
+
+// BenchmarkScheduledHandoutFirstBurst: the lecture's first burst on a
+// scheduled handout (pre-warmed, published at the burst's start) against
+// the same burst on a handout nobody announced (the detector's path), in
+// the same run and at the same moment: two bursts of 16 clients for 2 s,
+// one per document. It reports the share of each burst's reads that nginx
+// answered and when its first one came. Runs once whatever b.N is.
+func BenchmarkScheduledHandoutFirstBurst(b *testing.B) {
+	c := startCluster(b)
+	var schedShare, detShare []float64
+	var detFirst []time.Duration
+	for range 3 {
+		at := time.Now().Truncate(time.Second).Add(scheduleLead)
+		sched := c.scheduled(at)
+		plain := c.upload("POST", "", randomContent(10<<10), "public")
+		time.Sleep(time.Until(at))
+		start := time.Now()
+		bs := c.burst("/api/v1/documents/"+sched.ID+"/content", 16)
+		bp := c.burst("/api/v1/documents/"+plain.ID+"/content", 16)
+		time.Sleep(2 * time.Second)
+		rs, rp := bs.stop(), bp.stop()
+		s, _ := hotShare(rs, start)
+		p, first := hotShare(rp, start)
+		schedShare, detShare, detFirst = append(schedShare, s), append(detShare, p), append(detFirst, first)
+		b.Logf("scheduled: %d reads, %.1f%% by nginx; detector only: %d reads, %.1f%% by nginx, first after %v",
+			len(rs), 100*s, len(rp), 100*p, first.Round(time.Millisecond))
+	}
+	mean := func(v []float64) float64 {
+		sum := 0.0
+		for _, x := range v {
+			sum += x
+		}
+		return sum / float64(len(v))
+	}
+	slices.Sort(detFirst)
+	b.ReportMetric(100*mean(schedShare), "scheduled-hot-%")
+	b.ReportMetric(100*mean(detShare), "detector-hot-%")
+	b.ReportMetric(float64(detFirst[len(detFirst)/2].Microseconds())/1000, "detector-first-hot-p50-ms")
+}

@@ -120,6 +120,13 @@ type document struct {
 // upload creates a document (method POST) or a new version of id (PUT).
 func (c *cluster) upload(method, id string, content []byte, visibility string) document {
 	c.t.Helper()
+	return c.uploadFields(method, id, content, visibility, nil)
+}
+
+// uploadFields is upload with more form fields for a new document
+// (publish_at, lecture_at).
+func (c *cluster) uploadFields(method, id string, content []byte, visibility string, fields map[string]string) document {
+	c.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	fw, _ := mw.CreateFormFile("file", "handout.txt")
@@ -128,6 +135,9 @@ func (c *cluster) upload(method, id string, content []byte, visibility string) d
 	if method == "POST" {
 		mw.WriteField("title", "handout")
 		mw.WriteField("visibility", visibility)
+		for k, v := range fields {
+			mw.WriteField(k, v)
+		}
 	} else {
 		path += "/" + id + "/content"
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -27,9 +28,13 @@ type Entry struct {
 
 // Change is a promotion or demotion announced on the hot set's channel.
 type Change struct {
-	Op string `json:"op"` // promote | demote
+	Op string `json:"op"` // promote | demote | warm
 	ID string `json:"document_id"`
 }
+
+// OpWarm asks every instance to warm its L1 with a document already hot
+// (a pre-warmed one, ahead of its lecture): no change to the hot set.
+const OpWarm = "warm"
 
 // HotSet is the hot set shared by every detector and app instance: a Redis
 // hash (document id -> Entry) and a pub/sub channel announcing changes. It
@@ -38,12 +43,13 @@ type Change struct {
 type HotSet struct {
 	rdb     redis.UniversalClient
 	key     string
+	holds   string
 	channel string
 }
 
 // NewHotSet uses the hash and channel named after prefix (e.g. "docplat:hot").
 func NewHotSet(rdb redis.UniversalClient, prefix string) *HotSet {
-	return &HotSet{rdb: rdb, key: prefix + ":set", channel: prefix + ":changes"}
+	return &HotSet{rdb: rdb, key: prefix + ":set", holds: prefix + ":holds", channel: prefix + ":changes"}
 }
 
 // Put writes entries (promotions and lease renewals) in one round trip and
@@ -59,6 +65,61 @@ func (h *HotSet) Put(ctx context.Context, entries []Entry, promoted []string) er
 	}
 	for _, id := range promoted {
 		b, _ := json.Marshal(Change{Op: "promote", ID: id})
+		pipe.Publish(ctx, h.channel, b)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// Hold keeps id hot until until whatever its hit rate (a pre-warmed
+// document: no detector demotes it, no lease expiry removes it) and puts
+// it into the hot set if it is not there yet, announcing that promotion
+// (added). A hold outside any detector's partitions (-1) is seeded by none.
+func (h *HotSet) Hold(ctx context.Context, id string, until, now time.Time) (added bool, err error) {
+	b, _ := json.Marshal(Entry{ID: id, Since: now, Partition: -1, LeaseUntil: until})
+	pipe := h.rdb.TxPipeline()
+	pipe.HSet(ctx, h.holds, id, until.UnixMilli())
+	put := pipe.HSetNX(ctx, h.key, id, b)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return false, fmt.Errorf("hot set: holding %s: %w", id, err)
+	}
+	if !put.Val() {
+		return false, nil
+	}
+	return true, h.Announce(ctx, "promote", id)
+}
+
+// Holds returns the holds in force at now (id -> until) and forgets the
+// ones that ended.
+func (h *HotSet) Holds(ctx context.Context, now time.Time) (map[string]time.Time, error) {
+	m, err := h.rdb.HGetAll(ctx, h.holds).Result()
+	if err != nil {
+		return nil, fmt.Errorf("hot set: reading holds: %w", err)
+	}
+	out := make(map[string]time.Time, len(m))
+	var ended []string
+	for id, v := range m {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if until := time.UnixMilli(ms); err == nil && until.After(now) {
+			out[id] = until
+		} else {
+			ended = append(ended, id)
+		}
+	}
+	if len(ended) > 0 {
+		_ = h.rdb.HDel(ctx, h.holds, ended...).Err() // the next reader retries
+	}
+	return out, nil
+}
+
+// Announce publishes op for ids on the changes channel.
+func (h *HotSet) Announce(ctx context.Context, op string, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	pipe := h.rdb.Pipeline()
+	for _, id := range ids {
+		b, _ := json.Marshal(Change{Op: op, ID: id})
 		pipe.Publish(ctx, h.channel, b)
 	}
 	_, err := pipe.Exec(ctx)

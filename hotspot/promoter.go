@@ -17,6 +17,10 @@ type Content struct {
 	Rev        int // metadata revision: the fence against stale pushes
 	Version    int
 	Visibility string // public | department | private: whether the edge needs a read token
+	// NotBefore (zero: none) is the document's publication time: the edge
+	// holds it ahead of time (a pre-warmed handout) but serves it only
+	// from then on.
+	NotBefore time.Time
 	// View and Download are every header of the app's full answer to a
 	// view and to a download (?download=1), which the edge replays.
 	View, Download http.Header
@@ -116,7 +120,7 @@ func (p *Promoter) Run(ctx context.Context) {
 	go func() {
 		for ctx.Err() == nil {
 			err := p.cfg.HotSet.Subscribe(ctx, func(c Change) {
-				if c.Op == "promote" && p.cfg.Warm != nil {
+				if (c.Op == "promote" || c.Op == OpWarm) && p.cfg.Warm != nil {
 					p.cfg.Warm(ctx, c.ID)
 				}
 				select {

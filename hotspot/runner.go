@@ -183,6 +183,16 @@ func (r *Runner) step(ctx context.Context, now time.Time, renew bool) error {
 	if err := r.cfg.HotSet.Put(ctx, put, promoted); err != nil {
 		return err
 	}
+	if len(demoted) > 0 {
+		// A pre-warmed document is not demoted for lack of hits before
+		// its lecture's grace period ends: its entry stays (the lease
+		// janitor removes it once the hold ends).
+		holds, err := r.cfg.HotSet.Holds(ctx, now)
+		if err != nil {
+			return err
+		}
+		demoted = slices.DeleteFunc(demoted, func(id string) bool { _, held := holds[id]; return held })
+	}
 	if err := r.cfg.HotSet.Remove(ctx, demoted...); err != nil {
 		return err
 	}
@@ -204,8 +214,15 @@ func (r *Runner) expire(ctx context.Context, now time.Time) {
 	if err != nil {
 		return
 	}
+	holds, err := r.cfg.HotSet.Holds(ctx, now)
+	if err != nil {
+		return
+	}
 	var stale []string
 	for _, e := range entries {
+		if _, held := holds[e.ID]; held {
+			continue
+		}
 		if now.After(e.LeaseUntil) {
 			stale = append(stale, e.ID)
 		}

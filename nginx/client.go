@@ -40,6 +40,12 @@ type Entry struct {
 	Rev        int64  // metadata revision: the fence
 	Version    int    // content version
 	Visibility string // public | department | private: whether a read token is needed
+	// NotBefore (zero: none) is when the entry may first be served: a
+	// document scheduled for publication is pushed ahead of time, and
+	// before NotBefore every request falls through to the app (which
+	// answers non-managers 404). Whole seconds: the app truncates
+	// publication times to seconds.
+	NotBefore time.Time
 	// View and Download are every header of the app's full (200) answer to
 	// a view and to a download (?download=1); both must hold the quoted
 	// ETag and the Content-Type.
@@ -54,7 +60,8 @@ type Listed struct {
 	Version    int     `json:"version"`
 	Size       int64   `json:"size"`
 	Visibility string  `json:"visibility"`
-	StoredAt   float64 `json:"stored_at"` // unix seconds
+	StoredAt   float64 `json:"stored_at"`            // unix seconds
+	NotBefore  int64   `json:"not_before,omitempty"` // unix seconds, 0: none
 }
 
 // Hit is the hot tier's reads of one document and kind since the last drain.
@@ -103,6 +110,14 @@ func (c *Client) Push(ctx context.Context, e Entry) error {
 	h.Set("X-Doc-Rev", strconv.FormatInt(e.Rev, 10))
 	h.Set("X-Doc-Version", strconv.Itoa(e.Version))
 	h.Set("X-Doc-Visibility", e.Visibility)
+	if !e.NotBefore.IsZero() {
+		// Rounded up, so that nginx never serves before the app would.
+		nb := e.NotBefore.Unix()
+		if e.NotBefore.After(time.Unix(nb, 0)) {
+			nb++
+		}
+		h.Set("X-Doc-Not-Before", strconv.FormatInt(nb, 10))
+	}
 	headers, err := json.Marshal(map[string]http.Header{"view": e.View, "download": e.Download})
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ func (e Edge) Name() string { return e.Client.Admin }
 // Push stores c as the document's hot entry (hotspot.ErrStale: something
 // newer got there first).
 func (e Edge) Push(ctx context.Context, c hotspot.Content) error {
-	err := e.Client.Push(ctx, Entry{ID: c.ID, Rev: int64(c.Rev), Version: c.Version, Visibility: c.Visibility,
+	err := e.Client.Push(ctx, Entry{ID: c.ID, Rev: int64(c.Rev), Version: c.Version, Visibility: c.Visibility, NotBefore: c.NotBefore,
 		View: c.View, Download: c.Download, Body: c.Body})
 	if errors.Is(err, ErrStale) {
 		return hotspot.ErrStale

@@ -22,12 +22,12 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	form, ok := s.readUpload(c, "title", "description", "tags", "visibility")
+	form, ok := s.readUpload(c, "title", "description", "tags", "visibility", "publish_at", "lecture_at")
 	if !ok {
 		return
 	}
 	defer form.file.Discard()
-	if !s.proceed(c, form.digest("title", "description", "tags", "visibility")) {
+	if !s.proceed(c, form.digest("title", "description", "tags", "visibility", "publish_at", "lecture_at")) {
 		return
 	}
 	in := docs.NewDocument{
@@ -35,6 +35,8 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		Description: form.fields["description"],
 		Tags:        docs.SplitTags(form.fields["tags"]),
 		Visibility:  docs.Visibility(form.fields["visibility"]),
+		PublishAt:   form.fields["publish_at"],
+		LectureAt:   form.fields["lecture_at"],
 	}
 	d, err := s.deps.Docs.Create(c, actor(c), in, form.file)
 	if err != nil {
@@ -83,6 +85,8 @@ type patchRequest struct {
 	Description *string          `json:"description"`
 	Tags        *[]string        `json:"tags"`
 	Visibility  *docs.Visibility `json:"visibility"`
+	PublishAt   docs.TimeField   `json:"publish_at"`
+	LectureAt   docs.TimeField   `json:"lecture_at"`
 }
 
 func (s *Server) patchDocument(c *gin.Context) {

@@ -255,6 +255,11 @@ func (s *Service) Open(ctx context.Context, token, password string, granted func
 	if err != nil {
 		return Link{}, docs.Document{}, err
 	}
+	// ... but not before the document is published: a link stands for an
+	// anonymous reader, who may not see it yet.
+	if !d.Published(s.now()) {
+		return Link{}, docs.Document{}, ErrNotFound
+	}
 	if l.HasPassword() && (granted == nil || !granted(l, d)) {
 		if err := s.checkPassword(ctx, l, password); err != nil {
 			return Link{}, docs.Document{}, err

@@ -18,7 +18,11 @@ import (
 // restored, the SQL predicate of listings and of search returns exactly
 // the documents docs.PermissionOf lets each user read, and the trash
 // listing exactly those docs.MayManageTrashed lets each user manage, for
-// every (user, document) pair.
+// every (user, document) pair. Documents are scheduled too (publish_at
+// long past, at the second checked, a second later, an hour later), and
+// each pair is checked a millisecond before that second, at it and a
+// second after it: before publication only managers see a document, from
+// the very second on everyone who may read it.
 func TestReadRuleAgreesWithTheAuthority(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		for round := range 2 {
@@ -33,6 +37,8 @@ func TestReadRuleAgreesWithTheAuthority(t *testing.T) {
 
 func checkReadRule(t *testing.T, e *env, rng *rand.Rand, round int) {
 	now := time.Now().UTC()
+	at := now.Truncate(time.Second).Add(2 * time.Second)
+	schedules := []*time.Time{nil, nil, ptr(at.Add(-time.Hour)), ptr(at), ptr(at.Add(time.Second)), ptr(at.Add(time.Hour))}
 	// Departments: each one's parent is an earlier one, or none.
 	var depts []string
 	for i := range 7 {
@@ -67,8 +73,20 @@ func checkReadRule(t *testing.T, e *env, rng *rand.Rand, round int) {
 	var ids []string
 	for i := range 36 {
 		owner := users[rng.IntN(len(users))]
-		d := e.create(t, docSpec{Title: fmt.Sprintf("doc %d", i), Body: fmt.Sprintf("%s body %d %s", word, i, accounts.NewID()),
-			Visibility: visibilities[rng.IntN(len(visibilities))], Owner: owner.ID, Dept: pickDept()})
+		spec := docSpec{Title: fmt.Sprintf("doc %d", i), Body: fmt.Sprintf("%s body %d %s", word, i, accounts.NewID()),
+			Visibility: visibilities[rng.IntN(len(visibilities))], Owner: owner.ID, Dept: pickDept()}
+		// Half the schedules are set at creation, half by a metadata
+		// change (each path writes the search index's copy).
+		publishAt, late := schedules[rng.IntN(len(schedules))], rng.IntN(2) == 0
+		if !late {
+			spec.PublishAt = publishAt
+		}
+		d := e.create(t, spec)
+		if late && publishAt != nil {
+			if _, err := e.db.Documents().UpdateMeta(e.ctx, d.ID, func(docs.Document) error { return nil }, func(d *docs.Document) { d.PublishAt = publishAt }); err != nil {
+				t.Fatalf("UpdateMeta(publish_at): %v", err)
+			}
+		}
 		var grants []docs.Grant
 		seen := map[string]bool{}
 		for range rng.IntN(4) {
@@ -137,31 +155,14 @@ func checkReadRule(t *testing.T, e *env, rng *rand.Rand, round int) {
 			Admin: u.Role == accounts.RoleAdmin, DeptAdmin: u.Role == accounts.RoleDeptAdmin, Reader: u.Role == accounts.RoleReader})
 	}
 	fallbacks := e.db.SearchFallbacks()
-	byGrant, checkedPairs, hiddenByTrash, inTrash := 0, 0, 0, 0
+	byGrant, checkedPairs, hiddenUnpublished, managedUnpublished, hiddenByTrash, inTrash := 0, 0, 0, 0, 0, 0
 	for _, a := range actors {
-		var want, wantTrash []string
+		var wantTrash []string
 		for _, d := range stored {
 			if docs.MayManageTrashed(a, d) {
 				wantTrash = append(wantTrash, d.ID)
 			}
-			if d.Trashed() {
-				live := d
-				live.DeletedAt = nil
-				if docs.PermissionOf(a, live, time.Now().UTC()) >= docs.PermRead {
-					hiddenByTrash++
-				}
-			}
-			if docs.PermissionOf(a, d, time.Now().UTC()) >= docs.PermRead {
-				want = append(want, d.ID)
-				noGrants := d
-				noGrants.Grants = nil
-				if docs.PermissionOf(a, noGrants, time.Now().UTC()) < docs.PermRead {
-					byGrant++
-				}
-			}
-			checkedPairs++
 		}
-		slices.Sort(want)
 		slices.Sort(wantTrash)
 		inTrash += len(wantTrash)
 		items, _, err := e.db.Documents().ListTrash(e.ctx, docs.TrashScopeOf(a), "", 1, 100)
@@ -171,16 +172,59 @@ func checkReadRule(t *testing.T, e *env, rng *rand.Rand, round int) {
 		if got := onlyOf(ids, items); !slices.Equal(got, wantTrash) {
 			t.Errorf("actor %+v, trash:\n SQL lists %v\n Go allows %v", a, got, wantTrash)
 		}
-		for _, q := range []docs.Query{{Sort: docs.SortCreated}, {Terms: []string{word}, Sort: docs.SortRelevance}} {
-			items, total := e.list(t, a, q)
-			got := onlyOf(ids, items)
-			if !slices.Equal(got, want) {
-				t.Errorf("actor %+v, query %+v:\n SQL reads %v\n Go reads  %v", a, q, got, want)
+	}
+	for _, when := range []time.Time{at.Add(-time.Millisecond), at, at.Add(time.Second)} {
+		for _, a := range actors {
+			var want []string
+			for _, d := range stored {
+				p := docs.PermissionOf(a, d, when)
+				if p >= docs.PermRead {
+					want = append(want, d.ID)
+					noGrants := d
+					noGrants.Grants = nil
+					if docs.PermissionOf(a, noGrants, when) < docs.PermRead {
+						byGrant++
+					}
+				}
+				if d.Trashed() {
+					live := d
+					live.DeletedAt = nil
+					if docs.PermissionOf(a, live, when) >= docs.PermRead {
+						hiddenByTrash++
+					}
+				}
+				if !d.Published(when) {
+					published := d
+					published.PublishAt = nil
+					switch {
+					case p >= docs.PermRead:
+						managedUnpublished++
+					case docs.PermissionOf(a, published, when) >= docs.PermRead:
+						hiddenUnpublished++
+					}
+				}
+				checkedPairs++
 			}
-			if int(total) < len(got) {
-				t.Errorf("actor %+v, query %+v: total %d < %d items", a, q, total, len(got))
+			slices.Sort(want)
+			for _, q := range []docs.Query{{Sort: docs.SortCreated}, {Terms: []string{word}, Sort: docs.SortRelevance}} {
+				items, total, err := e.db.Documents().ListAt(e.ctx, a, docs.Query{Terms: q.Terms, Sort: q.Sort, Page: 1, Size: 100}, when)
+				if err != nil {
+					t.Fatalf("ListAt: %v", err)
+				}
+				got := onlyOf(ids, items)
+				if !slices.Equal(got, want) {
+					t.Errorf("at %s, actor %+v, query %+v:\n SQL reads %v\n Go reads  %v", when.Format(time.RFC3339Nano), a, q, got, want)
+				}
+				if int(total) < len(got) {
+					t.Errorf("actor %+v, query %+v: total %d < %d items", a, q, total, len(got))
+				}
 			}
 		}
+	}
+	// A world where no unpublished document is hidden from a reader, or
+	// none shown to its manager, would test the schedule for nothing.
+	if hiddenUnpublished == 0 || managedUnpublished == 0 {
+		t.Fatalf("unpublished documents: %d hidden from readers, %d shown to managers", hiddenUnpublished, managedUnpublished)
 	}
 	// A world where no read comes from a grant would test nothing new.
 	if byGrant == 0 {
@@ -195,9 +239,11 @@ func checkReadRule(t *testing.T, e *env, rng *rand.Rand, round int) {
 	if hiddenByTrash == 0 || inTrash == 0 {
 		t.Fatalf("the trash hid nothing (%d pairs) or nobody may manage it (%d pairs): %d trashed, %d restored", hiddenByTrash, inTrash, trashed, restored)
 	}
-	t.Logf("%d (actor, document) pairs agree, %d reads by grant, %d hidden by the trash, %d trash entries allowed (%d trashed, %d restored)",
-		checkedPairs, byGrant, hiddenByTrash, inTrash, trashed, restored)
+	t.Logf("%d (time, actor, document) triples agree, %d reads by grant, %d unpublished hidden, %d unpublished shown to managers, %d hidden by the trash, %d trash entries allowed (%d trashed, %d restored)",
+		checkedPairs, byGrant, hiddenUnpublished, managedUnpublished, hiddenByTrash, inTrash, trashed, restored)
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // onlyOf keeps the sorted ids of items that are among ids (other rounds'
 // documents share the database).

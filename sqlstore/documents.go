@@ -35,6 +35,8 @@ type documentRow struct {
 	DeletedAt    *time.Time
 	DeletedBy    *string
 	PurgeAt      *time.Time
+	PublishAt    *time.Time
+	LectureAt    *time.Time
 }
 
 func (documentRow) TableName() string { return "documents" }
@@ -52,7 +54,17 @@ func toDocumentRow(d docs.Document) documentRow {
 	return documentRow{ID: d.ID, Title: d.Title, Description: d.Description, Visibility: string(d.Visibility),
 		OwnerID: d.OwnerID, DepartmentID: nullable(d.DepartmentID), Filename: d.Filename, Version: d.Version,
 		Revision: d.Revision, Size: d.Size, Mime: d.Mime, SHA256: d.SHA256, Views: d.Views, Downloads: d.Downloads,
-		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, TextState: string(textStateOr(d.TextState))}
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt, TextState: string(textStateOr(d.TextState)), PublishAt: utcTime(d.PublishAt), LectureAt: utcTime(d.LectureAt)}
+}
+
+// utcTime is t in UTC (nil stays nil): every time column is written in UTC
+// so that SQLite's text comparisons order them as MariaDB does.
+func utcTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func (r documentRow) document(tags []string) docs.Document {
@@ -63,15 +75,8 @@ func (r documentRow) document(tags []string) docs.Document {
 		OwnerID: r.OwnerID, DepartmentID: deref(r.DepartmentID), Filename: r.Filename, Version: r.Version, Revision: r.Revision,
 		Size: r.Size, Mime: r.Mime, SHA256: r.SHA256, Views: r.Views, Downloads: r.Downloads,
 		TextState: docs.TextState(r.TextState), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-		DeletedAt: utcPtr(r.DeletedAt), DeletedBy: deref(r.DeletedBy), PurgeAt: utcPtr(r.PurgeAt)}
-}
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
+		DeletedAt: utcTime(r.DeletedAt), DeletedBy: deref(r.DeletedBy), PurgeAt: utcTime(r.PurgeAt),
+		PublishAt: utcTime(r.PublishAt), LectureAt: utcTime(r.LectureAt)}
 }
 
 type versionRow struct {
@@ -224,6 +229,7 @@ func (s *Documents) UpdateMeta(ctx context.Context, id string, check func(docs.D
 		d.UpdatedAt = time.Now().UTC()
 		err := tx.Model(&documentRow{}).Where("id = ?", id).Updates(map[string]any{
 			"title": d.Title, "description": d.Description, "visibility": string(d.Visibility),
+			"publish_at": utcTime(d.PublishAt), "lecture_at": utcTime(d.LectureAt),
 			"revision": d.Revision, "updated_at": d.UpdatedAt}).Error
 		if err != nil {
 			return err
@@ -262,10 +268,20 @@ func metaChanges(old, d docs.Document, oldTags []string) map[string]any {
 	if old.Visibility != d.Visibility {
 		detail["visibility"] = audit.Change{Old: old.Visibility, New: d.Visibility}
 	}
+	if !sameTime(old.PublishAt, d.PublishAt) {
+		detail["publish_at"] = audit.Change{Old: old.PublishAt, New: d.PublishAt}
+	}
+	if !sameTime(old.LectureAt, d.LectureAt) {
+		detail["lecture_at"] = audit.Change{Old: old.LectureAt, New: d.LectureAt}
+	}
 	if !equalStrings(oldTags, d.Tags) {
 		detail["tags"] = audit.Change{Old: oldTags, New: d.Tags}
 	}
 	return detail
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Equal(*b))
 }
 
 func equalStrings(a, b []string) bool {
@@ -414,6 +430,31 @@ func (s *Documents) CollectBlob(ctx context.Context, sha string, cutoff time.Tim
 		return tx.Exec(`DELETE FROM blobs WHERE sha256 = ?`, sha).Error
 	})
 	return collected, err
+}
+
+// Scheduled reads the documents whose publish_at or lecture_at lies in
+// [from, to] (two index range scans).
+func (s *Documents) Scheduled(ctx context.Context, from, to time.Time) ([]docs.Document, error) {
+	var rows []documentRow
+	err := s.g(ctx).Raw(`SELECT id, size, publish_at, lecture_at FROM documents WHERE publish_at BETWEEN ? AND ? AND deleted_at IS NULL
+		UNION SELECT id, size, publish_at, lecture_at FROM documents WHERE lecture_at BETWEEN ? AND ? AND deleted_at IS NULL`,
+		from.UTC(), to.UTC(), from.UTC(), to.UTC()).Scan(&rows).Error
+	out := make([]docs.Document, len(rows))
+	for i, r := range rows {
+		out[i] = docs.Document{ID: r.ID, Size: r.Size, PublishAt: utcTime(r.PublishAt), LectureAt: utcTime(r.LectureAt)}
+	}
+	return out, err
+}
+
+// NextPublication is the earliest publish_at after after (an index range
+// scan: ix_documents_publish_at).
+func (s *Documents) NextPublication(ctx context.Context, after time.Time) (time.Time, bool, error) {
+	var next []time.Time
+	err := s.g(ctx).Raw("SELECT publish_at FROM documents WHERE publish_at > ? ORDER BY publish_at LIMIT 1", after.UTC()).Scan(&next).Error
+	if err != nil || len(next) == 0 {
+		return time.Time{}, false, err
+	}
+	return next[0].UTC(), true, nil
 }
 
 func (s *Documents) PurgeSearchOrphans(ctx context.Context) (int64, error) {

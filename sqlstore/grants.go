@@ -86,11 +86,14 @@ func readable(s docs.ReadScope) (string, []any) {
 
 // readableLive is readable's rule for documents that are not trashed.
 func readableLive(s docs.ReadScope) (string, []any) {
+	// Placeholders spelled out throughout: pageRows runs this through
+	// database/sql, which does not expand a slice as gorm does.
+	const published = "(d.publish_at IS NULL OR d.publish_at <= ?)"
 	switch {
 	case s.All:
 		return "1=1", nil
 	case s.Anonymous:
-		return "d.visibility = 'public'", nil
+		return "(d.visibility = 'public' AND " + published + ")", []any{s.Now}
 	}
 	conds := []string{"d.visibility = 'public'", "d.owner_id = ?"}
 	args := []any{s.UserID}
@@ -103,16 +106,37 @@ func readableLive(s docs.ReadScope) (string, []any) {
 		args = append(args, s.Department)
 	}
 	if len(s.Principals) > 0 {
-		// Placeholders spelled out: pageRows runs this through database/sql,
-		// which does not expand a slice as gorm does.
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(s.Principals)), ",")
-		conds = append(conds, "EXISTS (SELECT 1 FROM document_grants g WHERE g.document_id = d.id AND g.principal IN ("+marks+") AND (g.expires_at IS NULL OR g.expires_at > ?))")
-		for _, p := range s.Principals {
-			args = append(args, p)
-		}
-		args = append(args, s.Now)
+		conds = append(conds, "EXISTS (SELECT 1 FROM document_grants g WHERE g.document_id = d.id AND g.principal IN ("+marks(len(s.Principals))+") AND (g.expires_at IS NULL OR g.expires_at > ?))")
+		args = append(append(args, principalArgs(s)...), s.Now)
 	}
-	return "(" + strings.Join(conds, " OR ") + ")", args
+	// Not yet published: only its managers (docs.PermissionOf's write or
+	// more) see it.
+	manages := []string{published}
+	args = append(args, s.Now)
+	if !s.Reader {
+		manages = append(manages, "d.owner_id = ?")
+		args = append(args, s.UserID)
+		if s.Department != "" && s.DeptAdmin {
+			manages = append(manages, "d.department_id = ?")
+			args = append(args, s.Department)
+		}
+		if len(s.Principals) > 0 {
+			manages = append(manages, "EXISTS (SELECT 1 FROM document_grants g WHERE g.document_id = d.id AND g.principal IN ("+marks(len(s.Principals))+
+				") AND g.permission IN ('write', 'manage') AND (g.expires_at IS NULL OR g.expires_at > ?))")
+			args = append(append(args, principalArgs(s)...), s.Now)
+		}
+	}
+	return "((" + strings.Join(conds, " OR ") + ") AND (" + strings.Join(manages, " OR ") + "))", args
+}
+
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+func principalArgs(s docs.ReadScope) []any {
+	out := make([]any, len(s.Principals))
+	for i, p := range s.Principals {
+		out[i] = p
+	}
+	return out
 }
 
 // holdsGrants reports whether any active grant names one of the scope's

@@ -127,6 +127,7 @@ type docSpec struct {
 	Owner       string
 	Dept        string
 	CreatedAt   time.Time
+	PublishAt   *time.Time
 }
 
 // document builds the Document and NewContent for spec without storing them.
@@ -150,7 +151,7 @@ func (e *env) document(t *testing.T, s docSpec) (docs.Document, docs.NewContent,
 	d := docs.Document{ID: docs.NewID(), Title: s.Title, Description: s.Description, Tags: s.Tags,
 		Visibility: s.Visibility, OwnerID: s.Owner, DepartmentID: s.Dept, Filename: c.Version.Filename,
 		Size: c.Version.Size, Mime: c.Version.Mime, SHA256: c.Version.SHA256, Version: 1, Revision: 1,
-		TextState: c.TextState, CreatedAt: now, UpdatedAt: now}
+		TextState: c.TextState, CreatedAt: now, UpdatedAt: now, PublishAt: s.PublishAt}
 	return d, c, st
 }
 

@@ -15,7 +15,13 @@ import (
 const snippetWidth = 160
 
 func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([]docs.Document, int64, error) {
-	scope := docs.ScopeOf(actor, time.Now().UTC())
+	return s.listAt(ctx, actor, q, time.Now().UTC())
+}
+
+// listAt is List as of now: grants and publication times are compared
+// with it.
+func (s *Documents) listAt(ctx context.Context, actor docs.Actor, q docs.Query, now time.Time) ([]docs.Document, int64, error) {
+	scope := docs.ScopeOf(actor, now)
 	if r, ok := s.db.dialect.(ranker); ok && !s.db.sqlSearchOnly && len(q.Terms) > 0 && q.Sort == docs.SortRelevance && q.Tag == "" {
 		grants, err := s.holdsGrants(ctx, scope)
 		if err != nil {
@@ -69,7 +75,7 @@ func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([
 		order = " ORDER BY d.views DESC, d.created_at DESC, d.id"
 	}
 	var rows []documentRow
-	sel := "SELECT d.id, d.title, d.description, d.visibility, d.owner_id, d.department_id, d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at, d.text_state, " + score + " AS score"
+	sel := "SELECT d.id, d.title, d.description, d.visibility, d.owner_id, d.department_id, d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at, d.text_state, d.publish_at, d.lecture_at, " + score + " AS score"
 	pageArgs := append(append(append([]any{}, scoreArgs...), args...), q.Size, (q.Page-1)*q.Size)
 	if err := db.Raw(sel+from+order+" LIMIT ? OFFSET ?", pageArgs...).Scan(&rows).Error; err != nil {
 		return nil, 0, err

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 
@@ -51,34 +52,46 @@ func groongaArg(s string) string {
 
 // groongaReadable is the script form of readable for an actor who holds no
 // active grant (List answers the others by SQL), over document_search's
-// copies of the permission columns.
-func groongaReadable(a docs.Actor) string {
+// copies of the permission columns. publish_at is whole Unix seconds
+// there (0: none), as docs keeps it.
+func groongaReadable(a docs.Actor, now time.Time) string {
 	public := `visibility == "public"`
-	// A trashed document is nobody's to read (readable's deleted_at IS NULL).
+	// A trashed document is nobody's to read (readable's deleted_at IS NULL):
+	// its entry's visibility copy is trashedVisibility.
 	live := `visibility != "` + trashedVisibility + `" && `
+	published := fmt.Sprintf("publish_at <= %d", now.Unix())
+	owner := "owner_id == " + groongaString(a.UserID)
 	switch {
 	case a.Admin:
 		return `visibility != "` + trashedVisibility + `"`
 	case a.Anonymous():
-		return public
-	case a.DepartmentID == "":
-		return live + "(" + public + " || owner_id == " + groongaString(a.UserID) + ")"
-	case a.DeptAdmin:
-		return live + "(" + public + " || owner_id == " + groongaString(a.UserID) + " || department_id == " + groongaString(a.DepartmentID) + ")"
+		return "(" + public + " && " + published + ")"
 	}
-	return live + "(" + public + " || owner_id == " + groongaString(a.UserID) +
-		` || (department_id == ` + groongaString(a.DepartmentID) + ` && visibility == "department"))`
+	var read, manages string
+	switch {
+	case a.DepartmentID == "":
+		read, manages = "("+public+" || "+owner+")", owner
+	case a.DeptAdmin:
+		dept := "department_id == " + groongaString(a.DepartmentID)
+		read, manages = "("+public+" || "+owner+" || "+dept+")", owner+" || "+dept
+	default:
+		read, manages = "("+public+" || "+owner+` || (department_id == `+groongaString(a.DepartmentID)+` && visibility == "department"))`, owner
+	}
+	if a.Reader {
+		return live + "(" + read + " && " + published + ")"
+	}
+	return live + "(" + read + " && (" + published + " || " + manages + "))"
 }
 
 // groongaSelect is the select command of one relevance page: every term is a
 // required phrase, as in mroongaQuery.
-func groongaSelect(a docs.Actor, q docs.Query) string {
+func groongaSelect(a docs.Actor, q docs.Query, now time.Time) string {
 	phrases := make([]string, len(q.Terms))
 	for i, t := range q.Terms {
 		phrases[i] = groongaString(t)
 	}
 	var filters []string
-	if f := groongaReadable(a); f != "" {
+	if f := groongaReadable(a, now); f != "" {
 		filters = append(filters, f)
 	}
 	if q.OwnerID != "" {
@@ -132,8 +145,8 @@ func parseGroongaSelect(out string) (groongaPage, error) {
 
 // rank runs the select: mroonga_command answers NULL (with a warning) when
 // Groonga refuses the command.
-func (mroonga) rank(ctx context.Context, db *DB, a docs.Actor, q docs.Query) (groongaPage, error) {
-	rows, err := db.searchStmts.query(ctx, db.sql, "SELECT mroonga_command(?)", groongaSelect(a, q))
+func (mroonga) rank(ctx context.Context, db *DB, a docs.Actor, q docs.Query, now time.Time) (groongaPage, error) {
+	rows, err := db.searchStmts.query(ctx, db.sql, "SELECT mroonga_command(?)", groongaSelect(a, q, now))
 	if err != nil {
 		return groongaPage{}, err
 	}
@@ -159,13 +172,13 @@ var missingCommand sync.Once
 
 // ranker answers a relevance search from the full-text engine alone.
 type ranker interface {
-	rank(ctx context.Context, db *DB, a docs.Actor, q docs.Query) (groongaPage, error)
+	rank(ctx context.Context, db *DB, a docs.Actor, q docs.Query, now time.Time) (groongaPage, error)
 }
 
 // rankedList is List for a relevance search the engine can rank by itself.
 // ok is false when the caller must answer with the SQL form instead.
 func (s *Documents) rankedList(ctx context.Context, r ranker, actor docs.Actor, scope docs.ReadScope, q docs.Query) (out []docs.Document, total int64, ok bool, err error) {
-	page, err := r.rank(ctx, s.db, actor, q)
+	page, err := r.rank(ctx, s.db, actor, q, scope.Now)
 	var me *mysqldriver.MySQLError
 	if errors.As(err, &me) && me.Number == 1305 { // FUNCTION mroonga_command does not exist
 		missingCommand.Do(func() {
@@ -251,8 +264,8 @@ func (s *Documents) pageRows(ctx context.Context, scope docs.ReadScope, ids []st
 	}
 	all = append(all, args...)
 	rows, err := s.db.searchStmts.query(ctx, s.db.sql, `SELECT d.id, d.title, d.description, d.visibility, d.owner_id, COALESCE(d.department_id, ''),
-		d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at, d.text_state,
-		COALESCE(x.excerpt, ''), COALESCE((SELECT GROUP_CONCAT(t.tag ORDER BY t.tag SEPARATOR '`+tagSeparator+`') FROM document_tags t WHERE t.document_id = d.id), '')
+		d.filename, d.version, d.revision, d.size, d.mime, d.sha256, d.views, d.downloads, d.created_at, d.updated_at,
+		d.text_state, d.publish_at, d.lecture_at, COALESCE(x.excerpt, ''), COALESCE((SELECT GROUP_CONCAT(t.tag ORDER BY t.tag SEPARATOR '`+tagSeparator+`') FROM document_tags t WHERE t.document_id = d.id), '')
 		FROM documents d LEFT JOIN document_excerpts x ON x.document_id = d.id WHERE d.id IN (`+marks+`) AND `+where, all...)
 	if err != nil {
 		return nil, err
@@ -262,11 +275,13 @@ func (s *Documents) pageRows(ctx context.Context, scope docs.ReadScope, ids []st
 	for rows.Next() {
 		var r pageRow
 		var vis, tags, textState string
+		var publishAt, lectureAt sql.NullTime
 		d := &r.doc
 		if err := rows.Scan(&d.ID, &d.Title, &d.Description, &vis, &d.OwnerID, &d.DepartmentID, &d.Filename, &d.Version, &d.Revision,
-			&d.Size, &d.Mime, &d.SHA256, &d.Views, &d.Downloads, &d.CreatedAt, &d.UpdatedAt, &textState, &r.excerpt, &tags); err != nil {
+			&d.Size, &d.Mime, &d.SHA256, &d.Views, &d.Downloads, &d.CreatedAt, &d.UpdatedAt, &textState, &publishAt, &lectureAt, &r.excerpt, &tags); err != nil {
 			return nil, err
 		}
+		d.PublishAt, d.LectureAt = nullTime(publishAt), nullTime(lectureAt)
 		d.Visibility, d.TextState = docs.Visibility(vis), docs.TextState(textState)
 		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
 		if tags != "" {
@@ -275,4 +290,13 @@ func (s *Documents) pageRows(ctx context.Context, scope docs.ReadScope, ids []st
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// nullTime is t in UTC, or nil when NULL.
+func nullTime(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
 }

@@ -25,12 +25,12 @@ func (mroonga) index(tx *gorm.DB, d docs.Document, text string, replaceBody bool
 		if err := tx.Exec(`REPLACE INTO document_excerpts (document_id, excerpt) VALUES (?, ?)`, d.ID, excerptOf(text)).Error; err != nil {
 			return err
 		}
-		return tx.Exec(`REPLACE INTO document_search (document_id, title, tags, description, body, indexed_at, visibility, owner_id, department_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.Title, tags, d.Description, text, now, string(d.Visibility), d.OwnerID, d.DepartmentID, d.CreatedAt.UTC()).Error
+		return tx.Exec(`REPLACE INTO document_search (document_id, title, tags, description, body, indexed_at, visibility, owner_id, department_id, created_at, publish_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.Title, tags, d.Description, text, now, string(d.Visibility), d.OwnerID, d.DepartmentID, d.CreatedAt.UTC(), publishSeconds(d)).Error
 	}
-	return tx.Exec(`UPDATE document_search SET title = ?, tags = ?, description = ?, visibility = ?, indexed_at = ? WHERE document_id = ?`,
-		d.Title, tags, d.Description, string(d.Visibility), now, d.ID).Error
+	return tx.Exec(`UPDATE document_search SET title = ?, tags = ?, description = ?, visibility = ?, publish_at = ?, indexed_at = ? WHERE document_id = ?`,
+		d.Title, tags, d.Description, string(d.Visibility), publishSeconds(d), now, d.ID).Error
 }
 
 func (mroonga) unindex(tx *gorm.DB, id string) error {
@@ -51,6 +51,15 @@ const trashedVisibility = "trashed"
 // re-check refuses.
 func (mroonga) markTrashed(tx *gorm.DB, id string) error {
 	return tx.Exec(`UPDATE document_search SET visibility = ?, indexed_at = ? WHERE document_id = ?`, trashedVisibility, time.Now().UTC(), id).Error
+}
+
+// publishSeconds is d's PublishAt as the index holds it: whole Unix
+// seconds, 0 for none (docs keeps PublishAt in whole seconds).
+func publishSeconds(d docs.Document) int64 {
+	if d.PublishAt == nil {
+		return 0
+	}
+	return d.PublishAt.Unix()
 }
 
 // mroongaQuery makes every term required and literal.

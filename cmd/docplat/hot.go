@@ -53,16 +53,20 @@ func (a *app) edgePurger() docs.Edge {
 }
 
 // hotJobs are the hot path's background jobs: the promoter (pre-warms L1
-// and keeps every nginx equal to the hot set), the nginx hit forwarder
+// and keeps every nginx equal to the hot set), the pre-warmer (promotes
+// scheduled documents ahead of their lecture), the nginx hit forwarder
 // (through the read aggregator: a hot document's hits cross its burst count
 // and go out at once, a trickle waits for the window) and, unless separate
 // `docplat hotspot` processes run, the detector.
 func (a *app) hotJobs(ctx context.Context) []func() {
-	p := hotspot.NewPromoter(hotspot.PromoterConfig{HotSet: a.hotSet, Edges: a.edges, Source: docs.NewHotSource(a.db.Documents(), a.blobs, a.cfg.Hot.MaxEntryBytes), Instance: a.cfg.instanceName(),
+	source := docs.NewHotSource(a.db.Documents(), a.blobs, a.cfg.Hot.MaxEntryBytes)
+	pw := hotspot.NewPrewarmer(hotspot.PrewarmerConfig{PrewarmOptions: a.cfg.Prewarm, HotSet: a.hotSet, Schedule: source,
+		Instance: a.cfg.instanceName(), Logger: a.log, Registerer: a.reg})
+	p := hotspot.NewPromoter(hotspot.PromoterConfig{HotSet: a.hotSet, Edges: a.edges, Source: source, Instance: a.cfg.instanceName(),
 		Warm: func(ctx context.Context, id string) {
 			_, _ = a.docs.GetSystem(ctx, id) // fills L1 (and L2)
 		}, Logger: a.log, Registerer: a.reg})
-	jobs := []func(){func() { p.Run(ctx) }}
+	jobs := []func(){func() { p.Run(ctx) }, func() { pw.Run(ctx) }}
 	if len(a.hitSources) > 0 {
 		jobs = append(jobs, func() { hotspot.ForwardHits(ctx, a.hitSources, a.stream.Reads, "nginx", 250*time.Millisecond, a.log) })
 	}

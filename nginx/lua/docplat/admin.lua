@@ -73,8 +73,16 @@ local function push(id)
     if #body > config.max_entry_bytes then
         return json.fail(413, "too_large", "the entry exceeds the hot tier's size limit")
     end
+    local not_before = h["x-doc-not-before"]
+    if not_before ~= nil then
+        not_before = rev_of(not_before)
+        if not not_before then
+            return json.fail(400, "bad_request", "X-Doc-Not-Before must be unix seconds")
+        end
+    end
     local meta = {
         rev = rev,
+        not_before = not_before,
         version = tonumber(h["x-doc-version"]) or 0,
         etag = prepared.etag,
         visibility = vis,
@@ -162,7 +170,7 @@ local function list()
         -- promoter pushes it again (serve.lua leaves it to the app).
         if m and m.view then
             items[#items + 1] = { id = id, rev = m.rev, version = m.version, size = m.size,
-                visibility = m.visibility, stored_at = m.stored_at }
+                visibility = m.visibility, stored_at = m.stored_at, not_before = m.not_before }
         end
     end
     table.sort(items, function(a, b) return a.id < b.id end)

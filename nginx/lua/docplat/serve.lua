@@ -250,6 +250,18 @@ function _M.content(id, shared)
     if not meta.view then
         return
     end
+    -- A document scheduled for publication is held ahead of time and
+    -- served from its not_before on; before, the app answers (404 to all
+    -- but its managers). ngx.now() is the cached time of this event loop
+    -- iteration, never ahead of the clock; when it says "before", the
+    -- clock is read afresh (a syscall, on this path only), so that the
+    -- first request after the second is nginx's.
+    if meta.not_before and ngx.now() < meta.not_before then
+        ngx.update_time()
+        if ngx.now() < meta.not_before then
+            return
+        end
+    end
     if not shared and not authorized(id, meta) then
         return
     end

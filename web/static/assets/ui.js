@@ -1,7 +1,7 @@
 // Widgets more than one screen uses: banners, badges, the tag list, the
 // visibility choice, the upload progress bar and the login link.
 import { h, add, fill, $, selectBox } from './dom.js?v=__ASSET_VERSION__';
-import { t } from './i18n.js?v=__ASSET_VERSION__';
+import { t, fmtTime } from './i18n.js?v=__ASSET_VERSION__';
 import { state } from './state.js?v=__ASSET_VERSION__';
 import { listHash } from './router.js?v=__ASSET_VERSION__';
 
@@ -39,6 +39,38 @@ export function visBadge(v) {
 
 export function visibilitySelect(value) {
   return selectBox('visibility', VISIBILITIES.map((v) => [v, t(`vis.${v}`)]), value || 'private', t('common.visibility'));
+}
+
+// scheduleInput is a local date and time for publish_at or lecture_at (an
+// RFC 3339 UTC string or null); scheduleValue reads it back as RFC 3339
+// UTC in whole seconds ('' when empty), which is what the API keeps.
+export function scheduleInput(name, value) {
+  const input = h('input', { type: 'datetime-local', name, step: 1 });
+  if (value) {
+    const d = new Date(value);
+    if (!Number.isNaN(d.getTime())) {
+      const local = new Date(d.getTime() - d.getTimezoneOffset() * 60000);
+      input.value = local.toISOString().slice(0, 19);
+    }
+  }
+  return input;
+}
+
+export function scheduleValue(input) {
+  if (!input.value) return '';
+  const d = new Date(input.value); // datetime-local is read as local time
+  if (Number.isNaN(d.getTime())) return '';
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// scheduledBadge marks a document not yet published: only its managers
+// ever see one, in lists and on its page.
+export function scheduledBadge(doc) {
+  if (!doc || !doc.publish_at) return null;
+  const at = new Date(doc.publish_at);
+  if (Number.isNaN(at.getTime()) || at.getTime() <= Date.now()) return null;
+  return h('span', { class: 'badge badge-scheduled', title: t('schedule.publishAt') },
+    t('schedule.scheduled', { time: fmtTime(doc.publish_at) }));
 }
 
 export function tagList(tags) {

@@ -11,6 +11,7 @@ import { sharingPanel } from './sharing.js?v=__ASSET_VERSION__';
 import { docStatsSection } from './docstats.js?v=__ASSET_VERSION__';
 import {
   showError, showInfo, clearBanner, visBadge, visibilitySelect, tagList, parseTags, progressBar, loginLink,
+  scheduleInput, scheduleValue, scheduledBadge,
 } from '../ui.js?v=__ASSET_VERSION__';
 import { previewPanel } from './preview.js?v=__ASSET_VERSION__';
 import { restoreDocument } from './trash.js?v=__ASSET_VERSION__';
@@ -81,7 +82,9 @@ export async function renderDoc(view, id, alive) {
 
   const row = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
   const details = h('dl', { class: 'meta-grid' },
-    row(t('common.visibility'), visBadge(doc.visibility)),
+    row(t('common.visibility'), [visBadge(doc.visibility), ' ', scheduledBadge(doc)]),
+    doc.publish_at ? row(t('schedule.publishAt'), timeEl(doc.publish_at)) : null,
+    doc.lecture_at ? row(t('schedule.lectureAt'), timeEl(doc.lecture_at)) : null,
     row(t('common.file'), doc.filename || '—'),
     row(t('doc.type'), doc.mime || '—'),
     row(t('common.size'), humanSize(doc.size)),
@@ -228,6 +231,8 @@ function editForm(doc, etag, alive, manager) {
   const description = h('textarea', { name: 'description', rows: 3, value: doc.description || '' });
   const tags = h('input', { type: 'text', name: 'tags', value: (doc.tags || []).join(', ') });
   const visibility = visibilitySelect(doc.visibility); // changing it needs manage
+  const publishAt = scheduleInput('publish_at', doc.publish_at); // so does this
+  const lectureAt = scheduleInput('lecture_at', doc.lecture_at);
   const saveBtn = h('button', { type: 'submit' }, t('manage.save'));
   const theirs = h('aside', { class: 'conflict', hidden: true, 'aria-labelledby': 'conflict-title' });
   const form = h('form', {},
@@ -236,6 +241,8 @@ function editForm(doc, etag, alive, manager) {
     field(t('common.description'), description),
     field(t('common.tags'), tags, t('common.tagsHint')),
     manager ? field(t('common.visibility'), visibility) : null,
+    manager ? field(t('schedule.publishAt'), publishAt, t('schedule.publishAtHint')) : null,
+    field(t('schedule.lectureAt'), lectureAt, t('schedule.lectureAtHint')),
     saveBtn);
 
   const showTheirs = (newer) => {
@@ -261,6 +268,10 @@ function editForm(doc, etag, alive, manager) {
     const newTags = parseTags(tags.value);
     if (newTags.join('\n') !== (base.tags || []).join('\n')) patch.tags = newTags;
     if (manager && visibility.value !== base.visibility) patch.visibility = visibility.value;
+    // Compared as instants: the API keeps whole seconds in UTC.
+    const sameTime = (v, old) => (v || null) === (old ? new Date(old).toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+    if (manager && !sameTime(scheduleValue(publishAt), base.publish_at)) patch.publish_at = scheduleValue(publishAt) || null;
+    if (!sameTime(scheduleValue(lectureAt), base.lecture_at)) patch.lecture_at = scheduleValue(lectureAt) || null;
     if (Object.keys(patch).length === 0) {
       showInfo(t('manage.nothing'));
       return;

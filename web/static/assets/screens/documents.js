@@ -8,7 +8,7 @@ import { api } from '../api.js?v=__ASSET_VERSION__';
 import { t, humanSize } from '../i18n.js?v=__ASSET_VERSION__';
 import { state } from '../state.js?v=__ASSET_VERSION__';
 import { go, listHash, docHash } from '../router.js?v=__ASSET_VERSION__';
-import { visBadge, tagList } from '../ui.js?v=__ASSET_VERSION__';
+import { visBadge, tagList, scheduledBadge } from '../ui.js?v=__ASSET_VERSION__';
 
 const PAGE_SIZE = 20;
 const SORTS = ['relevance', 'created_at', 'views'];
@@ -134,6 +134,7 @@ function docItem(d) {
       : d.description ? h('p', { class: 'desc muted' }, d.description) : null,
     h('div', { class: 'meta' },
       visBadge(d.visibility),
+      scheduledBadge(d),
       tagList(d.tags),
       h('span', { title: t('common.size') }, humanSize(d.size)),
       h('span', {}, t('list.updated'), timeEl(d.updated_at))));

@@ -4,7 +4,7 @@ import { upload } from '../api.js?v=__ASSET_VERSION__';
 import { t } from '../i18n.js?v=__ASSET_VERSION__';
 import { state, flash } from '../state.js?v=__ASSET_VERSION__';
 import { go, docHash } from '../router.js?v=__ASSET_VERSION__';
-import { showError, clearBanner, visibilitySelect, parseTags, progressBar, loginLink } from '../ui.js?v=__ASSET_VERSION__';
+import { showError, clearBanner, visibilitySelect, parseTags, progressBar, loginLink, scheduleInput, scheduleValue } from '../ui.js?v=__ASSET_VERSION__';
 
 export function renderUpload(view) {
   setTitle(t('upload.title'));
@@ -18,6 +18,8 @@ export function renderUpload(view) {
   const description = h('textarea', { name: 'description', rows: 3 });
   const tags = h('input', { type: 'text', name: 'tags', placeholder: t('upload.tagsPlaceholder') });
   const visibility = visibilitySelect('private');
+  const publishAt = scheduleInput('publish_at');
+  const lectureAt = scheduleInput('lecture_at');
   const submit = h('button', { type: 'submit' }, t('upload.submit'));
   const progress = progressBar();
 
@@ -36,6 +38,8 @@ export function renderUpload(view) {
     field(t('common.description'), description),
     field(t('common.tags'), tags, t('common.tagsHint')),
     field(t('common.visibility'), visibility),
+    field(t('schedule.publishAt'), publishAt, t('schedule.publishAtHint')),
+    field(t('schedule.lectureAt'), lectureAt, t('schedule.lectureAtHint')),
     h('div', { class: 'form-row' }, submit),
     progress.el);
 
@@ -57,6 +61,8 @@ export function renderUpload(view) {
     const tagList = parseTags(tags.value);
     if (tagList.length) body.append('tags', tagList.join(','));
     body.append('visibility', visibility.value);
+    if (scheduleValue(publishAt)) body.append('publish_at', scheduleValue(publishAt));
+    if (scheduleValue(lectureAt)) body.append('lecture_at', scheduleValue(lectureAt));
 
     clearBanner();
     submit.disabled = true;
