@@ -138,7 +138,11 @@ func TestAnUploadsBodyIsSearchableOnceExtracted(t *testing.T) {
 			t.Fatal("the body was searchable before its extraction")
 		}
 		close(release)
-		wait.For(t, wait.Limit, "the body to be searchable", func() bool { return found(t, e, "quasarwave", d.ID) })
+		// Mroonga's index is not transactional: the body can be found a
+		// moment before the job's transaction commits the state.
+		wait.For(t, wait.Limit, "the body to be searchable and the state ready", func() bool {
+			return found(t, e, "quasarwave", d.ID) && textState(t, e, d.ID).TextState == docs.TextReady
+		})
 		got := textState(t, e, d.ID)
 		if got.TextState != docs.TextReady || got.Revision != d.Revision+1 {
 			t.Fatalf("after extraction: state %q revision %d, want ready, %d", got.TextState, got.Revision, d.Revision+1)
