@@ -31,7 +31,8 @@ func (s *Server) resumableRoutes(v1 *gin.RouterGroup) {
 				return
 			}
 		}
-		c.Request = c.Request.WithContext(resumable.WithActor(c.Request.Context(), actor(c)))
+		ctx := context.WithValue(resumable.WithActor(c.Request.Context(), actor(c)), requestIDCtxKey{}, requestIDOf(c))
+		c.Request = c.Request.WithContext(ctx)
 		p.ServeHTTP(c.Writer, c.Request)
 		c.Abort()
 	}
@@ -43,6 +44,10 @@ func (s *Server) resumableRoutes(v1 *gin.RouterGroup) {
 	}
 	v1.GET("/uploads/:id", s.getUpload)
 }
+
+// requestIDCtxKey carries the request id into tusd's hooks, whose
+// context is the request's but not Gin's.
+type requestIDCtxKey struct{}
 
 func (s *Server) getUpload(c *gin.Context) {
 	if _, ok := requireUser(c); !ok {
@@ -64,7 +69,8 @@ func (s *Server) getUpload(c *gin.Context) {
 // other route: the status of its code and the contract's error body, with
 // Retry-After when a dependency failed and the figures of a quota refusal.
 func (s *Server) tusRefusal(ctx context.Context, err error) handler.HTTPResponse {
-	r := s.classify(ctx, err, "", "/api/v1/uploads/")
+	requestID, _ := ctx.Value(requestIDCtxKey{}).(string)
+	r := s.classify(ctx, err, requestID, "/api/v1/uploads/")
 	header := handler.HTTPHeader{"Content-Type": "application/json; charset=utf-8"}
 	if r.clientGone {
 		return handler.HTTPResponse{StatusCode: 499, Header: header}
