@@ -83,7 +83,7 @@ func abort(c *gin.Context, code errs.Code, msg string) {
 
 // fail answers err with its code's status and message (see classify).
 func (s *Server) fail(c *gin.Context, err error) {
-	r := s.classify(c, err, requestIDOf(c), c.Request.URL.Path)
+	r := s.classify(c.Request.Context(), err, requestIDOf(c), c.Request.URL.Path)
 	switch {
 	case r.clientGone:
 		c.AbortWithStatus(499)
