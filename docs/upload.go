@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"time"
 
 	"docplat/blob"
 	"docplat/charset"
@@ -119,28 +120,8 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 	if err := CheckCanCreate(actor); err != nil {
 		return Document{}, err
 	}
-	if in.Title == "" {
-		in.Title = strings.TrimSuffix(st.filename, path.Ext(st.filename))
-		if in.Title == "" {
-			in.Title = st.filename
-		}
-	}
-	title, err := checkTitle(in.Title)
+	in, err := in.normalize(st.filename)
 	if err != nil {
-		return Document{}, err
-	}
-	desc, err := checkDescription(in.Description)
-	if err != nil {
-		return Document{}, err
-	}
-	tags, err := normalizeTags(in.Tags)
-	if err != nil {
-		return Document{}, err
-	}
-	if in.Visibility == "" {
-		in.Visibility = Private
-	}
-	if err := checkVisibility(in.Visibility); err != nil {
 		return Document{}, err
 	}
 	publishAt, err := ParseScheduleTime("publish_at", in.PublishAt, s.now())
@@ -156,7 +137,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 		return Document{}, err
 	}
 	now := c.Version.CreatedAt
-	d := Document{ID: NewID(), Title: title, Description: desc, Tags: tags, Visibility: in.Visibility,
+	d := Document{ID: NewID(), Title: in.Title, Description: in.Description, Tags: in.Tags, Visibility: in.Visibility,
 		OwnerID: actor.UserID, DepartmentID: actor.DepartmentID, Filename: st.filename,
 		Size: c.Version.Size, Mime: c.Version.Mime, SHA256: c.Version.SHA256, Version: 1, Revision: 1,
 		TextState: c.TextState, CreatedAt: now, UpdatedAt: now, PublishAt: publishAt, LectureAt: lectureAt}
@@ -167,6 +148,52 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 	s.log.InfoContext(ctx, "document created", "document_id", d.ID, "owner_id", d.OwnerID, "size", d.Size, "mime", d.Mime, "sha256", d.SHA256)
 	return d, nil
 }
+
+// normalize applies Create's defaults (the title from the file name,
+// private) and checks every field.
+func (in NewDocument) normalize(filename string) (NewDocument, error) {
+	if in.Title == "" {
+		in.Title = strings.TrimSuffix(filename, path.Ext(filename))
+		if in.Title == "" {
+			in.Title = filename
+		}
+	}
+	var err error
+	if in.Title, err = checkTitle(in.Title); err != nil {
+		return in, err
+	}
+	if in.Description, err = checkDescription(in.Description); err != nil {
+		return in, err
+	}
+	if in.Tags, err = normalizeTags(in.Tags); err != nil {
+		return in, err
+	}
+	if in.Visibility == "" {
+		in.Visibility = Private
+	}
+	return in, checkVisibility(in.Visibility)
+}
+
+// CheckNewDocument runs Create's checks of the metadata and the file name
+// before any content exists, so that a resumable upload is refused before
+// its bytes are sent rather than after. Errors: errs.BadRequest.
+func CheckNewDocument(in NewDocument, filename string) error {
+	if err := checkFilename(filename); err != nil {
+		return err
+	}
+	if _, err := in.normalize(filename); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	if _, err := ParseScheduleTime("publish_at", in.PublishAt, now); err != nil {
+		return err
+	}
+	_, err := ParseScheduleTime("lecture_at", in.LectureAt, now)
+	return err
+}
+
+// CheckFilename is Stage's check of a file name (errs.BadRequest).
+func CheckFilename(filename string) error { return checkFilename(filename) }
 
 // ReplaceContent makes staged content the document's next version.
 // Errors: those of Update's checks (ErrUnauthorized, ErrNotFound,

@@ -25,9 +25,9 @@ var (
 
 type retryAdvice struct{ base, jitter int }
 
-func setRetryAfter(c *gin.Context, a retryAdvice) {
-	c.Header("Retry-After", strconv.Itoa(a.base+rand.IntN(a.jitter+1)))
-}
+func setRetryAfter(c *gin.Context, a retryAdvice) { c.Header("Retry-After", a.value()) }
+
+func (a retryAdvice) value() string { return strconv.Itoa(a.base + rand.IntN(a.jitter+1)) }
 
 // statusOf is the one table from error codes to HTTP statuses. Every
 // error answer goes through it (abort), so a code means one status
@@ -81,36 +81,65 @@ func abort(c *gin.Context, code errs.Code, msg string) {
 	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: msg}})
 }
 
-// fail answers err with its code's status and message (the outermost
-// *errs.Error in its chain decides). Errors without a code are classified
-// here, once: a body over its limit is too_large, a client gone away gets
-// no answer (499), a failing dependency (depfail) is unavailable, and
-// anything else is a 500, logged with the request id, whose text never
-// reaches the client. Every unavailable answer carries Retry-After.
+// fail answers err with its code's status and message (see classify).
 func (s *Server) fail(c *gin.Context, err error) {
+	r := s.classify(c.Request.Context(), err, requestIDOf(c), c.Request.URL.Path)
+	switch {
+	case r.clientGone:
+		c.AbortWithStatus(499)
+		return
+	case r.inDoubt:
+		c.Set(writeInDoubtKey, true)
+	}
+	if r.coded.Code == errs.Unavailable {
+		setRetryAfter(c, dependencyRetryAfter)
+	}
+	if _, signedIn := caller(c); signedIn && r.quota != nil {
+		c.AbortWithStatusJSON(statusOf[errs.QuotaExceeded], errorBody{Error: errorDetail{Code: r.coded.Code, Message: r.coded.Message, Details: s.quotaDetails(c, r.quota)}})
+		return
+	}
+	abort(c, r.coded.Code, r.coded.Message)
+}
+
+// classified is an error as the contract answers it.
+type classified struct {
+	coded      *errs.Error
+	quota      *docs.QuotaError // a quota refusal's figures
+	clientGone bool             // nobody reads the answer (499)
+	inDoubt    bool             // the write may have committed
+}
+
+// classify decides, once, how err is answered: the outermost *errs.Error
+// in its chain decides; errors without a code are classified here: a body
+// over its limit is too_large, a client gone away gets no answer (499), a
+// failing dependency (depfail) is unavailable, and anything else is a 500,
+// logged with the request id, whose text never reaches the client. Every
+// unavailable answer carries Retry-After (set by the caller).
+func (s *Server) classify(ctx context.Context, err error, requestID, path string) classified {
 	var (
+		out      classified
 		coded    *errs.Error
 		tooLarge *http.MaxBytesError
 	)
 	switch {
 	case docs.MayHaveCommitted(err):
 		// Never "nothing was changed": the write stands or may (documentation/architecture.md, "Read-your-writes").
-		s.log.WarnContext(c, "write answered before it was readable", "err", err, "request_id", requestIDOf(c))
-		c.Set(writeInDoubtKey, true)
+		s.log.WarnContext(ctx, "write answered before it was readable", "err", err, "request_id", requestID)
+		out.inDoubt = true
 		errors.As(err, &coded)
 	case errors.As(err, &coded):
 		switch coded.Code {
 		case errs.Unavailable:
-			s.log.WarnContext(c, "write refused: a dependency is unavailable", "err", err, "request_id", requestIDOf(c))
+			s.log.WarnContext(ctx, "write refused: a dependency is unavailable", "err", err, "request_id", requestID)
 		case errs.Internal:
-			s.log.ErrorContext(c, "request failed", "err", err, "request_id", requestIDOf(c), "path", c.Request.URL.Path)
+			s.log.ErrorContext(ctx, "request failed", "err", err, "request_id", requestID, "path", path)
 		}
 	case errors.As(err, &tooLarge):
 		coded = &errs.Error{Code: errs.TooLarge, Message: errs.MessageOf(docs.ErrTooLarge)}
-	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// The client went away; nobody reads this answer.
-		c.AbortWithStatus(499)
-		return
+		out.clientGone = true
+		return out
 	case errors.Is(err, depfail.ErrUnavailable), depfail.IsTransient(err):
 		// IsTransient catches what no opener classified (a deadline
 		// passing, a Redis connection error): still a dependency
@@ -119,42 +148,32 @@ func (s *Server) fail(c *gin.Context, err error) {
 		if dep == "" {
 			dep = "a dependency"
 		}
-		s.log.WarnContext(c, "request refused: a dependency is unavailable", "dependency", dep, "err", err,
-			"request_id", requestIDOf(c), "path", c.Request.URL.Path)
+		s.log.WarnContext(ctx, "request refused: a dependency is unavailable", "dependency", dep, "err", err,
+			"request_id", requestID, "path", path)
 		coded = &errs.Error{Code: errs.Unavailable, Message: dep + " is unreachable or overloaded right now; retry shortly"}
 	default:
-		s.log.ErrorContext(c, "request failed", "err", err, "request_id", requestIDOf(c), "path", c.Request.URL.Path)
-		coded = &errs.Error{Code: errs.Internal, Message: "internal error (request id " + requestIDOf(c) + ")"}
+		s.log.ErrorContext(ctx, "request failed", "err", err, "request_id", requestID, "path", path)
+		coded = &errs.Error{Code: errs.Internal, Message: "internal error (request id " + requestID + ")"}
 	}
-	if coded.Code == errs.Unavailable {
-		setRetryAfter(c, dependencyRetryAfter)
-	}
-	var quota *docs.QuotaError
-	if errors.As(err, &quota) {
-		if details, ok := s.quotaDetails(c, quota); ok {
-			c.AbortWithStatusJSON(statusOf[errs.QuotaExceeded], errorBody{Error: errorDetail{Code: coded.Code, Message: coded.Message, Details: details}})
-			return
-		}
-	}
-	abort(c, coded.Code, coded.Message)
+	out.coded = coded
+	errors.As(err, &out.quota)
+	return out
 }
 
-// quotaDetails gives a signed-in caller the figures of its quota refusal.
-// Someone uploading through an upload link is not told a department's
-// usage. The usage is read after the refusal, so it is the current figure,
-// not the one voted on; a stats service that cannot answer leaves it out.
-func (s *Server) quotaDetails(c *gin.Context, q *docs.QuotaError) (quotaDetails, bool) {
-	if _, ok := caller(c); !ok {
-		return quotaDetails{}, false
-	}
+// quotaDetails gives a signed-in caller the figures of its quota refusal
+// (fail and the resumable uploads, whose callers are signed in; someone
+// uploading through an upload link is not told a department's usage). The
+// usage is read after the refusal, so it is the current figure, not the
+// one voted on; a stats service that cannot answer leaves it out.
+func (s *Server) quotaDetails(ctx context.Context, q *docs.QuotaError) quotaDetails {
 	out := quotaDetails{DepartmentID: q.DepartmentID, QuotaBytes: q.QuotaBytes, Size: q.Size}
 	if s.deps.Stats != nil {
-		usage, err := s.deps.Stats.Departments(c, q.DepartmentID)
+		usage, err := s.deps.Stats.Departments(ctx, q.DepartmentID)
 		if err == nil && len(usage) == 1 {
 			out.BytesUsed = &usage[0].BytesUsed
 		} else if err != nil {
-			s.log.WarnContext(c, "quota refusal without its usage figure", "err", err, "request_id", requestIDOf(c))
+			s.log.WarnContext(ctx, "quota refusal without its usage figure", "err", err)
 		}
 	}
-	return out, true
+	return out
 }

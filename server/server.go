@@ -20,6 +20,7 @@ import (
 	"docplat/docs"
 	"docplat/errs"
 	"docplat/preview"
+	"docplat/resumable"
 	"docplat/shares"
 	"docplat/uploadlinks"
 )
@@ -62,6 +63,9 @@ type Deps struct {
 	// Previews renders /documents/{id}/preview (nil: every preview is kind
 	// none, and page images 422).
 	Previews *preview.Service
+	// Uploads serves resumable (tus) uploads at /api/v1/uploads/ (nil:
+	// those routes answer 404).
+	Uploads *resumable.Service
 	// Audit reads the audit log for /api/v1/admin/audit and records failed
 	// logins (nil: neither; changes are recorded by the stores regardless).
 	Audit *audit.Log
@@ -197,6 +201,7 @@ func (s *Server) routes() *gin.Engine {
 	s.statsRoutes(v1)
 	s.shareRoutes(r, v1)
 	s.uploadLinkRoutes(r, v1)
+	s.resumableRoutes(v1)
 	if s.deps.Internal != nil {
 		r.Any("/internal/*path", gin.WrapH(s.deps.Internal))
 	}

@@ -18,6 +18,7 @@ import (
 	"docplat/nginx"
 	"docplat/preview"
 	"docplat/redisnodes"
+	"docplat/resumable"
 	"docplat/server"
 	"docplat/sqlstore"
 	"docplat/stats"
@@ -52,6 +53,7 @@ type config struct {
 	docs.RunOptions // background jobs and caches in front of the repository
 	Server          server.Options
 	Previews        preview.Options
+	Uploads         resumable.Options
 	Stats           stats.Placement // in this process, or another one
 	InternalSecret  string          // between docplat processes and to nginx's admin endpoints
 	TxnTimeout      time.Duration
@@ -78,7 +80,7 @@ func (c *config) bind(b *envflag.Set) {
 	b.String(&c.AdminPassword, "admin-password", "", "password of the admin user created on first start; generated and printed once when empty")
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
 	b.String(&c.DebugAddr, "debug-addr", "", "loopback ip:port (127.0.0.1:6060, [::1]:6060) serving Go's profiler at /debug/pprof/; empty: none; never the public port")
-	for _, o := range []interface{ Bind(*envflag.Set) }{&c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Redis, &c.Cache, &c.Stream, &c.Counting, &c.Hot, &c.Detector, &c.Jobs, &c.Prewarm} {
+	for _, o := range []interface{ Bind(*envflag.Set) }{&c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Uploads, &c.Redis, &c.Cache, &c.Stream, &c.Counting, &c.Hot, &c.Detector, &c.Jobs, &c.Prewarm} {
 		o.Bind(b)
 	}
 	c.Stats.Bind(b, "the stats service's own MariaDB/MySQL database (required with --mysql-dsn, unless --stats-url); empty in embedded mode: stats.db in the data directory",
@@ -105,7 +107,7 @@ func (c *config) bind(b *envflag.Set) {
 func (c *config) validate(b *envflag.Set) error {
 	errs := []error{c.Log.Validate(), debugserver.CheckAddr(c.DebugAddr), secretLength("internal-secret", c.InternalSecret),
 		c.Stats.Check(c.Store.DB.MySQLDSN, c.InternalSecret, c.Stream.Brokers)}
-	for _, o := range []envflag.Validator{&c.Store.DB, &c.Stats.DB, &c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Redis, &c.Cache, &c.Stream, &c.Stream.DevBroker, &c.Stream.Reads, &c.Counting, &c.Hot, &c.Jobs, &c.Prewarm} {
+	for _, o := range []envflag.Validator{&c.Store.DB, &c.Stats.DB, &c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Uploads, &c.Redis, &c.Cache, &c.Stream, &c.Stream.DevBroker, &c.Stream.Reads, &c.Counting, &c.Hot, &c.Jobs, &c.Prewarm} {
 		errs = append(errs, b.Options(o))
 	}
 	if err := b.Options(&c.Detector); err != nil {

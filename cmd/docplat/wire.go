@@ -26,6 +26,7 @@ import (
 	"docplat/lock"
 	"docplat/preview"
 	"docplat/redisnodes"
+	"docplat/resumable"
 	"docplat/server"
 	"docplat/shares"
 	"docplat/sqlstore"
@@ -61,6 +62,7 @@ type app struct {
 	workers *jobs.Pool  // nil: no workers in this process
 
 	previews *preview.Service
+	uploads  *resumable.Service
 	idem     *idempotency.Store
 	audit    *audit.Log
 	accounts *accounts.Service
@@ -116,7 +118,9 @@ func build(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error
 			return nil, err
 		}
 	}
-	a.wireServices()
+	if err := a.wireServices(); err != nil {
+		return nil, err
+	}
 	return a, a.wireWorkers(cfg.JobsInProcess || a.embeddedStream())
 }
 
@@ -221,7 +225,7 @@ func (a *app) openStream(ctx context.Context) (err error) {
 
 // wireServices builds the domain services and the HTTP server over the
 // stages before.
-func (a *app) wireServices() {
+func (a *app) wireServices() error {
 	cfg := a.cfg
 	ao := cfg.Accounts
 	if len(a.edges) > 0 {
@@ -240,6 +244,12 @@ func (a *app) wireServices() {
 	audo := cfg.Audit
 	audo.Logger = a.log
 	a.audit = audit.New(a.db.Gorm(), audo)
+	uo := cfg.Uploads
+	uo.Dir, uo.Registerer, uo.Logger = resumable.Dir(cfg.Store.DB.DataDir), a.reg, a.log
+	var err error
+	if a.uploads, err = resumable.New(a.db.Gorm(), a.docs, a.locker, a.idem, a.departmentUsage, uo); err != nil {
+		return err
+	}
 	so := cfg.Server
 	// Password guesses at a share or upload link: 10 per 5 minutes per link, shared by every instance.
 	guesses := &shares.RedisLimiter{Client: a.redis.L2, Burst: 10, Window: 5 * time.Minute}
@@ -251,6 +261,7 @@ func (a *app) wireServices() {
 		Accounts:    a.accounts,
 		Docs:        a.docs,
 		Previews:    a.previews,
+		Uploads:     a.uploads,
 		Shares:      shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{Edges: a.shareEdges(), Logger: a.log}),
 		UploadLinks: uploadlinks.New(a.db.UploadLinks(), a.accounts, a.docs, guesses),
 		Checks:      map[string]server.Check{"database": a.db.Ping},
@@ -262,6 +273,31 @@ func (a *app) wireServices() {
 		Logger:      a.log,
 		Registry:    a.reg,
 	}, so)
+	return nil
+}
+
+// departmentUsage is what the resumable uploads' early quota check reads:
+// the department's quota as the three-phase commit will charge it (the
+// usage bucket of users without a department: its own quota) and its
+// bytes used as the stats service counts them.
+func (a *app) departmentUsage(ctx context.Context, dept string) (used, quota int64, err error) {
+	bucket := dept
+	if dept == "" {
+		bucket, quota = docs.NoDepartment, a.cfg.NoDepartmentQuota
+	} else if quota, err = a.db.Documents().DepartmentQuota(ctx, dept); err != nil {
+		return 0, 0, err
+	}
+	if quota == 0 {
+		return 0, 0, nil
+	}
+	usage, err := a.statsAPI.Departments(ctx, bucket)
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(usage) == 1 {
+		used = usage[0].BytesUsed
+	}
+	return used, quota, nil
 }
 
 func (a *app) following(context.Context) error {
@@ -335,6 +371,7 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 		func() { a.idem.Run(ctx, time.Minute) },
 		func() { a.audit.Run(ctx, time.Hour) },
 		func() { a.previews.Run(ctx, a.cfg.GCInterval, a.blobExists) },
+		func() { a.uploads.Run(ctx) },
 	}
 	for _, b := range a.branches {
 		jobs = append(jobs, func() { b.Run(ctx, 0) })

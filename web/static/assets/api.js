@@ -197,3 +197,127 @@ export function upload(method, path, form, headers, onProgress) {
     xhr.send(form);
   });
 }
+
+// The tus client (vendor/tus.min.js, tus-js-client) is a classic script
+// that sets window.tus; it is loaded on first use only.
+let tusLoading = null;
+function loadTus() {
+  tusLoading ??= new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = new URL('./vendor/tus.min.js?v=__ASSET_VERSION__', import.meta.url).href;
+    s.onload = () => resolve(globalThis.tus);
+    s.onerror = () => {
+      tusLoading = null;
+      reject(new ApiError(0, 'network', t('err.uploadLost')));
+    };
+    document.head.append(s);
+  });
+  return tusLoading;
+}
+
+// chunkOf: at least four pieces, so a break costs at most a quarter of a
+// small file, and at most 4 MiB per request for a large one.
+const chunkOf = (size) => Math.min(4 << 20, Math.max(256 << 10, Math.ceil(size / 4)));
+
+// resumableUpload sends file through the tus endpoint (/api/v1/uploads/):
+// it survives broken connections (tus-js-client retries and resumes from
+// the offset the server has), is paused and resumed on demand, and waits
+// for the browser to be online again after a network break. metadata
+// carries the document's fields (filename, title, tags, visibility,
+// description, or document_id and if_match for a new version). on.progress
+// (fraction), on.state ('uploading' | 'paused' | 'offline' | 'processing')
+// follow it. The promise resolves to the upload's outcome as
+// GET /api/v1/uploads/{id} gives it (state done, document_id) or rejects
+// with the server's refusal (quota, type, precondition...).
+export function resumableUpload(file, metadata, on = {}) {
+  let upload = null;
+  let paused = false;
+  let settle;
+  const done = new Promise((resolve, reject) => { settle = { resolve, reject }; });
+  const online = () => {
+    if (upload && !paused) {
+      on.state?.('uploading');
+      upload.start();
+    }
+  };
+  const finish = async () => {
+    window.removeEventListener('online', online);
+    state.xhr = null;
+    on.state?.('processing');
+    // The final PATCH wrote the document; GET gives it (and finishes an
+    // upload whose last answer was lost).
+    const id = encodeURIComponent(upload.url.split('/').pop());
+    for (let i = 0; ; i++) {
+      const out = await api('GET', '/uploads/' + id);
+      if (out?.state === 'done' || i >= 60) {
+        settle.resolve(out);
+        return;
+      }
+      if (out?.state === 'failed') {
+        settle.reject(errorFrom(out.error_status || 409, JSON.stringify({ error: out.error }), '/uploads/'));
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  const fail = (err) => {
+    window.removeEventListener('online', online);
+    state.xhr = null;
+    const res = err?.originalResponse;
+    if (res && res.getStatus() >= 400) {
+      settle.reject(errorFrom(res.getStatus(), res.getBody(), '/uploads/'));
+    } else if (!navigator.onLine) {
+      // tus-js-client does not retry while offline: wait for the network.
+      window.addEventListener('online', online, { once: true });
+      on.state?.('offline');
+      return;
+    } else {
+      settle.reject(new ApiError(0, 'network', t('err.uploadLost')));
+    }
+  };
+  const ctl = {
+    done,
+    pause() {
+      paused = true;
+      upload?.abort();
+      on.state?.('paused');
+    },
+    resume() {
+      paused = false;
+      on.state?.('uploading');
+      upload?.start();
+    },
+    // cancel stops the upload and removes what the server has of it.
+    abort() {
+      paused = true;
+      window.removeEventListener('online', online);
+      state.xhr = null;
+      upload?.abort(true).catch(() => {});
+      settle.reject(new ApiError(0, 'aborted', t('err.uploadCancelled')));
+    },
+  };
+  loadTus().then((tus) => {
+    const headers = {};
+    const tok = csrfToken();
+    if (tok) headers['X-CSRF-Token'] = tok;
+    upload = new tus.Upload(file, {
+      endpoint: API + '/uploads/',
+      metadata,
+      headers,
+      chunkSize: chunkOf(file.size),
+      retryDelays: [0, 1000, 3000, 5000, 10000],
+      removeFingerprintOnSuccess: true,
+      onProgress: (sent, total) => on.progress?.(total > 0 ? sent / total : 0),
+      onSuccess: () => finish().catch((e) => settle.reject(e)),
+      onError: fail,
+    });
+    state.xhr = ctl; // leaving the page asks first, then cancels (app.js)
+    on.state?.('uploading');
+    // A file this browser began to send before (a reload, a crash) resumes.
+    return upload.findPreviousUploads().then((previous) => {
+      if (previous.length) upload.resumeFromPreviousUpload(previous[0]);
+      if (!paused) upload.start();
+    });
+  }).catch((e) => settle.reject(e));
+  return ctl;
+}

@@ -1,10 +1,18 @@
-// Screen #/upload: a new document, with upload progress and cancel.
+// Screen #/upload: a new document, sent as a resumable (tus) upload: progress,
+// pause and resume, and an automatic resume after a network break.
 import { h, fill, field, setTitle } from '../dom.js?v=__ASSET_VERSION__';
-import { upload } from '../api.js?v=__ASSET_VERSION__';
+import { resumableUpload, api } from '../api.js?v=__ASSET_VERSION__';
 import { t } from '../i18n.js?v=__ASSET_VERSION__';
 import { state, flash } from '../state.js?v=__ASSET_VERSION__';
 import { go, docHash } from '../router.js?v=__ASSET_VERSION__';
 import { showError, clearBanner, visibilitySelect, parseTags, progressBar, loginLink, scheduleInput, scheduleValue } from '../ui.js?v=__ASSET_VERSION__';
+
+const stateText = {
+  uploading: () => t('upload.state.uploading'),
+  paused: () => t('upload.state.paused'),
+  offline: () => t('upload.state.offline'),
+  processing: () => t('upload.state.processing'),
+};
 
 export function renderUpload(view) {
   setTitle(t('upload.title'));
@@ -22,6 +30,21 @@ export function renderUpload(view) {
   const lectureAt = scheduleInput('lecture_at');
   const submit = h('button', { type: 'submit' }, t('upload.submit'));
   const progress = progressBar();
+  const pause = h('button', { type: 'button', class: 'secondary', hidden: true }, t('upload.pause'));
+  const status = h('p', { class: 'muted upload-status', role: 'status', 'aria-live': 'polite' });
+  let current = null;
+  pause.addEventListener('click', () => {
+    if (!current) return;
+    if (pause.dataset.paused) {
+      delete pause.dataset.paused;
+      pause.textContent = t('upload.pause');
+      current.resume();
+    } else {
+      pause.dataset.paused = '1';
+      pause.textContent = t('upload.resume');
+      current.pause();
+    }
+  });
 
   let titleFromFile = '';
   file.addEventListener('change', () => {
@@ -40,8 +63,9 @@ export function renderUpload(view) {
     field(t('common.visibility'), visibility),
     field(t('schedule.publishAt'), publishAt, t('schedule.publishAtHint')),
     field(t('schedule.lectureAt'), lectureAt, t('schedule.lectureAtHint')),
-    h('div', { class: 'form-row' }, submit),
-    progress.el);
+    h('div', { class: 'form-row' }, submit, pause),
+    progress.el,
+    status);
 
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -54,28 +78,41 @@ export function renderUpload(view) {
       showError(t('upload.empty'));
       return;
     }
-    const body = new FormData();
-    body.append('file', f, f.name);
-    if (title.value.trim()) body.append('title', title.value.trim());
-    if (description.value.trim()) body.append('description', description.value.trim());
+    const metadata = { filename: f.name, visibility: visibility.value };
+    if (title.value.trim()) metadata.title = title.value.trim();
+    if (description.value.trim()) metadata.description = description.value.trim();
     const tagList = parseTags(tags.value);
-    if (tagList.length) body.append('tags', tagList.join(','));
-    body.append('visibility', visibility.value);
-    if (scheduleValue(publishAt)) body.append('publish_at', scheduleValue(publishAt));
-    if (scheduleValue(lectureAt)) body.append('lecture_at', scheduleValue(lectureAt));
+    if (tagList.length) metadata.tags = tagList.join(',');
+    if (scheduleValue(publishAt)) metadata.publish_at = scheduleValue(publishAt);
+    if (scheduleValue(lectureAt)) metadata.lecture_at = scheduleValue(lectureAt);
 
     clearBanner();
     submit.disabled = true;
+    pause.hidden = false;
+    delete pause.dataset.paused;
+    pause.textContent = t('upload.pause');
     progress.start();
     try {
-      const doc = await upload('POST', '/documents', body, {}, progress.update);
+      current = resumableUpload(f, metadata, {
+        progress: (fraction) => progress.update(fraction, false),
+        state: (s) => {
+          status.textContent = stateText[s]?.() || '';
+          pause.hidden = s === 'processing';
+          if (s === 'processing') progress.update(1, true);
+        },
+      });
+      const out = await current.done;
+      const doc = out?.document_id ? await api('GET', '/documents/' + encodeURIComponent(out.document_id)) : null;
       flash('info', t('upload.done', { title: doc?.title || f.name }));
       go(doc?.id ? docHash(doc.id) : '#/');
     } catch (err) {
       // 413 too_large, 415 unsupported_type, 409 quota_exceeded, ...: the server says why.
       showError(err);
     } finally {
+      current = null;
       submit.disabled = false;
+      pause.hidden = true;
+      status.textContent = '';
       progress.stop();
     }
   });

@@ -1,0 +1,116 @@
+// The resumable upload scenario (tus): a teacher uploads a handout over a
+// connection that breaks mid-upload (the browser goes offline and a PATCH
+// is cut): the screen says it will resume, and once the network is back the
+// upload resumes from the offset the server kept, not from zero. Then a
+// pause and resume in Chinese on a slow connection. Each time the stored document has exactly
+// the bytes chosen (sha256).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { launch, newPage, login, shot, checkA11y, env } from './lib.mjs';
+
+const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+
+// handout is about size bytes of text (the test server takes up to 1 MiB).
+function handout(size, line) {
+  const lines = [];
+  for (let i = 0, n = 0; n < size; i++) {
+    lines.push(`${line} ${i}\n`);
+    n += Buffer.byteLength(lines[i]);
+  }
+  return Buffer.from(lines.join(''));
+}
+
+// watchUploads records the tus requests the page makes: method, the
+// Upload-Offset sent, and the answer's status.
+function watchUploads(page) {
+  const seen = [];
+  page.on('requestfinished', async (req) => {
+    if (!req.url().includes('/api/v1/uploads/')) return;
+    const res = await req.response();
+    seen.push({ method: req.method(), offset: Number(req.headers()['upload-offset'] ?? -1), status: res?.status() });
+  });
+  return seen;
+}
+
+async function documentOf(page, file) {
+  await page.waitForURL(/#\/doc\//, { timeout: 30000 });
+  const id = decodeURIComponent(page.url().split('#/doc/')[1]);
+  const doc = await page.evaluate(async (id) => (await fetch(`/api/v1/documents/${id}`)).json(), id);
+  assert.equal(doc.sha256, sha256(file), 'the stored document has exactly the bytes chosen');
+  assert.equal(doc.size, file.length);
+  return doc;
+}
+
+const browser = await launch();
+try {
+  const page = await newPage(browser, { locale: 'en-US' });
+  await login(page, env('DOCPLAT_TEACHER'), env('DOCPLAT_TEACHER_PASSWORD'));
+  const seen = watchUploads(page);
+
+  // A break after the first piece: the second PATCH is cut and the browser
+  // is offline for a while.
+  const file = handout(900 * 1024, '牛顿第二定律 F = ma, mechanics handout line');
+  let patches = 0;
+  let cut = false;
+  await page.route('**/api/v1/uploads/**', async (route) => {
+    const req = route.request();
+    if (req.method() === 'PATCH' && ++patches === 2) {
+      cut = true;
+      await page.context().setOffline(true);
+      await route.abort('internetdisconnected');
+      return;
+    }
+    await route.continue();
+  });
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Upload a document' }).waitFor();
+  await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'mechanics.txt', mimeType: 'text/plain', buffer: file });
+  await page.getByLabel('Title').fill('力学讲义 (resumed)');
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  const status = page.locator('.upload-status');
+  await status.getByText('Connection lost. The upload resumes by itself when the network is back.').waitFor({ timeout: 20000 });
+  assert.ok(cut);
+  const progress = await page.locator('progress').evaluate((p) => p.value);
+  assert.ok(progress > 0 && progress < 100, `progress while offline = ${progress}`);
+  await checkA11y(page, 'upload offline', { focus: false });
+  await shot(page, 'upload-offline');
+  await page.context().setOffline(false);
+  const doc = await documentOf(page, file);
+  assert.equal(doc.title, '力学讲义 (resumed)');
+  await page.getByRole('heading', { level: 1, name: '力学讲义 (resumed)' }).waitFor();
+  await shot(page, 'upload-resumed-document');
+  // It resumed where the server stopped: after the cut, a HEAD asked the
+  // offset and the next PATCH started there, past zero.
+  const afterCut = seen.slice(seen.findIndex((r) => r.method === 'PATCH') + 1);
+  const head = afterCut.find((r) => r.method === 'HEAD');
+  const resumed = afterCut.find((r) => r.method === 'PATCH' && r.status === 204);
+  assert.ok(head && head.status === 200, `no HEAD after the break: ${JSON.stringify(seen)}`);
+  assert.ok(resumed && resumed.offset > 0, `the upload did not resume past zero: ${JSON.stringify(seen)}`);
+  assert.equal(seen.filter((r) => r.method === 'POST').length, 1, 'one upload was created, not a second one');
+  await page.unroute('**/api/v1/uploads/**');
+
+  // Pause and resume, in Chinese, on a slow connection.
+  const zh = await newPage(browser, { locale: 'zh-CN' });
+  zh.setDefaultTimeout(20000);
+  await login(zh, env('DOCPLAT_TEACHER'), env('DOCPLAT_TEACHER_PASSWORD'));
+  const zhSeen = watchUploads(zh);
+  const cdp = await zh.context().newCDPSession(zh);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 100 * 1024 });
+  const second = handout(700 * 1024, '春眠不觉晓，处处闻啼鸟 — 第二份讲义');
+  await zh.goto('/#/upload');
+  await zh.getByRole('heading', { level: 1, name: '上传文档' }).waitFor();
+  await zh.getByLabel('文件', { exact: true }).setInputFiles({ name: 'poems.txt', mimeType: 'text/plain', buffer: second });
+  await zh.getByRole('button', { name: '上传', exact: true }).click();
+  await zh.waitForFunction(() => document.querySelector('progress')?.value > 0);
+  await zh.getByRole('button', { name: '暂停' }).click();
+  await zh.locator('.upload-status').getByText('已暂停。继续上传将从服务器收到的最后一个字节接着传。').waitFor();
+  await checkA11y(zh, 'upload paused (zh)', { focus: false });
+  await shot(zh, 'upload-paused-zh');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await zh.getByRole('button', { name: '继续' }).click();
+  await documentOf(zh, second);
+  assert.ok(zhSeen.some((r) => r.method === 'HEAD'), 'resume asked the server for its offset');
+} finally {
+  await browser.close();
+}
