@@ -299,7 +299,9 @@ func TestIdempotentRetriesAcrossInstances(t *testing.T) {
 	dept, onA := setupDepartment(a, "Idem", 1<<20)
 	onB := &client{app: b, token: onA.token}
 	// Documents outside the trash (the delete above moved one there).
-	count := func() int64 { return a.countRows("documents WHERE deleted_at IS NULL AND department_id = '" + dept + "'") }
+	count := func() int64 {
+		return a.countRows("documents WHERE deleted_at IS NULL AND department_id = '" + dept + "'")
+	}
 
 	uploadWith := func(c *client, key, name, content string) response {
 		body, ct := multipartBody(name, []byte(content), nil)
@@ -403,7 +405,9 @@ func TestIdempotencyKeyIsBoundToItsRequestBody(t *testing.T) {
 		dept, onA := setupDepartment(a, "Fingerprint", 1<<20)
 		onB := &client{app: b, token: onA.token}
 		// Documents outside the trash (the delete below moves one there).
-		count := func() int64 { return a.countRows("documents WHERE deleted_at IS NULL AND department_id = '" + dept + "'") }
+		count := func() int64 {
+			return a.countRows("documents WHERE deleted_at IS NULL AND department_id = '" + dept + "'")
+		}
 		fields := map[string]string{"title": "Notes", "tags": "a,b", "visibility": "private"}
 		with := func(k, v string) map[string]string {
 			m := maps.Clone(fields)
