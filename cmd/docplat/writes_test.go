@@ -298,7 +298,7 @@ func TestIdempotentRetriesAcrossInstances(t *testing.T) {
 	a, b := startApp(t, cfg), startApp(t, cfg)
 	dept, onA := setupDepartment(a, "Idem", 1<<20)
 	onB := &client{app: b, token: onA.token}
-	// Documents outside the trash (the delete above moved one there).
+	// Documents outside the trash (the delete below moves one there).
 	count := func() int64 {
 		return a.countRows("documents WHERE deleted_at IS NULL AND department_id = '" + dept + "'")
 	}
