@@ -425,13 +425,18 @@ func TestResumableNewVersion(t *testing.T) {
 		_, member := setupDepartment(a, "Maths", 1<<20)
 		d := member.mustUpload("algebra.txt", "version one", nil)
 		v2 := handout(5000)
-		loc := member.mustTusCreate(len(v2), map[string]string{"filename": "algebra.txt", "document_id": d.ID, "if_match": `"r1"`})
+		loc := member.mustTusCreate(len(v2), map[string]string{"filename": "algebra.txt", "document_id": d.ID, "if_match": fmt.Sprintf(`"r%d"`, a.extracted(d).Revision)})
 		r := member.tusPatch(loc, 0, strings.NewReader(string(v2)))
 		if r.status != 204 || r.header.Get("Upload-Document-Id") != d.ID {
 			t.Fatalf("version PATCH: %d %s", r.status, r.body)
 		}
+		// The new version's text is extracted off the request path, and
+		// that bumps the revision: wait for it before taking the ETag.
 		var got document
-		member.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, &got)
+		wait.For(t, wait.Limit, "the new version's text to be extracted", func() bool {
+			member.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, &got)
+			return got.TextState != "pending"
+		})
 		if got.Version != 2 || got.SHA256 != sha(v2) {
 			t.Fatalf("after the tus version: %+v", got)
 		}
