@@ -86,3 +86,22 @@ func TestAWorkerProcessExtractsForAServeWithoutWorkers(t *testing.T) {
 	cancel()
 	wait.Returned(t, done, "docplat worker")
 }
+
+// TestWorkerRefusesWhatOnlyServeCanRun: a worker without brokers, or on
+// an embedded database or cache, would work alone on data nobody shares.
+func TestWorkerRefusesWhatOnlyServeCanRun(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--kafka-brokers"},
+		{[]string{"--kafka-brokers", "127.0.0.1:9"}, "--mysql-dsn and --redis-addr"},
+		{[]string{"--kafka-brokers", "127.0.0.1:9", "--mysql-dsn", "u@tcp(127.0.0.1:3306)/x", "--stats-mysql-dsn", "u@tcp(127.0.0.1:3306)/y",
+			"--redis-addr", "127.0.0.1:9", "--lock-redis-addrs", "127.0.0.1:9,127.0.0.1:9,127.0.0.1:9", "--jobs-workers", "0"}, "--jobs-workers"},
+	} {
+		err := workerCmd(context.Background(), tc.args, noEnv)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("worker %v: %v, want an error naming %s", tc.args, err, tc.want)
+		}
+	}
+}
