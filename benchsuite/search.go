@@ -44,6 +44,9 @@ func (r *runner) seedSearchCorpus(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("seeding the search corpus: %w", err)
 	}
+	if err := r.api.WaitSearchable(ctx, ids); err != nil {
+		return fmt.Errorf("seeding the search corpus: waiting for the documents' text: %w", err)
+	}
 	// The search measurement's queries are the first searchPoolTries of
 	// CorpusQueries, as they always were; the per-search CPU series takes
 	// its own from beyond them (the same sequence, continued).

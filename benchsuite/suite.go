@@ -101,6 +101,9 @@ func (r *runner) all(ctx context.Context) error {
 	if r.ids, err = r.api.UploadAll(ctx, files, 8); err != nil {
 		return fmt.Errorf("seeding: %w", err)
 	}
+	if err := r.api.WaitSearchable(ctx, r.ids); err != nil {
+		return fmt.Errorf("seeding: waiting for the documents' text: %w", err)
+	}
 	r.log.Info("seeded", "documents", len(r.ids), "took", time.Since(seedStart).Round(time.Millisecond))
 	if err := r.seedSearchCorpus(ctx); err != nil {
 		return err

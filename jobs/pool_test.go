@@ -306,3 +306,52 @@ func TestBackoffDoublesUpToItsCap(t *testing.T) {
 		}
 	}
 }
+
+// TestAJobSurvivesARestartOfTheWholeProcess: the embedded mode's restart,
+// the development broker included (its data directory kept): a job in hand
+// when everything stopped is done after the start.
+func TestAJobSurvivesARestartOfTheWholeProcess(t *testing.T) {
+	dir := t.TempDir()
+	startBroker := func() *events.Broker {
+		b, err := events.StartBroker(context.Background(), events.BrokerConfig{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	b := startBroker()
+	c := Config{Brokers: b.Addrs(), Topic: "docplat.jobs", Group: "workers", Partitions: 2, Workers: 1, MaxAttempts: 3,
+		Backoff: 100 * time.Millisecond, MaxBackoff: time.Second, JobTimeout: 10 * time.Second, SessionTimeout: time.Second}
+	if err := EnsureTopics(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{}, 1)
+	var done atomic.Int64
+	var first atomic.Bool
+	kinds := map[string]Kind{"extract": {Handle: func(ctx context.Context, j Job) error {
+		if first.CompareAndSwap(false, true) {
+			started <- struct{}{}
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		if j.DocumentID == "doc-in-hand" {
+			done.Add(1)
+		}
+		return nil
+	}}}
+	_, stop := start(t, c, kinds)
+	enqueue(t, c, Job{Kind: "extract", DocumentID: "doc-in-hand", Version: 1})
+	select {
+	case <-started:
+	case <-time.After(wait.Limit):
+		t.Fatal("the job was never handed to the worker")
+	}
+	stop()
+	b.Close()
+
+	b = startBroker() // the process starts again
+	t.Cleanup(b.Close)
+	c.Brokers = b.Addrs()
+	start(t, c, kinds)
+	wait.For(t, wait.Limit, "the job in hand at the stop to be done after the restart", func() bool { return done.Load() == 1 })
+}

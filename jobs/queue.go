@@ -13,9 +13,10 @@ import (
 )
 
 // Queue publishes jobs. Unlike the access stream's producer it waits for
-// the broker's acknowledgement: the caller learns whether the job is
-// durable (and the database, not the queue, stays the truth when it is not:
-// see the documents' text sweeper).
+// the broker's acknowledgement, for up to 2 s (what an upload waits at
+// most when Kafka is away): the caller learns whether the job is durable,
+// and the database, not the queue, stays the truth when it is not (see
+// the documents' text sweeper).
 type Queue struct {
 	cl      *kgo.Client
 	topic   string
@@ -43,11 +44,11 @@ func NewQueue(c Config) (*Queue, error) {
 		return nil, errors.New("jobs: a queue needs brokers")
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers...), kgo.DefaultProduceTopic(c.Topic),
-		kgo.ProducerLinger(0), kgo.RecordDeliveryTimeout(5*time.Second), kgo.DialTimeout(time.Second))
+		kgo.ProducerLinger(0), kgo.RecordDeliveryTimeout(2*time.Second), kgo.DialTimeout(time.Second))
 	if err != nil {
 		return nil, err
 	}
-	q := &Queue{cl: cl, topic: c.Topic, timeout: 5 * time.Second,
+	q := &Queue{cl: cl, topic: c.Topic, timeout: 2 * time.Second,
 		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "docplat_jobs_enqueue_failures_total",
 			Help: "Jobs the Kafka broker did not acknowledge when they were enqueued (the sweeper enqueues them again later)."})}
 	if c.Registerer != nil {

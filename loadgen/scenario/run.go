@@ -116,6 +116,9 @@ func seed(ctx context.Context, p *Plan, api *API, log *slog.Logger) ([]string, e
 		return nil, fmt.Errorf("seeding: %w", err)
 	}
 	up = slices.DeleteFunc(up, func(id string) bool { return id == "" })
+	if err := api.WaitSearchable(ctx, up); err != nil {
+		return nil, fmt.Errorf("seeding: waiting for the documents' text: %w", err)
+	}
 	log.Info("seeded documents", "uploaded", len(up), "refused_type", refused, "took", time.Since(start).Round(time.Millisecond))
 	return append(ids, up...), nil
 }

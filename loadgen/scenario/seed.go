@@ -175,6 +175,35 @@ func (a *API) Upload(ctx context.Context, f SeedFile) (string, error) {
 	return d.ID, nil
 }
 
+// WaitSearchable waits until the text of every document of ids (empty ids
+// skipped) is extracted for search: the server extracts it off the request
+// path, so a body word finds a document a moment after its upload.
+// Documents of a server that does not say (no text_state) count as done.
+func (a *API) WaitSearchable(ctx context.Context, ids []string) error {
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		for delay := 10 * time.Millisecond; ; delay = min(2*delay, time.Second) {
+			var d struct {
+				TextState string `json:"text_state"`
+			}
+			if err := a.do(ctx, "read "+id, http.MethodGet, "/api/v1/documents/"+id, nil, nil, true, http.StatusOK, &d); err != nil {
+				return err
+			}
+			if d.TextState != "pending" {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(delay):
+			}
+		}
+	}
+	return nil
+}
+
 // UploadAll uploads files with a few concurrent requests and returns their
 // ids in the same order. It stops at the first error.
 func (a *API) UploadAll(ctx context.Context, files []SeedFile, workers int) ([]string, error) {
