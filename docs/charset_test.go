@@ -35,6 +35,7 @@ func TestStageLabelsTheCharsetOfText(t *testing.T) {
 		{"big5 csv", "a.csv", big5, "text/csv; charset=big5"},
 		{"gbk html", "a.html", gbHTML, "text/html; charset=gb18030"},
 		{"json keeps its type", "a.json", `{"a": "力学"}`, "application/json"},
+		{"utf-16 with its byte-order mark keeps its charset", "a.txt", "\xff\xfeh\x00i\x00", "text/plain; charset=utf-16le"},
 		{"pdf has no charset", "a.pdf", "%PDF-1.4\n", "application/pdf"},
 	}
 	for _, tc := range cases {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"path"
 	"strings"
 	"time"
@@ -93,10 +94,12 @@ func (s *Service) newContent(st *Staged, actor Actor, version int) (NewContent, 
 // page's header, an HTML head).
 const charsetSample = 64 << 10
 
-// labelCharset names in a text type the charset its bytes are in.
-func (s *Service) labelCharset(b *blob.Staged, mime string) (string, error) {
-	if !strings.HasPrefix(mime, "text/") {
-		return mime, nil
+// labelCharset names in a text type the charset its bytes are in. A
+// charset the sniffer read from a byte-order mark (UTF-16) stands.
+func (s *Service) labelCharset(b *blob.Staged, mediaType string) (string, error) {
+	base, params, err := mime.ParseMediaType(mediaType)
+	if err != nil || !strings.HasPrefix(base, "text/") || (params["charset"] != "" && params["charset"] != charset.UTF8) {
+		return mediaType, nil
 	}
 	f, err := b.Open()
 	if err != nil {
@@ -107,7 +110,7 @@ func (s *Service) labelCharset(b *blob.Staged, mime string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return withCharset(mime, charset.Detect(sample, b.Size > int64(len(sample)))), nil
+	return withCharset(mediaType, charset.Detect(sample, b.Size > int64(len(sample)))), nil
 }
 
 // Create makes a new document of staged content, owned by actor and counted

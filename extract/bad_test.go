@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"docplat/internal/sandbox"
 	"docplat/internal/testcorpus"
 )
 
@@ -338,5 +339,30 @@ func TestHugePageCountPDFIsBounded(t *testing.T) {
 	}
 	if took > limits.pdfTimeout+5*time.Second {
 		t.Errorf("took %v", took)
+	}
+}
+
+// The Office child runs under its address-space bound: with one too small
+// for the Go runtime to start in, even a good file fails, as ErrLimit.
+func TestChildRunsUnderItsMemoryBound(t *testing.T) {
+	if !sandbox.Bounded() {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("prlimit (util-linux) is not installed")
+		}
+		t.Skip("prlimit (util-linux) is not installed")
+	}
+	if limits.officeMemory == 0 {
+		t.Skip("a race-enabled binary runs the child without the bound")
+	}
+	saved := limits
+	t.Cleanup(func() { limits = saved })
+	limits.officeMemory = 128 << 20
+	path := writeFile(t, "x.docx", testcorpus.DOCX([]string{"力学 mechanics"}))
+	if _, err := Text(context.Background(), path, mimeDOCX, 1<<20); !errors.Is(err, ErrLimit) {
+		t.Errorf("error = %v, want ErrLimit", err)
+	}
+	limits = saved
+	if s, err := Text(context.Background(), path, mimeDOCX, 1<<20); err != nil || !strings.Contains(s, "力学") {
+		t.Errorf("with the production bound: %q, %v", s, err)
 	}
 }

@@ -127,11 +127,13 @@ var (
 	emptyLines = regexp.MustCompile(`\n(?: ?\n)+`)
 )
 
-// clean makes raw text indexable: valid UTF-8 without NUL, runs of blanks
+// clean makes raw text indexable: valid UTF-8 without NUL or byte-order
+// mark, runs of blanks
 // one space, runs of empty lines one (newlines stay: snippets keep their
 // lines), cut to limit bytes at a character boundary.
 func clean(s string, limit int64) string {
 	s = strings.ToValidUTF8(s, "")
+	s = strings.TrimPrefix(s, "\uFEFF") // a byte-order mark is no text
 	s = strings.ReplaceAll(s, "\x00", "")
 	s = blanks.ReplaceAllString(s, " ")
 	s = emptyLines.ReplaceAllString(s, "\n\n")

@@ -1,6 +1,6 @@
 // The preview panel of the document screen, in English and Chinese: the
 // server's sanitized Markdown shown as HTML without running the script and
-// the onerror handler written in it, GBK text stored as UTF-8 shown
+// the onerror handler written in it, GBK text stored as GB18030 shown
 // decoded, a two-page PDF paged through, a damaged PDF (422) and a busy
 // server (503, with Try again) explained. Screenshots in both languages.
 import assert from 'node:assert/strict';
@@ -92,7 +92,7 @@ try {
     await checkA11y(page, `markdown preview (${lang})`);
     await shot(page, `preview-markdown-${lang}`);
 
-    // GBK text, stored as UTF-8 by the upload, shown decoded with its charset.
+    // GBK text, stored as charset=gb18030 by the upload, shown decoded with its charset.
     await open(docs.gbk, '一年级课程表');
     const text = page.locator('pre.preview-text');
     await text.waitFor();
