@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tus/tusd/v2/pkg/handler"
+	"github.com/tus/tusd/v2/pkg/prometheuscollector"
 	expslog "golang.org/x/exp/slog"
 
 	"docplat/docs"
@@ -69,6 +70,13 @@ func (s *Service) Handler(refuse Refuser) (*Protocol, error) {
 		return nil, err
 	}
 	p.tus = tus
+	if s.opt.Registerer != nil {
+		// tusd's own counters (tusd_requests_total, tusd_errors_total,
+		// tusd_bytes_received, tusd_uploads_*) beside docplat's.
+		if err := s.opt.Registerer.Register(prometheuscollector.New(tus.Metrics)); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 

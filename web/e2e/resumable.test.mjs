@@ -2,11 +2,13 @@
 // connection that breaks mid-upload (the browser goes offline and a PATCH
 // is cut): the screen says it will resume, and once the network is back the
 // upload resumes from the offset the server kept, not from zero. Then a
-// pause and resume in Chinese on a slow connection. Each time the stored document has exactly
+// refusal over the quota shown at once, and a pause and resume in Chinese
+// on a slow connection. Each time the stored document has exactly
 // the bytes chosen (sha256).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { launch, newPage, login, shot, checkA11y, env } from './lib.mjs';
+import { request } from 'playwright-core';
+import { launch, newPage, login, shot, checkA11y, env, BASE } from './lib.mjs';
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
@@ -88,6 +90,34 @@ try {
   assert.ok(resumed && resumed.offset > 0, `the upload did not resume past zero: ${JSON.stringify(seen)}`);
   assert.equal(seen.filter((r) => r.method === 'POST').length, 1, 'one upload was created, not a second one');
   await page.unroute('**/api/v1/uploads/**');
+
+  // A refusal is shown at once, not retried: over the department's quota
+  // (set small for a moment by the admin), the creation is refused 409
+  // quota_exceeded and the screen says so with the figures.
+  const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+  const adminAPI = await request.newContext({ baseURL: BASE }); // no teacher cookies
+  const adminLogin = await adminAPI.post('/api/v1/auth/login', { data: { username: 'admin', password: env('DOCPLAT_ADMIN_PASSWORD') } });
+  const adminToken = (await adminLogin.json()).token;
+  const setQuota = async (bytes) => {
+    const r = await adminAPI.patch(`/api/v1/admin/departments/${me.department_id}`, {
+      headers: { Authorization: `Bearer ${adminToken}` }, data: { quota_bytes: bytes } });
+    assert.equal(r.status(), 200, await r.text());
+  };
+  await setQuota(1000);
+  const posts = seen.length;
+  await page.getByRole('link', { name: 'Upload' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Upload a document' }).waitFor();
+  await page.getByLabel('File', { exact: true }).setInputFiles({ name: 'big.txt', mimeType: 'text/plain', buffer: handout(5000, 'over quota') });
+  const started = Date.now();
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ timeout: 5000 });
+  assert.ok(Date.now() - started < 3000, 'the refusal was retried before it was shown');
+  assert.match(await alert.textContent(), /quota/i);
+  assert.deepEqual(seen.slice(posts).map((r) => `${r.method} ${r.status}`), ['POST 409'], 'one refused creation, no retries');
+  await shot(page, 'upload-quota-refused');
+  await setQuota(1 << 30);
+  await adminAPI.dispose();
 
   // Pause and resume, in Chinese, on a slow connection.
   const zh = await newPage(browser, { locale: 'zh-CN' });

@@ -306,6 +306,21 @@ export function resumableUpload(file, metadata, on = {}) {
       headers,
       chunkSize: chunkOf(file.size),
       retryDelays: [0, 1000, 3000, 5000, 10000],
+      // Retry what a retry can fix (the network, 5xx, 423 locked, 409
+      // conflict: a stale offset or a finish in progress); a refusal
+      // (quota, size, type, precondition) is shown at once.
+      onShouldRetry: (err) => {
+        const res = err?.originalResponse;
+        if (!res) return navigator.onLine;
+        const status = res.getStatus();
+        if (status === 423 || status >= 500) return true;
+        if (status !== 409) return false;
+        try {
+          return JSON.parse(res.getBody())?.error?.code === 'conflict';
+        } catch {
+          return true;
+        }
+      },
       removeFingerprintOnSuccess: true,
       onProgress: (sent, total) => on.progress?.(total > 0 ? sent / total : 0),
       onSuccess: () => finish().catch((e) => settle.reject(e)),
