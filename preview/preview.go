@@ -200,9 +200,9 @@ var officeTypes = map[string]string{
 	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   "docx",
 	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         "xlsx",
 	"application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
-	"application/vnd.oasis.opendocument.text":                                  "odt",
-	"application/vnd.oasis.opendocument.spreadsheet":                           "ods",
-	"application/vnd.oasis.opendocument.presentation":                          "odp",
+	"application/vnd.oasis.opendocument.text":                                   "odt",
+	"application/vnd.oasis.opendocument.spreadsheet":                            "ods",
+	"application/vnd.oasis.opendocument.presentation":                           "odp",
 }
 
 var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
