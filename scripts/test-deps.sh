@@ -2,7 +2,7 @@
 # Makes sure what docplat's tests talk to is installed and running, and does
 # nothing when it already is: MariaDB with the Mroonga engine (full-text
 # search) and Redis, and the tools docplat runs (poppler-utils for PDF
-# previews). Safe to run again and again; needs root for apt-get.
+# previews, LibreOffice for Office previews). Safe to run again and again; needs root for apt-get.
 set -euo pipefail
 
 log() { printf 'test-deps: %s\n' "$*" >&2; }
@@ -23,6 +23,10 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # poppler-utils renders PDF previews (pdfinfo, pdftoppm); the preview tests need it.
 { command -v pdftoppm && command -v pdfinfo; } >/dev/null 2>&1 || need_apt+=(poppler-utils)
+# LibreOffice headless (without the GUI) converts Office files to PDF for
+# their previews; qpdf makes the preview tests' encrypted PDF.
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
+command -v qpdf >/dev/null 2>&1 || need_apt+=(qpdf)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
