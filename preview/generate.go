@@ -45,8 +45,10 @@ func (s *Service) Generate(ctx context.Context, src Source) error {
 	} else if !errors.Is(err, blob.ErrNotFound) {
 		return err
 	}
-	if reason := s.cannot(kind, src.Size); reason != "" {
-		return s.putManifest(src.SHA256, manifest{Kind: KindNone, Reason: reason})
+	if s.cannot(kind, src.Size) != "" {
+		// Not recorded: Describe says why from this server's tools and
+		// limits, which may change (a generation after they did works).
+		return nil
 	}
 	_, err, _ := s.flight.Do(src.SHA256, func() (any, error) {
 		select {

@@ -28,7 +28,7 @@ func esc(s string) string {
 }
 
 // odf zips an OpenDocument of media type mt whose office:body is body.
-func odf(t *testing.T, mt, styles, body string) []byte {
+func odf(t testing.TB, mt, styles, body string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	z := zip.NewWriter(&buf)
@@ -57,7 +57,7 @@ func odf(t *testing.T, mt, styles, body string) []byte {
 }
 
 // corpusLines are lines of real text (Chinese and English manual pages).
-func corpusLines(t *testing.T, n int) []string {
+func corpusLines(t testing.TB, n int) []string {
 	t.Helper()
 	var out []string
 	for _, f := range []string{"/work/shared/corpus/zh/Button.3tk.txt", "/work/shared/corpus/en/EVP_CIPHER-DES.7ssl.txt"} {
@@ -81,7 +81,7 @@ func corpusLines(t *testing.T, n int) []string {
 }
 
 // odt is a text document of pages pages, each starting on a new page.
-func odt(t *testing.T, pages int) []byte {
+func odt(t testing.TB, pages int) []byte {
 	lines := corpusLines(t, pages*8)
 	var body strings.Builder
 	body.WriteString("<office:text>")
@@ -102,7 +102,7 @@ func odt(t *testing.T, pages int) []byte {
 }
 
 // odp is a presentation of slides slides.
-func odp(t *testing.T, slides int) []byte {
+func odp(t testing.TB, slides int) []byte {
 	lines := corpusLines(t, slides*3)
 	var body strings.Builder
 	body.WriteString("<office:presentation>")
@@ -119,7 +119,7 @@ func odp(t *testing.T, slides int) []byte {
 }
 
 // ods is a spreadsheet of rows rows.
-func ods(t *testing.T, rows int) []byte {
+func ods(t testing.TB, rows int) []byte {
 	var body strings.Builder
 	body.WriteString(`<office:spreadsheet><table:table table:name="成绩">`)
 	for r := 0; r < rows; r++ {
@@ -132,6 +132,11 @@ func ods(t *testing.T, rows int) []byte {
 // toOOXML converts an OpenDocument to ext (docx, pptx, xlsx) with
 // LibreOffice.
 func toOOXML(t *testing.T, in []byte, from, ext string) []byte {
+	t.Helper()
+	return toOOXMLb(t, in, from, ext)
+}
+
+func toOOXMLb(t testing.TB, in []byte, from, ext string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "in."+from)

@@ -519,3 +519,48 @@ func TestWidth(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkGenerateOffice measures a 10-page Word file and a 20-slide
+// deck from LibreOffice's conversion to the last page image stored (run
+// with -benchtime=1x: a second iteration would find the first's previews).
+func BenchmarkGenerateOffice(b *testing.B) {
+	if _, err := exec.LookPath("soffice"); err != nil {
+		b.Skip("LibreOffice is not installed")
+	}
+	for _, c := range []struct {
+		name, mime, from, to string
+		make                 func(testing.TB, int) []byte
+		n                    int
+	}{
+		{"docx-10-pages", mimeDOCX, "odt", "docx", odt, 10},
+		{"pptx-20-slides", mimePPTX, "odp", "pptx", odp, 20},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			blobs, err := blob.Open(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			s, err := New(Options{Store: blobs, WorkDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				b.StopTimer()
+				body := toOOXMLb(b, c.make(b, c.n), c.from, c.to)
+				st, err := blobs.Stage(bytes.NewReader(body), int64(len(body)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				st.Commit()
+				f, _ := blobs.Open(st.SHA256)
+				b.StartTimer()
+				if err := s.Generate(context.Background(), Source{SHA256: st.SHA256, Size: st.Size, Mime: c.mime, Body: f}); err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+				p, _ := s.Describe(context.Background(), Source{SHA256: st.SHA256, Mime: c.mime})
+				b.ReportMetric(float64(p.Pages), "pages")
+			}
+		})
+	}
+}
