@@ -76,6 +76,15 @@ func (s *Server) servePreview(c *gin.Context, version int) {
 		return
 	}
 	s.deps.Docs.RecordContentRead(c, who, d, docs.AccessView, v.Size)
+	// Checked before the preview is made: a client holds this ETag only
+	// from a final answer (below), which never changes for these bytes.
+	etag := `"` + previewFormat + "-" + v.SHA256 + `"`
+	if noneMatch(c.GetHeader("If-None-Match"), etag) {
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "private, no-cache")
+		c.Status(http.StatusNotModified)
+		return
+	}
 	p := preview.Preview{Kind: preview.KindNone, Reason: "this server renders no previews"}
 	if s.deps.Previews != nil {
 		if p, err = s.deps.Previews.Describe(c, src); err != nil {
@@ -83,18 +92,17 @@ func (s *Server) servePreview(c *gin.Context, version int) {
 			return
 		}
 	}
-	if p.Kind == preview.KindPending {
-		// Not yet what it will be: no ETag to revalidate against.
+	switch {
+	case p.Kind == preview.KindPending:
+		// Not yet what it will be: nothing to revalidate against.
 		h.Set("Cache-Control", "no-store")
 		h.Set("Retry-After", pendingRetry)
-	} else {
-		etag := `"` + previewFormat + "-" + v.SHA256 + `"`
+	case p.Kind == preview.KindNone && preview.Paged(v.Mime):
+		// This server's tools or limits: they may change.
+		h.Set("Cache-Control", "no-store")
+	default:
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "private, no-cache")
-		if noneMatch(c.GetHeader("If-None-Match"), etag) {
-			c.Status(http.StatusNotModified)
-			return
-		}
 	}
 	c.JSON(http.StatusOK, previewAnswer{Preview: p, Version: v.Version, Mime: v.Mime, SHA256: v.SHA256})
 }
