@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"fmt"
 	"image"
 	"image/color"
@@ -316,10 +318,11 @@ func pngHeader(w, h uint32) []byte {
 		panic(err)
 	}
 	p := b.Bytes()
-	// IHDR's width and height are at bytes 16..24; its CRC is not
-	// checked by DecodeConfig's reader before the size is read.
-	p[16], p[17], p[18], p[19] = byte(w>>24), byte(w>>16), byte(w>>8), byte(w)
-	p[20], p[21], p[22], p[23] = byte(h>>24), byte(h>>16), byte(h>>8), byte(h)
+	// IHDR's width and height are at bytes 16..24, its CRC (of type and
+	// data, bytes 12..29) at 29..33.
+	binary.BigEndian.PutUint32(p[16:], w)
+	binary.BigEndian.PutUint32(p[20:], h)
+	binary.BigEndian.PutUint32(p[29:], crc32.ChecksumIEEE(p[12:29]))
 	return p
 }
 
@@ -341,7 +344,11 @@ func TestUnpreviewableFilesFailCleanly(t *testing.T) {
 	}
 	enc, _ := os.ReadFile(encrypted)
 	notZip := []byte("PK\x03\x04 this is no zip at all")
-	garbageODT := odf(t, mimeODT, "", "<office:text><text:p>unclosed")
+	var noDocument bytes.Buffer // a zip, but no Word document in it
+	z := zip.NewWriter(&noDocument)
+	w, _ := z.Create("hello.txt")
+	w.Write([]byte("hello"))
+	z.Close()
 	for _, c := range []struct {
 		name, mime string
 		body       []byte
@@ -350,7 +357,8 @@ func TestUnpreviewableFilesFailCleanly(t *testing.T) {
 		{"encrypted pdf", "application/pdf", enc},
 		{"not a zip as docx", mimeDOCX, notZip},
 		{"zip bomb as docx", mimeDOCX, zipBomb(t)},
-		{"garbage odt", mimeODT, garbageODT[:len(garbageODT)/2]},
+		{"a zip without a document as docx", mimeDOCX, noDocument.Bytes()},
+		{"odt of broken XML", mimeODT, odf(t, mimeODT, "", "<office:text><text:p>unclosed")},
 		{"image bomb", "image/png", pngHeader(100000, 100000)},
 		{"truncated png", "image/png", encoded(t, png.Encode, testImage(100, 100))[:200]},
 	} {
@@ -362,6 +370,9 @@ func TestUnpreviewableFilesFailCleanly(t *testing.T) {
 				t.Fatalf("Generate: %v; want unprocessable", err)
 			}
 			t.Logf("%s: failed in %v: %v", c.name, time.Since(start).Round(time.Millisecond), err)
+			if c.name == "image bomb" && !strings.Contains(err.Error(), "pixels") {
+				t.Errorf("the image bomb was not refused by its size: %v", err)
+			}
 			if _, err := f.s.Describe(ctx, src); errs.CodeOf(err) != errs.Unprocessable || errs.MessageOf(err) == "" {
 				t.Errorf("Describe after the failure: %v; want unprocessable with the reason", err)
 			}
