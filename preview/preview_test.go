@@ -552,7 +552,8 @@ func BenchmarkGenerateOffice(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s, err := New(Options{Store: blobs, WorkDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler)})
+			reg := prometheus.NewRegistry()
+			s, err := New(Options{Store: blobs, WorkDir: b.TempDir(), Logger: slog.New(slog.DiscardHandler), Registerer: reg})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -572,6 +573,20 @@ func BenchmarkGenerateOffice(b *testing.B) {
 				f.Close()
 				p, _ := s.Describe(context.Background(), Source{SHA256: st.SHA256, Mime: c.mime})
 				b.ReportMetric(float64(p.Pages), "pages")
+			}
+			// Where the time went: LibreOffice's conversion, poppler's pages.
+			mfs, _ := reg.Gather()
+			for _, mf := range mfs {
+				if mf.GetName() != "docplat_preview_render_seconds" {
+					continue
+				}
+				for _, m := range mf.GetMetric() {
+					for _, l := range m.GetLabel() {
+						if l.GetName() == "op" {
+							b.ReportMetric(m.GetHistogram().GetSampleSum()/float64(b.N), l.GetValue()+"-s/op")
+						}
+					}
+				}
 			}
 		})
 	}
