@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -326,5 +327,45 @@ func TestOfficeAndImagePreviews(t *testing.T) {
 		if res := admin.do("GET", "/api/v1/documents/"+twin.ID+"/preview?page=1", nil, nil); res.status != 200 {
 			t.Errorf("the live twin's page after the second gc: %d", res.status)
 		}
+	})
+}
+
+// BenchmarkPreviewReads measures the read path of a generated preview over
+// loopback HTTP (embedded mode, a public two-page PDF): a page image and
+// the JSON preview, beside the content itself, in the same run. A page is
+// a file read (its manifest and its PNG), no rendering.
+//
+//	go test -run '^$' -bench PreviewReads ./cmd/docplat
+func BenchmarkPreviewReads(b *testing.B) {
+	if _, err := exec.LookPath("pdftoppm"); err != nil {
+		b.Skip("poppler-utils is not installed")
+	}
+	a := newTestApp(b, testdb.SQLite)
+	pdf, err := os.ReadFile("../../preview/testdata/two-pages.pdf")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, d := a.admin().upload("slides.pdf", pdf, map[string]string{"visibility": "public"})
+	f, err := a.blobs.Open(d.SHA256)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := a.previews.Generate(b.Context(), preview.Source{SHA256: d.SHA256, Size: d.Size, Mime: d.Mime, Body: f}); err != nil {
+		b.Fatal(err)
+	}
+	page := "/versions/1/preview?page=1&width=960"
+	size := len(a.anon().do("GET", "/api/v1/documents/"+d.ID+page, nil, nil).body)
+	ids := []string{d.ID}
+	b.Run("content", func(b *testing.B) { benchContent(b, a.srv.URL, ids, "/content", "", len(pdf)) })
+	b.Run("page", func(b *testing.B) { benchContent(b, a.srv.URL, ids, page, "", size) })
+	b.Run("json", func(b *testing.B) {
+		benchHTTP(b, a.srv.URL, ids, "/versions/1/preview", "", 0, func(body io.Reader) error {
+			var p struct{ Pages int }
+			if err := json.NewDecoder(body).Decode(&p); err != nil || p.Pages != 2 {
+				return fmt.Errorf("preview %+v: %v", p, err)
+			}
+			return nil
+		})
 	})
 }
