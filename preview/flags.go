@@ -14,8 +14,8 @@ func (o *Options) Bind(b *envflag.Set) {
 	b.Int64(&o.MaxOfficeBytes, "preview-max-office-bytes", d.MaxOfficeBytes, "larger Office files (docx, pptx, xlsx, odt, odp, ods) are not converted for a preview (kind none)")
 	b.Int(&o.MaxPages, "preview-max-pages", d.MaxPages, "page images are generated for the first this many pages of a PDF or Office file (the preview says total_pages)")
 	b.Int64(&o.MaxImagePixels, "preview-max-image-pixels", d.MaxImagePixels, "images of more pixels (width x height, read from the header before decoding) get no preview")
-	b.Duration(&o.Timeout, "preview-timeout", d.Timeout, "longest one poppler run (a page count, or up to 10 page images at one width) may take, also its CPU time; past it the file is recorded as not previewable")
-	b.Duration(&o.OfficeTimeout, "preview-office-timeout", d.OfficeTimeout, "longest one LibreOffice conversion to PDF may take, also its CPU time; past it the file is recorded as not previewable")
+	b.Duration(&o.Timeout, "preview-timeout", d.Timeout, "CPU time one poppler run (a page count, or up to 10 page images at one width) may use; past it the file is recorded as not previewable. The run may take 3 times it in wall time; past that it is retried later")
+	b.Duration(&o.OfficeTimeout, "preview-office-timeout", d.OfficeTimeout, "CPU time one LibreOffice conversion to PDF may use; past it the file is recorded as not previewable. The run may take 3 times it in wall time; past that it is retried later")
 	b.Int64(&o.MaxOfficeMemory, "preview-office-memory", d.MaxOfficeMemory, "address space one LibreOffice conversion may use (prlimit --as)")
 	b.Int(&o.Concurrency, "preview-concurrency", d.Concurrency, "previews generated at once by one process (each runs poppler or LibreOffice)")
 }

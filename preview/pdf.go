@@ -69,21 +69,32 @@ func (p *poppler) run(ctx context.Context, tool string, args ...string) ([]byte,
 
 // bounded runs a converter as a child process in its own process group:
 // never through a shell, with a scrubbed environment, killed with all its
-// children when its timeout passes or ctx ends, its address space, CPU
+// children when its wall time passes or ctx ends, its address space, CPU
 // seconds and core dumps bounded by prlimit when the system has it.
+//
+// The two time bounds mean different things. CPU time past timeout is the
+// file's doing (the kernel kills the child: errLimits, recorded, never
+// tried again). Wall time past wallFactor times it is more likely a
+// loaded machine than the file (a converter that waits without working
+// is killed too): errRenderer, so that the job retries later.
 type bounded struct {
 	prlimit   string
-	timeout   time.Duration
+	timeout   time.Duration // CPU time
 	maxMemory int64
 	env       []string // added to PATH and LANG
 	dir       string
 }
 
-// run answers errLimits when the child hit its own bounds (time, or
-// killed by a signal: prlimit's CPU and memory), the context's error when
-// ctx ended, an *exec.ExitError for any other failure.
+// wallFactor: a run may take this many times its CPU bound in wall time.
+const wallFactor = 3
+
+// run answers errLimits when the child was killed by a signal (prlimit's
+// CPU and memory bounds), errRenderer when its wall time ran out, the
+// context's error when ctx ended, an *exec.ExitError for any other
+// failure.
 func (b bounded) run(parent context.Context, stdin io.Reader, stdout, stderr io.Writer, tool string, args ...string) error {
-	ctx, cancel := context.WithTimeout(parent, b.timeout)
+	wall := wallFactor * b.timeout
+	ctx, cancel := context.WithTimeout(parent, wall)
 	defer cancel()
 	name := tool
 	if b.prlimit != "" {
@@ -107,7 +118,7 @@ func (b bounded) run(parent context.Context, stdin io.Reader, stdout, stderr io.
 	case parent.Err() != nil:
 		return fmt.Errorf("%s: %w", filepath.Base(tool), parent.Err())
 	case ctx.Err() != nil:
-		return fmt.Errorf("%s timed out after %v: %w", filepath.Base(tool), b.timeout, errLimits)
+		return fmt.Errorf("%s still running after %v: %w", filepath.Base(tool), wall, errRenderer)
 	case err == nil:
 		return nil
 	}

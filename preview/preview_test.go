@@ -414,10 +414,11 @@ func fakeTool(t *testing.T, script string) string {
 	return p
 }
 
-// TestConverterBounds: a converter that runs past its time is killed
-// with every process it started and the file is recorded as not
-// previewable; one killed by a signal (prlimit's bounds) too; one that
-// fails otherwise leaves nothing recorded, so that the job retries.
+// TestConverterBounds: a converter that runs past its wall time is
+// killed with every process it started and nothing is recorded (the job
+// retries: a loaded machine, more likely than the file); one killed by a
+// signal (prlimit's CPU and memory bounds) records the file as not
+// previewable; one that fails otherwise leaves nothing recorded.
 func TestConverterBounds(t *testing.T) {
 	ctx := context.Background()
 	pids := filepath.Join(t.TempDir(), "pids")
@@ -427,13 +428,14 @@ func TestConverterBounds(t *testing.T) {
 		recorded     bool
 	}{
 		// The fake starts a grandchild, as LibreOffice's launcher does.
-		{"timeout", "sleep 300 & echo $! >> " + pids + "; echo $$ >> " + pids + "; exec sleep 300", errs.Unprocessable, true},
+		{"timeout", "sleep 300 & echo $! >> " + pids + "; echo $$ >> " + pids + "; exec sleep 300", errs.Unavailable, false},
 		{"crash", "kill -SEGV $$", errs.Unprocessable, true},
+		{"cpu bound", "kill -XCPU $$", errs.Unprocessable, true},
 		{"status", "echo internal >&2; exit 99", errs.Unavailable, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for _, kind := range []string{"pdf", "office"} {
-				opt := Options{Timeout: 500 * time.Millisecond, OfficeTimeout: time.Second}
+				opt := Options{Timeout: 200 * time.Millisecond, OfficeTimeout: 300 * time.Millisecond}
 				body, mime := onePagePDF(100, 100), "application/pdf"
 				if kind == "office" {
 					body, mime = odt(t, 1), mimeODT
