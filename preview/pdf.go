@@ -125,7 +125,7 @@ func (b bounded) run(parent context.Context, stdin io.Reader, stdout, stderr io.
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return fmt.Errorf("%s killed by %v: %w", filepath.Base(tool), ws.Signal(), errLimits)
+			return fmt.Errorf("%s killed by signal (%v): %w", filepath.Base(tool), ws.Signal(), errLimits)
 		}
 		return err
 	}
