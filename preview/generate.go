@@ -28,8 +28,10 @@ const maxPageBytes = 32 << 20
 // after an upload or a new version; it does nothing for a content already
 // generated (identical files share previews) or one without pages.
 //
-// Every converter runs as a child process bounded in time, memory and
-// output, at most Options.Concurrency at once. A file that cannot be
+// poppler and LibreOffice run as child processes bounded in CPU and wall
+// time, memory and output; images are decoded in process once their
+// header's size passed the pixel bound. At most Options.Concurrency
+// generations run at once. A file that cannot be
 // previewed (damaged, protected, a bomb, over the limits) is recorded as
 // such, so that it is never tried again, and its error has code
 // errs.Unprocessable: the job should not retry it. Any other error (a
