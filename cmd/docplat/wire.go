@@ -165,18 +165,11 @@ func (a *app) openStores(ctx context.Context) (err error) {
 	}
 	a.closers = append(a.closers, a.db.Close)
 	po := a.cfg.Previews
-	po.CacheDir, po.Registerer, po.Logger = preview.CacheDir(a.cfg.Store.DB.DataDir), a.reg, a.log
+	po.Store, po.Registerer, po.Logger = a.blobs, a.reg, a.log
 	if a.previews, err = preview.New(po); err != nil {
 		return err
 	}
 	return a.wireTransactions(ctx)
-}
-
-// blobExists is what the preview cache's collection asks of a content:
-// only a blob known to be gone loses its previews.
-func (a *app) blobExists(sha string) bool {
-	_, _, err := a.blobs.Stat(sha)
-	return !errors.Is(err, blob.ErrNotFound)
 }
 
 // openCacheAndLock connects the two-level cache and the write lock to
@@ -334,7 +327,6 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 		func() { a.coord.Run(ctx, 0) },
 		func() { a.idem.Run(ctx, time.Minute) },
 		func() { a.audit.Run(ctx, time.Hour) },
-		func() { a.previews.Run(ctx, a.cfg.GCInterval, a.blobExists) },
 	}
 	for _, b := range a.branches {
 		jobs = append(jobs, func() { b.Run(ctx, 0) })
