@@ -10,7 +10,6 @@ import (
 
 	"docplat/accounts"
 	"docplat/internal/testdb"
-	"docplat/preview"
 )
 
 // Browser tests: each web/e2e/*.test.mjs script drives Debian's chromium
@@ -50,7 +49,6 @@ func TestBrowser(t *testing.T) {
 			seedPeople(t, a)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			go runPreviewJobs(ctx, a)
 			cmd := exec.CommandContext(ctx, node, name)
 			cmd.Dir = e2eDir
 			cmd.Env = append(os.Environ(),
@@ -69,29 +67,6 @@ func TestBrowser(t *testing.T) {
 			}
 			t.Logf("%s", out)
 		})
-	}
-}
-
-// runPreviewJobs stands in for the work queue's "preview" jobs: it
-// generates the previews of every version the database holds, again and
-// again until ctx ends (Generate does nothing for one already made).
-func runPreviewJobs(ctx context.Context, a *testApp) {
-	for ctx.Err() == nil {
-		var versions []struct {
-			SHA256, Mime string
-			Size         int64
-		}
-		a.db.Gorm().WithContext(ctx).Raw(`SELECT DISTINCT sha256, mime, size FROM document_versions`).Scan(&versions)
-		for _, v := range versions {
-			if f, err := a.blobs.Open(v.SHA256); err == nil {
-				_ = a.previews.Generate(ctx, preview.Source{SHA256: v.SHA256, Size: v.Size, Mime: v.Mime, Body: f})
-				f.Close()
-			}
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(200 * time.Millisecond):
-		}
 	}
 }
 

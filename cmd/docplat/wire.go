@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -143,6 +144,7 @@ func (a *app) openQueue(ctx context.Context) (err error) {
 func (a *app) jobKinds() map[string]jobs.Kind {
 	return map[string]jobs.Kind{
 		docs.JobExtract: a.docs.ExtractKind(),
+		docs.JobPreview: a.docs.PreviewKind(),
 	}
 }
 
@@ -228,6 +230,10 @@ func (a *app) wireServices() {
 	do := cfg.Docs
 	do.Logger, do.ContentCache, do.Access, do.Instance, do.Jobs = a.log, a.cache, a.stream.Reads, cfg.instanceName(), a.queue
 	do.JobLock = a.locker.Hold(a.log) // the trash purge runs on one instance at a time
+	do.HasPreview = preview.Paged
+	do.Preview = func(ctx context.Context, sha, mime string, size int64, body *os.File) error {
+		return a.previews.Generate(ctx, preview.Source{SHA256: sha, Size: size, Mime: mime, Body: body})
+	}
 	a.docs = docs.NewService(repo, a.blobs, do)
 	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
 	audo := cfg.Audit
