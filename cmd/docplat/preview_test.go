@@ -44,10 +44,11 @@ func (r response) preview(t *testing.T) previewBody {
 	return p
 }
 
-// noJobWorkers starts an app whose jobs are enqueued and never done: a
-// test that shows the state before a job ran runs the job itself
-// (generate). TestPreviewJobs shows the queue's workers doing it.
-func noJobWorkers(c *config) { c.Jobs.Workers = 0 }
+// noPreviewJobs starts an app that enqueues no preview jobs (extraction
+// jobs still run): a test that shows the state before the job ran does
+// the job itself (generate). TestPreviewJobs shows the queue's workers
+// doing it.
+func noPreviewJobs(c *config) { c.Docs.HasPreview = func(string) bool { return false } }
 
 // generate does the preview job's work for d's current content, as the
 // work queue does after an upload or a new version.
@@ -85,7 +86,7 @@ func (a *testApp) metric(series string) string {
 // page it does not have 400.
 func TestPreviews(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		a := newTestApp(t, b, noJobWorkers)
+		a := newTestApp(t, b, noPreviewJobs)
 		admin := a.admin()
 		var physics, chemistry struct{ ID string }
 		admin.doJSON("POST", "/api/v1/admin/departments", map[string]any{"name": "Physics"}, 201, &physics)
@@ -256,7 +257,7 @@ func TestOfficeAndImagePreviews(t *testing.T) {
 		t.Skip("LibreOffice is not installed; run scripts/test-deps.sh")
 	}
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		a := newTestApp(t, b, noJobWorkers)
+		a := newTestApp(t, b, noPreviewJobs)
 		admin := a.admin()
 		word := docx(t, "力学讲义 第一章", "Newton's laws of motion")
 		r, d := admin.upload("lecture.docx", word, map[string]string{"visibility": "private"})

@@ -45,14 +45,20 @@ func TestPreviewJobs(t *testing.T) {
 		})
 		t.Logf("upload to searchable (after the preview): %v", took.Round(time.Millisecond))
 
-		broken := admin.mustUpload("broken.pdf", "%PDF-1.4\nnot really a PDF\n", map[string]string{"visibility": "private"})
+		// upload, not mustUpload: the extraction of a damaged file retries
+		// (extract's unreadable is not a permanent failure of its job).
+		r, broken := admin.upload("broken.pdf", []byte("%PDF-1.4\nnot really a PDF\n"), map[string]string{"visibility": "private"})
+		if r.status != 201 {
+			t.Fatalf("upload pdf: %d %s", r.status, r.body)
+		}
 		wait.For(t, time.Minute, "the damaged PDF's preview to be refused by its job", func() bool {
 			res := admin.do("GET", "/api/v1/documents/"+broken.ID+"/preview", nil, nil)
 			return res.status == 422 && res.errorCode() == "unprocessable"
 		})
-		if f := a.metric(`docplat_job_failures_total{kind="preview"}`); f != "1" {
-			t.Errorf("preview jobs failed for good: %q, want 1", f)
-		}
+		// The job ends (and is counted) after the generator recorded the file.
+		wait.For(t, wait.Limit, "the preview job to fail for good", func() bool {
+			return a.metric(`docplat_job_failures_total{kind="preview"}`) == "1"
+		})
 		if n := a.metric(`docplat_job_retries_total{kind="preview"}`); n != "0" {
 			t.Errorf("preview jobs retried: %q, want 0 (the file's fault is permanent)", n)
 		}
