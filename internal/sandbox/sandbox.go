@@ -2,8 +2,8 @@
 // in wall time (the context's deadline kills it), CPU seconds and address
 // space (prlimit from util-linux, when the system has it) and output size,
 // never through a shell and with an environment of its own. It is the one
-// place docplat starts such children: poppler's renderers for previews,
-// pdftotext and the Office extractor for search.
+// place docplat starts such children: poppler's renderers and LibreOffice
+// for previews, pdftotext and the Office extractor for search.
 //
 // It tells apart how a run ended (exit status, killed at a limit, output
 // cut) and leaves to the caller what that means for its input: a tool's
