@@ -195,7 +195,11 @@ func TestPreviews(t *testing.T) {
 		if res := owner.do("GET", "/api/v1/documents/"+d.ID+"/preview?page=3", nil, nil); res.status != 400 || !strings.Contains(string(res.body), "2 pages") {
 			t.Errorf("page 3 of 2: %d %s", res.status, res.body)
 		}
-		broken := owner.mustUpload("broken.pdf", "%PDF-1.4\nnot really a PDF\n", map[string]string{"visibility": "private"})
+		// upload, not mustUpload: a damaged file's extraction retries.
+		r, broken := owner.upload("broken.pdf", []byte("%PDF-1.4\nnot really a PDF\n"), map[string]string{"visibility": "private"})
+		if r.status != 201 {
+			t.Fatalf("upload damaged PDF: %d %s", r.status, r.body)
+		}
 		if err := a.generateErr(broken); err == nil {
 			t.Error("a damaged PDF generated")
 		}
@@ -306,10 +310,14 @@ func TestOfficeAndImagePreviews(t *testing.T) {
 			t.Errorf("an identical file's preview: %+v", p)
 		}
 
-		// The original goes: its image is collected with its previews;
-		// the Word file lives on in the twin, with its previews.
+		// The original goes (to the trash, then purged from it): its image
+		// is collected with its previews; the Word file lives on in the
+		// twin, with its previews.
 		if res := admin.do("DELETE", "/api/v1/documents/"+d.ID, nil, nil); res.status != 204 {
 			t.Fatalf("delete: %d %s", res.status, res.body)
+		}
+		if res := admin.do("DELETE", "/api/v1/trash/"+d.ID, nil, nil); res.status != 204 {
+			t.Fatalf("purge: %d %s", res.status, res.body)
 		}
 		gc, err := withClock(a, 2*a.cfg.Docs.BlobGrace).CollectGarbage(t.Context())
 		if err != nil || gc.Blobs != 1 {
