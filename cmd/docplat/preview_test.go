@@ -195,7 +195,7 @@ func TestPreviews(t *testing.T) {
 		if res := owner.do("GET", "/api/v1/documents/"+d.ID+"/preview?page=3", nil, nil); res.status != 400 || !strings.Contains(string(res.body), "2 pages") {
 			t.Errorf("page 3 of 2: %d %s", res.status, res.body)
 		}
-		// upload, not mustUpload: a damaged file's extraction retries.
+		// upload, not mustUpload: nothing here needs its extraction done.
 		r, broken := owner.upload("broken.pdf", []byte("%PDF-1.4\nnot really a PDF\n"), map[string]string{"visibility": "private"})
 		if r.status != 201 {
 			t.Fatalf("upload damaged PDF: %d %s", r.status, r.body)

@@ -17,7 +17,7 @@ import (
 // its searchable text by itself, from the work queue's "preview" and
 // "extract" jobs run by the in-process workers (nothing here calls
 // Generate). A damaged PDF's preview job fails for good at once (422,
-// recorded; no retry), and its extraction apart from it.
+// recorded; no retry), and so does its extraction job.
 func TestPreviewJobs(t *testing.T) {
 	if _, err := exec.LookPath("soffice"); err != nil && os.Getenv("CI") == "" {
 		t.Skip("LibreOffice is not installed; run scripts/test-deps.sh")
@@ -45,8 +45,6 @@ func TestPreviewJobs(t *testing.T) {
 		})
 		t.Logf("upload to searchable (after the preview): %v", took.Round(time.Millisecond))
 
-		// upload, not mustUpload: the extraction of a damaged file retries
-		// (extract's unreadable is not a permanent failure of its job).
 		r, broken := admin.upload("broken.pdf", []byte("%PDF-1.4\nnot really a PDF\n"), map[string]string{"visibility": "private"})
 		if r.status != 201 {
 			t.Fatalf("upload pdf: %d %s", r.status, r.body)
@@ -59,8 +57,19 @@ func TestPreviewJobs(t *testing.T) {
 		wait.For(t, wait.Limit, "the preview job to fail for good", func() bool {
 			return a.metric(`docplat_job_failures_total{kind="preview"}`) == "1"
 		})
-		if n := a.metric(`docplat_job_retries_total{kind="preview"}`); n != "0" {
-			t.Errorf("preview jobs retried: %q, want 0 (the file's fault is permanent)", n)
+		// Its extraction too: failed for good, not retried.
+		wait.For(t, wait.Limit, "the extraction job to fail for good", func() bool {
+			return a.metric(`docplat_job_failures_total{kind="extract"}`) == "1"
+		})
+		for _, kind := range []string{"preview", "extract"} {
+			if n := a.metric(`docplat_job_retries_total{kind="` + kind + `"}`); n != "0" {
+				t.Errorf("%s jobs retried: %q, want 0 (the file's fault is permanent)", kind, n)
+			}
+		}
+		var got document
+		admin.doJSON("GET", "/api/v1/documents/"+broken.ID, nil, 200, &got)
+		if got.TextState != "failed" {
+			t.Errorf("the damaged PDF's text_state: %q, want failed", got.TextState)
 		}
 	})
 }
