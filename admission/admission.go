@@ -41,15 +41,10 @@ const (
 	Login Class = "login"
 	// Admin: the administration API.
 	Admin Class = "admin"
-	// Preview: a poppler run for a PDF preview (a page count or a page
-	// image not in the preview cache yet): a child process of up to 10 s
-	// of CPU. The preview routes themselves are reads; only the run is
-	// admitted here, inside the read's slot.
-	Preview Class = "preview"
 )
 
 // Classes lists the classes in priority order, most protected first.
-var Classes = []Class{Read, Login, Write, Search, Preview, Admin}
+var Classes = []Class{Read, Login, Write, Search, Admin}
 
 // Limit bounds one class.
 type Limit struct {
@@ -71,8 +66,7 @@ type Config map[Class]Limit
 // Searches get one slot per core and 250 ms of waiting: beyond that the
 // database is the bottleneck and a later retry is kinder than a long
 // queue. Writes mostly wait on I/O and the commit protocol: four slots per
-// core, 1 s. PDF previews run poppler, CPU-bound for up to seconds: one
-// slot per two cores (at least one), 2 s. Logins are CPU-bound bcrypt: one slot per core, 2 s (a
+// core, 1 s. Logins are CPU-bound bcrypt: one slot per core, 2 s (a
 // lecture starts with everyone logging in). Reads are not limited. The
 // queues are long enough that the wait bound, not the queue, decides who
 // is shed in all but a flood (they only cap the goroutines held).
@@ -81,12 +75,11 @@ func Defaults(cpus int) Config {
 		cpus = runtime.GOMAXPROCS(0)
 	}
 	return Config{
-		Read:    {},
-		Search:  {Concurrency: cpus, MaxWait: 250 * time.Millisecond, Queue: 64 * cpus},
-		Write:   {Concurrency: 4 * cpus, MaxWait: time.Second, Queue: 64 * cpus},
-		Login:   {Concurrency: cpus, MaxWait: 2 * time.Second, Queue: 128 * cpus},
-		Admin:   {Concurrency: cpus, MaxWait: time.Second, Queue: 16 * cpus},
-		Preview: {Concurrency: max(1, cpus/2), MaxWait: 2 * time.Second, Queue: 16 * cpus},
+		Read:   {},
+		Search: {Concurrency: cpus, MaxWait: 250 * time.Millisecond, Queue: 64 * cpus},
+		Write:  {Concurrency: 4 * cpus, MaxWait: time.Second, Queue: 64 * cpus},
+		Login:  {Concurrency: cpus, MaxWait: 2 * time.Second, Queue: 128 * cpus},
+		Admin:  {Concurrency: cpus, MaxWait: time.Second, Queue: 16 * cpus},
 	}
 }
 

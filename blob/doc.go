@@ -9,7 +9,12 @@
 // upload killed half-way leaves at most a temp file that CleanTemp removes
 // later.
 //
+// Files derived from a blob (previews) live beside it at
+// <dir>/derived/<sha[0:2]>/<sha[2:4]>/<sha>/<name>, written the same way
+// (derived.go); they mean nothing to the store.
+//
 // It never does anything else: there is no database, no index and no
 // knowledge of documents, owners or reference counts. Deciding which blobs
-// are still needed, and calling Remove for the rest, is the caller's job.
+// are still needed, and calling Remove and RemoveDerived for the rest, is
+// the caller's job.
 package blob

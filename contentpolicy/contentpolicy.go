@@ -63,3 +63,33 @@ func (c Content) Header(download bool) http.Header {
 	}
 	return h
 }
+
+// Derived is a file made from a content (a preview's page image): named
+// by the content's hash and its own name, so its bytes never change.
+type Derived struct {
+	SHA256 string // the content's hash
+	Name   string // the derived file's name (page-1-960.png)
+	Mime   string
+	// Immutable: the URL names one version, so the answer may be kept
+	// without revalidation; otherwise (a document's latest version) it is
+	// revalidated, a 304 while the version stays.
+	Immutable bool
+}
+
+// ETag is the derived file's entity tag, quoted.
+func (d Derived) ETag() string { return `"d-` + d.SHA256 + "-" + d.Name + `"` }
+
+// SetHeader sets on h every header of the derived file's full (200)
+// answer; conditional requests and ranges are net/http's, as for content.
+// Always private: reading it needed the content's permission.
+func (d Derived) SetHeader(h http.Header) {
+	h.Set("ETag", d.ETag())
+	h.Set("Content-Type", d.Mime)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'")
+	if d.Immutable {
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "private, no-cache")
+	}
+}

@@ -71,3 +71,16 @@ func TestHeadersFollowTheContent(t *testing.T) {
 		})
 	}
 }
+
+func TestDerivedHeaders(t *testing.T) {
+	h := http.Header{}
+	Derived{SHA256: "abc", Name: "page-1-960.png", Mime: "image/png", Immutable: true}.SetHeader(h)
+	if h.Get("ETag") != `"d-abc-page-1-960.png"` || h.Get("Content-Type") != "image/png" || h.Get("Cache-Control") != "private, max-age=31536000, immutable" ||
+		h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Content-Security-Policy") != "default-src 'none'" {
+		t.Errorf("immutable derived headers: %v", h)
+	}
+	Derived{SHA256: "abc", Name: "page-1-960.png", Mime: "image/png"}.SetHeader(h)
+	if h.Get("Cache-Control") != "private, no-cache" {
+		t.Errorf("latest version's derived file: %v", h)
+	}
+}

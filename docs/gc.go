@@ -10,8 +10,11 @@ import (
 
 // GCReport says what a garbage collection removed.
 type GCReport struct {
-	TempFiles     int   // staging leftovers of interrupted uploads
-	Blobs         int   // blobs no version references
+	TempFiles int // staging leftovers of interrupted uploads
+	Blobs     int // blobs no version references
+	// Derived: blobs whose derived files (previews) outlived them and were
+	// removed after (a collected blob's go with it, counted in Blobs).
+	Derived       int
 	SearchOrphans int64 // index entries of rolled-back transactions
 }
 
@@ -53,7 +56,12 @@ func (s *Collector) CollectGarbage(ctx context.Context) (GCReport, error) {
 		return ctx.Err()
 	}))
 	for _, sha := range candidates {
-		removed, err := s.store.CollectBlob(ctx, sha, cutoff, func() error { return s.blobs.Remove(sha) })
+		// Derived files first: a failure then leaves the blob, and both
+		// are collected next time; the other way round would leave
+		// derived files of no blob (the sweep below would take them).
+		removed, err := s.store.CollectBlob(ctx, sha, cutoff, func() error {
+			return errors.Join(s.blobs.RemoveDerived(sha), s.blobs.Remove(sha))
+		})
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -62,10 +70,30 @@ func (s *Collector) CollectGarbage(ctx context.Context) (GCReport, error) {
 			r.Blobs++
 		}
 	}
+	// Derived files of no blob: made for a blob collected meanwhile (a
+	// preview generated while its document was deleted). Those of a blob
+	// that exists are never touched here, nor ones younger than the grace
+	// period (the blob of an upload may not be published yet).
+	var orphans []string
+	errs = append(errs, s.blobs.WalkDerived(func(sha string, mod time.Time) error {
+		if mod.Before(cutoff) {
+			if _, _, err := s.blobs.Stat(sha); errors.Is(err, blob.ErrNotFound) {
+				orphans = append(orphans, sha)
+			}
+		}
+		return ctx.Err()
+	}))
+	for _, sha := range orphans {
+		if err := s.blobs.RemoveDerived(sha); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.Derived++
+	}
 	r.SearchOrphans, err = s.store.PurgeSearchOrphans(ctx)
 	errs = append(errs, err)
-	if r.TempFiles+r.Blobs > 0 || r.SearchOrphans > 0 {
-		s.opt.Logger.InfoContext(ctx, "garbage collected", "temp_files", r.TempFiles, "blobs", r.Blobs, "search_orphans", r.SearchOrphans)
+	if r.TempFiles+r.Blobs+r.Derived > 0 || r.SearchOrphans > 0 {
+		s.opt.Logger.InfoContext(ctx, "garbage collected", "temp_files", r.TempFiles, "blobs", r.Blobs, "derived", r.Derived, "search_orphans", r.SearchOrphans)
 	}
 	return r, errors.Join(errs...)
 }

@@ -36,6 +36,11 @@ type Options struct {
 	// another type is TextNone.
 	Extract ExtractFunc
 	HasText func(mime string) bool
+	// Preview makes a content's page previews in a preview job; HasPreview
+	// says which types have them (preview.Paged where it is wired). nil:
+	// no preview jobs are enqueued (HasPreview) or done (Preview).
+	Preview    PreviewFunc
+	HasPreview func(mime string) bool
 	// JobLock, when set, is held by the periodic trash purge so that one
 	// instance at a time runs it (lock.Locker.Hold where it is wired).
 	JobLock WriteLock

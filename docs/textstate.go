@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"docplat/blob"
+	"docplat/errs"
 	"docplat/internal/failpoint"
 	"docplat/jobs"
 )
@@ -110,6 +111,11 @@ func (s *Service) ExtractText(ctx context.Context, j jobs.Job) error {
 	f.Close()
 	r := TextResult{Version: j.Version, SHA256: j.SHA256, State: TextReady}
 	if r.Text, err = s.opt.Extract(ctx, f.Name(), j.Mime, s.opt.MaxTextBytes); err != nil {
+		if errs.CodeOf(err) == errs.Unprocessable {
+			// extract.ErrUnreadable: damaged, encrypted, over a
+			// structural limit; the same bytes fail again.
+			return jobs.Permanent(err)
+		}
 		return err
 	}
 	return s.setText(ctx, j.DocumentID, r)
@@ -151,6 +157,10 @@ func (s *Service) SweepPendingText(ctx context.Context, olderThan time.Duration)
 			if err := s.opt.Jobs.Enqueue(ctx, extractJob(d, now)); err != nil {
 				return n, err // claimed, not enqueued: the next sweep after olderThan
 			}
+			// A content whose extraction job was lost may have lost its
+			// preview job too (the same commit, the same Kafka); a
+			// duplicate finds its previews made and does nothing.
+			s.enqueuePreview(ctx, d)
 			n++
 		}
 		if len(ds) < 100 {

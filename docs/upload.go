@@ -148,6 +148,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 		return Document{}, err // one that may have committed is swept (SweepPendingText)
 	}
 	s.enqueueExtract(ctx, d)
+	s.enqueuePreview(ctx, d)
 	s.log.InfoContext(ctx, "document created", "document_id", d.ID, "owner_id", d.OwnerID, "size", d.Size, "mime", d.Mime, "sha256", d.SHA256)
 	return d, nil
 }
@@ -219,6 +220,7 @@ func (s *Service) ReplaceContent(ctx context.Context, actor Actor, id string, if
 		return Document{}, err
 	}
 	s.enqueueExtract(ctx, d)
+	s.enqueuePreview(ctx, d)
 	s.log.InfoContext(ctx, "document content replaced", "document_id", d.ID, "version", d.Version, "size", d.Size)
 	return d, nil
 }

@@ -1,24 +1,25 @@
 // Package preview shows a document's content safely in the browser:
-// Markdown rendered to sanitized HTML, text decoded to UTF-8 and cut to a
-// limit, and PDF pages rendered to PNG by poppler-utils in a bounded child
-// process, cached on disk by content hash, page and width.
+// Markdown rendered to sanitized HTML and text decoded to UTF-8, on
+// request; and page images of PDFs, Office files (converted to PDF by
+// LibreOffice) and images (downscaled), generated off the request path by
+// Generate in bounded child processes and stored beside the blob as its
+// derived files, content-addressed by the blob's sha256.
 //
 // It knows no documents or permissions: the caller decides who may read
-// the content and hands it over as a Source.
+// the content and hands it over as a Source. Answering a request never
+// renders: a page not generated yet answers kind "pending".
 package preview
 
 import (
 	"context"
-	"docplat/internal/periodic"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"mime"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,15 +27,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/singleflight"
 
+	"docplat/blob"
 	"docplat/errs"
 )
 
 // Kinds of preview.
 const (
-	KindHTML = "html" // Markdown, rendered and sanitized
-	KindText = "text" // plain text, CSV, JSON, HTML source, as UTF-8
-	KindPDF  = "pdf"  // a page count; pages come as PNG from Page
-	KindNone = "none" // no preview: download the content
+	KindHTML    = "html"    // Markdown, rendered and sanitized
+	KindText    = "text"    // plain text, CSV, JSON, HTML source, as UTF-8
+	KindPDF     = "pdf"     // a PDF: a page count; pages come as PNG from Page
+	KindOffice  = "office"  // an Office file, converted to PDF: pages as for a PDF
+	KindImage   = "image"   // an image: one page, downscaled
+	KindPending = "pending" // pages not generated yet: ask again later
+	KindNone    = "none"    // no preview: download the content
 )
 
 // Preview is a content's preview as the API answers it.
@@ -44,8 +49,16 @@ type Preview struct {
 	Text      string `json:"text,omitempty"`
 	Charset   string `json:"charset,omitempty"`
 	Truncated *bool  `json:"truncated,omitempty"` // html and text only
-	Pages     int    `json:"pages,omitempty"`     // pdf only
-	// Reason says why a PDF has no preview (kind none).
+	// Pages is how many page images there are (pdf, office, image);
+	// TotalPages the document's page count when only the first Pages
+	// have images.
+	Pages      int   `json:"pages,omitempty"`
+	TotalPages int   `json:"total_pages,omitempty"`
+	Widths     []int `json:"widths,omitempty"` // the widths page images come in
+	// Width and Height are an image's own size in pixels (kind image).
+	Width  int `json:"width,omitempty"`
+	Height int `json:"height,omitempty"`
+	// Reason says why there are no page images (kind none).
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -54,91 +67,115 @@ type Source struct {
 	SHA256 string
 	Size   int64
 	Mime   string
-	// Body reads the content from its start; a *os.File is handed to
-	// poppler by name, anything else is copied to a file first.
+	// Body reads the content from its start; a *os.File is handed to the
+	// converters by name, anything else is copied to a file first.
 	Body io.Reader
 }
 
-// Gate admits one render (the server's admission class "preview"); it
-// returns the function that frees the slot.
-type Gate func(ctx context.Context) (release func(), err error)
+// Store keeps generated previews as files derived from a blob (package
+// blob's Store; an S3 store can offer the same).
+type Store interface {
+	PutDerived(sha, name string, r io.Reader, limit int64) error
+	OpenDerived(sha, name string) (*os.File, error)
+}
 
 // Options configure a Service.
 type Options struct {
-	// CacheDir holds rendered pages and page counts; CacheBytes bounds it.
-	CacheDir   string
-	CacheBytes int64
-	// MaxPDFBytes: larger PDFs get no page preview (kind none).
-	MaxPDFBytes int64
+	// Store keeps generated previews (required).
+	Store Store
+	// WorkDir holds a generation's scratch files (a temp dir when "").
+	WorkDir string
+	// MaxPDFBytes, MaxOfficeBytes: larger files get no page images (kind
+	// none, with the reason).
+	MaxPDFBytes    int64
+	MaxOfficeBytes int64
+	// MaxPages: page images are made of the first MaxPages pages only.
+	MaxPages int
+	// MaxImagePixels bounds an image's width times height, read from its
+	// header before it is decoded (a decompression bomb fails there).
+	MaxImagePixels int64
 	// MaxMarkdownBytes and MaxTextBytes: only this much of the content is
 	// rendered or shown (truncated: true).
 	MaxMarkdownBytes int64
 	MaxTextBytes     int64
-	// Timeout bounds one poppler run (also its CPU seconds).
-	Timeout time.Duration
-	// MaxRenderMemory bounds one poppler run's address space.
+	// Timeout bounds one poppler run (also its CPU seconds);
+	// OfficeTimeout one LibreOffice conversion.
+	Timeout       time.Duration
+	OfficeTimeout time.Duration
+	// MaxRenderMemory bounds one poppler run's address space,
+	// MaxOfficeMemory one LibreOffice run's.
 	MaxRenderMemory int64
-	// PDFInfo and PDFToPPM name poppler's tools; "" looks them up on PATH.
-	// Without them PDFs answer kind none.
-	PDFInfo, PDFToPPM string
-	Registerer        prometheus.Registerer
-	Logger            *slog.Logger
+	MaxOfficeMemory int64
+	// Concurrency: how many generations run at once in this process.
+	Concurrency int
+	// PDFInfo, PDFToPPM and SOffice name the tools; "" looks them up on
+	// PATH. Without poppler nothing gets page images, without LibreOffice
+	// Office files get none.
+	PDFInfo, PDFToPPM, SOffice string
+	Registerer                 prometheus.Registerer
+	Logger                     *slog.Logger
 }
 
 // DefaultOptions are the limits docplat runs with.
 func DefaultOptions() Options {
-	return Options{CacheBytes: 512 << 20, MaxPDFBytes: 100 << 20, MaxMarkdownBytes: 1 << 20, MaxTextBytes: 256 << 10,
-		Timeout: 10 * time.Second, MaxRenderMemory: 1 << 30}
+	return Options{MaxPDFBytes: 100 << 20, MaxOfficeBytes: 100 << 20, MaxPages: 100, MaxImagePixels: 50_000_000,
+		MaxMarkdownBytes: 1 << 20, MaxTextBytes: 256 << 10,
+		Timeout: 30 * time.Second, OfficeTimeout: 2 * time.Minute, MaxRenderMemory: 1 << 30, MaxOfficeMemory: 4 << 30,
+		Concurrency: 1}
 }
 
-// Service renders previews.
+// Service answers previews and generates page images.
 type Service struct {
 	opt     Options
 	log     *slog.Logger
-	cache   *cache
-	poppler *poppler // nil: no PDF previews
+	store   Store
+	poppler *poppler // nil: no page images
+	office  *office  // nil: no Office previews
+	slots   chan struct{}
 	flight  singleflight.Group
 	m       *metrics
 }
 
-// New opens the cache directory and finds poppler.
+// New finds poppler and LibreOffice.
 func New(opt Options) (*Service, error) {
 	d := DefaultOptions()
-	if opt.CacheBytes <= 0 {
-		opt.CacheBytes = d.CacheBytes
+	for _, f := range []struct{ v, d *int64 }{{&opt.MaxPDFBytes, &d.MaxPDFBytes}, {&opt.MaxOfficeBytes, &d.MaxOfficeBytes},
+		{&opt.MaxImagePixels, &d.MaxImagePixels}, {&opt.MaxMarkdownBytes, &d.MaxMarkdownBytes}, {&opt.MaxTextBytes, &d.MaxTextBytes},
+		{&opt.MaxRenderMemory, &d.MaxRenderMemory}, {&opt.MaxOfficeMemory, &d.MaxOfficeMemory}} {
+		if *f.v <= 0 {
+			*f.v = *f.d
+		}
 	}
-	if opt.MaxPDFBytes <= 0 {
-		opt.MaxPDFBytes = d.MaxPDFBytes
-	}
-	if opt.MaxMarkdownBytes <= 0 {
-		opt.MaxMarkdownBytes = d.MaxMarkdownBytes
-	}
-	if opt.MaxTextBytes <= 0 {
-		opt.MaxTextBytes = d.MaxTextBytes
+	if opt.MaxPages <= 0 {
+		opt.MaxPages = d.MaxPages
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = d.Timeout
 	}
-	if opt.MaxRenderMemory <= 0 {
-		opt.MaxRenderMemory = d.MaxRenderMemory
+	if opt.OfficeTimeout <= 0 {
+		opt.OfficeTimeout = d.OfficeTimeout
+	}
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = d.Concurrency
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	if opt.CacheDir == "" {
-		return nil, errors.New("preview: no cache directory")
+	if opt.Store == nil {
+		return nil, errors.New("preview: no store for generated previews")
 	}
-	c, err := openCache(opt.CacheDir, opt.CacheBytes)
-	if err != nil {
-		return nil, fmt.Errorf("preview: cache: %w", err)
-	}
-	s := &Service{opt: opt, log: opt.Logger, cache: c, m: newMetrics(opt.Registerer)}
+	s := &Service{opt: opt, log: opt.Logger, store: opt.Store, slots: make(chan struct{}, opt.Concurrency), m: newMetrics(opt.Registerer)}
 	info, errInfo := lookTool(opt.PDFInfo, "pdfinfo")
 	ppm, errPPM := lookTool(opt.PDFToPPM, "pdftoppm")
 	if err := errors.Join(errInfo, errPPM); err != nil {
-		s.log.Warn("PDF previews are off: poppler-utils is not installed", "err", err)
+		s.log.Warn("page previews are off: poppler-utils is not installed", "err", err)
 	} else {
 		s.poppler = &poppler{pdfinfo: info, pdftoppm: ppm, timeout: opt.Timeout, maxMemory: opt.MaxRenderMemory}
+	}
+	if so, err := lookTool(opt.SOffice, "soffice"); err != nil {
+		s.log.Warn("Office previews are off: LibreOffice is not installed", "err", err)
+	} else {
+		s.office = &office{soffice: so, timeout: opt.OfficeTimeout, maxMemory: opt.MaxOfficeMemory}
 	}
 	return s, nil
 }
@@ -153,11 +190,47 @@ func lookTool(path, name string) (string, error) {
 // PDFs reports whether PDF pages can be rendered.
 func (s *Service) PDFs() bool { return s.poppler != nil }
 
-// Describe answers src's preview: rendered Markdown, text, or a PDF's page
-// count (which may run pdfinfo through gate).
-func (s *Service) Describe(ctx context.Context, src Source, gate Gate) (Preview, error) {
-	base, _, _ := mime.ParseMediaType(src.Mime)
+// Office reports whether Office files can be converted.
+func (s *Service) Office() bool { return s.poppler != nil && s.office != nil }
+
+// officeTypes are the Office formats LibreOffice converts, by media type,
+// with the file extension it is handed under.
+var officeTypes = map[string]string{
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   "docx",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         "xlsx",
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+	"application/vnd.oasis.opendocument.text":                                   "odt",
+	"application/vnd.oasis.opendocument.spreadsheet":                            "ods",
+	"application/vnd.oasis.opendocument.presentation":                           "odp",
+}
+
+var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
+
+// pagedKind is the kind of page images a media type gets, or "".
+func pagedKind(mediaType string) string {
+	base, _, _ := mime.ParseMediaType(mediaType)
 	switch {
+	case base == "application/pdf":
+		return KindPDF
+	case officeTypes[base] != "":
+		return KindOffice
+	case imageTypes[base]:
+		return KindImage
+	}
+	return ""
+}
+
+// Paged reports whether a content of this media type gets page images,
+// generated by Generate (the caller queues a job for it).
+func Paged(mediaType string) bool { return pagedKind(mediaType) != "" }
+
+// Describe answers src's preview: rendered Markdown or text (read from
+// src now), or what Generate stored for a PDF, Office file or image (kind
+// pending until it has). errs.Unprocessable for a file whose generation
+// failed for good (damaged, protected, over the limits).
+func (s *Service) Describe(ctx context.Context, src Source) (Preview, error) {
+	base, _, _ := mime.ParseMediaType(src.Mime)
+	switch kind := pagedKind(base); {
 	case base == "text/markdown":
 		b, cut, err := head(src.Body, s.opt.MaxMarkdownBytes)
 		if err != nil {
@@ -172,26 +245,34 @@ func (s *Service) Describe(ctx context.Context, src Source, gate Gate) (Preview,
 		}
 		t, charset := Text(b, src.Mime, cut)
 		return Preview{Kind: KindText, Text: t, Charset: charset, Truncated: &cut}, nil
-	case base == "application/pdf":
-		if reason := s.noPages(src); reason != "" {
-			return Preview{Kind: KindNone, Reason: reason}, nil
+	case kind != "":
+		m, err := s.manifest(src.SHA256)
+		if errors.Is(err, blob.ErrNotFound) {
+			if reason := s.cannot(kind, src.Size); reason != "" {
+				return Preview{Kind: KindNone, Reason: reason}, nil
+			}
+			return Preview{Kind: KindPending}, nil
 		}
-		n, err := s.pages(ctx, src, gate)
 		if err != nil {
 			return Preview{}, err
 		}
-		return Preview{Kind: KindPDF, Pages: n}, nil
+		return m.preview()
 	}
 	return Preview{Kind: KindNone}, nil
 }
 
-// noPages says why a PDF gets no page images, or "".
-func (s *Service) noPages(src Source) string {
+// cannot says why this server makes no page images of a content of this
+// kind and size, or "".
+func (s *Service) cannot(kind string, size int64) string {
 	switch {
-	case s.poppler == nil:
-		return "this server cannot render PDF pages (poppler-utils is not installed)"
-	case src.Size > s.opt.MaxPDFBytes:
+	case kind != KindImage && s.poppler == nil:
+		return "this server cannot render pages (poppler-utils is not installed)"
+	case kind == KindOffice && s.office == nil:
+		return "this server cannot convert Office files (LibreOffice is not installed)"
+	case kind == KindPDF && size > s.opt.MaxPDFBytes:
 		return fmt.Sprintf("the PDF is larger than the %d MiB a preview renders", s.opt.MaxPDFBytes>>20)
+	case kind == KindOffice && size > s.opt.MaxOfficeBytes:
+		return fmt.Sprintf("the file is larger than the %d MiB a preview converts", s.opt.MaxOfficeBytes>>20)
 	}
 	return ""
 }
@@ -208,10 +289,10 @@ func head(r io.Reader, limit int64) ([]byte, bool, error) {
 	return b, false, nil
 }
 
-// Widths are the page widths rendered: a request's width is rounded up to
-// the next (the largest at most), so that the cache holds a few sizes per
-// page, not one per window size.
-var Widths = []int{240, 480, 720, 960, 1280, 1600, 1920}
+// Widths are the widths page images are generated at (the UI asks for
+// them): a request's width is rounded up to the next (the largest at
+// most). Three, because each costs a render of every page.
+var Widths = []int{480, 960, 1440}
 
 // DefaultWidth is the width of a page asked for without one.
 const DefaultWidth = 960
@@ -219,7 +300,7 @@ const DefaultWidth = 960
 // MaxWidth is the largest width a request may ask for.
 const MaxWidth = 4096
 
-// Width is the width rendered for a request of w pixels (1 to MaxWidth).
+// Width is the width served for a request of w pixels (1 to MaxWidth).
 func Width(w int) int {
 	for _, s := range Widths {
 		if w <= s {
@@ -229,171 +310,85 @@ func Width(w int) int {
 	return Widths[len(Widths)-1]
 }
 
-// ETag is a page image's entity tag: content-addressed, so it never
-// changes meaning.
-func ETag(sha string, page, width int) string {
-	return `"pv1-` + sha + "-" + strconv.Itoa(page) + "-" + strconv.Itoa(width) + `"`
+// PageName is the derived file holding page (1-based) at width.
+func PageName(page, width int) string {
+	return "page-" + strconv.Itoa(page) + "-" + strconv.Itoa(width) + ".png"
 }
 
-// Page renders page (1-based) of a PDF at width (see Width) as PNG, from
-// the cache when it holds it. errs.BadRequest for a page the PDF does not
-// have; errs.Unprocessable for a PDF poppler cannot read; errs.Unavailable
-// when poppler failed or timed out (retry), or the gate shed the render.
-func (s *Service) Page(ctx context.Context, src Source, page, width int, gate Gate) ([]byte, error) {
-	if base, _, _ := mime.ParseMediaType(src.Mime); base != "application/pdf" {
-		return nil, errs.New(errs.BadRequest, "page images exist for PDF documents only; this one is "+src.Mime)
+// Page opens the image of page (1-based) at width (see Width) and
+// answers the name it is stored under (for its entity tag).
+// errs.BadRequest for a page the content does not have or a content
+// without page images; errs.Unavailable while it is being generated;
+// errs.Unprocessable when its generation failed.
+func (s *Service) Page(ctx context.Context, src Source, page, width int) (*os.File, string, error) {
+	kind := pagedKind(src.Mime)
+	if kind == "" {
+		return nil, "", errs.New(errs.BadRequest, "page images exist for PDF, Office and image documents only; this one is "+src.Mime)
 	}
-	if reason := s.noPages(src); reason != "" {
-		return nil, errs.New(errs.Unprocessable, reason)
-	}
-	width = Width(width)
-	key := fmt.Sprintf("%d.%d.png", page, width)
-	if b, ok := s.cache.get(src.SHA256, key); ok {
-		s.m.cache.WithLabelValues("page", "hit").Inc()
-		return b, nil
-	}
-	n, err := s.pages(ctx, src, gate)
-	if err != nil {
-		return nil, err
-	}
-	if page < 1 || page > n {
-		return nil, errs.Errorf(errs.BadRequest, "page %d does not exist: the PDF has %d pages", page, n)
-	}
-	s.m.cache.WithLabelValues("page", "miss").Inc()
-	b, err, _ := s.flight.Do(src.SHA256+"."+key, func() (any, error) {
-		return s.withFile(ctx, src, gate, "page", func(file string) ([]byte, error) {
-			in, err := s.poppler.info(ctx, file, page)
-			if err != nil {
-				return nil, err
-			}
-			return s.poppler.render(ctx, file, page, width, in)
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	png := b.([]byte)
-	if err := s.cache.put(src.SHA256, key, png); err != nil {
-		s.log.WarnContext(ctx, "caching a page preview", "err", err)
-	}
-	return png, nil
-}
-
-// unreadable is the cached page count of a PDF poppler cannot read.
-const unreadable = "unreadable"
-
-// pages is the PDF's page count, cached like the pages (and so is a PDF
-// poppler cannot read).
-func (s *Service) pages(ctx context.Context, src Source, gate Gate) (int, error) {
-	if b, ok := s.cache.get(src.SHA256, "pages"); ok {
-		if string(b) == unreadable {
-			s.m.cache.WithLabelValues("pages", "hit").Inc()
-			return 0, errBroken
-		}
-		if n, err := strconv.Atoi(string(b)); err == nil && n > 0 {
-			s.m.cache.WithLabelValues("pages", "hit").Inc()
-			return n, nil
-		}
-	}
-	s.m.cache.WithLabelValues("pages", "miss").Inc()
-	b, err, _ := s.flight.Do(src.SHA256+".pages", func() (any, error) {
-		return s.withFile(ctx, src, gate, "info", func(file string) ([]byte, error) {
-			in, err := s.poppler.info(ctx, file, 0)
-			return []byte(strconv.Itoa(in.pages)), err
-		})
-	})
-	if errors.Is(err, errBroken) {
-		// poppler's verdict on these bytes will not change: remembered, so
-		// that asking again costs no run.
-		if err := s.cache.put(src.SHA256, "pages", []byte(unreadable)); err != nil {
-			s.log.WarnContext(ctx, "caching a page count", "err", err)
-		}
-	}
-	if err != nil {
-		return 0, err
-	}
-	if err := s.cache.put(src.SHA256, "pages", b.([]byte)); err != nil {
-		s.log.WarnContext(ctx, "caching a page count", "err", err)
-	}
-	return strconv.Atoi(string(b.([]byte)))
-}
-
-// withFile runs fn on src as a file, inside a gate's slot, measured.
-func (s *Service) withFile(ctx context.Context, src Source, gate Gate, op string, fn func(file string) ([]byte, error)) ([]byte, error) {
-	if gate != nil {
-		release, err := gate(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-	}
-	file, cleanup, err := s.asFile(src)
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-	start := time.Now()
-	out, err := fn(file)
-	outcome := "ok"
+	p, err := s.Describe(ctx, Source{SHA256: src.SHA256, Size: src.Size, Mime: src.Mime})
 	switch {
-	case errors.Is(err, errBroken):
-		outcome = "unreadable"
 	case err != nil:
-		outcome = "failed"
-		s.log.WarnContext(ctx, "PDF preview failed", "sha256", src.SHA256, "op", op, "err", err)
+		return nil, "", err
+	case p.Kind == KindPending:
+		return nil, "", ErrPending
+	case p.Kind == KindNone:
+		return nil, "", errs.New(errs.Unprocessable, p.Reason)
+	case page < 1 || page > p.Pages:
+		return nil, "", errs.Errorf(errs.BadRequest, "page %d has no image: the document has %d pages with images", page, p.Pages)
 	}
-	s.m.renders.WithLabelValues(op, outcome).Inc()
-	s.m.seconds.WithLabelValues(op).Observe(time.Since(start).Seconds())
-	return out, err
-}
-
-// asFile names a file holding src: the blob itself when the body is one,
-// else a copy in the cache's staging directory.
-func (s *Service) asFile(src Source) (string, func(), error) {
-	if f, ok := src.Body.(*os.File); ok {
-		return f.Name(), func() {}, nil
-	}
-	tmp, err := os.CreateTemp(filepath.Join(s.cache.dir, "tmp"), "pdf-*")
+	name := PageName(page, Width(width))
+	f, err := s.store.OpenDerived(src.SHA256, name)
 	if err != nil {
-		return "", nil, err
+		// The manifest is written last: a page it names is there unless
+		// the collector took the blob's files meanwhile.
+		return nil, "", errs.Wrap(err, errs.Unavailable, "the page image is not available right now; retry in a moment")
 	}
-	cleanup := func() { os.Remove(tmp.Name()) }
-	_, err = io.Copy(tmp, io.LimitReader(src.Body, s.opt.MaxPDFBytes))
-	if err = errors.Join(err, tmp.Close()); err != nil {
-		cleanup()
-		return "", nil, err
+	return f, name, nil
+}
+
+// ErrPending: the content's page images are not generated yet.
+var ErrPending = errs.New(errs.Unavailable, "the preview is being generated; retry in a moment")
+
+// manifestName is the derived file that says what Generate made; it is
+// written last, so its presence means every page it names is stored.
+// The version in its name changes when the generated files' meaning does
+// (then every content is generated again).
+const manifestName = "preview-v1.json"
+
+// manifest is what Generate stored for one content.
+type manifest struct {
+	Kind       string `json:"kind"` // pdf, office, image; none: failed or not previewable
+	Pages      int    `json:"pages,omitempty"`
+	TotalPages int    `json:"total_pages,omitempty"`
+	Widths     []int  `json:"widths,omitempty"`
+	Width      int    `json:"width,omitempty"`
+	Height     int    `json:"height,omitempty"`
+	// Failed: the file cannot be previewed (Reason says why); asking
+	// again will not help.
+	Failed bool   `json:"failed,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (m manifest) preview() (Preview, error) {
+	if m.Failed {
+		return Preview{}, errs.New(errs.Unprocessable, m.Reason)
 	}
-	return tmp.Name(), cleanup, nil
+	p := Preview{Kind: m.Kind, Pages: m.Pages, Widths: m.Widths, Width: m.Width, Height: m.Height, Reason: m.Reason}
+	if m.TotalPages > m.Pages {
+		p.TotalPages = m.TotalPages
+	}
+	return p, nil
 }
 
-// Collect removes cached previews of contents that exists says are gone,
-// then the least recently used ones over the size bound; it answers how
-// many files it removed.
-func (s *Service) Collect(ctx context.Context, exists func(sha string) bool) (int, error) {
-	return s.cache.collect(ctx, exists)
-}
-
-// Run collects every interval until ctx ends.
-func (s *Service) Run(ctx context.Context, interval time.Duration, exists func(sha string) bool) {
-	periodic.Run(ctx, interval, func(ctx context.Context) {
-		if n, err := s.Collect(ctx, exists); err != nil {
-			s.log.Warn("collecting page previews", "err", err)
-		} else if n > 0 {
-			s.log.Info("page previews collected", "files", n)
-		}
-	})
-}
-
-// CacheDir is where a data directory keeps the preview cache.
-func CacheDir(dataDir string) string { return filepath.Join(dataDir, "previews") }
-
-// CollectOrphans removes the cached previews under dir of contents that
-// exists says are gone, whatever the cache's size (for `docplat gc`,
-// which does not know the serving processes' bound).
-func CollectOrphans(ctx context.Context, dir string, exists func(sha string) bool) (int, error) {
-	c, err := openCache(dir, math.MaxInt64)
+func (s *Service) manifest(sha string) (manifest, error) {
+	var m manifest
+	f, err := s.store.OpenDerived(sha, manifestName)
 	if err != nil {
-		return 0, err
+		return m, err
 	}
-	return c.collect(ctx, exists)
+	defer f.Close()
+	if err := json.NewDecoder(io.LimitReader(f, 64<<10)).Decode(&m); err != nil {
+		return m, fmt.Errorf("preview: manifest of %s: %w", sha, err)
+	}
+	return m, nil
 }

@@ -2,7 +2,7 @@
 # Makes sure what docplat's tests talk to is installed and running, and does
 # nothing when it already is: MariaDB with the Mroonga engine (full-text
 # search) and Redis, and the tools docplat runs (poppler-utils for PDF
-# previews). Safe to run again and again; needs root for apt-get.
+# previews, LibreOffice for Office previews). Safe to run again and again; needs root for apt-get.
 set -euo pipefail
 
 log() { printf 'test-deps: %s\n' "$*" >&2; }
@@ -24,7 +24,10 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # poppler-utils renders PDF previews (pdfinfo, pdftoppm) and reads their
 # text for search (pdftotext); the preview and extract tests need it.
 { command -v pdftoppm && command -v pdfinfo && command -v pdftotext; } >/dev/null 2>&1 || need_apt+=(poppler-utils)
-# qpdf encrypts the password-protected PDFs the extraction tests refuse.
+# LibreOffice headless (without the GUI) converts Office files to PDF for
+# their previews; qpdf encrypts the password-protected PDFs the preview and
+# extraction tests refuse.
+command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
 command -v qpdf >/dev/null 2>&1 || need_apt+=(qpdf)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"

@@ -15,8 +15,7 @@ import (
 // Routes outside the API (health, metrics, the UI, the three-phase-commit
 // transport between services) are never shed: refusing them would hide
 // the server's state or abort transactions already under way. Previews
-// are reads; the poppler run behind a PDF preview is admitted on its own
-// (admission.Preview, see previewGate), so cached pages stay cheap reads.
+// are reads: their page images are generated off the request path.
 func classOf(c *gin.Context) (admission.Class, bool) {
 	route, method := c.FullPath(), c.Request.Method
 	switch {

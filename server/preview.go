@@ -1,15 +1,14 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"docplat/admission"
+	"docplat/contentpolicy"
 	"docplat/docs"
 	"docplat/errs"
 	"docplat/preview"
@@ -38,18 +37,20 @@ type previewAnswer struct {
 }
 
 // previewFormat names the rendering rules in the JSON preview's ETag:
-// raise it when Markdown rendering, sanitizing or the limits change, so
-// that browsers drop what they revalidate.
-const previewFormat = "pj2"
+// raise it when Markdown rendering, sanitizing, the limits or the fields
+// change, so that browsers drop what they revalidate.
+const previewFormat = "pj3"
 
-// pageMaxAge: a page image is addressed by content hash, page and width,
-// so it never changes; private, because reading it needed a permission.
-const pageMaxAge = "private, max-age=31536000, immutable"
+// pendingRetry is the Retry-After of a preview being generated.
+const pendingRetry = "5"
 
 // servePreview answers a version's preview (JSON) or, with ?page=N, one
-// PDF page as PNG. The permission is the content's (a document the caller
-// may not read is 404); the JSON preview counts as a view, page images
-// do not (a PDF's pages come with its preview).
+// page image as PNG. The permission is the content's (a document the
+// caller may not read is 404); the JSON preview counts as a view, page
+// images do not (a document's pages come with its preview). Nothing is
+// rendered here: page images are generated off the request path
+// (preview.Service.Generate); until they are, the JSON answers kind
+// pending and a page 503, both with Retry-After.
 func (s *Server) servePreview(c *gin.Context, version int) {
 	page, width, ok := previewQuery(c)
 	if !ok {
@@ -71,46 +72,66 @@ func (s *Server) servePreview(c *gin.Context, version int) {
 	h := c.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	if page > 0 {
-		if s.deps.Previews == nil {
-			abort(c, errs.Unprocessable, "this server renders no PDF pages")
-			return
-		}
-		width = preview.Width(width)
-		etag := preview.ETag(v.SHA256, page, width)
-		h.Set("ETag", etag)
-		h.Set("Cache-Control", pageMaxAge)
-		if noneMatch(c.GetHeader("If-None-Match"), etag) {
-			c.Status(http.StatusNotModified)
-			return
-		}
-		png, err := s.deps.Previews.Page(c, src, page, width, s.previewGate)
-		if err != nil {
-			h.Del("ETag")
-			h.Del("Cache-Control")
-			s.fail(c, err)
-			return
-		}
-		h.Set("Content-Security-Policy", "default-src 'none'")
-		c.Data(http.StatusOK, "image/png", png)
+		s.servePage(c, src, page, width, version > 0)
 		return
 	}
 	s.deps.Docs.RecordContentRead(c, who, d, docs.AccessView, v.Size)
+	// Checked before the preview is made: a client holds this ETag only
+	// from a final answer (below), which never changes for these bytes.
 	etag := `"` + previewFormat + "-" + v.SHA256 + `"`
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", "private, no-cache")
 	if noneMatch(c.GetHeader("If-None-Match"), etag) {
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "private, no-cache")
 		c.Status(http.StatusNotModified)
 		return
 	}
 	p := preview.Preview{Kind: preview.KindNone, Reason: "this server renders no previews"}
 	if s.deps.Previews != nil {
-		if p, err = s.deps.Previews.Describe(c, src, s.previewGate); err != nil {
-			h.Del("ETag")
+		if p, err = s.deps.Previews.Describe(c, src); err != nil {
 			s.fail(c, err)
 			return
 		}
 	}
+	switch {
+	case p.Kind == preview.KindPending:
+		// Not yet what it will be: nothing to revalidate against.
+		h.Set("Cache-Control", "no-store")
+		h.Set("Retry-After", pendingRetry)
+	case p.Kind == preview.KindNone && preview.Paged(v.Mime):
+		// This server's tools or limits: they may change.
+		h.Set("Cache-Control", "no-store")
+	default:
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "private, no-cache")
+	}
 	c.JSON(http.StatusOK, previewAnswer{Preview: p, Version: v.Version, Mime: v.Mime, SHA256: v.SHA256})
+}
+
+// servePage answers one generated page image with the content's rules
+// (package contentpolicy heads it, net/http answers conditions and
+// ranges); immutable: the URL names its version.
+func (s *Server) servePage(c *gin.Context, src preview.Source, page, width int, immutable bool) {
+	if s.deps.Previews == nil {
+		abort(c, errs.Unprocessable, "this server has no page previews")
+		return
+	}
+	pol := contentpolicy.Derived{SHA256: src.SHA256, Name: preview.PageName(page, preview.Width(width)), Mime: "image/png", Immutable: immutable}
+	// A page image's ETag names its bytes: a client holding it has them,
+	// so the 304 needs no file.
+	if noneMatch(c.GetHeader("If-None-Match"), pol.ETag()) {
+		pol.SetHeader(c.Writer.Header())
+		c.Status(http.StatusNotModified)
+		return
+	}
+	f, name, err := s.deps.Previews.Page(c, src, page, width)
+	if err != nil {
+		s.fail(c, err) // pending: 503 with Retry-After
+		return
+	}
+	defer f.Close()
+	pol.Name = name
+	pol.SetHeader(c.Writer.Header())
+	http.ServeContent(c.Writer, c.Request, "", time.Time{}, f)
 }
 
 // previewQuery reads ?page= and ?width= (page 0: the JSON preview).
@@ -136,17 +157,6 @@ func previewQuery(c *gin.Context) (page, width int, ok bool) {
 		}
 	}
 	return page, width, true
-}
-
-// previewGate admits one poppler run in the admission class "preview"; a
-// shed run answers 503 unavailable (fail adds Retry-After).
-func (s *Server) previewGate(ctx context.Context) (func(), error) {
-	release, err := s.admission.Admit(ctx, admission.Preview)
-	var shed *admission.ShedError
-	if errors.As(err, &shed) {
-		return nil, errs.Wrap(err, errs.Unavailable, "the server is busy rendering previews; retry in a moment")
-	}
-	return release, err
 }
 
 // noneMatch reports whether an If-None-Match header lists etag (weakly,

@@ -6,14 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"docplat/accounts"
-	"docplat/blob"
 	"docplat/docs"
 	"docplat/internal/envflag"
 	"docplat/internal/logflag"
-	"docplat/preview"
 	"docplat/stats"
 )
 
@@ -185,12 +184,16 @@ func gcCmd(ctx context.Context, args []string, env envSource) error {
 	o.Logger = log
 	r, err := docs.NewCollector(db.Documents(), blobs, o).CollectGarbage(ctx)
 	fmt.Printf("removed %d staging files, %d blobs, %d search orphans\n", r.TempFiles, r.Blobs, r.SearchOrphans)
-	// Previews of contents whose blobs are gone (the serving processes
-	// also trim the cache to its size bound).
-	n, perr := preview.CollectOrphans(ctx, preview.CacheDir(cfg.Store.DB.DataDir), func(sha string) bool {
-		_, _, err := blobs.Stat(sha)
-		return !errors.Is(err, blob.ErrNotFound)
-	})
-	fmt.Printf("removed %d page previews\n", n)
-	return errors.Join(err, perr)
+	fmt.Printf("removed %d blobs' orphaned previews\n", r.Derived)
+	// The page-image cache of docplat before previews became derived
+	// files of their blob: nothing reads it any more.
+	old := filepath.Join(cfg.Store.DB.DataDir, "previews")
+	if _, serr := os.Stat(old); serr == nil {
+		if rerr := os.RemoveAll(old); rerr != nil {
+			err = errors.Join(err, rerr)
+		} else {
+			fmt.Printf("removed the obsolete preview cache %s\n", old)
+		}
+	}
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -147,6 +148,7 @@ func (a *app) openQueue(ctx context.Context) (err error) {
 func (a *app) jobKinds() map[string]jobs.Kind {
 	return map[string]jobs.Kind{
 		docs.JobExtract: a.docs.ExtractKind(),
+		docs.JobPreview: a.docs.PreviewKind(),
 	}
 }
 
@@ -169,18 +171,11 @@ func (a *app) openStores(ctx context.Context) (err error) {
 	}
 	a.closers = append(a.closers, a.db.Close)
 	po := a.cfg.Previews
-	po.CacheDir, po.Registerer, po.Logger = preview.CacheDir(a.cfg.Store.DB.DataDir), a.reg, a.log
+	po.Store, po.Registerer, po.Logger = a.blobs, a.reg, a.log
 	if a.previews, err = preview.New(po); err != nil {
 		return err
 	}
 	return a.wireTransactions(ctx)
-}
-
-// blobExists is what the preview cache's collection asks of a content:
-// only a blob known to be gone loses its previews.
-func (a *app) blobExists(sha string) bool {
-	_, _, err := a.blobs.Stat(sha)
-	return !errors.Is(err, blob.ErrNotFound)
 }
 
 // openCacheAndLock connects the two-level cache and the write lock to
@@ -239,6 +234,12 @@ func (a *app) wireServices() error {
 	do := cfg.Docs
 	do.Logger, do.ContentCache, do.Access, do.Instance, do.Jobs = a.log, a.cache, a.stream.Reads, cfg.instanceName(), a.queue
 	do.JobLock = a.locker.Hold(a.log) // the trash purge runs on one instance at a time
+	if do.HasPreview == nil {         // a test's may say none, to see the state before the job
+		do.HasPreview = preview.Paged
+	}
+	do.Preview = func(ctx context.Context, sha, mime string, size int64, body *os.File) error {
+		return a.previews.Generate(ctx, preview.Source{SHA256: sha, Size: size, Mime: mime, Body: body})
+	}
 	a.docs = docs.NewService(repo, a.blobs, do)
 	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
 	audo := cfg.Audit
@@ -370,7 +371,6 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 		func() { a.coord.Run(ctx, 0) },
 		func() { a.idem.Run(ctx, time.Minute) },
 		func() { a.audit.Run(ctx, time.Hour) },
-		func() { a.previews.Run(ctx, a.cfg.GCInterval, a.blobExists) },
 		func() { a.uploads.Run(ctx) },
 	}
 	for _, b := range a.branches {

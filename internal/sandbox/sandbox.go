@@ -2,8 +2,8 @@
 // in wall time (the context's deadline kills it), CPU seconds and address
 // space (prlimit from util-linux, when the system has it) and output size,
 // never through a shell and with an environment of its own. It is the one
-// place docplat starts such children: poppler's renderers for previews,
-// pdftotext and the Office extractor for search.
+// place docplat starts such children: poppler's renderers and LibreOffice
+// for previews, pdftotext and the Office extractor for search.
 //
 // It tells apart how a run ended (exit status, killed at a limit, output
 // cut) and leaves to the caller what that means for its input: a tool's
@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os/exec"
 	"strconv"
@@ -26,9 +27,14 @@ import (
 
 // Limits bound one run.
 type Limits struct {
-	// Timeout bounds the run's wall time and, rounded up to whole seconds,
-	// its CPU time.
+	// Timeout bounds the run's wall time and, unless CPU is set, rounded
+	// up to whole seconds, its CPU time.
 	Timeout time.Duration
+	// CPU, when set, bounds the run's CPU time (rounded up to whole
+	// seconds) apart from its wall time: a caller that wants a loaded
+	// machine's slowness (wall time) told apart from the file's own work
+	// (CPU time) gives a Timeout longer than CPU.
+	CPU time.Duration
 	// MaxMemory bounds the child's address space in bytes (0: unbounded).
 	MaxMemory int64
 	// MaxOutput is how many bytes of standard output are kept. A child that
@@ -38,16 +44,32 @@ type Limits struct {
 	// Env is added to the child's environment, which otherwise holds only
 	// PATH and LANG: nothing of the server's (credentials, DSNs) leaks in.
 	Env []string
+	// Dir is the child's working directory ("": the server's).
+	Dir string
+	// Stdin is the child's standard input (nil: /dev/null).
+	Stdin io.Reader
 }
 
 // Result is what a run wrote.
 type Result struct {
 	Stdout    []byte
 	Truncated bool // the child wrote more than MaxOutput and was stopped
+	// Stderr is the first few KiB of the child's standard error: some
+	// tools (LibreOffice) say why they failed there and still exit 0.
+	Stderr string
 }
 
-// ErrTimeout: the run outlived Limits.Timeout (or its CPU seconds) and was killed.
-var ErrTimeout = errors.New("sandbox: the child ran out of time")
+var (
+	// ErrTimeout: the run outlived Limits.Timeout (or its CPU seconds) and was killed.
+	ErrTimeout = errors.New("sandbox: the child ran out of time")
+	// ErrLimit: the child was killed by a signal Run did not send: the
+	// kernel's CPU bound (SIGXCPU, then SIGKILL), or the address-space
+	// bound (an allocation fails and the tool aborts or crashes). Work the
+	// input made the child do, not the machine's state: the same input
+	// will end the same way. An error wrapping it is also an *ExitError;
+	// the CPU bound's also wraps ErrTimeout.
+	ErrLimit = errors.New("sandbox: the child was killed at a limit")
+)
 
 // ExitError is a run that ended on its own with a non-zero status, or was
 // killed by a signal it did not get from Run's timeout (the address-space
@@ -89,8 +111,10 @@ func Bounded() bool {
 const stderrMax = 4 << 10
 
 // Run runs tool with args under lim and answers its standard output.
-// Errors: ErrTimeout; *ExitError; the context's error when ctx ended first
-// (the child is killed then too); another error when the tool cannot start.
+// Errors: ErrTimeout; *ExitError (wrapped with ErrLimit when a signal
+// ended the child); the context's error when ctx ended first (the child is
+// killed then too); another error when the tool cannot start. Whatever
+// the child's process group left running when it ended is killed too.
 func Run(ctx context.Context, lim Limits, tool string, args ...string) (Result, error) {
 	if lim.Timeout <= 0 || lim.MaxOutput <= 0 {
 		return Result{}, errors.New("sandbox: a run needs a timeout and an output bound")
@@ -103,7 +127,11 @@ func Run(ctx context.Context, lim Limits, tool string, args ...string) (Result, 
 	}
 	name := tool
 	if Bounded() {
-		cpu := strconv.Itoa(int(math.Ceil(lim.Timeout.Seconds())))
+		cpuBound := lim.Timeout
+		if lim.CPU > 0 {
+			cpuBound = lim.CPU
+		}
+		cpu := strconv.Itoa(int(math.Ceil(cpuBound.Seconds())))
 		pre := []string{"--cpu=" + cpu, "--core=0"}
 		if lim.MaxMemory > 0 {
 			pre = append(pre, "--as="+strconv.FormatInt(lim.MaxMemory, 10))
@@ -120,9 +148,14 @@ func Run(ctx context.Context, lim Limits, tool string, args ...string) (Result, 
 	cmd.WaitDelay = time.Second
 	out := &capped{max: lim.MaxOutput, full: cancel}
 	stderr := &capped{max: stderrMax}
-	cmd.Stdout, cmd.Stderr = out, stderr
+	cmd.Stdout, cmd.Stderr, cmd.Stdin, cmd.Dir = out, stderr, lim.Stdin, lim.Dir
 	err = cmd.Run()
-	res := Result{Stdout: out.buf.Bytes(), Truncated: out.over}
+	if cmd.Process != nil {
+		// A launcher (LibreOffice's soffice) may exit and leave its worker
+		// behind in the group: nothing of a run outlives it.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	res := Result{Stdout: out.buf.Bytes(), Truncated: out.over, Stderr: strings.TrimSpace(stderr.buf.String())}
 	switch {
 	case out.over:
 		// Stopped by us for writing too much: what it wrote is the answer.
@@ -138,13 +171,16 @@ func Run(ctx context.Context, lim Limits, tool string, args ...string) (Result, 
 	if !errors.As(err, &exit) {
 		return Result{}, fmt.Errorf("sandbox: start %s: %w", tool, err)
 	}
-	e := &ExitError{Tool: tool, Code: exit.ExitCode(), Stderr: strings.TrimSpace(stderr.buf.String())}
+	e := &ExitError{Tool: tool, Code: exit.ExitCode(), Stderr: res.Stderr}
 	if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		e.Code, e.Signal = -1, ws.Signal().String()
-		if ws.Signal() == syscall.SIGXCPU {
-			// The CPU bound: the same verdict as the wall clock's.
-			return Result{}, fmt.Errorf("%s: %w: %w", tool, e, ErrTimeout)
+		if ws.Signal() == syscall.SIGXCPU || ws.Signal() == syscall.SIGKILL {
+			// The CPU bound (SIGXCPU at the soft limit, SIGKILL at the
+			// hard one; Run's own kills were answered above): out of time,
+			// as the wall clock's verdict, and at a limit.
+			return Result{}, fmt.Errorf("%s: %w: %w: %w", tool, e, ErrLimit, ErrTimeout)
 		}
+		return Result{}, fmt.Errorf("%s: %w: %w", tool, e, ErrLimit)
 	}
 	return Result{}, e
 }

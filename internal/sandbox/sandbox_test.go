@@ -143,3 +143,72 @@ func TestRunEndsWithItsContext(t *testing.T) {
 		t.Errorf("error = %v, want the context's", err)
 	}
 }
+
+func TestRunBoundsCPUApartFromWallTime(t *testing.T) {
+	needPrlimit(t)
+	// A CPU bound of 1 s inside a wall bound of 30 s: the kernel's kill is
+	// told apart from the wall clock's (ErrLimit), and still reads as out
+	// of time for callers that ask only that.
+	start := time.Now()
+	_, err := Run(context.Background(), Limits{Timeout: 30 * time.Second, CPU: time.Second, MaxOutput: 1 << 10, Env: []string{"SANDBOX_TEST_CHILD=spin"}}, self(t))
+	if !errors.Is(err, ErrLimit) || !errors.Is(err, ErrTimeout) {
+		t.Errorf("error = %v, want ErrLimit and ErrTimeout", err)
+	}
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Code != -1 {
+		t.Errorf("error = %v, want an ExitError naming the signal", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("killed after %v: the wall bound, not the CPU bound", took)
+	}
+	// The wall clock's kill is not a limit of the input's.
+	_, err = Run(context.Background(), Limits{Timeout: 300 * time.Millisecond, CPU: 10 * time.Second, MaxOutput: 1 << 10}, "/bin/sleep", "30")
+	if !errors.Is(err, ErrTimeout) || errors.Is(err, ErrLimit) {
+		t.Errorf("wall timeout: error = %v, want ErrTimeout alone", err)
+	}
+}
+
+func TestRunCallsASignalThatEndedTheChildALimit(t *testing.T) {
+	// What a tool does when its allocation fails at the address-space
+	// bound: abort.
+	_, err := Run(context.Background(), Limits{Timeout: 5 * time.Second, MaxOutput: 1 << 10}, "/bin/sh", "-c", "echo cannot allocate >&2; kill -ABRT $$")
+	var exit *ExitError
+	if !errors.Is(err, ErrLimit) || errors.Is(err, ErrTimeout) || !errors.As(err, &exit) || exit.Signal != "aborted" || exit.Stderr != "cannot allocate" {
+		t.Errorf("error = %#v (%v), want ErrLimit wrapping the ExitError", err, err)
+	}
+	// An exit status is not a limit.
+	if _, err := Run(context.Background(), Limits{Timeout: 5 * time.Second, MaxOutput: 1 << 10}, "/bin/sh", "-c", "exit 2"); errors.Is(err, ErrLimit) {
+		t.Errorf("exit status 2: %v, want no ErrLimit", err)
+	}
+}
+
+func TestRunGivesDirStdinAndStderr(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Run(context.Background(), Limits{Timeout: 5 * time.Second, MaxOutput: 1 << 10, Dir: dir, Stdin: strings.NewReader("from stdin")},
+		"/bin/sh", "-c", `pwd; cat; echo " said" >&2`)
+	if err != nil || string(res.Stdout) != dir+"\nfrom stdin" || res.Stderr != "said" {
+		t.Errorf("Run = %q, stderr %q, %v", res.Stdout, res.Stderr, err)
+	}
+}
+
+func TestRunKillsWhatAChildLeftRunningWhenItExits(t *testing.T) {
+	// A launcher that starts its worker in the background and exits 0, as
+	// LibreOffice's soffice may.
+	res, err := Run(context.Background(), Limits{Timeout: 5 * time.Second, MaxOutput: 1 << 10},
+		"/bin/sh", "-c", `sleep 30 >/dev/null 2>&1 & echo $!`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(res.Stdout)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the child's own child %d outlived the run", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,8 +1,10 @@
 // The preview panel of the document screen, in English and Chinese: the
 // server's sanitized Markdown shown as HTML without running the script and
 // the onerror handler written in it, GBK text stored as GB18030 shown
-// decoded, a two-page PDF paged through, a damaged PDF (422) and a busy
-// server (503, with Try again) explained. Screenshots in both languages.
+// decoded, a two-page PDF paged through once generated (the test's job
+// runner generates it; until then the panel says so and asks again), an
+// image's thumbnail, a damaged PDF (422) and a busy server (503, with Try
+// again) explained. Screenshots in both languages.
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { launch, newPage, login, shot, checkA11y, env } from './lib.mjs';
@@ -28,12 +30,14 @@ const GBK_TEXT = '一年级课程表：语文、数学、音乐。\n周一：早
 // GBK_TEXT encoded in GBK (node has no GBK encoder).
 const GBK = Buffer.from('d2bbc4eabcb6bfceb3ccb1eda3bad3efcec4a1a2cafdd1a7a1a2d2f4c0d6a1a30ad6dcd2bba3bad4e7b6c10a', 'hex');
 const PDF = await readFile(new URL('../../preview/testdata/two-pages.pdf', import.meta.url));
+// A 2x1 PNG (red, blue).
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000020000000108020000007b40e8dd0000000d49444154789c63f8cf0004ff01070001ffe2239e590000000049454e44ae426082', 'hex');
 
 const STRINGS = {
   en: { pageOf: (n) => `Page ${n} of 2`, next: 'Next page', prev: 'Previous page', charset: 'Encoding: gb18030',
-    unreadable: 'This PDF cannot be previewed', busy: 'The server is busy rendering previews.', retry: 'Try again' },
+    unreadable: 'This file cannot be previewed', pending: 'The preview is being generated', busy: 'The server is busy rendering previews.', retry: 'Try again' },
   zh: { pageOf: (n) => `第 ${n} 页，共 2 页`, next: '下一页', prev: '上一页', charset: '编码：gb18030',
-    unreadable: '无法预览此 PDF', busy: '服务器正忙于生成预览。', retry: '重试' },
+    unreadable: '无法预览此文件', pending: '正在生成预览', busy: '服务器正忙于生成预览。', retry: '重试' },
 };
 
 const browser = await launch();
@@ -54,6 +58,7 @@ try {
     gbk: await upload('timetable.txt', 'text/plain', GBK, '一年级课程表'),
     pdf: await upload('two-pages.pdf', 'application/pdf', PDF, 'Two pages'),
     damaged: await upload('damaged.pdf', 'application/pdf', Buffer.from('%PDF-1.4\nthis is no PDF at all\n'), 'Damaged'),
+    image: await upload('diagram.png', 'image/png', PNG, 'Diagram'),
   };
   const zh = await newPage(browser, { locale: 'zh-CN' });
   await login(zh, env('DOCPLAT_TEACHER'), env('DOCPLAT_TEACHER_PASSWORD'));
@@ -101,8 +106,16 @@ try {
     await checkA11y(page, `text preview (${lang})`);
     await shot(page, `preview-gbk-${lang}`);
 
-    // A two-page PDF: page 1, then page 2.
+    // A two-page PDF not generated yet (the answer held back): the panel
+    // says so, then asks again by itself and shows page 1.
+    const pending = `**/api/v1/documents/${docs.pdf}/versions/1/preview`;
+    await page.route(pending, (r) => r.fulfill({ status: 200, contentType: 'application/json', headers: { 'Retry-After': '5' }, body: '{"kind":"pending","version":1}' }));
     await open(docs.pdf, 'Two pages');
+    await page.locator('.preview').getByText(s.pending).waitFor();
+    await checkA11y(page, `pending preview (${lang})`);
+    await shot(page, `preview-pending-${lang}`);
+    await page.unroute(pending);
+    // Then page 1, then page 2.
     const nav = page.locator('.pdf-nav');
     await nav.getByText(s.pageOf(1)).waitFor();
     const pageImage = async (n) => {
@@ -114,7 +127,7 @@ try {
       }, s.pageOf(n));
       const src = new URL(await img.getAttribute('src'), env('DOCPLAT_URL'));
       assert.equal(src.searchParams.get('page'), String(n));
-      assert.ok([240, 480, 720, 960, 1280, 1600, 1920].includes(Number(src.searchParams.get('width'))), `width ${src}`);
+      assert.ok([480, 960, 1440].includes(Number(src.searchParams.get('width'))), `width ${src}`);
       assert.match(src.pathname, /\/versions\/1\/preview$/, 'a page names its version');
       return img;
     };
@@ -130,6 +143,13 @@ try {
     await shot(page, `preview-pdf-page2-${lang}`);
     await nav.getByRole('button', { name: s.prev }).click();
     await pageImage(1);
+
+    // An image: its thumbnail, downscaled by the server.
+    await open(docs.image, 'Diagram');
+    await page.waitForFunction(() => document.querySelector('.preview-image img')?.naturalWidth > 0, null, { timeout: 20000 });
+    const thumb = await page.locator('.preview-image img').evaluate((el) => ({ natural: el.naturalWidth, src: el.getAttribute('src') }));
+    assert.match(thumb.src, /\/versions\/1\/preview\?page=1&width=(480|960|1440)$/, `thumbnail ${thumb.src}`);
+    assert.ok(thumb.natural <= 1440, `the thumbnail is ${thumb.natural} wide`);
 
     // A damaged PDF: 422, said in the UI's language.
     await open(docs.damaged, 'Damaged');

@@ -1,8 +1,9 @@
 // The document screen's preview panel: what the server's preview API
 // (GET /documents/{id}/versions/{n}/preview, documentation/api.md
 // "Previews") answers for one version: sanitized Markdown HTML, decoded
-// text, PDF pages as PNG, or why there is none. Images are shown from the
-// content itself (the API has no preview of them).
+// text, page images of PDFs and Office files, an image's thumbnail, that
+// they are still being generated (kind pending: asked again shortly), or
+// why there is none.
 import { h, fill, loading } from '../dom.js?v=__ASSET_VERSION__';
 import { API, api, request } from '../api.js?v=__ASSET_VERSION__';
 import { t, humanSize } from '../i18n.js?v=__ASSET_VERSION__';
@@ -10,9 +11,12 @@ import { docPath } from '../router.js?v=__ASSET_VERSION__';
 
 const enc = encodeURIComponent;
 
-// The widths the server renders pages at (it rounds a request up to one of
-// them): asking for exactly these keeps one cached image per width.
-const PAGE_WIDTHS = [240, 480, 720, 960, 1280, 1600, 1920];
+// The widths the server generates page images at (it rounds a request up
+// to one of them): asking for exactly these keeps one cached image per width.
+const PAGE_WIDTHS = [480, 960, 1440];
+
+// How long to wait before asking again for a preview being generated.
+const PENDING_RETRY_MS = 5000;
 
 // versionPath names one version, so that neither the JSON (revalidated by
 // its ETag) nor a page image (cached as immutable) of an older version can
@@ -27,17 +31,18 @@ export function previewPanel(doc, alive) {
   const box = h('div', { class: 'preview', tabindex: -1 });
   if (!doc.size) return fill(box, h('p', { class: 'muted' }, t('preview.empty')));
   const mime = String(doc.mime || '').toLowerCase().split(';')[0].trim();
-  const load = async () => {
+  const load = async (again = false) => {
     try {
-      if (mime.startsWith('image/')) {
-        fill(box, loading(t('preview.loadingImage')));
-        const img = await imagePreview(doc);
-        if (alive()) fill(box, h('figure', { class: 'preview-image' }, img));
+      if (!again) fill(box, loading(t('preview.loading')));
+      const p = await api('GET', `${versionPath(doc)}/preview`);
+      if (!alive()) return;
+      if (p.kind === 'pending') {
+        // Generated off the request path after the upload: ask again.
+        if (!again) fill(box, h('p', { class: 'muted preview-pending', role: 'status' }, t('preview.pending')));
+        setTimeout(() => alive() && load(true), PENDING_RETRY_MS);
         return;
       }
-      fill(box, loading(t('preview.loading')));
-      const p = await api('GET', `${versionPath(doc)}/preview`);
-      if (alive()) fill(box, ...shown(doc, mime, p, alive));
+      fill(box, ...shown(doc, mime, p, alive));
     } catch (e) {
       if (alive()) fill(box, failure(e, load));
     }
@@ -79,7 +84,11 @@ function shown(doc, mime, p, alive) {
         h('pre', { class: 'preview-text', tabindex: 0 }, p.text || ''),
         cut];
     case 'pdf':
-      return [pdfPages(doc, Number(p.pages) || 0, alive)];
+    case 'office':
+      return [pdfPages(doc, Number(p.pages) || 0, alive),
+        p.total_pages > p.pages ? h('p', { class: 'muted' }, t('preview.firstPages', { n: p.pages, total: p.total_pages })) : null];
+    case 'image':
+      return [imagePreview(doc)];
     default:
       return [
         h('p', { class: 'muted' }, t('preview.none', { mime: mime || t('preview.noneType') })),
@@ -176,16 +185,16 @@ function pdfPages(doc, pages, alive) {
   return box;
 }
 
-// imagePreview loads the version's bytes with fetch and shows them from a blob URL.
-async function imagePreview(doc) {
-  const res = await request('GET', `${docPath(doc.id)}/content?v=${enc(doc.version ?? '')}`, { accept: '*/*' });
-  const url = URL.createObjectURL(await res.blob());
-  const img = h('img', { src: url, alt: doc.title || t('doc.preview') });
-  const release = () => URL.revokeObjectURL(url);
-  img.addEventListener('load', release, { once: true });
-  img.addEventListener('error', () => {
-    release();
-    img.replaceWith(h('p', { class: 'muted' }, t('preview.badImage')));
-  }, { once: true });
-  return img;
+// imagePreview shows the image's thumbnail at the panel's width (the
+// server downscales it; never wider than the image itself).
+function imagePreview(doc) {
+  const frame = h('figure', { class: 'preview-image' });
+  requestAnimationFrame(() => {
+    const want = Math.ceil((frame.clientWidth || 960) * (window.devicePixelRatio || 1));
+    const width = PAGE_WIDTHS.find((w) => w >= want) ?? PAGE_WIDTHS[PAGE_WIDTHS.length - 1];
+    const img = h('img', { src: `${API}${versionPath(doc)}/preview?page=1&width=${width}`, alt: doc.title || t('doc.preview'), decoding: 'async' });
+    img.addEventListener('error', () => img.replaceWith(h('p', { class: 'muted' }, t('preview.badImage'))), { once: true });
+    fill(frame, img);
+  });
+  return frame;
 }
