@@ -62,4 +62,7 @@ if [ "$(installed)" != "$(pinned)" ]; then
   (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 "$(dirname "$0")/nginx-install.sh"
-log "MariaDB (with Mroonga), Redis and nginx with Lua are ready"
+# MinIO for the S3 blob-store tests: built once from the Go module proxy and
+# cached (scripts/minio.sh; about 6 minutes the first time on 2 cores).
+"$(dirname "$0")/minio.sh" build
+log "MariaDB (with Mroonga), Redis, nginx with Lua and MinIO are ready"
