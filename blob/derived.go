@@ -4,17 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"strings"
 	"time"
 )
 
 // Derived files are made from a blob (a preview's page images, an Office
 // file converted to PDF) and stored beside it, addressed by the blob's
-// sha256 and a name: <dir>/derived/<sha[0:2]>/<sha[2:4]>/<sha>/<name>.
-// Like blobs they are written to tmp/, fsynced and published by one
-// rename, so a reader never sees half of one, and identical contents share
+// sha256 and a name: derived/<sha[0:2]>/<sha[2:4]>/<sha>/<name>. Like
+// blobs they are never visible half-written, and identical contents share
 // them. The store does not know what they mean; whoever collects a blob
 // removes its derived files with it (RemoveDerived).
 
@@ -25,63 +22,27 @@ var ErrInvalidName = errors.New("blob: invalid derived file name")
 // PutDerived stores r (at most limit bytes, ErrTooLarge past it) as the
 // derived file name of blob sha, replacing one of that name.
 func (s *Store) PutDerived(sha, name string, r io.Reader, limit int64) error {
-	final, err := s.derivedPath(sha, name)
+	key, err := derivedKey(sha, name)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(s.tmp, "stage-derived-*")
-	if err != nil {
-		return fmt.Errorf("blob: put derived: %w", err)
-	}
-	if err := writeDerived(f, r, limit); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return err
-	}
-	dir := filepath.Dir(final)
-	created, err := mkdirAll(dir)
-	if err == nil {
-		err = os.Rename(f.Name(), final)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := s.b.Put(key, &limitedReader{r: r, left: max(limit, 0)}); err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)
+		}
 		return fmt.Errorf("blob: put derived %s/%s: %w", sha, name, err)
-	}
-	if err := syncDirs(append([]string{dir}, created...)); err != nil {
-		return fmt.Errorf("blob: put derived %s/%s: sync: %w", sha, name, err)
 	}
 	return nil
 }
 
-func writeDerived(f *os.File, r io.Reader, limit int64) error {
-	n, err := io.CopyBuffer(f, io.LimitReader(r, limit+1), make([]byte, copyBufSize))
-	switch {
-	case err != nil:
-		return fmt.Errorf("blob: put derived: %w", err)
-	case n > limit:
-		return fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("blob: put derived: sync: %w", err)
-	}
-	return f.Close()
-}
-
 // OpenDerived opens the derived file name of blob sha (ErrNotFound when
 // there is none).
-func (s *Store) OpenDerived(sha, name string) (*os.File, error) {
-	p, err := s.derivedPath(sha, name)
+func (s *Store) OpenDerived(sha, name string) (Object, error) {
+	key, err := derivedKey(sha, name)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, notFound(sha+"/"+name, err)
-	}
-	return f, nil
+	return s.b.Open(key)
 }
 
 // RemoveDerived removes every derived file of blob sha; none is not an
@@ -90,69 +51,57 @@ func (s *Store) RemoveDerived(sha string) error {
 	if !validHash(sha) {
 		return fmt.Errorf("%w: %q", ErrInvalidHash, sha)
 	}
-	if err := os.RemoveAll(s.derivedDir(sha)); err != nil {
+	if err := s.b.RemovePrefix(derivedPrefix(sha)); err != nil {
 		return fmt.Errorf("blob: remove derived %s: %w", sha, err)
 	}
 	return nil
 }
 
 // WalkDerived calls fn for every blob that has derived files, with the
-// time its derived directory last changed (for a collector's grace
+// time its newest derived file was written (for a collector's grace
 // period), whether or not the blob itself still exists.
 func (s *Store) WalkDerived(fn func(sha string, modTime time.Time) error) error {
-	root := filepath.Join(s.dir, "derived")
-	l1s, err := readDir(root)
-	if err != nil {
-		return fmt.Errorf("blob: walk derived: %w", err)
-	}
-	for _, l1 := range l1s {
-		if !fanoutName(l1) {
-			continue
+	// A backend lists keys in order, so one blob's files are adjacent.
+	var cur string
+	var newest time.Time
+	err := s.b.Walk("derived/", func(key string, _ int64, mod time.Time) error {
+		parts := strings.Split(key, "/") // derived, ab, cd, sha, name
+		if len(parts) != 5 || !validHash(parts[3]) || parts[1] != parts[3][0:2] || parts[2] != parts[3][2:4] {
+			return nil
 		}
-		l2s, err := readDir(filepath.Join(root, l1.Name()))
-		if err != nil {
-			return fmt.Errorf("blob: walk derived: %w", err)
-		}
-		for _, l2 := range l2s {
-			if !fanoutName(l2) {
-				continue
-			}
-			shas, err := readDir(filepath.Join(root, l1.Name(), l2.Name()))
-			if err != nil {
-				return fmt.Errorf("blob: walk derived: %w", err)
-			}
-			for _, d := range shas {
-				sha := d.Name()
-				if !d.IsDir() || !validHash(sha) || sha[:2] != l1.Name() || sha[2:4] != l2.Name() {
-					continue
-				}
-				fi, err := d.Info()
-				if errors.Is(err, fs.ErrNotExist) {
-					continue
-				} else if err != nil {
-					return fmt.Errorf("blob: walk derived: %w", err)
-				}
-				if err := fn(sha, fi.ModTime()); err != nil {
+		if sha := parts[3]; sha != cur {
+			if cur != "" {
+				if err := fn(cur, newest); err != nil {
 					return err
 				}
 			}
+			cur, newest = sha, mod
+		} else if mod.After(newest) {
+			newest = mod
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("blob: walk derived: %w", err)
+	}
+	if cur != "" {
+		return fn(cur, newest)
 	}
 	return nil
 }
 
-func (s *Store) derivedDir(sha string) string {
-	return filepath.Join(s.dir, "derived", sha[0:2], sha[2:4], sha)
+func derivedPrefix(sha string) string {
+	return "derived/" + sha[0:2] + "/" + sha[2:4] + "/" + sha + "/"
 }
 
-func (s *Store) derivedPath(sha, name string) (string, error) {
+func derivedKey(sha, name string) (string, error) {
 	if !validHash(sha) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidHash, sha)
 	}
 	if !validName(name) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidName, name)
 	}
-	return filepath.Join(s.derivedDir(sha), name), nil
+	return derivedPrefix(sha) + name, nil
 }
 
 func validName(name string) bool {
@@ -166,22 +115,4 @@ func validName(name string) bool {
 		}
 	}
 	return true
-}
-
-// mkdirAll creates dir and its missing parents and returns the parents
-// whose entries changed (they need an fsync), innermost first.
-func mkdirAll(dir string) (created []string, err error) {
-	if _, err := os.Stat(dir); err == nil {
-		return nil, nil
-	}
-	parent := filepath.Dir(dir)
-	if parent != dir {
-		if created, err = mkdirAll(parent); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-		return nil, err
-	}
-	return append([]string{parent}, created...), nil
 }

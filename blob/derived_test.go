@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func TestDerivedFilesLiveBesideTheirBlob(t *testing.T) {
 	if err := s.RemoveDerived(a); err != nil {
 		t.Errorf("removing twice: %v", err)
 	}
-	if entries, _ := os.ReadDir(s.tmp); len(entries) != 0 {
+	if entries, _ := os.ReadDir(filepath.Join(s.Dir(), "blobs", "tmp")); len(entries) != 0 {
 		t.Errorf("staging leftovers: %d", len(entries))
 	}
 }

@@ -1,40 +1,34 @@
 package blob
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 )
 
-// TempName names the staged file inside the store's tmp directory, so that
-// a durable record (a transaction payload) can refer to it and another
-// step, possibly after a restart, can publish it with PublishStaged.
-func (st *Staged) TempName() string { return filepath.Base(st.tmp) }
+// TempName names the staged object, so that a durable record (a
+// transaction payload) can refer to it and another step, possibly after a
+// restart and on another node sharing the backend, can publish it with
+// PublishStaged.
+func (st *Staged) TempName() string { return st.name }
 
-// PublishStaged publishes the staged file called name as blob sha, like
-// Staged.Commit. Publishing twice is fine: if the staged file is gone and
+// validStagedName: "stage-" and no path separator or dot-dot.
+func validStagedName(name string) bool {
+	return strings.HasPrefix(name, "stage-") && !strings.ContainsAny(name, `/\`) && !strings.Contains(name, "..")
+}
+
+// PublishStaged publishes the staged object called name as blob sha, like
+// Staged.Commit. Publishing twice is fine: if the staged object is gone and
 // the blob exists, it was published before.
 func (s *Store) PublishStaged(name, sha string) error {
-	if !strings.HasPrefix(name, "stage-") || strings.ContainsAny(name, `/\`) || name != filepath.Base(name) {
+	if !validStagedName(name) {
 		return fmt.Errorf("blob: %q is not a staged file name", name)
 	}
-	final, err := s.path(sha)
+	k, err := blobKey(sha)
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(s.tmp, name)
-	if _, err := os.Stat(tmp); errors.Is(err, fs.ErrNotExist) {
-		if _, ferr := os.Stat(final); ferr == nil {
-			return nil
-		}
-		return fmt.Errorf("blob: publish %s: %w (staged file %s is gone)", sha, ErrNotFound, name)
-	}
-	created, err := publish(tmp, final)
-	if err != nil {
+	if err := s.b.Publish(name, k); err != nil {
 		return fmt.Errorf("blob: publish %s: %w", sha, err)
 	}
-	return syncDirs(append([]string{filepath.Dir(final)}, created...))
+	return nil
 }

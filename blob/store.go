@@ -3,9 +3,9 @@ package blob
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -17,77 +17,79 @@ var (
 	ErrInvalidHash = errors.New("blob: invalid sha256")
 )
 
-// Store is a blob store rooted at a directory. It holds no state besides
-// paths, so a Store is safe for concurrent use, and several processes may
-// open stores on the same directory.
+// Store is docplat's content-addressed blob store over a Backend. It holds
+// no state besides the backend, so a Store is safe for concurrent use, and
+// several processes may open stores on the same directory or bucket.
 type Store struct {
-	dir   string // as given to Open
-	blobs string // <dir>/blobs
-	tmp   string // <dir>/blobs/tmp
+	b   Backend
+	dir string // the directory backend's root; "" for another backend
 }
 
-// Open prepares <dir>/blobs and <dir>/blobs/tmp and returns the store.
+// Open returns a store on the directory backend rooted at dir (the default,
+// and embedded mode's).
 func Open(dir string) (*Store, error) {
-	s := &Store{
-		dir:   dir,
-		blobs: filepath.Join(dir, "blobs"),
-		tmp:   filepath.Join(dir, "blobs", "tmp"),
-	}
-	if err := os.MkdirAll(s.tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("blob: open %s: %w", dir, err)
-	}
-	return s, nil
-}
-
-// Dir returns the root directory given to Open.
-func (s *Store) Dir() string { return s.dir }
-
-// Open returns the committed blob sha for reading.
-func (s *Store) Open(sha string) (*os.File, error) {
-	p, err := s.path(sha)
+	d, err := NewDirBackend(dir)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, notFound(sha, err)
+	return &Store{b: d, dir: dir}, nil
+}
+
+// New returns a store over backend b (an S3 bucket: package blob/s3blob).
+func New(b Backend) *Store {
+	s := &Store{b: b}
+	if d, ok := b.(*DirBackend); ok {
+		s.dir = d.Dir()
 	}
-	return f, nil
+	return s
+}
+
+// Dir returns the directory backend's root, "" for another backend.
+func (s *Store) Dir() string { return s.dir }
+
+// Kind names the backend: "dir" or "s3".
+func (s *Store) Kind() string { return s.b.Kind() }
+
+// Ping checks the backend answers; for /readyz.
+func (s *Store) Ping() error { return s.b.Ping() }
+
+// Open returns the committed blob sha for reading.
+func (s *Store) Open(sha string) (Object, error) {
+	k, err := blobKey(sha)
+	if err != nil {
+		return nil, err
+	}
+	return s.b.Open(k)
 }
 
 // Stat returns the size and modification time of the committed blob sha.
 func (s *Store) Stat(sha string) (size int64, modTime time.Time, err error) {
-	p, err := s.path(sha)
+	k, err := blobKey(sha)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		return 0, time.Time{}, notFound(sha, err)
-	}
-	return fi.Size(), fi.ModTime(), nil
+	return s.b.Stat(k)
 }
 
 // Remove deletes the committed blob sha; removing an absent blob is not an
-// error. Fan-out directories are left in place: removing them could race
-// with a concurrent Commit into the same directory.
+// error.
 func (s *Store) Remove(sha string) error {
-	p, err := s.path(sha)
+	k, err := blobKey(sha)
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := s.b.Remove(k); err != nil {
 		return fmt.Errorf("blob: remove %s: %w", sha, err)
 	}
 	return nil
 }
 
-// path returns the final path of sha, or ErrInvalidHash.
-func (s *Store) path(sha string) (string, error) {
+// blobKey is the key of blob sha: blobs/<sha[0:2]>/<sha[2:4]>/<sha>.
+func blobKey(sha string) (string, error) {
 	if !validHash(sha) {
 		return "", fmt.Errorf("%w: %q", ErrInvalidHash, sha)
 	}
-	return filepath.Join(s.blobs, sha[0:2], sha[2:4], sha), nil
+	return "blobs/" + sha[0:2] + "/" + sha[2:4] + "/" + sha, nil
 }
 
 // validHash reports whether sha is exactly 64 lowercase hex characters.
@@ -105,9 +107,47 @@ func validHash(sha string) bool {
 }
 
 // notFound maps a missing file to ErrNotFound and wraps anything else.
-func notFound(sha string, err error) error {
+func notFound(what string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%w: %s", ErrNotFound, sha)
+		return fmt.Errorf("%w: %s", ErrNotFound, what)
 	}
-	return fmt.Errorf("blob: %s: %w", sha, err)
+	return fmt.Errorf("blob: %s: %w", what, err)
+}
+
+// LocalPath names the local file behind o, if there is one (the directory
+// backend's objects).
+func LocalPath(o Object) (string, bool) {
+	if p, ok := o.(interface{ LocalPath() string }); ok {
+		return p.LocalPath(), true
+	}
+	return "", false
+}
+
+// LocalFile gives a tool that reads files by path (the extractors, the
+// preview converters) a file holding o: the file itself for the directory
+// backend, else a copy of at most limit bytes in dir ("" for the system's
+// temp directory) that done removes. Past limit it fails with ErrTooLarge.
+func LocalFile(o Object, dir string, limit int64) (path string, done func(), err error) {
+	if p, ok := LocalPath(o); ok {
+		return p, func() {}, nil
+	}
+	if o.Size() > limit {
+		return "", nil, fmt.Errorf("%w (%d bytes)", ErrTooLarge, limit)
+	}
+	f, err := os.CreateTemp(dir, "docplat-blob-*")
+	if err != nil {
+		return "", nil, err
+	}
+	done = func() { os.Remove(f.Name()) }
+	if _, err := o.Seek(0, io.SeekStart); err == nil {
+		_, err = io.CopyBuffer(f, io.LimitReader(o, limit), make([]byte, copyBufSize))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		done()
+		return "", nil, fmt.Errorf("blob: local copy: %w", err)
+	}
+	return f.Name(), done, nil
 }

@@ -65,7 +65,7 @@ func files(t testing.TB, dir string) []string {
 // readBlob reads the committed blob sha.
 func readBlob(t testing.TB, s *Store, sha string) []byte {
 	t.Helper()
-	return readAll(t, func() (*os.File, error) { return s.Open(sha) })
+	return readAll(t, func() (Object, error) { return s.Open(sha) })
 }
 
 func walkAll(t testing.TB, s *Store) []string {
@@ -82,7 +82,7 @@ func walkAll(t testing.TB, s *Store) []string {
 }
 
 // readAll opens a file with open and reads all of it.
-func readAll(t testing.TB, open func() (*os.File, error)) []byte {
+func readAll(t testing.TB, open func() (Object, error)) []byte {
 	t.Helper()
 	f, err := open()
 	if err != nil {
@@ -431,7 +431,7 @@ func TestCleanTemp(t *testing.T) {
 			t.Fatal(err)
 		}
 		past := time.Now().Add(-2 * time.Hour)
-		if err := os.Chtimes(st.tmp, past, past); err != nil {
+		if err := os.Chtimes(stagedPath(s, st), past, past); err != nil {
 			t.Fatal(err)
 		}
 		old = append(old, st)
@@ -449,8 +449,8 @@ func TestCleanTemp(t *testing.T) {
 		t.Fatalf("CleanTemp = %d, %v; want %d", n, err, len(old))
 	}
 	for _, st := range old {
-		if _, err := os.Stat(st.tmp); !os.IsNotExist(err) {
-			t.Fatalf("old temp %s survived", st.tmp)
+		if _, err := os.Stat(stagedPath(s, st)); !os.IsNotExist(err) {
+			t.Fatalf("old temp %s survived", stagedPath(s, st))
 		}
 	}
 	if got := files(t, tmp); len(got) != len(fresh) {
@@ -545,4 +545,9 @@ func TestPublishStagedByNameIsIdempotent(t *testing.T) {
 	if err := s.PublishStaged("stage-missing", strings.Repeat("a", 64)); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing staged file and blob: %v", err)
 	}
+}
+
+// stagedPath is the directory backend's file of a staged content.
+func stagedPath(s *Store, st *Staged) string {
+	return filepath.Join(s.Dir(), "blobs", "tmp", st.TempName())
 }

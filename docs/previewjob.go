@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"docplat/blob"
@@ -17,11 +16,12 @@ import (
 const JobPreview = "preview"
 
 // PreviewFunc makes the previews of the content sha (of type mime and
-// size bytes, read from body), or does nothing when they exist: identical
+// size bytes, read from body: a blob.Object, whose blob.LocalPath a
+// converter may use), or does nothing when they exist: identical
 // contents share them (preview.Service.Generate, adapted where it is
 // wired). An errs.Unprocessable error is the file's fault, recorded by it
 // and not worth a retry; any other is retried.
-type PreviewFunc func(ctx context.Context, sha, mime string, size int64, body *os.File) error
+type PreviewFunc func(ctx context.Context, sha, mime string, size int64, body blob.Object) error
 
 // enqueuePreview enqueues the previews of d's current content, after its
 // commit, for the types that have page previews. A failure is only
@@ -61,12 +61,8 @@ func (s *Service) MakePreviews(ctx context.Context, j jobs.Job) error {
 		return fmt.Errorf("opening the content of %s: %w", j.DocumentID, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("the content of %s: %w", j.DocumentID, err)
-	}
 	start := time.Now()
-	err = s.opt.Preview(ctx, j.SHA256, j.Mime, fi.Size(), f)
+	err = s.opt.Preview(ctx, j.SHA256, j.Mime, f.Size(), f)
 	switch {
 	case errs.CodeOf(err) == errs.Unprocessable:
 		// Damaged, protected, a bomb, past its bounds: recorded by

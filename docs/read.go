@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"docplat/blob"
 	"docplat/cache"
@@ -92,7 +91,7 @@ func (s *Service) cachedContent(ctx context.Context, sha string) ([]byte, error)
 	return e.Value, nil
 }
 
-func (s *Service) openBlob(ctx context.Context, id string, v Version) (*os.File, error) {
+func (s *Service) openBlob(ctx context.Context, id string, v Version) (blob.Object, error) {
 	f, err := s.blobs.Open(v.SHA256)
 	if errors.Is(err, blob.ErrNotFound) {
 		// A row without its blob breaks the store's invariant: say so loudly.

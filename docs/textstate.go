@@ -107,10 +107,17 @@ func (s *Service) ExtractText(ctx context.Context, j jobs.Job) error {
 		return fmt.Errorf("opening the content of %s: %w", j.DocumentID, err)
 	}
 	// The extractor reads the file by its path (package extract runs tools
-	// on it); a current content's blob is referenced, so never collected.
+	// on it): the blob's own file in a directory store (a current
+	// content's blob is referenced, so never collected), a temp copy of
+	// an S3 object (as large as the upload was allowed to be).
+	path, done, err := blob.LocalFile(f, "", f.Size())
 	f.Close()
+	if err != nil {
+		return fmt.Errorf("reading the content of %s: %w", j.DocumentID, err)
+	}
+	defer done()
 	r := TextResult{Version: j.Version, SHA256: j.SHA256, State: TextReady}
-	if r.Text, err = s.opt.Extract(ctx, f.Name(), j.Mime, s.opt.MaxTextBytes); err != nil {
+	if r.Text, err = s.opt.Extract(ctx, path, j.Mime, s.opt.MaxTextBytes); err != nil {
 		if errs.CodeOf(err) == errs.Unprocessable {
 			// extract.ErrUnreadable: damaged, encrypted, over a
 			// structural limit; the same bytes fail again.

@@ -132,6 +132,11 @@ func asFile(src Source, dir string, limit int64) (string, error) {
 	if f, ok := src.Body.(*os.File); ok {
 		return f.Name(), nil
 	}
+	if o, ok := src.Body.(blob.Object); ok {
+		if p, ok := blob.LocalPath(o); ok {
+			return p, nil
+		}
+	}
 	tmp, err := os.Create(filepath.Join(dir, "source"))
 	if err != nil {
 		return "", err

@@ -18,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -67,16 +66,17 @@ type Source struct {
 	SHA256 string
 	Size   int64
 	Mime   string
-	// Body reads the content from its start; a *os.File is handed to the
+	// Body reads the content from its start; a local file (a *os.File, or
+	// a blob.Object with a blob.LocalPath) is handed to the
 	// converters by name, anything else is copied to a file first.
 	Body io.Reader
 }
 
 // Store keeps generated previews as files derived from a blob (package
-// blob's Store; an S3 store can offer the same).
+// blob's Store, on a directory or an S3 bucket).
 type Store interface {
 	PutDerived(sha, name string, r io.Reader, limit int64) error
-	OpenDerived(sha, name string) (*os.File, error)
+	OpenDerived(sha, name string) (blob.Object, error)
 }
 
 // Options configure a Service.
@@ -320,7 +320,7 @@ func PageName(page, width int) string {
 // errs.BadRequest for a page the content does not have or a content
 // without page images; errs.Unavailable while it is being generated;
 // errs.Unprocessable when its generation failed.
-func (s *Service) Page(ctx context.Context, src Source, page, width int) (*os.File, string, error) {
+func (s *Service) Page(ctx context.Context, src Source, page, width int) (blob.Object, string, error) {
 	kind := pagedKind(src.Mime)
 	if kind == "" {
 		return nil, "", errs.New(errs.BadRequest, "page images exist for PDF, Office and image documents only; this one is "+src.Mime)

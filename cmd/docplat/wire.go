@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -237,7 +236,7 @@ func (a *app) wireServices() error {
 	if do.HasPreview == nil {         // a test's may say none, to see the state before the job
 		do.HasPreview = preview.Paged
 	}
-	do.Preview = func(ctx context.Context, sha, mime string, size int64, body *os.File) error {
+	do.Preview = func(ctx context.Context, sha, mime string, size int64, body blob.Object) error {
 		return a.previews.Generate(ctx, preview.Source{SHA256: sha, Size: size, Mime: mime, Body: body})
 	}
 	a.docs = docs.NewService(repo, a.blobs, do)
