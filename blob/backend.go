@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"context"
 	"io"
 	"time"
 )
@@ -46,7 +47,7 @@ type Backend interface {
 	// ago and says how many.
 	CleanStaged(olderThan time.Duration) (int, error)
 	// Ping checks the backend answers (for /readyz).
-	Ping() error
+	Ping(ctx context.Context) error
 }
 
 // Object is an opened blob or derived file: seekable (http.ServeContent

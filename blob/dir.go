@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -243,7 +244,7 @@ func (d *DirBackend) CleanStaged(olderThan time.Duration) (int, error) {
 }
 
 // Ping checks the staging directory is there.
-func (d *DirBackend) Ping() error {
+func (d *DirBackend) Ping(context.Context) error {
 	_, err := os.Stat(d.tmp)
 	return err
 }

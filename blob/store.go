@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -51,7 +52,7 @@ func (s *Store) Dir() string { return s.dir }
 func (s *Store) Kind() string { return s.b.Kind() }
 
 // Ping checks the backend answers; for /readyz.
-func (s *Store) Ping() error { return s.b.Ping() }
+func (s *Store) Ping(ctx context.Context) error { return s.b.Ping(ctx) }
 
 // Open returns the committed blob sha for reading.
 func (s *Store) Open(sha string) (Object, error) {
