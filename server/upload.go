@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"docplat/depfail"
 	"docplat/docs"
 	"docplat/errs"
 	"docplat/idempotency"
@@ -127,7 +128,7 @@ func rawFilename(p *multipart.Part) string {
 }
 
 // uploadError answers a failed multipart read: over the limit is 413, a
-// broken body 400, domain errors as usual.
+// failing blob store 503, a broken body 400, domain errors as usual.
 func (s *Server) uploadError(c *gin.Context, err error) {
 	var (
 		tooLarge *http.MaxBytesError
@@ -136,6 +137,8 @@ func (s *Server) uploadError(c *gin.Context, err error) {
 	switch {
 	case errors.As(err, &tooLarge), errors.As(err, &coded):
 		s.fail(c, err) // over the limit, or Stage's answer (too large, bad input, unsupported type)
+	case errors.Is(err, depfail.ErrUnavailable):
+		s.fail(c, err) // the blob store (S3) failed, not the body: 503 with Retry-After
 	case c.Request.Context().Err() != nil:
 		c.AbortWithStatus(499)
 	default:

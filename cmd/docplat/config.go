@@ -7,6 +7,7 @@ import (
 
 	"docplat/accounts"
 	"docplat/audit"
+	"docplat/blob/s3blob"
 	"docplat/cache"
 	"docplat/docs"
 	"docplat/events"
@@ -28,6 +29,11 @@ import (
 type storeOptions struct {
 	DB      sqlstore.Config
 	Migrate bool
+	// Blob is the S3 bucket of the blobs; no endpoint: the data
+	// directory's blobs/. Bound only by the commands that open the blob
+	// store (serve, worker, gc); the resumable uploads' partial data is
+	// handed the same connection.
+	Blob s3blob.Config
 }
 
 func (o *storeOptions) bind(b *envflag.Set) {
@@ -76,6 +82,7 @@ type config struct {
 func (c *config) bind(b *envflag.Set) {
 	c.Log.Bind(b)
 	c.Store.bind(b)
+	c.Store.Blob.Bind(b)
 	b.String(&c.Addr, "addr", ":8080", "listen address")
 	b.String(&c.AdminPassword, "admin-password", "", "password of the admin user created on first start; generated and printed once when empty")
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
@@ -107,7 +114,7 @@ func (c *config) bind(b *envflag.Set) {
 func (c *config) validate(b *envflag.Set) error {
 	errs := []error{c.Log.Validate(), debugserver.CheckAddr(c.DebugAddr), secretLength("internal-secret", c.InternalSecret),
 		c.Stats.Check(c.Store.DB.MySQLDSN, c.InternalSecret, c.Stream.Brokers)}
-	for _, o := range []envflag.Validator{&c.Store.DB, &c.Stats.DB, &c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Uploads, &c.Redis, &c.Cache, &c.Stream, &c.Stream.DevBroker, &c.Stream.Reads, &c.Counting, &c.Hot, &c.Jobs, &c.Prewarm} {
+	for _, o := range []envflag.Validator{&c.Store.DB, &c.Store.Blob, &c.Stats.DB, &c.Accounts, &c.Audit, &c.Docs, &c.RunOptions, &c.Server, &c.Previews, &c.Uploads, &c.Redis, &c.Cache, &c.Stream, &c.Stream.DevBroker, &c.Stream.Reads, &c.Counting, &c.Hot, &c.Jobs, &c.Prewarm} {
 		errs = append(errs, b.Options(o))
 	}
 	if err := b.Options(&c.Detector); err != nil {

@@ -162,6 +162,7 @@ func gcFlags(env envSource) (*envflag.Set, *gcCommand) {
 	c := gcCommand{Docs: docs.DefaultOptions()}
 	b := newFlags("gc", env)
 	c.bind(b)
+	c.Store.Blob.Bind(b)
 	b.Duration(&c.Docs.BlobGrace, "blob-grace", c.Docs.BlobGrace, "unreferenced blobs and staging files younger than this are kept")
 	return b, &c
 }
@@ -171,11 +172,11 @@ func gcCmd(ctx context.Context, args []string, env envSource) error {
 	if err := b.Parse(args); err != nil {
 		return err
 	}
-	if err := cfg.validate(b, b.Options(&cfg.Docs)); err != nil {
+	if err := cfg.validate(b, b.Options(&cfg.Docs), b.Options(&cfg.Store.Blob)); err != nil {
 		return err
 	}
 	log := cfg.Log.Logger()
-	db, blobs, err := openStore(ctx, cfg.Store, log)
+	db, blobs, err := openStore(ctx, cfg.Store, log, nil)
 	if err != nil {
 		return err
 	}

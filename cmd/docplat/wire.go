@@ -16,6 +16,7 @@ import (
 	"docplat/accounts"
 	"docplat/audit"
 	"docplat/blob"
+	"docplat/blob/s3blob"
 	"docplat/cache"
 	"docplat/docs"
 	"docplat/events"
@@ -86,18 +87,33 @@ func openDB(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB
 	return sqlstore.OpenReady(ctx, cfg, o.Migrate)
 }
 
-// openStore opens the document database and the blob store beside it.
-func openStore(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, *blob.Store, error) {
+// openStore opens the document database and the blob store beside it;
+// reg (nil: none) gets the S3 backend's metrics.
+func openStore(ctx context.Context, o storeOptions, log *slog.Logger, reg prometheus.Registerer) (*sqlstore.DB, *blob.Store, error) {
 	db, err := openDB(ctx, o, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	blobs, err := blob.Open(o.DB.DataDir)
+	blobs, err := openBlobs(ctx, o, log, reg)
 	if err != nil {
 		db.Close()
 		return nil, nil, err
 	}
 	return db, blobs, nil
+}
+
+// openBlobs opens the blob store: on S3 when an endpoint is configured,
+// else in the data directory.
+func openBlobs(ctx context.Context, o storeOptions, log *slog.Logger, reg prometheus.Registerer) (*blob.Store, error) {
+	if !o.Blob.Enabled() {
+		return blob.Open(o.DB.DataDir)
+	}
+	b, err := s3blob.Open(ctx, o.Blob, reg)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("blob store on S3", "endpoint", o.Blob.Endpoint, "bucket", o.Blob.Bucket, "tls", o.Blob.TLS)
+	return blob.New(b), nil
 }
 
 // build wires the whole document service, stage by stage: the stores (the
@@ -165,7 +181,7 @@ func (a *app) wireWorkers(run bool) (err error) {
 // openStores is the first stage: the document database and blob store,
 // the stats service and the three-phase commit between them.
 func (a *app) openStores(ctx context.Context) (err error) {
-	if a.db, a.blobs, err = openStore(ctx, a.cfg.Store, a.log); err != nil {
+	if a.db, a.blobs, err = openStore(ctx, a.cfg.Store, a.log, a.reg); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, a.db.Close)
@@ -264,7 +280,7 @@ func (a *app) wireServices() error {
 		Uploads:     a.uploads,
 		Shares:      shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{Edges: a.shareEdges(), Logger: a.log}),
 		UploadLinks: uploadlinks.New(a.db.UploadLinks(), a.accounts, a.docs, guesses),
-		Checks:      map[string]server.Check{"database": a.db.Ping},
+		Checks:      map[string]server.Check{"database": a.db.Ping, "blob store": a.blobs.Ping},
 		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
 		Stats:       a.statsAPI,
 		Hot:         server.ListHotSet(a.hotSet),

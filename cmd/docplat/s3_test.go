@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"encoding/hex"
+
+	"docplat/blob/blobtest"
+	"docplat/blob/s3blob"
+	"docplat/internal/testdb"
+	"docplat/internal/testminio"
+)
+
+// TestS3BlobStore runs docplat on MariaDB with its blobs in MinIO: an
+// upload lands in the bucket (nothing in the data directory) and reads
+// back whole and by range; MinIO killed in the middle of a 24 MB streaming
+// upload makes that upload answer 503 with Retry-After and /readyz name
+// the blob store, leaving no row; once MinIO is back a retry succeeds.
+func TestS3BlobStore(t *testing.T) {
+	minio := testminio.Start(t)
+	a := newTestApp(t, testdb.MariaDB, func(c *config) {
+		c.Docs.MaxUploadBytes = 64 << 20
+		c.Store.Blob = s3blob.Config{Endpoint: minio.Endpoint(), Bucket: "docplat", AccessKey: testminio.AccessKey,
+			SecretKey: testminio.SecretKey, CreateBucket: true}
+	})
+	if a.blobs.Kind() != "s3" {
+		t.Fatalf("blob store is %q", a.blobs.Kind())
+	}
+	admin := a.admin()
+	small := textContent(200<<10, 1)
+	r, d := admin.upload("small.txt", small, nil)
+	if r.status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	if got := admin.do("GET", "/api/v1/documents/"+d.ID+"/content", nil, nil); got.status != 200 || !bytes.Equal(got.body, small) {
+		t.Fatalf("content: %d, %d bytes", got.status, len(got.body))
+	}
+	if got := admin.do("GET", "/api/v1/documents/"+d.ID+"/content", nil, map[string]string{"Range": "bytes=1000-1999"}); got.status != 206 || !bytes.Equal(got.body, small[1000:2000]) {
+		t.Fatalf("range: %d, %d bytes", got.status, len(got.body))
+	}
+	if _, err := os.Stat(filepath.Join(a.cfg.Store.DB.DataDir, "blobs")); !os.IsNotExist(err) {
+		t.Fatalf("the data directory has a blobs directory with S3 configured: %v", err)
+	}
+
+	big := textContent(24<<20, 2)
+	r = streamUpload(t, admin, "big.txt", big, 8<<20, func() {
+		if err := minio.Kill(); err != nil {
+			t.Error(err)
+		}
+	})
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Fatalf("upload with MinIO killed: %d (Retry-After %q) %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	var ready struct{ Failing []string }
+	admin.doJSON("GET", "/readyz", nil, 503, &ready)
+	if len(ready.Failing) != 1 || ready.Failing[0] != "blob store" {
+		t.Fatalf("/readyz failing = %v", ready.Failing)
+	}
+	if n := a.countRows("documents"); n != 1 {
+		t.Fatalf("documents = %d after the failed upload, want 1", n)
+	}
+	if got := admin.do("GET", "/api/v1/documents/"+d.ID+"/content?download=1", nil, nil); got.status != 503 && !(got.status == 200 && bytes.Equal(got.body, small)) {
+		// Served from the content cache, or 503: never a 500.
+		t.Fatalf("read with MinIO down: %d %s", got.status, got.body)
+	}
+
+	if err := minio.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for admin.do("GET", "/readyz", nil, nil).status != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("not ready after MinIO restarted")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r = streamUpload(t, admin, "big.txt", big, 0, nil)
+	if r.status != http.StatusCreated {
+		t.Fatalf("retried upload: %d %s", r.status, r.body)
+	}
+	var d2 document
+	if err := json.Unmarshal(r.body, &d2); err != nil {
+		t.Fatal(err)
+	}
+	got := admin.do("GET", "/api/v1/documents/"+d2.ID+"/content", nil, nil)
+	if got.status != 200 || !bytes.Equal(got.body, big) {
+		t.Fatalf("retried content: %d, %d bytes", got.status, len(got.body))
+	}
+}
+
+// streamUpload posts content as a multipart upload written through a
+// pipe, calling midway (if not nil) once after bytes have been sent.
+func streamUpload(t *testing.T, c *client, filename string, content []byte, after int, midway func()) response {
+	t.Helper()
+	pr, pw := io.Pipe()
+	w := multipart.NewWriter(pw)
+	go func() {
+		p, err := w.CreateFormFile("file", filename)
+		for off := 0; err == nil && off < len(content); off += 256 << 10 {
+			if midway != nil && off >= after {
+				midway()
+				midway = nil
+			}
+			_, err = p.Write(content[off:min(off+256<<10, len(content))])
+		}
+		if err == nil {
+			err = w.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, "POST", c.app.srv.URL+"/api/v1/documents", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	res, err := c.app.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	pr.CloseWithError(io.ErrClosedPipe)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// textContent is n bytes of hex text (an allowed type, unlike random bytes).
+func textContent(n int, seed byte) []byte {
+	return []byte(hex.EncodeToString(blobtest.Content(n/2, seed)))
+}
