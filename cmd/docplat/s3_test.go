@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 
 	"encoding/hex"
 
+	"docplat/blob"
 	"docplat/blob/blobtest"
 	"docplat/blob/s3blob"
 	"docplat/internal/testdb"
@@ -94,6 +96,22 @@ func TestS3BlobStore(t *testing.T) {
 	got := admin.do("GET", "/api/v1/documents/"+d2.ID+"/content", nil, nil)
 	if got.status != 200 || !bytes.Equal(got.body, big) {
 		t.Fatalf("retried content: %d, %d bytes", got.status, len(got.body))
+	}
+
+	// The collector removes an unreferenced object from the bucket after
+	// the grace period, and the interrupted upload's leftovers with it.
+	admin.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
+	admin.doJSON("DELETE", "/api/v1/trash/"+d.ID, nil, 204, nil)
+	a.docs = withClock(a, 2*a.cfg.Docs.BlobGrace)
+	gc, err := a.docs.CollectGarbage(t.Context())
+	if err != nil || gc.Blobs != 1 {
+		t.Fatalf("gc = %+v, %v", gc, err)
+	}
+	if _, err := a.blobs.Open(d.SHA256); !errors.Is(err, blob.ErrNotFound) {
+		t.Fatalf("collected object: %v", err)
+	}
+	if _, err := a.blobs.Open(d2.SHA256); err != nil {
+		t.Fatalf("a referenced object: %v", err)
 	}
 }
 
