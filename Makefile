@@ -5,7 +5,7 @@ BIN      := bin/docplat
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X docplat/internal/buildinfo.version=$(VERSION)
 
-.PHONY: all build run test test-unit bench bench-suite bench-go bench-e2e jmeter cluster-up cluster-down vet fmt-check clean
+.PHONY: all build run test test-unit bench bench-suite bench-go bench-e2e bench-blob jmeter cluster-up cluster-down vet fmt-check clean
 
 all: build
 
@@ -33,7 +33,7 @@ test-unit:
 # in-process Go benchmarks (~3 min) with their ratios. Loopback only.
 # BENCH_ARGS=-quick for a smoke run of under a minute.
 BENCH_ARGS ?=
-bench: bench-suite bench-go bench-e2e
+bench: bench-suite bench-go bench-e2e bench-blob
 
 bench-suite:
 	./scripts/test-deps.sh
@@ -47,6 +47,11 @@ bench-go:
 # Burst-to-hot timing and hot tier vs static with wrk (a cluster of their own).
 bench-e2e:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./e2e 2>/dev/null | grep -E '^(Benchmark|ok|FAIL)'
+
+# Blob reads, 10 KB and 10 MB, from the data directory and from MinIO (S3) in
+# one run: MB/s and S3's throughput relative to the directory (~30 s).
+bench-blob:
+	$(GO) test -run '^$$' -bench Read -benchtime 2s -count 1 ./blob/s3blob 2>/dev/null | awk -f scripts/bench-ratios.awk
 
 # The whole system on this machine, each part its own process (see documentation/operations.md, "The local cluster"):
 # nginx :8080 -> 3 app instances, stats, 2 detectors, Kafka (kfake), 3 Redis, MariaDB.
