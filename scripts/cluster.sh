@@ -14,6 +14,10 @@
 # $CLUSTER_DIR/pids/NAME.pid, and stopped by that PID. CLUSTER_BASE=N moves
 # every port to N+offset (tests use it to run beside a cluster on defaults).
 # CLUSTER_PPROF_BASE=N gives app i a profiler on 127.0.0.1:N+i (/debug/pprof/).
+# CLUSTER_S3=1 keeps the blobs in MinIO (scripts/minio.sh, data in
+# $CLUSTER_DIR/minio, S3 on 127.0.0.1:9447 or CLUSTER_BASE+47, its console +1;
+# bucket "docplat") instead of $CLUSTER_DIR/data/blobs; the apps' settings
+# are in $CLUSTER_DIR/blob.env.
 # NGINX_WORKER_CONNECTIONS (default 4096 per worker, 2 workers) sizes nginx
 # for many concurrent clients; nginx and the apps inherit `ulimit -n`.
 set -euo pipefail
@@ -26,7 +30,9 @@ if [ -n "${CLUSTER_BASE:-}" ]; then
   NGINX_PORT=$b; NGINX_ADMIN_PORT=$((b + 1)); STATS_PORT=$((b + 10))
   APP_PORTS="$((b + 11)) $((b + 12)) $((b + 13))"; KAFKA_PORT=$((b + 20))
   REDIS_PORTS="$((b + 31)) $((b + 32)) $((b + 33))"; HOTSPOT_PORTS="$((b + 41)) $((b + 42))"
+  S3_PORT=$((b + 47))
 fi
+S3_PORT=${S3_PORT:-9447}
 NGINX_PORT=${NGINX_PORT:-8080}
 NGINX_ADMIN_PORT=${NGINX_ADMIN_PORT:-8081}
 STATS_PORT=${STATS_PORT:-8090}
@@ -122,6 +128,7 @@ up() {
   "$BIN" migrate >/dev/null
   "$BIN" user create --username admin --password "$ADMIN_PASSWORD" --role admin >/dev/null 2>&1 || true
 
+  if [ "${CLUSTER_S3:-}" = 1 ]; then up_s3; fi
   start stats "$BIN" stats --stats-addr "127.0.0.1:$STATS_PORT" --coordinator-url "http://127.0.0.1:${apps[0]}"
   export DOCPLAT_STATS_URL="http://127.0.0.1:$STATS_PORT"
   local upstreams=""
@@ -151,11 +158,29 @@ up() {
   log "up: http://127.0.0.1:$NGINX_PORT (admin / $ADMIN_PASSWORD); logs in $dir/logs; scripts/cluster.sh down stops it"
 }
 
+# up_s3 starts MinIO and writes the apps' blob settings to blob.env (which
+# localcluster's extra apps read too).
+up_s3() {
+  "$root/scripts/minio.sh" build
+  "$root/scripts/minio.sh" up "$dir/minio" "$S3_PORT"
+  # /minio/health/ready answers before the object layer does.
+  for _ in $(seq 1 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$S3_PORT/minio/health/cluster" 2>/dev/null && break
+    sleep 0.1
+  done
+  { echo "DOCPLAT_BLOB_S3_ENDPOINT=127.0.0.1:$S3_PORT"; echo "DOCPLAT_BLOB_S3_BUCKET=docplat"
+    echo "DOCPLAT_BLOB_S3_ACCESS_KEY=${MINIO_ROOT_USER:-docplat}"; echo "DOCPLAT_BLOB_S3_SECRET_KEY=${MINIO_ROOT_PASSWORD:-docplat-secret-key}"
+    echo "DOCPLAT_BLOB_S3_TLS=false"; echo "DOCPLAT_BLOB_S3_CREATE_BUCKET=true"; } >"$dir/blob.env"
+  chmod 600 "$dir/blob.env"
+  set -a; . "$dir/blob.env"; set +a
+}
+
 down() {
   local n
   # Front to back: nginx first, the stores last.
   for n in nginx app1 app2 app3 hotspot1 hotspot2 stats kafka redis1 redis2 redis3; do stop_pid "$n"; done
   for f in "$dir"/pids/*.pid; do [ -f "$f" ] && stop_pid "$(basename "$f" .pid)"; done
+  if [ -f "$dir/minio/minio.pid" ]; then "$root/scripts/minio.sh" down "$dir/minio" || true; rm -f "$dir/minio/minio.pid" "$dir/blob.env"; fi
   log "down"
 }
 
@@ -166,6 +191,9 @@ status() {
     n=$(basename "$f" .pid)
     if alive "$n"; then echo "$n up (pid $(cat "$f"))"; else echo "$n DOWN"; fi
   done
+  if [ -f "$dir/minio/minio.pid" ]; then
+    if kill -0 "$(cat "$dir/minio/minio.pid")" 2>/dev/null; then echo "minio up (pid $(cat "$dir/minio/minio.pid"))"; else echo "minio DOWN"; fi
+  fi
 }
 
 case ${1:-} in

@@ -58,7 +58,9 @@ func Open(ctx context.Context, cfg Config, reg prometheus.Registerer) (*Backend,
 	case err != nil:
 		return nil, depfail.Wrap(Dependency, fmt.Errorf("s3blob: bucket %s at %s: %w", cfg.Bucket, cfg.Endpoint, err))
 	case !ok && cfg.CreateBucket:
-		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+		// Instances starting together race to create it: one wins.
+		err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region})
+		if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
 			return nil, fmt.Errorf("s3blob: creating bucket %s: %w", cfg.Bucket, err)
 		}
 	case !ok:

@@ -7,8 +7,10 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -49,6 +51,10 @@ type Options struct {
 	// machine's shared one, so that its CPU and its latency belong to this
 	// cluster only (the benchmark suite measures both). Stop stops it.
 	OwnMariaDB bool
+	// S3 keeps the blobs in a MinIO of the cluster's own (CLUSTER_S3=1:
+	// scripts/minio.sh, a port of the cluster's range) instead of the data
+	// directory; the apps get DOCPLAT_BLOB_S3_* (blob.env).
+	S3 bool
 }
 
 // MySQLRoot is the DSN of the machine's MariaDB that cluster.sh uses.
@@ -99,6 +105,9 @@ func LaunchWith(ctx context.Context, repo string, opts Options, log *slog.Logger
 		"CLUSTER_MYSQL_PORT="+strings.TrimPrefix(c.mysql, "127.0.0.1:"),
 		"CLUSTER_DB="+c.DB, "CLUSTER_ADMIN_PASSWORD="+c.Password,
 		fmt.Sprintf("NGINX_WORKER_CONNECTIONS=%d", workerConns), "DOCPLAT_LOG_LEVEL=warn")
+	if opts.S3 {
+		c.env = append(c.env, "CLUSTER_S3=1")
+	}
 	c.env = append(c.env, extraEnv...)
 	log.Info("starting the cluster", "dir", dir, "base", base, "db", c.DB)
 	start := time.Now()
@@ -187,6 +196,11 @@ type App struct {
 func (c *Cluster) StartApp(ctx context.Context, port int, extraEnv ...string) (*App, error) {
 	secrets, err := readEnvFile(filepath.Join(c.Dir, "secrets.env"))
 	if err != nil {
+		return nil, err
+	}
+	if s3, err := readEnvFile(filepath.Join(c.Dir, "blob.env")); err == nil { // CLUSTER_S3=1
+		secrets = append(secrets, s3...)
+	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
