@@ -313,13 +313,19 @@ func (b *Backend) fail(err error) error {
 	return depfail.Wrap(Dependency, err)
 }
 
+// notFound: S3 says the object (or multipart upload) does not exist. A
+// missing bucket is not that: it is a failure of the deployment.
 func notFound(err error) bool {
 	if err == nil {
 		return false
 	}
-	r := minio.ToErrorResponse(err)
-	return r.StatusCode == http.StatusNotFound && (r.Code == "NoSuchKey" || r.Code == "NoSuchUpload" || r.Code == "") ||
-		r.Code == "NoSuchKey"
+	switch r := minio.ToErrorResponse(err); r.Code {
+	case "NoSuchKey", "NoSuchUpload":
+		return true
+	case "":
+		return r.StatusCode == http.StatusNotFound // a HEAD's answer has no body
+	}
+	return false
 }
 
 func randomHex() string {
