@@ -13,11 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"encoding/hex"
 
 	"docplat/blob"
 	"docplat/blob/blobtest"
 	"docplat/blob/s3blob"
+	"docplat/docs"
 	"docplat/internal/testdb"
 	"docplat/internal/testminio"
 )
@@ -112,6 +115,80 @@ func TestS3BlobStore(t *testing.T) {
 	}
 	if _, err := a.blobs.Open(d2.SHA256); err != nil {
 		t.Fatalf("a referenced object: %v", err)
+	}
+
+	collectWhileReuploading(t, a, admin)
+}
+
+// collectWhileReuploading: the collector is deleting an unreferenced
+// object, holding its blobs row lock, when the prepare of an upload of the
+// same content runs (the documents participant's, on the real MariaDB and
+// MinIO). The prepare cannot finish while the collector holds the lock;
+// once the collector has removed the object and its row, the prepare,
+// which would have skipped its copy had the object stayed, finds it gone
+// and publishes its own staged object: the content is there.
+func collectWhileReuploading(t *testing.T, a *testApp, admin *client) {
+	content := textContent(50<<10, 3)
+	r, d := admin.upload("again.txt", content, nil)
+	if r.status != http.StatusCreated {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	admin.doJSON("DELETE", "/api/v1/documents/"+d.ID, nil, 204, nil)
+	admin.doJSON("DELETE", "/api/v1/trash/"+d.ID, nil, 204, nil)
+	st, err := a.blobs.Stage(bytes.NewReader(content), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := json.Marshal(docs.DocumentChange{Op: docs.OpCreate, Document: docs.Document{ID: "reupload"},
+		Version: &docs.Version{SHA256: st.SHA256, Size: st.Size, CreatedAt: time.Now().UTC()}, Staged: st.TempName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	holding, release := make(chan struct{}), make(chan struct{})
+	collected := make(chan error, 1)
+	go func() {
+		removed, err := a.db.Documents().CollectBlob(context.Background(), d.SHA256, time.Now().Add(time.Hour), func() error {
+			close(holding)
+			<-release
+			return errors.Join(a.blobs.RemoveDerived(d.SHA256), a.blobs.Remove(d.SHA256))
+		})
+		if err == nil && !removed {
+			err = errors.New("the collector kept the blob")
+		}
+		collected <- err
+	}()
+	<-holding
+	prepared := make(chan error, 1)
+	go func() {
+		p := a.db.DocsParticipant(a.blobs)
+		prepared <- a.db.Gorm().Transaction(func(tx *gorm.DB) error {
+			return p.Prepare(context.Background(), tx, "tx-reupload", payload)
+		})
+	}()
+	select {
+	case err := <-prepared:
+		close(release)
+		t.Fatalf("the prepare finished (%v) while the collector held the blob's row", err)
+	case <-time.After(time.Second):
+	}
+	close(release)
+	if err := <-collected; err != nil {
+		t.Fatalf("collector: %v", err)
+	}
+	if err := <-prepared; err != nil {
+		t.Fatalf("prepare after the collector: %v", err)
+	}
+	o, err := a.blobs.Open(d.SHA256)
+	if err != nil {
+		t.Fatalf("the re-uploaded content's object: %v", err)
+	}
+	defer o.Close()
+	if got, err := io.ReadAll(o); err != nil || !bytes.Equal(got, content) {
+		t.Fatalf("the re-uploaded content: %d bytes, %v", len(got), err)
+	}
+	if n := a.countRows("blobs WHERE sha256 = '" + d.SHA256 + "'"); n != 1 {
+		t.Fatalf("%d blobs rows for the re-uploaded content", n)
 	}
 }
 
