@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -92,7 +93,9 @@ func (b *Backend) Put(key string, r io.Reader) error { return b.put("put", key, 
 func (b *Backend) put(op, key string, r io.Reader) (err error) {
 	defer b.m.observe(op, time.Now(), &err)
 	src := &readErr{r: r}
-	buf := make([]byte, smallObject)
+	bp := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(bp)
+	buf := *bp
 	n, rerr := io.ReadFull(src, buf)
 	ctx := context.Background() // the body streams as long as it flows
 	opts := minio.PutObjectOptions{ContentType: "application/octet-stream"}
@@ -110,6 +113,11 @@ func (b *Backend) put(op, key string, r io.Reader) (err error) {
 	}
 	return b.fail(err)
 }
+
+// smallBufs hold the first smallObject bytes of uploads. A buffer goes
+// back once PutObject has returned: its object was then stored whole, or
+// not at all, whatever a transport goroutine still reads of the buffer.
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallObject); return &b }}
 
 // readErr remembers the error its reader returned other than io.EOF.
 type readErr struct {
