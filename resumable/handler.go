@@ -76,6 +76,9 @@ func (s *Service) Handler(refuse Refuser) (*Protocol, error) {
 		if err := s.opt.Registerer.Register(prometheuscollector.New(tus.Metrics)); err != nil {
 			return nil, err
 		}
+		if st, ok := s.store.(*s3Data); ok {
+			st.registerMetrics(s.opt.Registerer) // tusd_s3_request_duration_ms by operation, ...
+		}
 	}
 	return p, nil
 }
@@ -312,6 +315,9 @@ func (w *tusWriter) flush(r *http.Request, p *Protocol) {
 	msg := strings.TrimSpace(w.body.String())
 	if _, m, found := strings.Cut(msg, ": "); found {
 		msg = m
+	}
+	if msg == "" { // a HEAD's: tusd sends no body
+		msg = strings.ToLower(http.StatusText(w.status))
 	}
 	resp := p.refuse(r.Context(), errs.New(code, "upload: "+msg))
 	h := w.Header()

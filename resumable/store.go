@@ -1,0 +1,61 @@
+package resumable
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tus/tusd/v2/pkg/filestore"
+	"github.com/tus/tusd/v2/pkg/handler"
+)
+
+// dataStore is where the bytes of unfinished uploads live: tusd's file
+// store in a shared directory (the default), or tusd's S3 store in the
+// blob bucket (Options.S3). Either is addressed by docplat's upload ids.
+type dataStore interface {
+	UseIn(composer *handler.StoreComposer)
+	GetUpload(ctx context.Context, id string) (handler.Upload, error)
+	AsTerminatableUpload(up handler.Upload) handler.TerminatableUpload
+	// sweep calls remove for every upload whose data was written before
+	// cutoff and which live does not claim; it removes on its own what
+	// tusd's Terminate cannot reach (an S3 multipart upload or object
+	// whose info object is gone). Errors are the store's, for the log.
+	// purge removes what the store holds of id when tusd finds no upload
+	// there (its info is gone; bytes may remain).
+	purge(ctx context.Context, id string) error
+	sweep(ctx context.Context, cutoff time.Time, live func(id string) bool, remove func(id string)) error
+}
+
+// dirStore is tusd's file store: <id> (the bytes) and <id>.info.
+type dirStore struct {
+	filestore.FileStore
+}
+
+func (d dirStore) sweep(_ context.Context, cutoff time.Time, live func(string) bool, remove func(string)) error {
+	infos, err := filepath.Glob(filepath.Join(d.Path, "*.info"))
+	if err != nil {
+		return err
+	}
+	for _, path := range infos {
+		fi, err := os.Stat(path)
+		if err != nil || fi.ModTime().After(cutoff) {
+			continue
+		}
+		id := strings.TrimSuffix(filepath.Base(path), ".info")
+		if !live(id) {
+			remove(id)
+		}
+	}
+	return nil
+}
+
+func (d dirStore) purge(_ context.Context, id string) error {
+	if err := os.Remove(filepath.Join(d.Path, id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
