@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tus/tusd/v2/pkg/handler"
 	"github.com/tus/tusd/v2/pkg/s3store"
+
+	"docplat/internal/failpoint"
 )
 
 // S3 is the bucket unfinished uploads live in when the blobs do (the blob
@@ -393,7 +395,8 @@ func (u *s3Upload) Terminate(ctx context.Context) error {
 
 // guarded is the S3 client under tusd's store: within one PATCH (its
 // context carries a partGuard), once a part or the tail failed to be
-// stored, no later one is sent.
+// stored, no later one is sent. (And the tests' failpoint before a
+// multipart upload is completed.)
 type guarded struct{ *s3.Client }
 
 type guardKey struct{}
@@ -412,6 +415,13 @@ func (g guarded) UploadPart(ctx context.Context, in *s3.UploadPartInput, opt ...
 		pg.failed.Store(true)
 	}
 	return out, err
+}
+
+func (g guarded) CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opt ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error) {
+	if err := failpoint.Inject(failpoint.ResumableBeforeAssembly, aws.ToString(in.Bucket)); err != nil {
+		return nil, err
+	}
+	return g.Client.CompleteMultipartUpload(ctx, in, opt...)
 }
 
 func (g guarded) PutObject(ctx context.Context, in *s3.PutObjectInput, opt ...func(*s3.Options)) (*s3.PutObjectOutput, error) {

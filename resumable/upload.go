@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -328,6 +329,19 @@ func (s *Service) finish(ctx context.Context, a docs.Actor, rec record) (record,
 	}
 }
 
+// storeReader marks a failure reading the upload's bytes back (S3 or the
+// disk failing under the finish) as the store being unavailable: the
+// finish is retried (503), not refused.
+type storeReader struct{ io.Reader }
+
+func (r storeReader) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if err != nil && err != io.EOF {
+		err = depfail.Wrap("upload store", err)
+	}
+	return n, err
+}
+
 // errIncomplete is tusd's S3 store saying the upload is not assembled.
 var errIncomplete = handler.Error{ErrorCode: "ERR_INCOMPLETE_UPLOAD"}
 
@@ -364,7 +378,7 @@ func (s *Service) write(ctx context.Context, a docs.Actor, rec record, key, requ
 	}
 	defer r.Close()
 	m := rec.meta()
-	st, err := s.docs.Stage(r, m.Filename)
+	st, err := s.docs.Stage(storeReader{r}, m.Filename)
 	if err != nil {
 		return docs.Document{}, err
 	}

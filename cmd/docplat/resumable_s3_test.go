@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"docplat/internal/failpoint"
 	"docplat/internal/testdb"
 	"docplat/internal/testminio"
 	"docplat/internal/wait"
@@ -178,6 +180,50 @@ func TestResumableUploadsOnS3(t *testing.T) {
 		}
 		if got := member.do("GET", "/api/v1/documents/"+id+"/content", nil, nil); sha(got.body) != sha(data) {
 			t.Fatal("the stored content differs from the bytes sent")
+		}
+		if objects, multiparts := bucketHolds(t, bucket, loc); len(objects)+len(multiparts) != 0 {
+			t.Fatalf("bucket still holds %v %v", objects, multiparts)
+		}
+	})
+
+	// MinIO dies after the last byte is stored and before the multipart
+	// upload is assembled: the final PATCH is told 503 and nothing is
+	// written; after the restart GET assembles it and finishes it into the
+	// document, exactly the bytes sent.
+	t.Run("MinIOKilledBeforeAssembly", func(t *testing.T) {
+		bucket := uploadsBucket(mc, "assembly")
+		a := startApp(t, s3Config(t, bucket))
+		_, member := setupDepartment(a, "Biology", 1<<30)
+		data := handout(7 << 20)
+		loc := member.mustTusCreate(len(data), map[string]string{"filename": "biology.txt"})
+		var killed atomic.Bool
+		failpoint.Enable(t, failpoint.ResumableBeforeAssembly, func(scope any) error {
+			if scope == bucket.Bucket && killed.CompareAndSwap(false, true) {
+				if err := mc.Kill(); err != nil {
+					t.Error(err)
+				}
+			}
+			return nil
+		})
+		r := member.tusPatch(loc, 0, bytes.NewReader(data))
+		if !killed.Load() || r.status != http.StatusServiceUnavailable || r.errorCode() != "unavailable" || r.header.Get("Retry-After") == "" {
+			t.Fatalf("final PATCH with MinIO killed before the assembly (killed %v): %d %s", killed.Load(), r.status, r.body)
+		}
+		if n := a.countRows("documents"); n != 0 {
+			t.Fatalf("documents = %d", n)
+		}
+		if err := mc.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var s uploadState
+		wait.For(t, wait.Limit, "GET to finish the upload", func() bool {
+			r := member.do("GET", loc, nil, nil)
+			return r.status == 200 && json.Unmarshal(r.body, &s) == nil && s.State == "done"
+		})
+		var d document
+		member.doJSON("GET", "/api/v1/documents/"+s.DocumentID, nil, 200, &d)
+		if d.SHA256 != sha(data) || d.Size != int64(len(data)) {
+			t.Fatalf("document = %+v, want sha256 %s", d, sha(data))
 		}
 		if objects, multiparts := bucketHolds(t, bucket, loc); len(objects)+len(multiparts) != 0 {
 			t.Fatalf("bucket still holds %v %v", objects, multiparts)
