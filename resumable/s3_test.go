@@ -1,0 +1,55 @@
+package resumable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/aws/smithy-go"
+	"github.com/tus/tusd/v2/pkg/handler"
+)
+
+// TestS3FailuresAre503: S3 failing under a request (an operation error
+// of the SDK, or a part not sent after an earlier one failed) is tus's
+// error with 503; tusd's own errors and a request's end pass unchanged.
+func TestS3FailuresAre503(t *testing.T) {
+	d := &s3Data{log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	down := &smithy.OperationError{ServiceID: "S3", OperationName: "UploadPart", Err: errors.New("connection refused")}
+	for _, tc := range []struct {
+		err  error
+		want error
+	}{
+		{nil, nil},
+		{down, errStoreDown},
+		{fmt.Errorf("s3store: unable to create multipart upload:\n%w", down), errStoreDown},
+		{errAfterFailedPart, errStoreDown},
+		{handler.ErrNotFound, handler.ErrNotFound},
+		{errIncomplete, errIncomplete},
+		{context.Canceled, context.Canceled},
+		{&smithy.OperationError{Err: context.Canceled}, context.Canceled},
+	} {
+		got := d.unavailable("test", tc.err)
+		if !errors.Is(got, tc.want) || (tc.want == nil) != (got == nil) {
+			t.Errorf("unavailable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+	var he handler.Error
+	if !errors.As(d.unavailable("test", down), &he) || he.HTTPResponse.StatusCode != 503 {
+		t.Fatalf("S3 down answers %+v, want 503", he)
+	}
+}
+
+func TestS3Validate(t *testing.T) {
+	ok := S3{Endpoint: "127.0.0.1:9000", Bucket: "docplat", AccessKey: "a", SecretKey: "s"}
+	if err := ok.validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []S3{{}, {Endpoint: "http://minio:9000", Bucket: "b", AccessKey: "a", SecretKey: "s"}, {Endpoint: "minio:9000", AccessKey: "a", SecretKey: "s"}, {Endpoint: "minio:9000", Bucket: "b"}} {
+		if bad.validate() == nil {
+			t.Errorf("%+v was accepted", bad)
+		}
+	}
+}
