@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -280,6 +282,7 @@ func (d *s3Data) unavailable(what string, err error) error {
 // as to an AbortIncompleteMultipartUpload lifecycle rule on AWS.
 func (d *s3Data) sweep(ctx context.Context, cutoff time.Time, live func(string) bool, remove func(string)) error {
 	var errs []error
+	d.sweepScratch(cutoff)
 	objects := s3.NewListObjectsV2Paginator(d.client, &s3.ListObjectsV2Input{Bucket: aws.String(d.bucket), Prefix: aws.String(S3Prefix)})
 	for objects.HasMorePages() {
 		page, err := objects.NextPage(ctx)
@@ -355,6 +358,17 @@ func (d *s3Data) purge(ctx context.Context, id string) error {
 	}
 	d.forget(id)
 	return errors.Join(errs...)
+}
+
+// sweepScratch removes the parts a PATCH left on local disk when its
+// process died before sending them (tusd removes them otherwise).
+func (d *s3Data) sweepScratch(cutoff time.Time) {
+	files, _ := filepath.Glob(filepath.Join(d.tus.TemporaryDirectory, "tusd-s3-*"))
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.ModTime().Before(cutoff) {
+			_ = os.Remove(f)
+		}
+	}
 }
 
 // s3Upload is tusd's upload under docplat's id, S3's failures as 503.
