@@ -46,6 +46,7 @@ type Protocol struct {
 func (s *Service) Handler(refuse Refuser) (*Protocol, error) {
 	composer := handler.NewStoreComposer()
 	s.store.UseIn(composer)
+	composer.UseCore(creating{dataStore: s.store, s: s})
 	composer.UseLocker(tusLocker{locks: s.locks, wait: s.opt.LockWait})
 	p := &Protocol{s: s, refuse: refuse}
 	s.refuser = refuse

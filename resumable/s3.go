@@ -177,7 +177,9 @@ func (d *s3Data) NewUpload(ctx context.Context, info handler.FileInfo) (handler.
 	id := info.ID // docplat's, set by the creation hook
 	up, err := d.store().NewUpload(ctx, info)
 	if err != nil {
-		return nil, d.unavailable("creating an upload", err)
+		// tusd formats S3's error into its own (%s): every failure here
+		// is S3's (the size is bounded far below S3's limit).
+		return nil, d.down("creating an upload", err)
 	}
 	full, err := up.GetInfo(ctx) // as NewUpload wrote it: no request
 	if err != nil {
@@ -266,10 +268,18 @@ func (d *s3Data) unavailable(what string, err error) error {
 	case err == nil, errors.As(err, &tusErr), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.As(err, &op), errors.Is(err, errAfterFailedPart):
-		d.log.Warn("resumable upload store (S3) failed", "what", what, "err", err)
-		return errStoreDown
+		return d.down(what, err)
 	}
 	return err
+}
+
+// down is errStoreDown for S3's err (logged), but a request's end.
+func (d *s3Data) down(what string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	d.log.Warn("resumable upload store (S3) failed", "what", what, "err", err)
+	return errStoreDown
 }
 
 // sweep removes, past cutoff, the uploads no live record claims: through
@@ -330,10 +340,10 @@ func (d *s3Data) sweep(ctx context.Context, cutoff time.Time, live func(string) 
 	return errors.Join(errs...)
 }
 
-// purge removes what S3 holds of upload id without its info object (tusd
-// cannot address it then): an instance died, or S3 failed, between the
-// multipart upload's creation and the info's, or between the two halves
-// of a Terminate. MinIO lists multipart uploads only by their exact key,
+// purge removes what S3 holds of upload id when tusd cannot address it
+// (no info object) or its creation failed half-way: an instance died, or
+// S3 failed, between the multipart upload's creation and the info's, or
+// between the two halves of a Terminate. MinIO lists multipart uploads only by their exact key,
 // which the id gives.
 func (d *s3Data) purge(ctx context.Context, id string) error {
 	key := S3Prefix + id
@@ -351,7 +361,7 @@ func (d *s3Data) purge(ctx context.Context, id string) error {
 			errs = append(errs, err)
 		}
 	}
-	for _, k := range []string{key, key + ".part"} {
+	for _, k := range []string{key, key + ".part", key + ".info"} {
 		if _, err := d.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(d.bucket), Key: aws.String(k)}); err != nil {
 			errs = append(errs, err)
 		}

@@ -24,7 +24,7 @@ func TestS3FailuresAre503(t *testing.T) {
 	}{
 		{nil, nil},
 		{down, errStoreDown},
-		{fmt.Errorf("s3store: unable to create multipart upload:\n%w", down), errStoreDown},
+		{fmt.Errorf("s3store: unable to list parts:\n%w", down), errStoreDown},
 		{errAfterFailedPart, errStoreDown},
 		{handler.ErrNotFound, handler.ErrNotFound},
 		{errIncomplete, errIncomplete},
@@ -35,6 +35,13 @@ func TestS3FailuresAre503(t *testing.T) {
 		if !errors.Is(got, tc.want) || (tc.want == nil) != (got == nil) {
 			t.Errorf("unavailable(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+	// tusd's creation formats S3's error (%s): still S3's.
+	if got := d.down("test", fmt.Errorf("s3store: unable to create multipart upload:\n%s", down)); !errors.Is(got, errStoreDown) {
+		t.Errorf("a creation's failure = %v", got)
+	}
+	if got := d.down("test", context.Canceled); !errors.Is(got, context.Canceled) {
+		t.Errorf("a request's end = %v", got)
 	}
 	var he handler.Error
 	if !errors.As(d.unavailable("test", down), &he) || he.HTTPResponse.StatusCode != 503 {

@@ -68,6 +68,16 @@ func bucketHolds(t *testing.T, b resumable.S3, locs ...string) (objects, multipa
 	return objects, multiparts
 }
 
+// restartOnFailure restarts mc at the end of a test that failed before it
+// did, so that the next tests have their MinIO.
+func restartOnFailure(t *testing.T, mc *testminio.Server) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			_ = mc.Start()
+		}
+	})
+}
+
 func s3Client(b resumable.S3) *s3.Client {
 	return s3.New(s3.Options{BaseEndpoint: aws.String("http://" + b.Endpoint), Region: "us-east-1", UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(b.AccessKey, b.SecretKey, "")})
@@ -129,7 +139,8 @@ func TestResumableUploadsOnS3(t *testing.T) {
 	})
 
 	// MinIO dies in the middle of a PATCH: the client is told 503 with
-	// Retry-After (and so is a HEAD while it is down); after the restart
+	// Retry-After (and so are a HEAD and a creation while it is down, the
+	// creation leaving no record to count against the user's limit); after the restart
 	// HEAD gives the offset S3 acknowledged (the first part), the upload
 	// resumes from there and the document is exactly the bytes sent.
 	t.Run("MinIOKilledMidPatch", func(t *testing.T) {
@@ -150,6 +161,7 @@ func TestResumableUploadsOnS3(t *testing.T) {
 		if err := mc.Kill(); err != nil {
 			t.Fatal(err)
 		}
+		restartOnFailure(t, mc)
 		go func() { _, _ = pw.Write(data[6<<20:]); _ = pw.Close() }()
 		r := <-patched
 		if r.status != http.StatusServiceUnavailable || r.errorCode() != "unavailable" || r.header.Get("Retry-After") == "" {
@@ -158,6 +170,13 @@ func TestResumableUploadsOnS3(t *testing.T) {
 		h := member.do("HEAD", loc, nil, map[string]string{"Tus-Resumable": "1.0.0"})
 		if h.status != http.StatusServiceUnavailable || h.header.Get("Retry-After") == "" {
 			t.Fatalf("HEAD with MinIO down: %d %v", h.status, h.header)
+		}
+		// A creation while S3 is down is refused and leaves no record.
+		if r, _ := member.tusCreate(100, map[string]string{"filename": "meanwhile.txt"}); r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+			t.Fatalf("POST with MinIO down: %d %s", r.status, r.body)
+		}
+		if n := a.countRows("resumable_uploads"); n != 1 {
+			t.Fatalf("records = %d after a refused creation, want 1", n)
 		}
 		if err := mc.Start(); err != nil {
 			t.Fatal(err)
@@ -205,6 +224,7 @@ func TestResumableUploadsOnS3(t *testing.T) {
 				if err := mc.Kill(); err != nil {
 					t.Error(err)
 				}
+				restartOnFailure(t, mc)
 			}
 			return nil
 		})
