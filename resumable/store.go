@@ -21,13 +21,13 @@ type dataStore interface {
 	NewUpload(ctx context.Context, info handler.FileInfo) (handler.Upload, error)
 	GetUpload(ctx context.Context, id string) (handler.Upload, error)
 	AsTerminatableUpload(up handler.Upload) handler.TerminatableUpload
+	// purge removes what the store holds of id when tusd finds no upload
+	// there (its info is gone; bytes may remain).
+	purge(ctx context.Context, id string) error
 	// sweep calls remove for every upload whose data was written before
 	// cutoff and which live does not claim; it removes on its own what
 	// tusd's Terminate cannot reach (an S3 multipart upload or object
 	// whose info object is gone). Errors are the store's, for the log.
-	// purge removes what the store holds of id when tusd finds no upload
-	// there (its info is gone; bytes may remain).
-	purge(ctx context.Context, id string) error
 	sweep(ctx context.Context, cutoff time.Time, live func(id string) bool, remove func(id string)) error
 }
 
