@@ -136,6 +136,9 @@ func TestResumableUploadsOnS3(t *testing.T) {
 		if objects, multiparts := bucketHolds(t, bucket, loc); len(objects)+len(multiparts) != 0 {
 			t.Fatalf("bucket still holds %v %v after the upload was done", objects, multiparts)
 		}
+		if fa, fb := tusFiles(a), tusFiles(b); len(fa)+len(fb) != 0 {
+			t.Fatalf("the instances' disks hold %v %v", fa, fb)
+		}
 	})
 
 	// MinIO dies in the middle of a PATCH: the client is told 503 with
