@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/tus/tusd/v2/pkg/handler"
 )
@@ -58,5 +61,33 @@ func TestS3Validate(t *testing.T) {
 		if bad.validate() == nil {
 			t.Errorf("%+v was accepted", bad)
 		}
+	}
+}
+
+// TestNoPartAfterAFailedOne: within one PATCH (a context with a
+// partGuard), once storing a part failed, no later part or tail is sent to
+// S3 (it would leave a hole the offset does not show); outside a PATCH,
+// every call goes through.
+func TestNoPartAfterAFailedOne(t *testing.T) {
+	c := S3{Endpoint: "127.0.0.1:1", Bucket: "b", AccessKey: "a", SecretKey: "s"}.client() // nothing listens
+	g := guarded{c}
+	once := func(o *s3.Options) { o.RetryMaxAttempts = 1 }
+	part := &s3.UploadPartInput{Bucket: aws.String("b"), Key: aws.String("k"), UploadId: aws.String("u"), PartNumber: aws.Int32(1), Body: strings.NewReader("x")}
+	ctx := context.WithValue(context.Background(), guardKey{}, new(partGuard))
+	var op *smithy.OperationError
+	if _, err := g.UploadPart(ctx, part, once); !errors.As(err, &op) {
+		t.Fatalf("the first part: %v, want S3's failure", err)
+	}
+	part.PartNumber = aws.Int32(2)
+	if _, err := g.UploadPart(ctx, part, once); !errors.Is(err, errAfterFailedPart) {
+		t.Fatalf("the next part: %v, want it not sent", err)
+	}
+	tail := &s3.PutObjectInput{Bucket: aws.String("b"), Key: aws.String("k.part"), Body: strings.NewReader("x")}
+	if _, err := g.PutObject(ctx, tail, once); !errors.Is(err, errAfterFailedPart) {
+		t.Fatalf("the tail: %v, want it not sent", err)
+	}
+	// Another PATCH (or no PATCH: creation, info) is not affected.
+	if _, err := g.PutObject(context.Background(), tail, once); !errors.As(err, &op) {
+		t.Fatalf("a call outside the PATCH: %v, want it sent", err)
 	}
 }
