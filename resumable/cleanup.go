@@ -2,9 +2,6 @@ package resumable
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"docplat/internal/periodic"
@@ -49,24 +46,17 @@ func (s *Service) Cleanup(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// removeOrphans deletes tus files older than the expiry that belong to no
-// upload still expecting bytes.
+// removeOrphans deletes upload data older than the expiry that belongs to
+// no upload still expecting bytes.
 func (s *Service) removeOrphans(ctx context.Context, now time.Time) {
-	infos, err := filepath.Glob(filepath.Join(s.opt.Dir, "*.info"))
-	if err != nil {
-		return
+	live := func(id string) bool {
+		var n int64
+		err := s.db2(ctx).Model(&record{}).Where("id = ? AND state IN ?", id, []State{Uploading, Processing}).Count(&n).Error
+		return err != nil || n > 0
 	}
-	for _, path := range infos {
-		fi, err := os.Stat(path)
-		if err != nil || fi.ModTime().After(now.Add(-s.opt.Expiry)) {
-			continue
-		}
-		id := strings.TrimSuffix(filepath.Base(path), ".info")
-		var live int64
-		if err := s.db2(ctx).Model(&record{}).Where("id = ? AND state IN ?", id, []State{Uploading, Processing}).Count(&live).Error; err != nil || live > 0 {
-			continue
-		}
-		s.removeData(ctx, id)
+	remove := func(id string) { s.removeData(ctx, id) }
+	if err := s.store.sweep(ctx, now.Add(-s.opt.Expiry), live, remove); err != nil {
+		s.log.WarnContext(ctx, "sweeping abandoned resumable upload data (the next cleanup retries)", "err", err)
 	}
 }
 

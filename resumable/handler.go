@@ -46,6 +46,7 @@ type Protocol struct {
 func (s *Service) Handler(refuse Refuser) (*Protocol, error) {
 	composer := handler.NewStoreComposer()
 	s.store.UseIn(composer)
+	composer.UseCore(creating{dataStore: s.store, s: s})
 	composer.UseLocker(tusLocker{locks: s.locks, wait: s.opt.LockWait})
 	p := &Protocol{s: s, refuse: refuse}
 	s.refuser = refuse
@@ -75,6 +76,9 @@ func (s *Service) Handler(refuse Refuser) (*Protocol, error) {
 		// tusd_bytes_received, tusd_uploads_*) beside docplat's.
 		if err := s.opt.Registerer.Register(prometheuscollector.New(tus.Metrics)); err != nil {
 			return nil, err
+		}
+		if st, ok := s.store.(*s3Data); ok {
+			st.registerMetrics(s.opt.Registerer) // tusd_s3_request_duration_ms by operation, ...
 		}
 	}
 	return p, nil
@@ -312,6 +316,9 @@ func (w *tusWriter) flush(r *http.Request, p *Protocol) {
 	msg := strings.TrimSpace(w.body.String())
 	if _, m, found := strings.Cut(msg, ": "); found {
 		msg = m
+	}
+	if msg == "" { // a HEAD's: tusd sends no body
+		msg = strings.ToLower(http.StatusText(w.status))
 	}
 	resp := p.refuse(r.Context(), errs.New(code, "upload: "+msg))
 	h := w.Header()

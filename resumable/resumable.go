@@ -3,8 +3,10 @@
 // connection and resume, on any instance, from the last byte received.
 //
 // What it owns and guarantees:
-//   - The upload's bytes live in tusd's file store in a directory every
-//     instance shares (beside the blob store); two requests never write one
+//   - The upload's bytes live where every instance reaches them: tusd's
+//     file store in a directory every instance shares (beside the blob
+//     store), or, with the blobs on S3, tusd's S3 store in the blob bucket
+//     under S3Prefix (a multipart upload per upload); two requests never write one
 //     upload at once, on one instance or several: tusd's lock is a Redlock
 //     lease (package lock). A request that finds the upload locked is
 //     answered "locked" at once rather than queued.
@@ -59,8 +61,12 @@ const BasePath = "/api/v1/uploads/"
 // Options configure the service.
 type Options struct {
 	// Dir holds tusd's file store; every instance must share it (the data
-	// directory's "uploads" by default).
+	// directory's "uploads" by default). With S3 it is local scratch: the
+	// parts of a PATCH wait there on their way to the bucket.
 	Dir string
+	// S3, when set, keeps unfinished uploads in this bucket (under
+	// S3Prefix) instead of Dir; nil: the directory.
+	S3 *S3
 	// Expiry is how long an unfinished upload may be resumed after its
 	// creation; its data is removed after that.
 	Expiry time.Duration
@@ -134,7 +140,7 @@ type Service struct {
 	locks  Locker
 	claims Claims
 	usage  Usage
-	store  filestore.FileStore
+	store  dataStore
 	// refuser renders refusals: the server's, set by Handler, which the
 	// server calls before it serves anything.
 	refuser Refuser
@@ -169,7 +175,17 @@ func New(db *gorm.DB, d Documents, locks Locker, claims Claims, usage Usage, opt
 	if err := os.MkdirAll(opt.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("resumable: %w", err)
 	}
-	return &Service{db: db, docs: d, locks: locks, claims: claims, usage: usage, store: filestore.New(opt.Dir),
+	var store dataStore = dirStore{filestore.New(opt.Dir)}
+	if opt.S3 != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s3, err := newS3Data(ctx, *opt.S3, opt.Dir, opt.Logger)
+		if err != nil {
+			return nil, err
+		}
+		store = s3
+	}
+	return &Service{db: db, docs: d, locks: locks, claims: claims, usage: usage, store: store,
 		opt: opt, log: opt.Logger, m: newMetrics(opt.Registerer)}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -249,9 +250,8 @@ func (s *Service) cancel(ctx context.Context, id string) error {
 func (s *Service) removeData(ctx context.Context, id string) {
 	up, err := s.store.GetUpload(ctx, id)
 	if errors.Is(err, handler.ErrNotFound) {
-		return
-	}
-	if err == nil {
+		err = s.store.purge(ctx, id)
+	} else if err == nil {
 		err = s.store.AsTerminatableUpload(up).Terminate(ctx)
 	}
 	if err != nil {
@@ -329,6 +329,22 @@ func (s *Service) finish(ctx context.Context, a docs.Actor, rec record) (record,
 	}
 }
 
+// storeReader marks a failure reading the upload's bytes back (S3 or the
+// disk failing under the finish) as the store being unavailable: the
+// finish is retried (503), not refused.
+type storeReader struct{ io.Reader }
+
+func (r storeReader) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if err != nil && err != io.EOF {
+		err = depfail.Wrap("upload store", err)
+	}
+	return n, err
+}
+
+// errIncomplete is tusd's S3 store saying the upload is not assembled.
+var errIncomplete = handler.Error{ErrorCode: "ERR_INCOMPLETE_UPLOAD"}
+
 // decided reports whether err refuses the write for good (the caller must
 // change something), as opposed to a failure a retry may overcome.
 func decided(err error) bool {
@@ -349,12 +365,20 @@ func (s *Service) write(ctx context.Context, a docs.Actor, rec record, key, requ
 		return docs.Document{}, depfail.Wrap("upload store", err)
 	}
 	r, err := up.GetReader(ctx)
+	if errors.Is(err, errIncomplete) {
+		// Every byte arrived (the finish runs at the full offset) but the
+		// store did not assemble them: S3 failed under the final PATCH's
+		// completion of the multipart upload. Assemble them now.
+		if err = up.FinishUpload(ctx); err == nil {
+			r, err = up.GetReader(ctx)
+		}
+	}
 	if err != nil {
 		return docs.Document{}, depfail.Wrap("upload store", err)
 	}
 	defer r.Close()
 	m := rec.meta()
-	st, err := s.docs.Stage(r, m.Filename)
+	st, err := s.docs.Stage(storeReader{r}, m.Filename)
 	if err != nil {
 		return docs.Document{}, err
 	}

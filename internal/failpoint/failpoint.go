@@ -36,6 +36,10 @@ const (
 	// its change, which has not committed (scope: the audit.Entry); a
 	// failure there fails the change's transaction.
 	AuditAfterRecord = "audit/after-record"
+	// ResumableBeforeAssembly: every byte of a resumable upload is in S3
+	// and its multipart upload is about to be completed (scope: the
+	// bucket's name); an action may stop S3 there.
+	ResumableBeforeAssembly = "resumable/before-assembly"
 )
 
 // TxnStep is the failpoint at a three-phase-commit step, "coord.<step>"
