@@ -261,6 +261,12 @@ func (a *app) wireServices() error {
 	audo.Logger = a.log
 	a.audit = audit.New(a.db.Gorm(), audo)
 	uo := cfg.Uploads
+	// With the blobs on S3, unfinished uploads live in the same bucket, so
+	// that any instance continues an upload another one started.
+	if b := cfg.Store.Blob; b.Enabled() {
+		uo.S3 = &resumable.S3{Endpoint: b.Endpoint, Bucket: b.Bucket, AccessKey: b.AccessKey, SecretKey: b.SecretKey,
+			Region: b.Region, TLS: b.TLS, CreateBucket: b.CreateBucket}
+	}
 	uo.Dir, uo.Registerer, uo.Logger = resumable.Dir(cfg.Store.DB.DataDir), a.reg, a.log
 	var err error
 	if a.uploads, err = resumable.New(a.db.Gorm(), a.docs, a.locker, a.idem, a.departmentUsage, uo); err != nil {
