@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"docplat/cache"
@@ -82,7 +83,7 @@ func docKey(id string) string { return "doc:" + id }
 
 func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error) {
 	e, err := r.cache.Get(ctx, docKey(id), func(ctx context.Context) (cache.Entry, error) {
-		d, err := r.Repository.Get(ctx, id)
+		d, err := r.load(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return cache.Entry{Missing: true}, nil
 		}
@@ -104,6 +105,40 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 	}
 	return d, nil
 }
+
+// load reads a document for the cache, from a replica when the store has
+// a healthy one, under the revision fence: a replica lags the primary by up
+// to its lag bound, so what it answers is refused, and read again from the
+// primary, when it is older than the newest revision the cache knew when
+// the load began (a write's tombstone: some client may have been told of
+// that revision already) or when it has no such document (one just created
+// may not have reached the replica; a negative entry would hide it).
+func (r *cachedRepository) load(ctx context.Context, id string) (Document, error) {
+	rctx, route := MayReadReplica(ctx)
+	d, err := r.Repository.Get(rctx, id)
+	if !route.FromReplica() {
+		return d, err
+	}
+	floor := cache.Floor(ctx)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err == nil && int64(d.Revision) < floor:
+	default:
+		return d, err
+	}
+	replicaFenced.Add(1)
+	r.log.DebugContext(ctx, "replica answer older than the cache's revision fence: read from the primary",
+		"document_id", id, "replica_revision", d.Revision, "fence", floor, "err", err)
+	return r.Repository.Get(PrimaryOnly(ctx), id)
+}
+
+// replicaFenced counts the replica answers load refused (ReplicaFencedReads).
+var replicaFenced atomic.Int64
+
+// ReplicaFencedReads is how many cache-miss reads a replica answered with a
+// revision older than the cache's fence (or no document), read again from
+// the primary, since the process started (docplat_replica_fenced_reads_total).
+func ReplicaFencedReads() int64 { return replicaFenced.Load() }
 
 func (r *cachedRepository) invalidate(ctx context.Context, id string, version int) error {
 	if err := r.cache.Invalidate(ctx, docKey(id), int64(version)); err != nil {
@@ -127,7 +162,7 @@ func (r *cachedRepository) write(ctx context.Context, id string, check func(Docu
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer release()
-	cur, err := r.Repository.Get(ctx, id)
+	cur, err := r.Repository.Get(PrimaryOnly(ctx), id)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -168,5 +169,35 @@ func (s *Server) clearCookies(c *gin.Context) {
 	for _, name := range []string{sessionCookie, csrfCookie} {
 		http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: name == sessionCookie,
 			Secure: s.opt.SecureCookies, SameSite: http.SameSiteLaxMode})
+	}
+}
+
+// readYourWrites: a signed-in user's write marks them (RecentWrites) before
+// it runs and again once it has run, before the answer leaves (a small
+// answer is flushed after the middleware): their reads within the
+// replicas' lag bound then go to the primary, on whichever instance they
+// land (docs.WithRecentWriter, asked only when a replica could serve).
+func (s *Server) readYourWrites(c *gin.Context) {
+	m, user := s.deps.RecentWrites, c.GetString(userIDKey)
+	if m == nil || user == "" {
+		c.Next()
+		return
+	}
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		ctx := c.Request.Context()
+		c.Request = c.Request.WithContext(docs.WithRecentWriter(ctx, func() bool { return m.Recent(context.WithoutCancel(ctx), user) }))
+		c.Next()
+		return
+	}
+	mark := func() {
+		if err := m.Mark(context.WithoutCancel(c.Request.Context()), user); err != nil {
+			s.log.WarnContext(c, "recent writes: marking the writer failed; their next reads may miss this write on a replica", "err", err)
+		}
+	}
+	mark()
+	c.Next()
+	if c.Writer.Status() < http.StatusBadRequest {
+		mark()
 	}
 }
