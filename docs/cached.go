@@ -96,6 +96,13 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 	if err != nil {
 		return Document{}, err
 	}
+	if known := knownRevision(ctx); known > 0 && (e.Missing || e.Version < int64(known)) {
+		// The caller was told of a newer revision than any level had: the
+		// primary answers (the cache's own fences keep it from storing
+		// anything older than what it holds).
+		replicaFenced.Add(1)
+		return r.Repository.Get(PrimaryOnly(ctx), id)
+	}
 	if e.Missing {
 		return Document{}, ErrNotFound
 	}
@@ -111,7 +118,8 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 // to its lag bound, so what it answers is refused, and read again from the
 // primary, when it is older than the newest revision the cache knew when
 // the load began (a write's tombstone: some client may have been told of
-// that revision already) or when it has no such document (one just created
+// that revision already) or than the one the caller says it was told of
+// (WithKnownRevision), or when it has no such document (one just created
 // may not have reached the replica; a negative entry would hide it).
 func (r *cachedRepository) load(ctx context.Context, id string) (Document, error) {
 	rctx, route := MayReadReplica(ctx)
@@ -119,7 +127,7 @@ func (r *cachedRepository) load(ctx context.Context, id string) (Document, error
 	if !route.FromReplica() {
 		return d, err
 	}
-	floor := cache.Floor(ctx)
+	floor := max(cache.Floor(ctx), int64(knownRevision(ctx)))
 	switch {
 	case errors.Is(err, ErrNotFound):
 	case err == nil && int64(d.Revision) < floor:
@@ -132,12 +140,15 @@ func (r *cachedRepository) load(ctx context.Context, id string) (Document, error
 	return r.Repository.Get(PrimaryOnly(ctx), id)
 }
 
-// replicaFenced counts the replica answers load refused (ReplicaFencedReads).
+// replicaFenced counts the answers refused for being older than a fence
+// (ReplicaFencedReads).
 var replicaFenced atomic.Int64
 
-// ReplicaFencedReads is how many cache-miss reads a replica answered with a
-// revision older than the cache's fence (or no document), read again from
-// the primary, since the process started (docplat_replica_fenced_reads_total).
+// ReplicaFencedReads is how many reads were answered older than a fence (a
+// replica's answer to a cache miss older than the cache's tombstone or
+// without the document; a cached answer older than the revision the caller
+// was told of) and read again from the primary, since the process started
+// (docplat_replica_fenced_reads_total).
 func ReplicaFencedReads() int64 { return replicaFenced.Load() }
 
 func (r *cachedRepository) invalidate(ctx context.Context, id string, version int) error {

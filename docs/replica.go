@@ -87,3 +87,18 @@ type writerKey struct{}
 func WithRecentWriter(ctx context.Context, recent func() bool) context.Context {
 	return context.WithValue(ctx, writerKey{}, recent)
 }
+
+type knownKey struct{}
+
+// WithKnownRevision records that the caller has been told of revision rev
+// of the document it reads (its If-None-Match or If-Match, a read token's
+// signed revision): an answer older than that, from a lagging replica or a
+// cache level that lost a tombstone, is read again from the primary.
+func WithKnownRevision(ctx context.Context, rev int) context.Context {
+	return context.WithValue(ctx, knownKey{}, rev)
+}
+
+func knownRevision(ctx context.Context) int {
+	v, _ := ctx.Value(knownKey{}).(int)
+	return v
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"docplat/accounts"
 	"docplat/docs"
 	"docplat/errs"
+	"docplat/readtoken"
 )
 
 const (
@@ -200,4 +202,39 @@ func (s *Server) readYourWrites(c *gin.Context) {
 	if c.Writer.Status() < http.StatusBadRequest {
 		mark()
 	}
+}
+
+// knownRevision passes the revision of the document a request names that
+// its client was told of (If-None-Match or If-Match "rN", or its read
+// token's signed revision) to the document layer (docs.WithKnownRevision):
+// an older answer, from a lagging replica or a cache that lost a
+// tombstone, is read again from the primary. A header that claims a
+// revision that does not exist costs a primary read, no more.
+func (s *Server) knownRevision(c *gin.Context) {
+	id := c.Param("id")
+	if id == "" || !strings.HasPrefix(c.FullPath(), "/api/v1/documents/:id") {
+		c.Next()
+		return
+	}
+	rev := 0
+	for _, h := range []string{"If-None-Match", "If-Match"} {
+		if v := strings.TrimSpace(c.GetHeader(h)); strings.HasPrefix(v, `"r`) && strings.HasSuffix(v, `"`) {
+			if n, err := strconv.Atoi(v[2 : len(v)-1]); err == nil && n > rev {
+				rev = n
+			}
+		}
+	}
+	tok := c.Query("token")
+	if tok == "" {
+		tok = c.GetHeader(readTokenHeader)
+	}
+	if tok != "" && len(s.opt.ReadTokenSecret) > 0 {
+		if n, ok := readtoken.Revision(s.opt.ReadTokenSecret, tok, id, time.Now()); ok && n > rev {
+			rev = n
+		}
+	}
+	if rev > 0 {
+		c.Request = c.Request.WithContext(docs.WithKnownRevision(c.Request.Context(), rev))
+	}
+	c.Next()
 }

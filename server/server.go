@@ -173,7 +173,7 @@ func (s *Server) routes() *gin.Engine {
 		s.log.Error("invalid trusted proxies; trusting none", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate, s.readYourWrites, s.auditOrigin)
+	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate, s.readYourWrites, s.knownRevision, s.auditOrigin)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,11 +45,11 @@ func TestReplicaReads(t *testing.T) {
 	pair := testmariadb.Shared(t)
 	name := pair.Database(t)
 	down := fmt.Sprintf("root@tcp(127.0.0.1:%d)/%s", closedPort(t), name)
-	a := newTestApp(t, testdb.MariaDB, func(c *config) {
-		c.Store.DB.MySQLDSN = pair.PrimaryDSN(name)
-		c.Store.DB.ReplicaDSNs = []string{pair.ReplicaDSN(name), down}
-		c.Store.DB.ReplicaMaxLag = time.Minute
-	})
+	cfg := testConfig(t, testdb.MariaDB)
+	cfg.Store.DB.MySQLDSN = pair.PrimaryDSN(name)
+	cfg.Store.DB.ReplicaDSNs = []string{pair.ReplicaDSN(name), down}
+	cfg.Store.DB.ReplicaMaxLag = time.Minute
+	a := startApp(t, cfg)
 	replica := a.db.Replicas()[0].Name
 	wait.For(t, wait.Limit, "the replica to serve", func() bool { return a.db.Replicas()[0].Healthy })
 	routed := func(to string) float64 { return gatherLabeled(a, "docplat_db_reads_routed_total", to) }
@@ -89,6 +90,20 @@ func TestReplicaReads(t *testing.T) {
 		if v != -1 && v != int64(changed.Revision) {
 			t.Errorf("the cache's %s holds revision %d, want %d or nothing", level, v, changed.Revision)
 		}
+	}
+
+	// A client's own knowledge fences too: an instance whose cache never
+	// saw the tombstones (its own embedded Redis: as after a Redis
+	// failover that lost them) is asked with If-None-Match of the newest
+	// revision; the replica's older one is not answered.
+	other := startApp(t, cfg)
+	admin.doJSON("PATCH", "/api/v1/documents/"+d.ID, map[string]any{"title": "Photosynthesis, third"}, 200, &changed)
+	bobThere := &client{app: other, token: bob.token}
+	if r := bobThere.do("GET", "/api/v1/documents/"+d.ID, nil, nil); r.status != 200 || !strings.Contains(string(r.body), `"revision":`+fmt.Sprint(replicaRevision(t, pair, name, d.ID))) {
+		t.Fatalf("the second instance without a hint: %d %s; want the replica's revision (the scenario needs its cache empty)", r.status, r.body)
+	}
+	if r := bobThere.do("GET", "/api/v1/documents/"+d.ID, nil, map[string]string{"If-None-Match": fmt.Sprintf(`"r%d"`, changed.Revision)}); r.status != 304 {
+		t.Errorf("the second instance asked with If-None-Match \"r%d\": %d %s; want 304 (read from the primary)", changed.Revision, r.status, r.body)
 	}
 
 	// Read-your-writes: the writer's listing shows their new document at
