@@ -7,7 +7,8 @@
 #   Kafka (docplat kafka, kfake)       127.0.0.1:9092
 #   3 Redis nodes (L2 + hot set on the first; Redlock on all three) 6391-6393
 #   MariaDB (the machine's, 127.0.0.1:3306): databases docplat_cluster(_stats)
-#     (CLUSTER_MYSQL_PORT=N: a server already running on 127.0.0.1:N instead)
+#     (CLUSTER_MYSQL_PORT=N: a server already running on 127.0.0.1:N instead;
+#      CLUSTER_REPLICA=1: a primary 3316 and its read replica 3317 of its own)
 #
 #   scripts/cluster.sh up | down | status | kill NAME
 # Every process is started by this script, its PID kept in
@@ -36,6 +37,15 @@ REDIS_PORTS=${REDIS_PORTS:-"6391 6392 6393"}
 HOTSPOT_PORTS=${HOTSPOT_PORTS:-"9301 9302"}
 DB=${CLUSTER_DB:-docplat_cluster}
 MYSQL_PORT=${CLUSTER_MYSQL_PORT:-3306}
+# CLUSTER_REPLICA=1: the cluster's MariaDB is a primary and a replica of its
+# own (scripts/mariadb-pair.sh, in $dir/mariadb-pair, on CLUSTER_BASE+46 and
+# +47, or 3316 and 3317), and the apps read from the replica
+# (DOCPLAT_MYSQL_REPLICA_DSNS).
+if [ "${CLUSTER_REPLICA:-}" = 1 ]; then
+  [ -n "${CLUSTER_BASE:-}" ] && PAIR_PRIMARY_PORT=$((CLUSTER_BASE + 46)) PAIR_REPLICA_PORT=$((CLUSTER_BASE + 47))
+  export PAIR_DIR=$dir/mariadb-pair PAIR_PRIMARY_PORT=${PAIR_PRIMARY_PORT:-3316} PAIR_REPLICA_PORT=${PAIR_REPLICA_PORT:-3317}
+  MYSQL_PORT=$PAIR_PRIMARY_PORT
+fi
 ADMIN_PASSWORD=${CLUSTER_ADMIN_PASSWORD:-docplat-admin-pw}
 BIN=$dir/docplat
 
@@ -86,6 +96,7 @@ up() {
   fi
   mkdir -p "$dir/pids" "$dir/logs" "$dir/data"
   "$root/scripts/nginx-install.sh"
+  if [ "${CLUSTER_REPLICA:-}" = 1 ]; then "$root/scripts/mariadb-pair.sh" up; fi
   mariadb -uroot -h127.0.0.1 -P"$MYSQL_PORT" -e 'SELECT 1' >/dev/null 2>&1 || [ "$MYSQL_PORT" != 3306 ] || {
     log "starting MariaDB"; start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
     for _ in $(seq 1 60); do mariadb -uroot -h127.0.0.1 -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.5; done
@@ -113,6 +124,7 @@ up() {
   export DOCPLAT_MYSQL_DSN="root@tcp(127.0.0.1:$MYSQL_PORT)/$DB"
   export DOCPLAT_STATS_MYSQL_DSN="root@tcp(127.0.0.1:$MYSQL_PORT)/${DB}_stats"
   export DOCPLAT_DATA_DIR="$dir/data"
+  if [ "${CLUSTER_REPLICA:-}" = 1 ]; then export DOCPLAT_MYSQL_REPLICA_DSNS="root@tcp(127.0.0.1:$PAIR_REPLICA_PORT)/$DB"; fi
   export DOCPLAT_REDIS_ADDR="127.0.0.1:${redis[0]}"
   export DOCPLAT_LOCK_REDIS_ADDRS="127.0.0.1:${redis[0]},127.0.0.1:${redis[1]},127.0.0.1:${redis[2]}"
   export DOCPLAT_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
@@ -156,6 +168,7 @@ down() {
   # Front to back: nginx first, the stores last.
   for n in nginx app1 app2 app3 hotspot1 hotspot2 stats kafka redis1 redis2 redis3; do stop_pid "$n"; done
   for f in "$dir"/pids/*.pid; do [ -f "$f" ] && stop_pid "$(basename "$f" .pid)"; done
+  if [ -d "$dir/mariadb-pair/pids" ]; then PAIR_DIR=$dir/mariadb-pair "$root/scripts/mariadb-pair.sh" down; fi
   log "down"
 }
 
@@ -166,6 +179,7 @@ status() {
     n=$(basename "$f" .pid)
     if alive "$n"; then echo "$n up (pid $(cat "$f"))"; else echo "$n DOWN"; fi
   done
+  if [ -d "$dir/mariadb-pair/pids" ]; then PAIR_DIR=$dir/mariadb-pair "$root/scripts/mariadb-pair.sh" status; fi
 }
 
 case ${1:-} in
