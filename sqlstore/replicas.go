@@ -291,8 +291,10 @@ func (rs *replicaSet) lagAfter(seen time.Time) time.Duration {
 }
 
 func (rs *replicaSet) report(r *replica, was Replica, healthy bool, lag time.Duration, problem string) {
+	first := r.problem.Load() == nil // startReplicas logs the first state
 	r.set(healthy, lag, problem)
 	switch {
+	case first:
 	case was.Healthy && !healthy:
 		rs.log.Warn("database replica skipped", "replica", r.name, "problem", problem)
 	case !was.Healthy && healthy:

@@ -81,16 +81,23 @@ type statsAPI interface {
 	Ping(ctx context.Context) error
 }
 
-// openDB opens the document database, migrating when asked.
+// openDB opens the document database, migrating when asked, without its
+// read replicas (the tools' commands read and write the primary only).
 func openDB(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, error) {
+	o.DB.ReplicaDSNs = nil
+	return openWithReplicas(ctx, o, log)
+}
+
+func openWithReplicas(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, error) {
 	cfg := o.DB
 	cfg.Logger = log
 	return sqlstore.OpenReady(ctx, cfg, o.Migrate)
 }
 
-// openStore opens the document database and the blob store beside it.
+// openStore opens the document database, with its read replicas, and the
+// blob store beside it.
 func openStore(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, *blob.Store, error) {
-	db, err := openDB(ctx, o, log)
+	db, err := openWithReplicas(ctx, o, log)
 	if err != nil {
 		return nil, nil, err
 	}
