@@ -48,8 +48,9 @@ type replicaSet struct {
 	log      *slog.Logger
 	rr       atomic.Uint64
 
-	mu    sync.Mutex
-	beats []time.Time // the beats written and committed, oldest first
+	mu          sync.Mutex
+	beats       []time.Time // the beats written and committed, oldest first
+	beatFailing bool        // the last beat could not be written (check's goroutine only)
 
 	routed *prometheus.CounterVec
 	stop   context.CancelFunc
@@ -233,9 +234,15 @@ func (rs *replicaSet) check(ctx context.Context) {
 		}
 		rs.beats = slices.Delete(rs.beats, 0, cut)
 		rs.mu.Unlock()
-	} else if ctx.Err() == nil {
-		// Without a beat the replicas keep their last state: the lag of
-		// the beats already written still grows on each check.
+	}
+	switch {
+	case err == nil && rs.beatFailing:
+		rs.beatFailing = false
+		rs.log.Info("replica heartbeat: writing the beat on the primary works again")
+	case err != nil && !rs.beatFailing && ctx.Err() == nil:
+		// Without beats the lag of those already written still grows on
+		// each check: replicas that have not shown them are skipped.
+		rs.beatFailing = true
 		rs.log.Warn("replica heartbeat: writing the beat on the primary failed", "err", err)
 	}
 	var wg sync.WaitGroup
@@ -378,12 +385,4 @@ func (db *DB) ReplicaChecks() map[string]func(context.Context) error {
 		}
 	}
 	return out
-}
-
-// CheckReplicas runs one check now (tests: after stopping or starting a
-// replica's SQL thread, instead of waiting for the interval).
-func (db *DB) CheckReplicas(ctx context.Context) {
-	if db.replicas != nil {
-		db.replicas.check(ctx)
-	}
 }
