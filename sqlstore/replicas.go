@@ -272,7 +272,7 @@ func (rs *replicaSet) checkOne(ctx context.Context, r *replica) {
 	var beat int64
 	err := db.sql.QueryRowContext(ctx, "SELECT beat FROM replica_heartbeats WHERE instance = ?", rs.instance).Scan(&beat)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		rs.report(r, was, false, rs.interval, "unreachable: "+err.Error())
+		rs.report(r, was, false, rs.interval, "heartbeat unreadable: "+err.Error())
 		return
 	}
 	lag := rs.lagAfter(time.Unix(0, beat))

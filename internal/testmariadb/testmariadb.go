@@ -172,9 +172,13 @@ var (
 )
 
 // Shared is the package run's pair, started on first use. Without MariaDB
-// the test fails when CI=true and is skipped otherwise.
+// the test fails when CI=true and is skipped otherwise (and always with
+// DOCPLAT_TEST_SKIP_MYSQL=1, as testdb's MariaDB tests).
 func Shared(t testing.TB) *Pair {
 	t.Helper()
+	if os.Getenv("DOCPLAT_TEST_SKIP_MYSQL") == "1" {
+		t.Skip("DOCPLAT_TEST_SKIP_MYSQL=1")
+	}
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
 	if shared == nil && sharedErr == nil {
