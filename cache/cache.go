@@ -152,8 +152,15 @@ func (c *Cache) Get(ctx context.Context, key string, load Loader) (Entry, error)
 func (c *Cache) fill(ctx context.Context, key string, load Loader) (Entry, error) {
 	start := time.Now() // monotonic: the age check below survives wall-clock jumps
 	fresh := func() bool { return time.Since(start) < c.opt.FillLease }
+	var floor int64 // the newest version known before loading (Floor)
+	if v, ok := c.l1.current(key, c.now().UnixNano()); ok {
+		floor = v
+	}
 	if c.l2 != nil && c.l2.usable() {
-		if e, ok := c.l2.get(ctx, key, c.m); ok {
+		e, ok, tomb := c.l2.getFloor(ctx, key, c.m)
+		floor = max(floor, tomb)
+		ctx = context.WithValue(ctx, floorKey{}, floor)
+		if ok {
 			c.m.hit("l2")
 			c.putL1(key, e, fresh)
 			return e, nil
@@ -189,11 +196,24 @@ func (c *Cache) fill(ctx context.Context, key string, load Loader) (Entry, error
 		}
 		return e, nil
 	}
-	e, err := c.load(ctx, key, load)
+	e, err := c.load(context.WithValue(ctx, floorKey{}, floor), key, load)
 	if err == nil && !e.Stale {
 		c.putL1(key, e, fresh)
 	}
 	return e, err
+}
+
+type floorKey struct{}
+
+// Floor is, inside a Loader, the newest version the cache knew for the key
+// when the load began: a tombstone's (a write committed or on its way) or
+// an older value's, in L1 or L2; 0 when none. A loader whose source may lag
+// (a database replica) must not answer older than it: no level would store
+// it (fills are fenced), but the caller would be told a revision older than
+// one that some client may already have been told about.
+func Floor(ctx context.Context) int64 {
+	v, _ := ctx.Value(floorKey{}).(int64)
+	return v
 }
 
 // load asks the source; when it fails, a value L1 still holds within its

@@ -64,21 +64,30 @@ func (c *l2) peek(ctx context.Context, key string) (int64, kind, bool) {
 
 // get returns a value or negative entry; a tombstone or nothing is a miss.
 func (c *l2) get(ctx context.Context, key string, m *metrics) (Entry, bool) {
+	e, ok, _ := c.getFloor(ctx, key, m)
+	return e, ok
+}
+
+// getFloor is get that also answers, on a miss, the version of the
+// tombstone it met (0: none).
+func (c *l2) getFloor(ctx context.Context, key string, m *metrics) (Entry, bool, int64) {
 	b, err := c.rdb.Get(ctx, c.key(key)).Bytes()
 	if err != nil {
 		c.failed(err, m)
-		return Entry{}, false
+		return Entry{}, false, 0
 	}
 	v, k, val, err := decodeL2(b)
 	switch {
 	case err != nil:
-		return Entry{}, false
+		return Entry{}, false, 0
 	case k == kindValue:
-		return Entry{Version: v, Value: val}, true
+		return Entry{Version: v, Value: val}, true, 0
 	case k == kindMissing:
-		return Entry{Missing: true}, true
+		return Entry{Missing: true}, true, 0
+	case k == kindTombstone:
+		return Entry{}, false, v
 	}
-	return Entry{}, false
+	return Entry{}, false, 0
 }
 
 // lease takes the right to fill key from the source, for ttl.

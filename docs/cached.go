@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"docplat/cache"
@@ -82,7 +83,7 @@ func docKey(id string) string { return "doc:" + id }
 
 func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error) {
 	e, err := r.cache.Get(ctx, docKey(id), func(ctx context.Context) (cache.Entry, error) {
-		d, err := r.Repository.Get(ctx, id)
+		d, err := r.load(ctx, id)
 		if errors.Is(err, ErrNotFound) {
 			return cache.Entry{Missing: true}, nil
 		}
@@ -95,6 +96,13 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 	if err != nil {
 		return Document{}, err
 	}
+	if known := knownRevision(ctx); known > 0 && (e.Missing || e.Version < int64(known)) {
+		// The caller was told of a newer revision than any level had: the
+		// primary answers (the cache's own fences keep it from storing
+		// anything older than what it holds).
+		replicaFenced.Add(1)
+		return r.Repository.Get(PrimaryOnly(ctx), id)
+	}
 	if e.Missing {
 		return Document{}, ErrNotFound
 	}
@@ -104,6 +112,44 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 	}
 	return d, nil
 }
+
+// load reads a document for the cache, from a replica when the store has
+// a healthy one, under the revision fence: a replica lags the primary by up
+// to its lag bound, so what it answers is refused, and read again from the
+// primary, when it is older than the newest revision the cache knew when
+// the load began (a write's tombstone: some client may have been told of
+// that revision already) or than the one the caller says it was told of
+// (WithKnownRevision), or when it has no such document (one just created
+// may not have reached the replica; a negative entry would hide it).
+func (r *cachedRepository) load(ctx context.Context, id string) (Document, error) {
+	rctx, route := MayReadReplica(ctx)
+	d, err := r.Repository.Get(rctx, id)
+	if !route.FromReplica() {
+		return d, err
+	}
+	floor := max(cache.Floor(ctx), int64(knownRevision(ctx)))
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err == nil && int64(d.Revision) < floor:
+	default:
+		return d, err
+	}
+	replicaFenced.Add(1)
+	r.log.DebugContext(ctx, "replica answer older than the cache's revision fence: read from the primary",
+		"document_id", id, "replica_revision", d.Revision, "fence", floor, "err", err)
+	return r.Repository.Get(PrimaryOnly(ctx), id)
+}
+
+// replicaFenced counts the answers refused for being older than a fence
+// (ReplicaFencedReads).
+var replicaFenced atomic.Int64
+
+// ReplicaFencedReads is how many reads were answered older than a fence (a
+// replica's answer to a cache miss older than the cache's tombstone or
+// without the document; a cached answer older than the revision the caller
+// was told of) and read again from the primary, since the process started
+// (docplat_replica_fenced_reads_total).
+func ReplicaFencedReads() int64 { return replicaFenced.Load() }
 
 func (r *cachedRepository) invalidate(ctx context.Context, id string, version int) error {
 	if err := r.cache.Invalidate(ctx, docKey(id), int64(version)); err != nil {
@@ -127,7 +173,7 @@ func (r *cachedRepository) write(ctx context.Context, id string, check func(Docu
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer release()
-	cur, err := r.Repository.Get(ctx, id)
+	cur, err := r.Repository.Get(PrimaryOnly(ctx), id)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,12 @@ func (s *Service) List(ctx context.Context, actor Actor, in ListInput) ([]Docume
 	if q.Sort == SortRelevance && len(terms) == 0 {
 		q.Sort = SortCreated
 	}
-	items, total, err := s.repo.List(ctx, actor, q)
+	// Searches and listings may run on a replica (MayReadReplica): a
+	// listing is as fresh as the replicas' lag bound, except for a caller
+	// who just wrote (WithRecentWriter), and its items are re-read
+	// through the document cache's fence when the search cache answers.
+	rctx, _ := MayReadReplica(ctx)
+	items, total, err := s.repo.List(rctx, actor, q)
 	if err != nil {
 		return nil, 0, err
 	}

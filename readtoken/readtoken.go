@@ -101,3 +101,21 @@ func mac(secret []byte, docID, userID, rev, exp string) []byte {
 	m.Write([]byte(version + "|" + docID + "|" + userID + "|" + rev + "|" + exp))
 	return m.Sum(nil)
 }
+
+// Revision is the revision a token was signed for, when its signature and
+// expiry hold (whatever the document's current revision): a reader holding
+// it was told of that revision, which a lagging replica must not undercut.
+func Revision(secret []byte, token, docID string, now time.Time) (int, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 5 {
+		return 0, false
+	}
+	rev, err := strconv.Atoi(parts[3])
+	if err != nil {
+		return 0, false
+	}
+	if _, err := Verify(secret, token, docID, rev, now); err != nil {
+		return 0, false
+	}
+	return rev, true
+}

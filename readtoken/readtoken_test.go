@@ -2,6 +2,7 @@ package readtoken
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,4 +67,32 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 			t.Fatalf("round trip for %q: (%q, %v)", user, got, err)
 		}
 	}
+}
+
+// Revision believes a token's revision only when its signature and expiry
+// hold: a forged or altered token cannot raise a reader's revision fence.
+func TestRevisionOnlyOfAValidToken(t *testing.T) {
+	secret, now := []byte("0123456789abcdef0123"), time.Now()
+	tok := Sign(secret, "doc1", "user1", 7, now.Add(time.Minute))
+	if rev, ok := Revision(secret, tok, "doc1", now); !ok || rev != 7 {
+		t.Errorf("Revision of a valid token = %d, %t; want 7, true", rev, ok)
+	}
+	for name, c := range map[string]struct{ secret, tok, doc string }{
+		"other secret":    {"another-secret-0123", tok, "doc1"},
+		"other document":  {string(secret), tok, "doc2"},
+		"raised revision": {string(secret), raised(tok), "doc1"},
+		"expired":         {string(secret), Sign(secret, "doc1", "user1", 7, now.Add(-time.Second)), "doc1"},
+		"malformed":       {string(secret), "v1.x", "doc1"},
+	} {
+		if rev, ok := Revision([]byte(c.secret), c.tok, c.doc, now); ok {
+			t.Errorf("%s: Revision = %d, true; want refused", name, rev)
+		}
+	}
+}
+
+// raised is tok claiming revision 99 with its signature unchanged.
+func raised(tok string) string {
+	parts := strings.Split(tok, ".")
+	parts[3] = "99"
+	return strings.Join(parts, ".")
 }

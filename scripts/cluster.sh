@@ -7,7 +7,8 @@
 #   Kafka (docplat kafka, kfake)       127.0.0.1:9092
 #   3 Redis nodes (L2 + hot set on the first; Redlock on all three) 6391-6393
 #   MariaDB (the machine's, 127.0.0.1:3306): databases docplat_cluster(_stats)
-#     (CLUSTER_MYSQL_PORT=N: a server already running on 127.0.0.1:N instead)
+#     (CLUSTER_MYSQL_PORT=N: a server already running on 127.0.0.1:N instead;
+#      CLUSTER_REPLICA=1: a primary 3316 and its read replica 3317 of its own)
 #
 #   scripts/cluster.sh up | down | status | kill NAME
 # Every process is started by this script, its PID kept in
@@ -15,7 +16,7 @@
 # every port to N+offset (tests use it to run beside a cluster on defaults).
 # CLUSTER_PPROF_BASE=N gives app i a profiler on 127.0.0.1:N+i (/debug/pprof/).
 # CLUSTER_S3=1 keeps the blobs in MinIO (scripts/minio.sh, data in
-# $CLUSTER_DIR/minio, S3 on 127.0.0.1:9447 or CLUSTER_BASE+47, its console +1;
+# $CLUSTER_DIR/minio, S3 on 127.0.0.1:9448 or CLUSTER_BASE+48, its console +1;
 # bucket "docplat") instead of $CLUSTER_DIR/data/blobs; the apps' settings
 # are in $CLUSTER_DIR/blob.env.
 # NGINX_WORKER_CONNECTIONS (default 4096 per worker, 2 workers) sizes nginx
@@ -30,9 +31,9 @@ if [ -n "${CLUSTER_BASE:-}" ]; then
   NGINX_PORT=$b; NGINX_ADMIN_PORT=$((b + 1)); STATS_PORT=$((b + 10))
   APP_PORTS="$((b + 11)) $((b + 12)) $((b + 13))"; KAFKA_PORT=$((b + 20))
   REDIS_PORTS="$((b + 31)) $((b + 32)) $((b + 33))"; HOTSPOT_PORTS="$((b + 41)) $((b + 42))"
-  S3_PORT=$((b + 47))
+  S3_PORT=$((b + 48))
 fi
-S3_PORT=${S3_PORT:-9447}
+S3_PORT=${S3_PORT:-9448}
 NGINX_PORT=${NGINX_PORT:-8080}
 NGINX_ADMIN_PORT=${NGINX_ADMIN_PORT:-8081}
 STATS_PORT=${STATS_PORT:-8090}
@@ -42,6 +43,15 @@ REDIS_PORTS=${REDIS_PORTS:-"6391 6392 6393"}
 HOTSPOT_PORTS=${HOTSPOT_PORTS:-"9301 9302"}
 DB=${CLUSTER_DB:-docplat_cluster}
 MYSQL_PORT=${CLUSTER_MYSQL_PORT:-3306}
+# CLUSTER_REPLICA=1: the cluster's MariaDB is a primary and a replica of its
+# own (scripts/mariadb-pair.sh, in $dir/mariadb-pair, on CLUSTER_BASE+46 and
+# +47, or 3316 and 3317), and the apps read from the replica
+# (DOCPLAT_MYSQL_REPLICA_DSNS).
+if [ "${CLUSTER_REPLICA:-}" = 1 ]; then
+  [ -n "${CLUSTER_BASE:-}" ] && PAIR_PRIMARY_PORT=$((CLUSTER_BASE + 46)) PAIR_REPLICA_PORT=$((CLUSTER_BASE + 47))
+  export PAIR_DIR=$dir/mariadb-pair PAIR_PRIMARY_PORT=${PAIR_PRIMARY_PORT:-3316} PAIR_REPLICA_PORT=${PAIR_REPLICA_PORT:-3317}
+  MYSQL_PORT=$PAIR_PRIMARY_PORT
+fi
 ADMIN_PASSWORD=${CLUSTER_ADMIN_PASSWORD:-docplat-admin-pw}
 BIN=$dir/docplat
 
@@ -92,6 +102,7 @@ up() {
   fi
   mkdir -p "$dir/pids" "$dir/logs" "$dir/data"
   "$root/scripts/nginx-install.sh"
+  if [ "${CLUSTER_REPLICA:-}" = 1 ]; then "$root/scripts/mariadb-pair.sh" up; fi
   mariadb -uroot -h127.0.0.1 -P"$MYSQL_PORT" -e 'SELECT 1' >/dev/null 2>&1 || [ "$MYSQL_PORT" != 3306 ] || {
     log "starting MariaDB"; start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
     for _ in $(seq 1 60); do mariadb -uroot -h127.0.0.1 -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.5; done
@@ -119,6 +130,7 @@ up() {
   export DOCPLAT_MYSQL_DSN="root@tcp(127.0.0.1:$MYSQL_PORT)/$DB"
   export DOCPLAT_STATS_MYSQL_DSN="root@tcp(127.0.0.1:$MYSQL_PORT)/${DB}_stats"
   export DOCPLAT_DATA_DIR="$dir/data"
+  if [ "${CLUSTER_REPLICA:-}" = 1 ]; then export DOCPLAT_MYSQL_REPLICA_DSNS="root@tcp(127.0.0.1:$PAIR_REPLICA_PORT)/$DB"; fi
   export DOCPLAT_REDIS_ADDR="127.0.0.1:${redis[0]}"
   export DOCPLAT_LOCK_REDIS_ADDRS="127.0.0.1:${redis[0]},127.0.0.1:${redis[1]},127.0.0.1:${redis[2]}"
   export DOCPLAT_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
@@ -181,6 +193,7 @@ down() {
   for n in nginx app1 app2 app3 hotspot1 hotspot2 stats kafka redis1 redis2 redis3; do stop_pid "$n"; done
   for f in "$dir"/pids/*.pid; do [ -f "$f" ] && stop_pid "$(basename "$f" .pid)"; done
   if [ -f "$dir/minio/minio.pid" ]; then "$root/scripts/minio.sh" down "$dir/minio" || true; rm -f "$dir/minio/minio.pid" "$dir/blob.env"; fi
+  if [ -d "$dir/mariadb-pair/pids" ]; then PAIR_DIR=$dir/mariadb-pair "$root/scripts/mariadb-pair.sh" down; fi
   log "down"
 }
 
@@ -194,6 +207,7 @@ status() {
   if [ -f "$dir/minio/minio.pid" ]; then
     if kill -0 "$(cat "$dir/minio/minio.pid")" 2>/dev/null; then echo "minio up (pid $(cat "$dir/minio/minio.pid"))"; else echo "minio DOWN"; fi
   fi
+  if [ -d "$dir/mariadb-pair/pids" ]; then PAIR_DIR=$dir/mariadb-pair "$root/scripts/mariadb-pair.sh" status; fi
 }
 
 case ${1:-} in

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"docplat/accounts"
 	"docplat/docs"
 	"docplat/errs"
+	"docplat/readtoken"
 )
 
 const (
@@ -169,4 +172,69 @@ func (s *Server) clearCookies(c *gin.Context) {
 		http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: name == sessionCookie,
 			Secure: s.opt.SecureCookies, SameSite: http.SameSiteLaxMode})
 	}
+}
+
+// readYourWrites: a signed-in user's write marks them (RecentWrites) before
+// it runs and again once it has run, before the answer leaves (a small
+// answer is flushed after the middleware): their reads within the
+// replicas' lag bound then go to the primary, on whichever instance they
+// land (docs.WithRecentWriter, asked only when a replica could serve).
+func (s *Server) readYourWrites(c *gin.Context) {
+	m, user := s.deps.RecentWrites, c.GetString(userIDKey)
+	if m == nil || user == "" {
+		c.Next()
+		return
+	}
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		ctx := c.Request.Context()
+		c.Request = c.Request.WithContext(docs.WithRecentWriter(ctx, func() bool { return m.Recent(context.WithoutCancel(ctx), user) }))
+		c.Next()
+		return
+	}
+	mark := func() {
+		if err := m.Mark(context.WithoutCancel(c.Request.Context()), user); err != nil {
+			s.log.WarnContext(c, "recent writes: marking the writer failed; their next reads may miss this write on a replica", "err", err)
+		}
+	}
+	mark()
+	c.Next()
+	if c.Writer.Status() < http.StatusBadRequest {
+		mark()
+	}
+}
+
+// knownRevision passes the revision of the document a request names that
+// its client was told of (If-None-Match or If-Match "rN", or its read
+// token's signed revision) to the document layer (docs.WithKnownRevision):
+// an older answer, from a lagging replica or a cache that lost a
+// tombstone, is read again from the primary. A header that claims a
+// revision that does not exist costs a primary read, no more.
+func (s *Server) knownRevision(c *gin.Context) {
+	id := c.Param("id")
+	if id == "" || !strings.HasPrefix(c.FullPath(), "/api/v1/documents/:id") {
+		c.Next()
+		return
+	}
+	rev := 0
+	for _, h := range []string{"If-None-Match", "If-Match"} {
+		if v := strings.TrimSpace(c.GetHeader(h)); strings.HasPrefix(v, `"r`) && strings.HasSuffix(v, `"`) {
+			if n, err := strconv.Atoi(v[2 : len(v)-1]); err == nil && n > rev {
+				rev = n
+			}
+		}
+	}
+	tok := c.Query("token")
+	if tok == "" {
+		tok = c.GetHeader(readTokenHeader)
+	}
+	if tok != "" && len(s.opt.ReadTokenSecret) > 0 {
+		if n, ok := readtoken.Revision(s.opt.ReadTokenSecret, tok, id, time.Now()); ok && n > rev {
+			rev = n
+		}
+	}
+	if rev > 0 {
+		c.Request = c.Request.WithContext(docs.WithKnownRevision(c.Request.Context(), rev))
+	}
+	c.Next()
 }

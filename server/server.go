@@ -70,6 +70,16 @@ type Deps struct {
 	// Audit reads the audit log for /api/v1/admin/audit and records failed
 	// logins (nil: neither; changes are recorded by the stores regardless).
 	Audit *audit.Log
+	// RecentWrites marks the users who write, so that their next reads
+	// skip lagging database replicas (nil: no replicas, no marks).
+	RecentWrites RecentWrites
+}
+
+// RecentWrites remembers who wrote within the replicas' lag bound
+// (recentwrites.Marks).
+type RecentWrites interface {
+	Mark(ctx context.Context, user string) error
+	Recent(ctx context.Context, user string) bool
 }
 
 // Options tune the HTTP layer.
@@ -163,7 +173,7 @@ func (s *Server) routes() *gin.Engine {
 		s.log.Error("invalid trusted proxies; trusting none", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate, s.auditOrigin)
+	r.Use(s.requestID, s.recover, s.observe, s.admit, s.authenticate, s.readYourWrites, s.knownRevision, s.auditOrigin)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)

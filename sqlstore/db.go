@@ -12,8 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
 	"docplat/internal/dbopen"
@@ -30,6 +32,8 @@ type DB struct {
 	searchFallbacks atomic.Int64 // see SearchFallbacks
 	sqlSearchOnly   bool         // tests and benchmarks: the SQL form answers every search
 	searchStmts     searchStatements
+
+	replicas *replicaSet // nil: every read on this database (see replicas.go)
 }
 
 // Config selects the database: DSN set means MySQL/MariaDB, otherwise an
@@ -39,8 +43,16 @@ type Config struct {
 	DataDir  string
 	Logger   *slog.Logger
 	// MaxOpenConns bounds this process's MySQL connections (default 32;
-	// see dbopen.Config).
+	// see dbopen.Config), to the primary and to each replica.
 	MaxOpenConns int
+	// ReplicaDSNs are MariaDB replicas of MySQLDSN's server (same
+	// database name) that searches and document cache misses may read
+	// from while they lag at most ReplicaMaxLag (default 2s); see
+	// replicas.go.
+	ReplicaDSNs   []string
+	ReplicaMaxLag time.Duration
+	// Registerer receives the replicas' metrics (nil: none).
+	Registerer prometheus.Registerer
 }
 
 // Open connects to the database (it does not migrate: see Migrate).
@@ -66,8 +78,13 @@ func (db *DB) Embedded() bool { return db.name == migrations.SQLite }
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.sql.PingContext(ctx) }
 
-// Close closes the connection pool.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close stops the replicas' monitor and closes the connection pools.
+func (db *DB) Close() error {
+	if db.replicas != nil {
+		db.replicas.close()
+	}
+	return db.sql.Close()
+}
 
 // SQL exposes the pool for migrations and tests.
 func (db *DB) SQL() *sql.DB { return db.sql }

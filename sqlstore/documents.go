@@ -159,8 +159,18 @@ func loadTags(tx *gorm.DB, id string) ([]string, error) {
 	return tags, err
 }
 
+// Get reads from a replica when ctx allows it (docs.MayReadReplica).
 func (s *Documents) Get(ctx context.Context, id string) (docs.Document, error) {
-	return s.get(s.g(ctx), id, false)
+	r := s.reader(ctx)
+	return r.get(r.g(ctx), id, false)
+}
+
+// reader is the store on the database a read under ctx runs on (forRead).
+func (s *Documents) reader(ctx context.Context) *Documents {
+	if db := s.db.forRead(ctx); db != s.db {
+		return &Documents{db: db}
+	}
+	return s
 }
 
 func (s *Documents) get(tx *gorm.DB, id string, lock bool) (docs.Document, error) {

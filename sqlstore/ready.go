@@ -38,14 +38,17 @@ func OpenReady(ctx context.Context, cfg Config, migrate bool) (*DB, error) {
 		if len(applied) > 0 {
 			log.Info("migrations applied", "versions", applied)
 		}
-		return db, nil
-	}
-	if pending, err := db.Pending(ctx); err != nil || pending {
+	} else if pending, err := db.Pending(ctx); err != nil || pending {
 		db.Close()
 		if err != nil {
 			return nil, err
 		}
 		return nil, ErrSchemaBehind
+	}
+	// After the migrations: the replicas' heartbeat has its table.
+	if err := db.startReplicas(ctx, cfg); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }

@@ -238,7 +238,17 @@ func (db *DB) staleIndex(q docs.Query, n int) {
 
 // SearchFallbacks counts the relevance searches the index could not answer
 // alone because of stale entries (answered by SQL instead).
-func (db *DB) SearchFallbacks() int64 { return db.searchFallbacks.Load() }
+func (db *DB) SearchFallbacks() int64 {
+	n := db.searchFallbacks.Load()
+	if db.replicas != nil {
+		for _, r := range db.replicas.list {
+			if rdb := r.db.Load(); rdb != nil {
+				n += rdb.searchFallbacks.Load()
+			}
+		}
+	}
+	return n
+}
 
 // tagSeparator joins a document's tags in pageRows: a control character,
 // which docs never accepts in a tag.

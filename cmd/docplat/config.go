@@ -83,6 +83,7 @@ func (c *config) bind(b *envflag.Set) {
 	c.Log.Bind(b)
 	c.Store.bind(b)
 	c.Store.Blob.Bind(b)
+	c.Store.DB.BindReplicas(b)
 	b.String(&c.Addr, "addr", ":8080", "listen address")
 	b.String(&c.AdminPassword, "admin-password", "", "password of the admin user created on first start; generated and printed once when empty")
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")

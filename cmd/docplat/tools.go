@@ -176,7 +176,9 @@ func gcCmd(ctx context.Context, args []string, env envSource) error {
 		return err
 	}
 	log := cfg.Log.Logger()
-	db, blobs, err := openStore(ctx, cfg.Store, log, nil)
+	st := cfg.Store
+	st.DB.ReplicaDSNs = nil // the collector reads and writes the primary
+	db, blobs, err := openStore(ctx, st, log, nil)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"docplat/jobs"
 	"docplat/lock"
 	"docplat/preview"
+	"docplat/recentwrites"
 	"docplat/redisnodes"
 	"docplat/resumable"
 	"docplat/server"
@@ -80,17 +81,23 @@ type statsAPI interface {
 	Ping(ctx context.Context) error
 }
 
-// openDB opens the document database, migrating when asked.
+// openDB opens the document database, migrating when asked, without its
+// read replicas (the tools' commands read and write the primary only).
 func openDB(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, error) {
+	o.DB.ReplicaDSNs = nil
+	return openWithReplicas(ctx, o, log)
+}
+
+func openWithReplicas(ctx context.Context, o storeOptions, log *slog.Logger) (*sqlstore.DB, error) {
 	cfg := o.DB
 	cfg.Logger = log
 	return sqlstore.OpenReady(ctx, cfg, o.Migrate)
 }
 
-// openStore opens the document database and the blob store beside it;
-// reg (nil: none) gets the S3 backend's metrics.
+// openStore opens the document database, with its read replicas, and the
+// blob store beside it; reg (nil: none) gets the S3 backend's metrics.
 func openStore(ctx context.Context, o storeOptions, log *slog.Logger, reg prometheus.Registerer) (*sqlstore.DB, *blob.Store, error) {
-	db, err := openDB(ctx, o, log)
+	db, err := openWithReplicas(ctx, o, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -181,7 +188,9 @@ func (a *app) wireWorkers(run bool) (err error) {
 // openStores is the first stage: the document database and blob store,
 // the stats service and the three-phase commit between them.
 func (a *app) openStores(ctx context.Context) (err error) {
-	if a.db, a.blobs, err = openStore(ctx, a.cfg.Store, a.log, a.reg); err != nil {
+	so := a.cfg.Store
+	so.DB.Registerer = a.reg // the replicas' metrics
+	if a.db, a.blobs, err = openStore(ctx, so, a.log, a.reg); err != nil {
 		return err
 	}
 	a.closers = append(a.closers, a.db.Close)
@@ -277,25 +286,49 @@ func (a *app) wireServices() error {
 	guesses := &shares.RedisLimiter{Client: a.redis.L2, Burst: 10, Window: 5 * time.Minute}
 	so.ReadTokenSecret = a.readTokenSecret
 	a.server = server.New(server.Deps{
-		Idempotency: a.idem,
-		Limits:      a.redis.L2,
-		Audit:       a.audit,
-		Accounts:    a.accounts,
-		Docs:        a.docs,
-		Previews:    a.previews,
-		Uploads:     a.uploads,
-		Shares:      shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{Edges: a.shareEdges(), Logger: a.log}),
-		UploadLinks: uploadlinks.New(a.db.UploadLinks(), a.accounts, a.docs, guesses),
-		Checks:      map[string]server.Check{"database": a.db.Ping, "blob store": a.blobs.Ping},
-		Degraded:    map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping},
-		Stats:       a.statsAPI,
-		Hot:         server.ListHotSet(a.hotSet),
-		Internal:    a.internalHandler(),
-		UI:          web.Handler(),
-		Logger:      a.log,
-		Registry:    a.reg,
+		Idempotency:  a.idem,
+		Limits:       a.redis.L2,
+		Audit:        a.audit,
+		Accounts:     a.accounts,
+		Docs:         a.docs,
+		Previews:     a.previews,
+		Uploads:      a.uploads,
+		Shares:       shares.New(a.db.ShareLinks(), a.docs, guesses, shares.Options{Edges: a.shareEdges(), Logger: a.log}),
+		UploadLinks:  uploadlinks.New(a.db.UploadLinks(), a.accounts, a.docs, guesses),
+		Checks:       map[string]server.Check{"database": a.db.Ping, "blob store": a.blobs.Ping},
+		Degraded:     a.degradedChecks(),
+		RecentWrites: a.recentWrites(),
+		Stats:        a.statsAPI,
+		Hot:          server.ListHotSet(a.hotSet),
+		Internal:     a.internalHandler(),
+		UI:           web.Handler(),
+		Logger:       a.log,
+		Registry:     a.reg,
 	}, so)
 	return nil
+}
+
+// degradedChecks are the dependencies /readyz reports without failing:
+// the cache, the locks, the stats service and each database replica (a
+// replica skipped leaves its reads to the primary).
+func (a *app) degradedChecks() map[string]server.Check {
+	m := map[string]server.Check{"cache": a.cache.Healthy, "locks": a.locker.Healthy, "invalidations": a.following, "stats": a.statsAPI.Ping}
+	for name, check := range a.db.ReplicaChecks() {
+		m[name] = check
+	}
+	return m
+}
+
+// recentWrites marks writers for read-your-writes over the replicas, in
+// L2's Redis, as long as a replica read can be stale; nil without replicas.
+func (a *app) recentWrites() server.RecentWrites {
+	staleness := a.cfg.Store.DB.ReplicaStaleness()
+	if staleness == 0 {
+		return nil
+	}
+	// The mark is set before the write's commit; a second of margin covers
+	// the commit's own duration (it is marked again after it).
+	return recentwrites.New(a.redis.L2, staleness+time.Second, a.log)
 }
 
 // departmentUsage is what the resumable uploads' early quota check reads:

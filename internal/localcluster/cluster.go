@@ -29,7 +29,8 @@ import (
 // of its own so that it never meets a cluster already running on the
 // defaults. Port layout (cluster.sh): nginx Base, nginx admin Base+1, stats
 // Base+10, app i Base+10+i, Kafka Base+20, Redis i Base+30+i, detector i
-// Base+40+i; Base+14..19 are free for extra apps (StartApp).
+// Base+40+i, MariaDB primary and replica (Options.Replica) Base+46 and +47,
+// MinIO (Options.S3) Base+48; Base+14..19 are free for extra apps (StartApp).
 type Cluster struct {
 	Repo     string // repository root (scripts/cluster.sh lives there)
 	Dir      string // CLUSTER_DIR
@@ -40,6 +41,7 @@ type Cluster struct {
 	log      *slog.Logger
 	mysql    string    // host:port of the cluster's MariaDB
 	mariadb  *exec.Cmd // the cluster's own server (Options.OwnMariaDB), else nil
+	replica  bool      // Options.Replica: cluster.sh runs a primary and replica of its own
 }
 
 // Options are Launch's knobs beyond the defaults.
@@ -55,6 +57,11 @@ type Options struct {
 	// scripts/minio.sh, a port of the cluster's range) instead of the data
 	// directory; the apps get DOCPLAT_BLOB_S3_* (blob.env).
 	S3 bool
+	// Replica runs the cluster on a MariaDB primary and replica of its own
+	// (cluster.sh CLUSTER_REPLICA=1: scripts/mariadb-pair.sh, ports
+	// Base+46 and Base+47, datadirs under Dir) with the apps reading from
+	// the replica. It replaces OwnMariaDB.
+	Replica bool
 }
 
 // MySQLRoot is the DSN of the machine's MariaDB that cluster.sh uses.
@@ -92,6 +99,14 @@ func LaunchWith(ctx context.Context, repo string, opts Options, log *slog.Logger
 	c := &Cluster{Repo: repo, Dir: dir, Base: base, log: log,
 		DB:       fmt.Sprintf("docplat_cluster_%d_%d", os.Getpid(), time.Now().Unix()%100000),
 		Password: fmt.Sprintf("cluster-%x", rand.Uint64()), mysql: "127.0.0.1:3306"}
+	if opts.Replica {
+		if opts.OwnMariaDB {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("localcluster: Replica and OwnMariaDB exclude each other (Replica's primary is the cluster's own)")
+		}
+		c.replica, c.mysql = true, fmt.Sprintf("127.0.0.1:%d", base+replicaPairOffset)
+		extraEnv = append(extraEnv, "CLUSTER_REPLICA=1")
+	}
 	if opts.OwnMariaDB {
 		if err := c.startMariaDB(ctx, base+mariadbOffset); err != nil {
 			if c.mariadb != nil {
@@ -134,6 +149,8 @@ func (c *Cluster) Stop() {
 	}
 	if c.mariadb != nil {
 		c.stopMariaDB() // its datadir goes with Dir
+	} else if c.replica {
+		// cluster.sh down stopped the pair; its datadirs go with Dir.
 	} else if db, err := sql.Open("mysql", MySQLRoot); err == nil {
 		for _, name := range []string{c.DB, c.DB + "_stats"} {
 			if _, err := db.Exec("DROP DATABASE IF EXISTS `" + name + "`"); err != nil {
@@ -158,6 +175,19 @@ func (c *Cluster) RedisAddr(i int) string { return fmt.Sprintf("127.0.0.1:%d", c
 
 // DSN is the cluster's application database.
 func (c *Cluster) DSN() string { return "root@tcp(" + c.mysql + ")/" + c.DB }
+
+// replicaPairOffset is Options.Replica's primary port, CLUSTER_BASE+46
+// (cluster.sh; the replica is on +47).
+const replicaPairOffset = 46
+
+// ReplicaDSN is the application database on the cluster's replica
+// (Options.Replica), "" without one.
+func (c *Cluster) ReplicaDSN() string {
+	if !c.replica {
+		return ""
+	}
+	return fmt.Sprintf("root@tcp(127.0.0.1:%d)/%s", c.Base+replicaPairOffset+1, c.DB)
+}
 
 // MariaDBPid is the PID of the cluster's own MariaDB server, 0 when it
 // uses the machine's shared one.
@@ -216,6 +246,9 @@ func (c *Cluster) StartApp(ctx context.Context, port int, extraEnv ...string) (*
 		fmt.Sprintf("DOCPLAT_STATS_URL=http://127.0.0.1:%d", c.Base+10),
 		"DOCPLAT_TRUSTED_PROXIES=127.0.0.1", "DOCPLAT_LOG_FORMAT=text", "DOCPLAT_HOTSPOT_DETECTOR=false",
 	), extraEnv...)
+	if c.replica {
+		cmd.Env = append(cmd.Env, "DOCPLAT_MYSQL_REPLICA_DSNS="+c.ReplicaDSN())
+	}
 	logf, err := os.Create(filepath.Join(c.Dir, "logs", fmt.Sprintf("bench-app-%d.log", port)))
 	if err != nil {
 		return nil, err
