@@ -161,9 +161,10 @@ type Counts struct{ Views, Downloads int64 }
 // collector cannot remove the file between publication and commit.
 type NewContent struct {
 	Version Version
-	// Text is indexed as the body with the content. Uploads leave it
-	// empty with TextState pending: the text is extracted off the request
-	// path (ExtractText). Empty TextState means ready.
+	// Text is indexed as the body with the content, TextState ready:
+	// plain text read in the upload (extractsInline). Other contents leave
+	// it empty with TextState pending (a job extracts it, ExtractText) or
+	// none. Empty TextState means ready.
 	Text      string
 	TextState TextState
 	Staged    string // the staged file's temp name
@@ -215,7 +216,7 @@ type Store interface {
 	// DepartmentQuota is a department's quota in bytes (0: unlimited).
 	DepartmentQuota(ctx context.Context, dept string) (int64, error)
 	// SetText records an extraction's outcome (the body in the search
-	// index, the state; revision+1) if the document's current content is
+	// index, the state; the revision stays, see Fence) if the document's current content is
 	// still the one extracted and its text still pending; otherwise it
 	// changes nothing and answers ErrTextStale.
 	SetText(ctx context.Context, id string, r TextResult) (Document, error)

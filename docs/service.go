@@ -36,6 +36,10 @@ type Options struct {
 	// another type is TextNone.
 	Extract ExtractFunc
 	HasText func(mime string) bool
+	// ExtractInline says which contents' text is read in the upload's
+	// commit instead of by a job (default: extractsInline). Tests that
+	// watch the job path turn it off.
+	ExtractInline func(mime string, size int64) bool
 	// Preview makes a content's page previews in a preview job; HasPreview
 	// says which types have them (preview.Paged where it is wired). nil:
 	// no preview jobs are enqueued (HasPreview) or done (Preview).
@@ -94,6 +98,10 @@ func (opt Options) withDefaults() Options {
 	}
 	if opt.HasText == nil {
 		opt.HasText = extract.Supported
+	}
+	if opt.ExtractInline == nil {
+		max := opt.MaxTextBytes
+		opt.ExtractInline = func(mime string, size int64) bool { return extractsInline(mime, size, max) }
 	}
 	if opt.Now == nil {
 		opt.Now = func() time.Time { return time.Now().UTC() }

@@ -14,7 +14,9 @@ const maxTextError = 500
 
 // SetText records an extraction's outcome under the document's row lock,
 // fenced: only the content it was extracted from, still current and still
-// pending, takes it (docs.ErrTextStale otherwise). The body goes into the
+// pending, takes it (docs.ErrTextStale otherwise). The revision stays: the
+// text settling is no change a client holds an ETag or read token against
+// (the caches tell it apart by docs' fence). The body goes into the
 // search index (on MariaDB Mroonga's writes do not roll back with the
 // transaction; a rolled-back outcome leaves the text pending, so the
 // sweeper has it extracted again and the index rewritten).
@@ -29,13 +31,12 @@ func (s *Documents) SetText(ctx context.Context, id string, r docs.TextResult) (
 			return docs.ErrTextStale
 		}
 		d.TextState = r.State
-		d.Revision++
 		reason := r.Error
 		if len(reason) > maxTextError {
 			reason = reason[:maxTextError]
 		}
 		if err := tx.Model(&documentRow{}).Where("id = ?", id).Updates(map[string]any{
-			"text_state": string(r.State), "text_state_at": time.Now().UTC(), "text_error": reason, "revision": d.Revision}).Error; err != nil {
+			"text_state": string(r.State), "text_state_at": time.Now().UTC(), "text_error": reason}).Error; err != nil {
 			return err
 		}
 		if r.State == docs.TextReady {
