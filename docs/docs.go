@@ -167,7 +167,10 @@ type NewContent struct {
 	// none. Empty TextState means ready.
 	Text      string
 	TextState TextState
-	Staged    string // the staged file's temp name
+	// PreviewState is where its page previews start: pending for a type
+	// with pages (a job makes them), none otherwise.
+	PreviewState PreviewState
+	Staged       string // the staged file's temp name
 }
 
 // Repository persists documents: a Store, and the content changes, which
@@ -220,6 +223,14 @@ type Store interface {
 	// still the one extracted and its text still pending; otherwise it
 	// changes nothing and answers ErrTextStale.
 	SetText(ctx context.Context, id string, r TextResult) (Document, error)
+	// SetPreviewState records that the previews of a document's content
+	// sha are made (PreviewDone) or failed for good (PreviewFailed, with
+	// reason), if sha is still its current content and its previews still
+	// pending; otherwise it changes nothing (no error). No revision: the
+	// state is the sweep's bookkeeping, not part of the document.
+	SetPreviewState(ctx context.Context, id, sha string, state PreviewState, reason string) error
+	// ClaimPendingPreviews is ClaimPendingText for the previews.
+	ClaimPendingPreviews(ctx context.Context, before, now time.Time, limit int) ([]Document, error)
 	// ClaimPendingText returns up to limit documents whose text has been
 	// pending since before `before`, marking each as enqueued at now
 	// (one caller claims a document, whatever the instances sweeping).

@@ -45,6 +45,9 @@ type Options struct {
 	// no preview jobs are enqueued (HasPreview) or done (Preview).
 	Preview    PreviewFunc
 	HasPreview func(mime string) bool
+	// PreviewGaveUp records a preview job that failed for good for a
+	// reason not the file's (nil: the row alone says failed).
+	PreviewGaveUp PreviewGaveUpFunc
 	// JobLock, when set, is held by the periodic trash purge so that one
 	// instance at a time runs it (lock.Locker.Hold where it is wired).
 	JobLock WriteLock

@@ -192,10 +192,6 @@ func (s *Service) SweepPendingText(ctx context.Context, olderThan time.Duration)
 			if err := s.opt.Jobs.Enqueue(ctx, extractJob(d, now)); err != nil {
 				return n, err // claimed, not enqueued: the next sweep after olderThan
 			}
-			// A content whose extraction job was lost may have lost its
-			// preview job too (the same commit, the same Kafka); a
-			// duplicate finds its previews made and does nothing.
-			s.enqueuePreview(ctx, d)
 			n++
 		}
 		if len(ds) < 100 {

@@ -87,7 +87,7 @@ func (s *Service) newContent(ctx context.Context, st *Staged, actor Actor, versi
 	v := Version{Version: version, Size: st.blob.Size, SHA256: st.blob.SHA256, Mime: st.mime,
 		Filename: st.filename, CreatedBy: actor.UserID, CreatedAt: s.now()}
 	text, state := s.textOf(ctx, st)
-	return NewContent{Version: v, Text: text, TextState: state, Staged: st.blob.TempName()}
+	return NewContent{Version: v, Text: text, TextState: state, PreviewState: s.previewStateOf(st.mime), Staged: st.blob.TempName()}
 }
 
 // charsetSample is how much of a text upload its charset is told from: the

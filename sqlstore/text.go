@@ -74,3 +74,39 @@ func (s *Documents) ClaimPendingText(ctx context.Context, before, now time.Time,
 	}
 	return out, nil
 }
+
+// SetPreviewState records a preview job's outcome on the row, if sha is
+// still its current content and its previews still pending (a late job
+// of an older content changes nothing).
+func (s *Documents) SetPreviewState(ctx context.Context, id, sha string, state docs.PreviewState, reason string) error {
+	if len(reason) > maxTextError {
+		reason = reason[:maxTextError]
+	}
+	return s.g(ctx).Model(&documentRow{}).
+		Where("id = ? AND sha256 = ? AND preview_state = ?", id, sha, string(docs.PreviewPending)).
+		Updates(map[string]any{"preview_state": string(state), "preview_state_at": time.Now().UTC(), "preview_error": reason}).Error
+}
+
+// ClaimPendingPreviews claims documents whose previews have been pending
+// since before `before`, as ClaimPendingText does their text.
+func (s *Documents) ClaimPendingPreviews(ctx context.Context, before, now time.Time, limit int) ([]docs.Document, error) {
+	var rows []documentRow
+	err := s.g(ctx).Where("preview_state = ? AND (preview_state_at IS NULL OR preview_state_at < ?)", string(docs.PreviewPending), before).
+		Order("preview_state_at").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]docs.Document, 0, len(rows))
+	for _, r := range rows {
+		res := s.g(ctx).Model(&documentRow{}).
+			Where("id = ? AND sha256 = ? AND preview_state = ? AND (preview_state_at IS NULL OR preview_state_at < ?)", r.ID, r.SHA256, string(docs.PreviewPending), before).
+			Update("preview_state_at", now)
+		if res.Error != nil {
+			return out, res.Error
+		}
+		if res.RowsAffected == 1 {
+			out = append(out, r.document(nil))
+		}
+	}
+	return out, nil
+}

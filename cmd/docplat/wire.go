@@ -240,6 +240,7 @@ func (a *app) wireServices() error {
 	do.Preview = func(ctx context.Context, sha, mime string, size int64, body *os.File) error {
 		return a.previews.Generate(ctx, preview.Source{SHA256: sha, Size: size, Mime: mime, Body: body})
 	}
+	do.PreviewGaveUp = func(_ context.Context, sha, mime, reason string) error { return a.previews.GiveUp(sha, mime, reason) }
 	a.docs = docs.NewService(repo, a.blobs, do)
 	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
 	audo := cfg.Audit
@@ -394,6 +395,11 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 				a.log.Warn("sweeping documents whose text is pending", "err", err)
 			} else if n > 0 {
 				a.log.Info("text extraction enqueued again for documents pending too long", "documents", n)
+			}
+			if n, err := a.docs.SweepPendingPreviews(ctx, a.cfg.TextSweepAfter); err != nil {
+				a.log.Warn("sweeping documents whose previews are pending", "err", err)
+			} else if n > 0 {
+				a.log.Info("preview jobs enqueued again for documents pending too long", "documents", n)
 			}
 		})
 	})
