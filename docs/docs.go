@@ -150,6 +150,10 @@ type Query struct {
 	DepartmentID string
 	Sort         Sort
 	Page, Size   int
+	// At is the time the read rule is decided at (grants' expiries,
+	// publication times): the service's clock, so that one clock decides
+	// a listing as it decides a read. Zero: the store's own.
+	At time.Time
 }
 
 // Counts are access counters to add to a document.

@@ -15,7 +15,11 @@ import (
 const snippetWidth = 160
 
 func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([]docs.Document, int64, error) {
-	return s.listAt(ctx, actor, q, time.Now().UTC())
+	now := q.At.UTC()
+	if q.At.IsZero() {
+		now = time.Now().UTC()
+	}
+	return s.listAt(ctx, actor, q, now)
 }
 
 // listAt is List as of now: grants and publication times are compared
