@@ -38,10 +38,10 @@ type documentRow struct {
 	PreviewStateAt *time.Time
 	PreviewError   string
 	DeletedAt      *time.Time
-	DeletedBy    *string
-	PurgeAt      *time.Time
-	PublishAt    *time.Time
-	LectureAt    *time.Time
+	DeletedBy      *string
+	PurgeAt        *time.Time
+	PublishAt      *time.Time
+	LectureAt      *time.Time
 }
 
 func (documentRow) TableName() string { return "documents" }
