@@ -1,10 +1,13 @@
 package docs
 
 import (
-	"docplat/extract"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"docplat/extract"
 
 	"docplat/blob"
 	"docplat/events"
@@ -51,6 +54,8 @@ type Options struct {
 	// JobLock, when set, is held by the periodic trash purge so that one
 	// instance at a time runs it (lock.Locker.Hold where it is wired).
 	JobLock WriteLock
+	// Registerer takes the service's metrics (nil: not registered).
+	Registerer prometheus.Registerer
 }
 
 // AccessPublisher is where reads are reported: events.Producer publishes
@@ -69,12 +74,23 @@ type Service struct {
 
 	mu     sync.Mutex
 	counts map[string]Counts // access counters not yet flushed
+
+	purged *prometheus.CounterVec
 }
 
 // NewService returns a document service.
 func NewService(repo Repository, blobs *blob.Store, opt Options) *Service {
 	opt = opt.withDefaults()
-	return &Service{repo: repo, blobs: blobs, opt: opt, log: opt.Logger, now: opt.Now, counts: map[string]Counts{}}
+	purged := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "docplat_trash_purged_total",
+		Help: "Documents purged from the trash for good, by why: expired (the retention ended; the periodic purge) or requested (a purge from the trash screen or API)."},
+		[]string{"reason"})
+	for _, r := range []string{purgeExpired, purgeRequested} {
+		purged.WithLabelValues(r)
+	}
+	if opt.Registerer != nil {
+		opt.Registerer.MustRegister(purged)
+	}
+	return &Service{repo: repo, blobs: blobs, opt: opt, log: opt.Logger, now: opt.Now, counts: map[string]Counts{}, purged: purged}
 }
 
 func (opt Options) withDefaults() Options {

@@ -234,7 +234,8 @@ func (a *app) wireServices() error {
 	do := cfg.Docs
 	do.Logger, do.ContentCache, do.Access, do.Instance, do.Jobs = a.log, a.cache, a.stream.Reads, cfg.instanceName(), a.queue
 	do.JobLock = a.locker.Hold(a.log) // the trash purge runs on one instance at a time
-	if do.HasPreview == nil {         // a test's may say none, to see the state before the job
+	do.Registerer = a.reg
+	if do.HasPreview == nil { // a test's may say none, to see the state before the job
 		do.HasPreview = preview.Paged
 	}
 	do.Preview = func(ctx context.Context, sha, mime string, size int64, body *os.File) error {
