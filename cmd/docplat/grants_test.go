@@ -191,7 +191,7 @@ func TestRevokedGrantStopsTheHotTier(t *testing.T) {
 		c.InternalSecret = internalSecret
 		c.Hot.Admins = []string{"http://" + adminAddr}
 	})
-	base, edge := startHotTierAt(t, a, tokenSecret, internalSecret, listen, adminAddr)
+	base, edge := startHotTierAt(t, a, tokenSecret, internalSecret, listen, adminAddr, 1)
 	_, owner := setupDepartment(a, "HotOwners", 0)
 	a.admin().doJSON("POST", "/api/v1/admin/users", map[string]any{"username": "hotcolleague", "password": "colleague-password"}, 201, nil)
 	colleague := a.login("hotcolleague", "colleague-password")

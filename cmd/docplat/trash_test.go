@@ -403,7 +403,7 @@ func TestTrashStopsTheHotTierAtOnce(t *testing.T) {
 		c.InternalSecret = internalSecret
 		c.Hot.Admins = []string{"http://" + adminAddr}
 	})
-	base, edge := startHotTierAt(t, a, tokenSecret, internalSecret, listen, adminAddr)
+	base, edge := startHotTierAt(t, a, tokenSecret, internalSecret, listen, adminAddr, 1)
 	_, owner := setupDepartment(a, "HotTrash", 0)
 	d := owner.mustUpload("hot.txt", "a hot public handout", map[string]string{"visibility": "public"})
 	ctx := context.Background()
