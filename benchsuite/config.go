@@ -3,6 +3,8 @@ package benchsuite
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"docplat/loadgen/scenario"
@@ -43,8 +45,21 @@ type Config struct {
 	// (see documentation/benchmarks.md), which is not understood yet.
 	OwnMariaDB bool
 
+	// Only, when not empty, names the measurements to run (Measurable):
+	// the baselines always run, so that every ratio can be printed.
+	Only []string
+
 	Quick   bool
 	Version string
+}
+
+// Measurable are the names Config.Only takes: the paths' measurements
+// and the two sections of curves.
+var Measurable = []string{"hot-tier", "l1-hit", "l1-hit-nginx", "l2-hit", "uncached", "search", "upload-3pc", "offered-load", "reference"}
+
+// wants reports whether the run measures name.
+func (c *Config) wants(name string) bool {
+	return len(c.Only) == 0 || slices.Contains(c.Only, name)
 }
 
 // ReferenceMix is the reference table's workload: a lecture's students
@@ -116,6 +131,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := scenario.ParseMix(c.Mix); err != nil {
 		bad("mix: %v", err)
+	}
+	for _, n := range c.Only {
+		if !slices.Contains(Measurable, n) {
+			bad("only: no measurement %q (one of %s)", n, strings.Join(Measurable, ", "))
+		}
 	}
 	return errors.Join(errs...)
 }

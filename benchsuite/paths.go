@@ -20,41 +20,70 @@ const noL1AppOffset = 14
 func (r *runner) paths(ctx context.Context) error {
 	content := "/api/v1/documents/" + r.docID + "/content"
 
-	// Hot tier: nginx answers from lua_shared_dict once the document is hot.
-	hotURL := r.c.NginxURL() + content
-	if err := warmHot(ctx, hotURL); err != nil {
-		return err
-	}
-	if err := r.sameBytes(ctx, hotURL); err != nil {
-		return err
-	}
-	hot := &Measurement{Name: "hot-tier", Kind: Path, Baseline: "nginx-static",
-		Method: "GET content of the promoted 10 KB document through nginx (X-Cache: HOT)"}
-	if err := r.measureHTTP(ctx, hot, get(hotURL)); err != nil {
-		return err
-	}
-	if _, tier, err := fetch(ctx, hotURL); err != nil || tier != "HOT" {
-		hot.Note = fmt.Sprintf("after the run X-Cache was %q (err %v): part of the run may have reached the apps", tier, err)
-	} else {
-		hot.Note = "X-Cache: HOT checked before and after the run"
-	}
-
-	// L1: one app instance directly, the same document again and again.
-	l1URL := r.c.AppURL(1) + content
-	if err := r.sameBytes(ctx, l1URL); err != nil {
-		return err
-	}
-	if err := r.measureHTTP(ctx, &Measurement{Name: "l1-hit", Kind: Path, Baseline: "nethttp",
-		Method: "GET content of the 10 KB document straight at one app instance (bigcache L1 hit after the first read)"}, get(l1URL)); err != nil {
-		return err
+	if r.cfg.wants("hot-tier") {
+		// Hot tier: nginx answers from lua_shared_dict once the document is hot.
+		hotURL := r.c.NginxURL() + content
+		if err := warmHot(ctx, hotURL); err != nil {
+			return err
+		}
+		if err := r.sameBytes(ctx, hotURL); err != nil {
+			return err
+		}
+		hot := &Measurement{Name: "hot-tier", Kind: Path, Baseline: "nginx-static",
+			Method: "GET content of the promoted 10 KB document through nginx (X-Cache: HOT)"}
+		if err := r.measureHTTP(ctx, hot, get(hotURL)); err != nil {
+			return err
+		}
+		if _, tier, err := fetch(ctx, hotURL); err != nil || tier != "HOT" {
+			hot.Note = fmt.Sprintf("after the run X-Cache was %q (err %v): part of the run may have reached the apps", tier, err)
+		} else {
+			hot.Note = "X-Cache: HOT checked before and after the run"
+		}
 	}
 
-	if err := r.l1HitNginx(ctx); err != nil {
-		return err
+	if r.cfg.wants("l1-hit") {
+		// L1: one app instance directly, the same document again and again.
+		l1URL := r.c.AppURL(1) + content
+		if err := r.sameBytes(ctx, l1URL); err != nil {
+			return err
+		}
+		if err := r.measureHTTP(ctx, &Measurement{Name: "l1-hit", Kind: Path, Baseline: "nethttp",
+			Method: "GET content of the 10 KB document straight at one app instance (bigcache L1 hit after the first read)"}, get(l1URL)); err != nil {
+			return err
+		}
 	}
 
-	// L2 and uncached: an app of the suite's own with L1 off, on the
-	// cluster's stores (cluster.sh's apps all run with L1).
+	if r.cfg.wants("l1-hit-nginx") {
+		if err := r.l1HitNginx(ctx); err != nil {
+			return err
+		}
+	}
+
+	if r.cfg.wants("l2-hit") || r.cfg.wants("uncached") {
+		if err := r.withoutL1(ctx, content); err != nil {
+			return err
+		}
+	}
+
+	// Search and upload through nginx, as clients send them.
+	if r.cfg.wants("search") {
+		if err := r.measureSearch(ctx); err != nil {
+			return err
+		}
+		if err := r.measureSearchCPU(ctx); err != nil {
+			return err
+		}
+	}
+	if !r.cfg.wants("upload-3pc") {
+		return nil
+	}
+	return r.measureScenario(ctx, &Measurement{Name: "upload-3pc", Kind: Path, Baseline: "mariadb-select",
+		Method: "POST /api/v1/documents, 10 KB multipart, through nginx; every upload commits with 3PC (docs + stats)"}, "upload=1")
+}
+
+// withoutL1 measures L2 and uncached reads at an app of the suite's own
+// with L1 off, on the cluster's stores (cluster.sh's apps all run with L1).
+func (r *runner) withoutL1(ctx context.Context, content string) error {
 	app, err := r.c.StartApp(ctx, r.c.Base+noL1AppOffset, "DOCPLAT_CACHE_L1_MB=0")
 	if err != nil {
 		return err
@@ -62,27 +91,20 @@ func (r *runner) paths(ctx context.Context) error {
 	defer app.Stop()
 	r.cpu.add(app.Pid(), "app-nol1")
 	defer r.cpu.remove(app.Pid())
-	l2URL := app.URL + content
-	if err := r.sameBytes(ctx, l2URL); err != nil {
-		return err
+	if r.cfg.wants("l2-hit") {
+		l2URL := app.URL + content
+		if err := r.sameBytes(ctx, l2URL); err != nil {
+			return err
+		}
+		if err := r.measureHTTP(ctx, &Measurement{Name: "l2-hit", Kind: Path, Baseline: "redis-get",
+			Method: "GET content of the 10 KB document at an extra app instance started with DOCPLAT_CACHE_L1_MB=0 (every read is a Redis GET)"}, get(l2URL)); err != nil {
+			return err
+		}
 	}
-	if err := r.measureHTTP(ctx, &Measurement{Name: "l2-hit", Kind: Path, Baseline: "redis-get",
-		Method: "GET content of the 10 KB document at an extra app instance started with DOCPLAT_CACHE_L1_MB=0 (every read is a Redis GET)"}, get(l2URL)); err != nil {
-		return err
+	if !r.cfg.wants("uncached") {
+		return nil
 	}
-	if err := r.uncached(ctx, app.URL); err != nil {
-		return err
-	}
-
-	// Search and upload through nginx, as clients send them.
-	if err := r.measureSearch(ctx); err != nil {
-		return err
-	}
-	if err := r.measureSearchCPU(ctx); err != nil {
-		return err
-	}
-	return r.measureScenario(ctx, &Measurement{Name: "upload-3pc", Kind: Path, Baseline: "mariadb-select",
-		Method: "POST /api/v1/documents, 10 KB multipart, through nginx; every upload commits with 3PC (docs + stats)"}, "upload=1")
+	return r.uncached(ctx, app.URL)
 }
 
 func (r *runner) measureScenario(ctx context.Context, m *Measurement, mix string) error {

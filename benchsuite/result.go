@@ -65,6 +65,7 @@ type Settings struct {
 	Mix         string         `json:"mixed_curve_mix"`
 	RefMix      string         `json:"reference_mix"`
 	RefThink    loadgen.Millis `json:"reference_think_ms"`
+	Only        []string       `json:"only,omitempty"` // the measurements run (-only); empty: all
 }
 
 // Report is the whole run, as written to bench/results/<timestamp>.json.

@@ -36,7 +36,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 	rep := &Report{Started: time.Now(), Version: cfg.Version, Machine: DescribeMachine(),
 		Settings: Settings{Connections: cfg.Connections, Warmup: loadgen.Millis(cfg.Warmup),
 			Duration: loadgen.Millis(cfg.Duration), BodyBytes: cfg.BodyBytes, Quick: cfg.Quick, Mix: cfg.Mix,
-			RefMix: cfg.RefMix, RefThink: loadgen.Millis(cfg.RefThink)}}
+			RefMix: cfg.RefMix, RefThink: loadgen.Millis(cfg.RefThink), Only: cfg.Only}}
 	// With OwnMariaDB, a server of the run's own, so that its CPU is the
 	// cluster's alone (other clients use the machine's); the shared one if
 	// that fails.
@@ -105,15 +105,24 @@ func (r *runner) all(ctx context.Context) error {
 		return fmt.Errorf("seeding: waiting for the documents' text: %w", err)
 	}
 	r.log.Info("seeded", "documents", len(r.ids), "took", time.Since(seedStart).Round(time.Millisecond))
-	if err := r.seedSearchCorpus(ctx); err != nil {
-		return err
+	if r.cfg.wants("search") {
+		if err := r.seedSearchCorpus(ctx); err != nil {
+			return err
+		}
+		r.log.Info("seeded the search corpus", "queries", len(r.searchQueries), "took", time.Since(seedStart).Round(time.Millisecond))
 	}
-	r.log.Info("seeded the search corpus", "queries", len(r.searchQueries), "took", time.Since(seedStart).Round(time.Millisecond))
 
-	sections := []struct {
+	type section struct {
 		name string
 		run  func(context.Context) error
-	}{{"baselines", r.baselines}, {"paths", r.paths}, {"offered load", r.offeredLoad}, {"reference", r.reference}}
+	}
+	sections := []section{{"baselines", r.baselines}, {"paths", r.paths}}
+	if r.cfg.wants("offered-load") {
+		sections = append(sections, section{"offered load", r.offeredLoad})
+	}
+	if r.cfg.wants("reference") {
+		sections = append(sections, section{"reference", r.reference})
+	}
 	settleLimit := 30 * time.Second
 	if r.cfg.Quick {
 		settleLimit = 3 * time.Second // a smoke run's figures are not kept: do not wait out a busy machine

@@ -91,7 +91,7 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 			return cache.Entry{}, err
 		}
 		b, err := json.Marshal(toCached(d))
-		return cache.Entry{Version: int64(d.Revision), Value: b}, err
+		return cache.Entry{Version: Fence(d), Value: b}, err
 	})
 	if err != nil {
 		return Document{}, err
@@ -127,16 +127,18 @@ func (r *cachedRepository) load(ctx context.Context, id string) (Document, error
 	if !route.FromReplica() {
 		return d, err
 	}
-	floor := max(cache.Floor(ctx), int64(knownRevision(ctx)))
+	// The cache's floor is a fence (Fence: 2*revision, +1 once the text
+	// settled); what a client was told of is a revision.
+	floor, known := cache.Floor(ctx), knownRevision(ctx)
 	switch {
 	case errors.Is(err, ErrNotFound):
-	case err == nil && int64(d.Revision) < floor:
+	case err == nil && (Fence(d) < floor || d.Revision < known):
 	default:
 		return d, err
 	}
 	replicaFenced.Add(1)
 	r.log.DebugContext(ctx, "replica answer older than the cache's revision fence: read from the primary",
-		"document_id", id, "replica_revision", d.Revision, "fence", floor, "err", err)
+		"document_id", id, "replica_revision", d.Revision, "fence", floor, "known_revision", known, "err", err)
 	return r.Repository.Get(PrimaryOnly(ctx), id)
 }
 
@@ -151,12 +153,33 @@ var replicaFenced atomic.Int64
 // (docplat_replica_fenced_reads_total).
 func ReplicaFencedReads() int64 { return replicaFenced.Load() }
 
-func (r *cachedRepository) invalidate(ctx context.Context, id string, version int) error {
-	if err := r.cache.Invalidate(ctx, docKey(id), int64(version)); err != nil {
+// Fence is the version every cache level holds a document at: its
+// revision, and within one revision its text settling (pending, then ready
+// or failed), the one change that bumps no revision: clients hold the
+// revision (ETags, read tokens) and the extraction job's write changes
+// nothing they hold it against, while a cached pending copy must never
+// overwrite the settled one. A revision's fences are 2*rev (text pending)
+// and 2*rev+1 (settled or none), so every write's fence exceeds the last.
+func Fence(d Document) int64 {
+	f := revisionFence(d.Revision)
+	if d.TextState != TextPending {
+		f++
+	}
+	return f
+}
+
+// revisionFence is the lowest fence of revision rev: a tombstone there
+// refuses every older revision and admits any copy of rev itself.
+func revisionFence(rev int) int64 { return 2 * int64(rev) }
+
+// invalidate tombstones the cached document below fence and, with
+// edgeRev > 0, purges the hot tier below revision edgeRev.
+func (r *cachedRepository) invalidate(ctx context.Context, id string, fence int64, edgeRev int) error {
+	if err := r.cache.Invalidate(ctx, docKey(id), fence); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	if r.edge != nil {
-		if err := r.edge.Purge(ctx, id, version); err != nil {
+	if r.edge != nil && edgeRev > 0 {
+		if err := r.edge.Purge(ctx, id, edgeRev); err != nil {
 			return fmt.Errorf("%w: purging the nginx hot tier: %w", ErrUnavailable, err)
 		}
 	}
@@ -166,6 +189,27 @@ func (r *cachedRepository) invalidate(ctx context.Context, id string, version in
 // write runs fn under the document's lock between two invalidations. fn
 // returns the revision it committed.
 func (r *cachedRepository) write(ctx context.Context, id string, check func(Document) error, fn func() (int, error)) error {
+	return r.locked(ctx, id, check, func(cur Document) error {
+		next := cur.Revision + 1
+		if err := r.invalidate(ctx, id, revisionFence(next), next); err != nil {
+			return err
+		}
+		committed, err := fn()
+		if MayHaveCommitted(err) {
+			r.afterCommit(ctx, id, revisionFence(next), next)
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		r.afterCommit(ctx, id, revisionFence(committed), committed)
+		return nil
+	})
+}
+
+// locked runs fn under the document's lock with its current row, once
+// check approved it.
+func (r *cachedRepository) locked(ctx context.Context, id string, check func(Document) error, fn func(cur Document) error) error {
 	lctx, cancel := context.WithTimeout(ctx, r.lockTimeout)
 	release, err := r.lock(lctx, docKey(id))
 	cancel()
@@ -181,19 +225,7 @@ func (r *cachedRepository) write(ctx context.Context, id string, check func(Docu
 	if err := check(cur); err != nil {
 		return err
 	}
-	if err := r.invalidate(ctx, id, cur.Revision+1); err != nil {
-		return err
-	}
-	committed, err := fn()
-	if MayHaveCommitted(err) {
-		r.afterCommit(ctx, id, cur.Revision+1)
-		return err
-	}
-	if err != nil {
-		return err
-	}
-	r.afterCommit(ctx, id, committed)
-	return nil
+	return fn(cur)
 }
 
 // MayHaveCommitted reports whether a write's error leaves it committed or
@@ -218,25 +250,25 @@ const afterCommitRetry = time.Minute
 // well beyond the coordinator's CommitWait plus the fill lease). It is
 // retried in the background so that the committed revision, not only the
 // predicted one, is recorded once the cache node answers again.
-func (r *cachedRepository) afterCommit(ctx context.Context, id string, version int) {
+func (r *cachedRepository) afterCommit(ctx context.Context, id string, fence int64, edgeRev int) {
 	ctx = context.WithoutCancel(ctx)
-	err := r.invalidate(ctx, id, version)
+	err := r.invalidate(ctx, id, fence, edgeRev)
 	if err == nil {
 		return
 	}
 	r.log.WarnContext(ctx, "post-commit invalidation failed; the write stands, retrying in the background",
-		"document_id", id, "revision", version, "err", err)
+		"document_id", id, "fence", fence, "err", err)
 	go func() {
 		deadline := time.Now().Add(afterCommitRetry)
 		for delay := 100 * time.Millisecond; time.Now().Before(deadline); delay = min(2*delay, 5*time.Second) {
 			time.Sleep(delay)
-			if err = r.invalidate(ctx, id, version); err == nil {
-				r.log.InfoContext(ctx, "post-commit invalidation recorded after retries", "document_id", id, "revision", version)
+			if err = r.invalidate(ctx, id, fence, edgeRev); err == nil {
+				r.log.InfoContext(ctx, "post-commit invalidation recorded after retries", "document_id", id, "fence", fence)
 				return
 			}
 		}
 		r.log.ErrorContext(ctx, "post-commit invalidation abandoned; the pre-commit tombstone has expired meanwhile",
-			"document_id", id, "revision", version, "err", err)
+			"document_id", id, "fence", fence, "err", err)
 	}()
 }
 
@@ -270,20 +302,31 @@ func (r *cachedRepository) Delete(ctx context.Context, id string, check func(Doc
 	})
 }
 
-// SetText is a write like the others: the document's revision fences every
-// cache level and the hot tier, so the new text state is read everywhere
-// at once. A stale result is refused before any invalidation.
+// SetText is a write under the document's lock like the others, without
+// a revision: its fence is the revision's settled one (Fence), tombstoned
+// in every cache level before and after the commit, so that no copy of
+// the pending text can be filled over it. The hot tier is not purged: it
+// holds the content and its headers, which the text does not change. A
+// stale result is refused before any invalidation.
 func (r *cachedRepository) SetText(ctx context.Context, id string, res TextResult) (Document, error) {
 	var out Document
-	err := r.write(ctx, id, func(cur Document) error {
+	err := r.locked(ctx, id, func(cur Document) error {
 		if !res.Current(cur) {
 			return ErrTextStale
 		}
 		return nil
-	}, func() (int, error) {
+	}, func(cur Document) error {
+		settled := revisionFence(cur.Revision) + 1
+		if err := r.invalidate(ctx, id, settled, 0); err != nil {
+			return err
+		}
 		d, err := r.Repository.SetText(ctx, id, res)
+		if err != nil {
+			return err
+		}
 		out = d
-		return d.Revision, err
+		r.afterCommit(ctx, id, settled, 0)
+		return nil
 	})
 	return out, err
 }

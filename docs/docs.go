@@ -150,6 +150,10 @@ type Query struct {
 	DepartmentID string
 	Sort         Sort
 	Page, Size   int
+	// At is the time the read rule is decided at (grants' expiries,
+	// publication times): the service's clock, so that one clock decides
+	// a listing as it decides a read. Zero: the store's own.
+	At time.Time
 }
 
 // Counts are access counters to add to a document.
@@ -161,12 +165,16 @@ type Counts struct{ Views, Downloads int64 }
 // collector cannot remove the file between publication and commit.
 type NewContent struct {
 	Version Version
-	// Text is indexed as the body with the content. Uploads leave it
-	// empty with TextState pending: the text is extracted off the request
-	// path (ExtractText). Empty TextState means ready.
+	// Text is indexed as the body with the content, TextState ready:
+	// plain text read in the upload (extractsInline). Other contents leave
+	// it empty with TextState pending (a job extracts it, ExtractText) or
+	// none. Empty TextState means ready.
 	Text      string
 	TextState TextState
-	Staged    string // the staged file's temp name
+	// PreviewState is where its page previews start: pending for a type
+	// with pages (a job makes them), none otherwise.
+	PreviewState PreviewState
+	Staged       string // the staged file's temp name
 }
 
 // Repository persists documents: a Store, and the content changes, which
@@ -215,10 +223,18 @@ type Store interface {
 	// DepartmentQuota is a department's quota in bytes (0: unlimited).
 	DepartmentQuota(ctx context.Context, dept string) (int64, error)
 	// SetText records an extraction's outcome (the body in the search
-	// index, the state; revision+1) if the document's current content is
+	// index, the state; the revision stays, see Fence) if the document's current content is
 	// still the one extracted and its text still pending; otherwise it
 	// changes nothing and answers ErrTextStale.
 	SetText(ctx context.Context, id string, r TextResult) (Document, error)
+	// SetPreviewState records that the previews of a document's content
+	// sha are made (PreviewDone) or failed for good (PreviewFailed, with
+	// reason), if sha is still its current content and its previews still
+	// pending; otherwise it changes nothing (no error). No revision: the
+	// state is the sweep's bookkeeping, not part of the document.
+	SetPreviewState(ctx context.Context, id, sha string, state PreviewState, reason string) error
+	// ClaimPendingPreviews is ClaimPendingText for the previews.
+	ClaimPendingPreviews(ctx context.Context, before, now time.Time, limit int) ([]Document, error)
 	// ClaimPendingText returns up to limit documents whose text has been
 	// pending since before `before`, marking each as enqueued at now
 	// (one caller claims a document, whatever the instances sweeping).

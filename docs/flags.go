@@ -23,8 +23,9 @@ type RunOptions struct {
 	CountsFlush    time.Duration // how often the views/downloads counters are written
 	SearchCacheTTL time.Duration // how long a search ranking is reused; 0 disables
 	LockTimeout    time.Duration // how long a write waits for its document's lock
-	// TextSweepAfter is how long a document's text may stay pending
-	// before the sweeper enqueues its extraction again (SweepPendingText).
+	// TextSweepAfter is how long a document's text, or its previews, may
+	// stay pending before the sweeper enqueues its job again
+	// (SweepPendingText, SweepPendingPreviews).
 	TextSweepAfter time.Duration
 	// NoDepartmentQuota bounds the bytes of documents whose owner has no
 	// department (the NoDepartment bucket of WithThreePhaseCommit); 0: unlimited.
@@ -37,7 +38,7 @@ func (o *RunOptions) Bind(b *envflag.Set) {
 	b.Int64(&o.NoDepartmentQuota, "no-department-quota", 0, "storage quota in bytes shared by the documents of users without a department (administrators, members not yet placed), counted like a department's under the name \"none\"; 0 is unlimited")
 	b.Duration(&o.LockTimeout, "lock-timeout", 5*time.Second, "how long a write waits for its document's lock before it is refused 503")
 	b.Duration(&o.CountsFlush, "counts-flush-interval", time.Second, "the documents' own views/downloads counters (the listing's views sort) are written this often (10ms-1m)")
-	b.Duration(&o.TextSweepAfter, "text-sweep-after", 5*time.Minute, "a document whose text has been pending this long has its extraction enqueued again (a job lost between the commit and Kafka); the longest a lost job delays a body's search (10s-24h)")
+	b.Duration(&o.TextSweepAfter, "text-sweep-after", 5*time.Minute, "a document whose text or previews have been pending this long has its extraction or preview job enqueued again (a job lost between the commit and Kafka); the longest a lost job delays a body's search or a preview (10s-24h)")
 	b.Duration(&o.SearchCacheTTL, "search-cache-ttl", 5*time.Second, "full-text search rankings are reused this long per query and caller, and answered up to 1 min longer while one request refreshes them; every item is re-read and re-checked on each answer, so the TTL only delays new matches; 0 disables")
 }
 

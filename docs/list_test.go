@@ -39,8 +39,11 @@ func newListService(t *testing.T, repo Repository) *Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewService(repo, blobs, Options{})
+	return NewService(repo, blobs, Options{Now: func() time.Time { return listNow }})
 }
+
+// listNow is the list services' clock: the query carries it (Query.At).
+var listNow = time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)
 
 func TestListBuildsQuery(t *testing.T) {
 	cases := []struct {
@@ -77,6 +80,7 @@ func TestListBuildsQuery(t *testing.T) {
 			if !reflect.DeepEqual(repo.actor, actor) {
 				t.Errorf("repository got actor %+v, want %+v", repo.actor, actor)
 			}
+			tc.want.At = listNow // the service's clock decides the read rule
 			if !reflect.DeepEqual(repo.query, tc.want) {
 				t.Errorf("repository got query %+v, want %+v", repo.query, tc.want)
 			}

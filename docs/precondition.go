@@ -13,8 +13,25 @@ type Precondition struct {
 	version  int    // 3 or "3": a content version
 }
 
-// ParseIfMatch accepts `*`, `"r<revision>"`, `"<sha256>"` and a content
-// version number, quoted or not. An empty header sets no precondition.
+// pendingTag marks the metadata ETag of a document whose text is still
+// pending: the text settling bumps no revision (see Fence), but it does
+// change the document's JSON, so a client revalidating it (If-None-Match)
+// must not be told it is unchanged. As an If-Match it is its revision.
+const pendingTag = "-pending"
+
+// MetaETag is the document's metadata ETag: "r<revision>", with
+// "-pending" while its text is being extracted.
+func MetaETag(d Document) string {
+	tag := "r" + strconv.Itoa(d.Revision)
+	if d.TextState == TextPending {
+		tag += pendingTag
+	}
+	return `"` + tag + `"`
+}
+
+// ParseIfMatch accepts `*`, `"r<revision>"` (MetaETag, "-pending"
+// included), `"<sha256>"` and a content version number, quoted or not.
+// An empty header sets no precondition.
 func ParseIfMatch(h string) (Precondition, error) {
 	h = strings.TrimSpace(h)
 	if h == "" || h == "*" {
@@ -29,7 +46,7 @@ func ParseIfMatch(h string) (Precondition, error) {
 	case len(v) == 64 && isHex(v):
 		return Precondition{set: true, sha256: v}, nil
 	case strings.HasPrefix(v, "r"):
-		if n, err := strconv.Atoi(v[1:]); err == nil && n > 0 {
+		if n, err := strconv.Atoi(strings.TrimSuffix(v[1:], pendingTag)); err == nil && n > 0 {
 			return Precondition{set: true, revision: n}, nil
 		}
 	default:

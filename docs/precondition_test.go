@@ -31,6 +31,7 @@ func TestParseIfMatch(t *testing.T) {
 		{"quoted version", `"3"`, Precondition{set: true, version: 3}, false},
 		{"unquoted version", "3", Precondition{set: true, version: 3}, false},
 		{"weak version never matches", `W/"3"`, Precondition{set: true}, false},
+		{"pending text's revision", `"r3-pending"`, Precondition{set: true, revision: 3}, false},
 		{"surrounding spaces are trimmed", `  "r12"  `, Precondition{set: true, revision: 12}, false},
 		{"quoted sha256", `"` + sha + `"`, Precondition{set: true, sha256: sha}, false},
 		{"unquoted sha256", sha, Precondition{set: true, sha256: sha}, false},
@@ -45,6 +46,8 @@ func TestParseIfMatch(t *testing.T) {
 		{"upper-case sha256", `"` + strings.ToUpper(sha) + `"`, Precondition{}, true},
 		{"sha256 one character short", sha[:63], Precondition{}, true},
 		{"list of etags", `"r3", "r4"`, Precondition{}, true},
+		{"pending without a revision", `"r-pending"`, Precondition{}, true},
+		{"another suffix", `"r3-ready"`, Precondition{}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +77,9 @@ func TestPreconditionCheck(t *testing.T) {
 		{"no header matches anything", "", nil},
 		{"star matches anything", "*", nil},
 		{"current revision matches", `"r3"`, nil},
+		{"the tag taken while its text was pending matches", `"r3-pending"`, nil},
 		{"older revision does not match", `"r2"`, ErrPrecondition},
+		{"older pending revision does not match", `"r2-pending"`, ErrPrecondition},
 		{"newer revision does not match", `"r4"`, ErrPrecondition},
 		{"current version matches", `"2"`, nil},
 		{"weak tag never matches (strong comparison)", `W/"2"`, ErrPrecondition},
@@ -100,5 +105,30 @@ func TestPreconditionCheck(t *testing.T) {
 func TestZeroPreconditionMatchesEmptyDocument(t *testing.T) {
 	if err := (Precondition{}).check(Document{}); err != nil {
 		t.Fatalf("zero Precondition.check(zero Document) = %v, want nil", err)
+	}
+}
+
+// TestMetaETagFollowsTheTextButIfMatchOnlyTheRevision: the text settling
+// changes the ETag (a revalidating reader sees the new state) but not the
+// revision, so a writer holding the pending tag is not refused.
+func TestMetaETagFollowsTheTextButIfMatchOnlyTheRevision(t *testing.T) {
+	pending := Document{Revision: 7, TextState: TextPending}
+	ready := Document{Revision: 7, TextState: TextReady}
+	if MetaETag(pending) == MetaETag(ready) {
+		t.Fatalf("the ETag %s does not change when the text settles", MetaETag(pending))
+	}
+	for _, d := range []Document{pending, ready, {Revision: 7, TextState: TextFailed}, {Revision: 7, TextState: TextNone}} {
+		p, err := ParseIfMatch(MetaETag(d))
+		if err != nil {
+			t.Fatalf("ParseIfMatch(%s): %v", MetaETag(d), err)
+		}
+		for _, cur := range []Document{pending, ready} {
+			if err := p.check(cur); err != nil {
+				t.Errorf("If-Match %s against revision 7 with text %s: %v", MetaETag(d), cur.TextState, err)
+			}
+		}
+		if err := p.check(Document{Revision: 8, TextState: TextReady}); !errors.Is(err, ErrPrecondition) {
+			t.Errorf("If-Match %s against revision 8: %v, want ErrPrecondition", MetaETag(d), err)
+		}
 	}
 }

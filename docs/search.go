@@ -58,7 +58,7 @@ func (s *Service) List(ctx context.Context, actor Actor, in ListInput) ([]Docume
 	if err != nil {
 		return nil, 0, err
 	}
-	q := Query{Terms: terms, Tag: strings.TrimSpace(in.Tag), OwnerID: in.OwnerID, DepartmentID: in.DepartmentID, Page: in.Page, Size: in.PageSize}
+	q := Query{Terms: terms, Tag: strings.TrimSpace(in.Tag), OwnerID: in.OwnerID, DepartmentID: in.DepartmentID, Page: in.Page, Size: in.PageSize, At: s.now()}
 	if q.Page, q.Size, err = checkPage(q.Page, q.Size); err != nil {
 		return nil, 0, err
 	}

@@ -1,10 +1,13 @@
 package docs
 
 import (
-	"docplat/extract"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"docplat/extract"
 
 	"docplat/blob"
 	"docplat/events"
@@ -36,14 +39,23 @@ type Options struct {
 	// another type is TextNone.
 	Extract ExtractFunc
 	HasText func(mime string) bool
+	// ExtractInline says which contents' text is read in the upload's
+	// commit instead of by a job (default: extractsInline). Tests that
+	// watch the job path turn it off.
+	ExtractInline func(mime string, size int64) bool
 	// Preview makes a content's page previews in a preview job; HasPreview
 	// says which types have them (preview.Paged where it is wired). nil:
 	// no preview jobs are enqueued (HasPreview) or done (Preview).
 	Preview    PreviewFunc
 	HasPreview func(mime string) bool
+	// PreviewGaveUp records a preview job that failed for good for a
+	// reason not the file's (nil: the row alone says failed).
+	PreviewGaveUp PreviewGaveUpFunc
 	// JobLock, when set, is held by the periodic trash purge so that one
 	// instance at a time runs it (lock.Locker.Hold where it is wired).
 	JobLock WriteLock
+	// Registerer takes the service's metrics (nil: not registered).
+	Registerer prometheus.Registerer
 }
 
 // AccessPublisher is where reads are reported: events.Producer publishes
@@ -62,12 +74,23 @@ type Service struct {
 
 	mu     sync.Mutex
 	counts map[string]Counts // access counters not yet flushed
+
+	purged *prometheus.CounterVec
 }
 
 // NewService returns a document service.
 func NewService(repo Repository, blobs *blob.Store, opt Options) *Service {
 	opt = opt.withDefaults()
-	return &Service{repo: repo, blobs: blobs, opt: opt, log: opt.Logger, now: opt.Now, counts: map[string]Counts{}}
+	purged := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "docplat_trash_purged_total",
+		Help: "Documents purged from the trash for good, by why: expired (the retention ended; the periodic purge) or requested (a purge from the trash screen or API)."},
+		[]string{"reason"})
+	for _, r := range []string{purgeExpired, purgeRequested} {
+		purged.WithLabelValues(r)
+	}
+	if opt.Registerer != nil {
+		opt.Registerer.MustRegister(purged)
+	}
+	return &Service{repo: repo, blobs: blobs, opt: opt, log: opt.Logger, now: opt.Now, counts: map[string]Counts{}, purged: purged}
 }
 
 func (opt Options) withDefaults() Options {
@@ -94,6 +117,10 @@ func (opt Options) withDefaults() Options {
 	}
 	if opt.HasText == nil {
 		opt.HasText = extract.Supported
+	}
+	if opt.ExtractInline == nil {
+		max := opt.MaxTextBytes
+		opt.ExtractInline = func(mime string, size int64) bool { return extractsInline(mime, size, max) }
 	}
 	if opt.Now == nil {
 		opt.Now = func() time.Time { return time.Now().UTC() }

@@ -8,6 +8,7 @@ import (
 
 	"docplat/blob"
 	"docplat/errs"
+	"docplat/extract"
 	"docplat/internal/failpoint"
 	"docplat/jobs"
 )
@@ -53,12 +54,53 @@ type Queue interface {
 	Enqueue(ctx context.Context, j jobs.Job) error
 }
 
-// textStateOf is the state a new content starts in.
-func (s *Service) textStateOf(mime string) TextState {
-	if s.opt.HasText(mime) {
-		return TextPending
+// extractsInline is where a content's text is read, decided once: in the
+// upload, before its commit, for a type package extract reads in-process
+// (text, Markdown, CSV, JSON, HTML) no bigger than the text kept (max,
+// Options.MaxTextBytes): read whole and charset-decoded in about a
+// millisecond, far less than a job's second write to the document (its
+// row lock, invalidation and index write) would cost. By a job for
+// everything else: PDF and Office files run tools in a sandbox for
+// seconds, and a bigger text file would hold the upload longer than it
+// is worth.
+func extractsInline(mime string, size, max int64) bool {
+	return extract.Inline(mime) && size <= max
+}
+
+// textOf is a new content's text for search and the state it starts in:
+// read now and ready (ExtractInline), pending for a job, or none for a
+// type without text. A failed inline read is left to the job.
+func (s *Service) textOf(ctx context.Context, st *Staged) (string, TextState) {
+	if !s.opt.HasText(st.mime) {
+		return "", TextNone
 	}
-	return TextNone
+	if !s.opt.ExtractInline(st.mime, st.blob.Size) {
+		return "", TextPending
+	}
+	text, err := s.extractStaged(ctx, st)
+	if err != nil {
+		s.log.WarnContext(ctx, "text not read in the upload; a job extracts it", "sha256", st.blob.SHA256, "mime", st.mime, "err", err)
+		return "", TextPending
+	}
+	return text, TextReady
+}
+
+func (s *Service) extractStaged(ctx context.Context, st *Staged) (string, error) {
+	f, err := st.blob.Open()
+	if err != nil {
+		return "", err
+	}
+	// The extractor reads by path: the staged file itself in a directory
+	// store (it stays until the commit publishes it or the caller discards
+	// it, after this returns), a temp copy of an S3 staging object (small:
+	// ExtractInline admits only small contents).
+	path, done, err := blob.LocalFile(f, "", f.Size())
+	f.Close()
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	return s.opt.Extract(ctx, path, st.mime, s.opt.MaxTextBytes)
 }
 
 // enqueueExtract enqueues the extraction of d's current content, after its
@@ -164,10 +206,6 @@ func (s *Service) SweepPendingText(ctx context.Context, olderThan time.Duration)
 			if err := s.opt.Jobs.Enqueue(ctx, extractJob(d, now)); err != nil {
 				return n, err // claimed, not enqueued: the next sweep after olderThan
 			}
-			// A content whose extraction job was lost may have lost its
-			// preview job too (the same commit, the same Kafka); a
-			// duplicate finds its previews made and does nothing.
-			s.enqueuePreview(ctx, d)
 			n++
 		}
 		if len(ds) < 100 {

@@ -56,7 +56,10 @@ type DocumentChange struct {
 	// TextState is the new content's (empty: ready, as in the changes
 	// recorded before text was extracted off the request path).
 	TextState TextState `json:"text_state,omitempty"`
-	Staged    string    `json:"staged,omitempty"` // the staged blob's temp name
+	// PreviewState is the new content's (empty: none, as in the changes
+	// recorded before previews had a state).
+	PreviewState PreviewState `json:"preview_state,omitempty"`
+	Staged       string       `json:"staged,omitempty"` // the staged blob's temp name
 	// Trash is what OpTrash records (when, by whom, until when).
 	Trash *TrashMark `json:"trash,omitempty"`
 	// Idempotency names the client's Idempotency-Key record that the
@@ -178,7 +181,7 @@ func (r *threePhaseRepository) run(ctx context.Context, change DocumentChange, u
 
 func (r *threePhaseRepository) Create(ctx context.Context, d Document, c NewContent) error {
 	v := c.Version
-	return r.run(ctx, DocumentChange{Op: OpCreate, Document: d, Version: &v, Text: c.Text, TextState: c.TextState, Staged: c.Staged, UploadLink: uploadLinkFrom(ctx)},
+	return r.run(ctx, DocumentChange{Op: OpCreate, Document: d, Version: &v, Text: c.Text, TextState: c.TextState, PreviewState: c.PreviewState, Staged: c.Staged, UploadLink: uploadLinkFrom(ctx)},
 		UsageChange{DepartmentID: d.DepartmentID, DeltaBytes: v.Size, DeltaDocuments: 1, DocumentID: d.ID})
 }
 
@@ -191,7 +194,7 @@ func (r *threePhaseRepository) AddVersion(ctx context.Context, id string, check 
 		return Document{}, err
 	}
 	v := c.Version
-	err = r.run(ctx, DocumentChange{Op: OpVersion, Document: Document{ID: id}, ExpectRevision: cur.Revision, Version: &v, Text: c.Text, TextState: c.TextState, Staged: c.Staged},
+	err = r.run(ctx, DocumentChange{Op: OpVersion, Document: Document{ID: id}, ExpectRevision: cur.Revision, Version: &v, Text: c.Text, TextState: c.TextState, PreviewState: c.PreviewState, Staged: c.Staged},
 		UsageChange{DepartmentID: cur.DepartmentID, DeltaBytes: v.Size, DocumentID: id})
 	if err != nil {
 		return Document{}, err

@@ -108,10 +108,17 @@ func (s *Service) Purge(ctx context.Context, actor Actor, id string) error {
 		err = ErrNotInTrash
 	}
 	if err == nil {
+		s.purged.WithLabelValues(purgeRequested).Inc()
 		s.log.InfoContext(ctx, "document purged from the trash", "document_id", id, "actor_id", actor.UserID)
 	}
 	return err
 }
+
+// The reasons of docplat_trash_purged_total.
+const (
+	purgeExpired   = "expired"
+	purgeRequested = "requested"
+)
 
 // Trash lists the trashed documents actor may manage (TrashScopeOf),
 // narrowed to ownerID when given, newest deletion first.
@@ -157,6 +164,7 @@ func (s *Service) PurgeExpired(ctx context.Context, now time.Time) (int, error) 
 			case err == nil:
 				purged++
 				progress++
+				s.purged.WithLabelValues(purgeExpired).Inc()
 			case errors.Is(err, errNotDue), errors.Is(err, ErrNotFound), errors.Is(err, ErrPrecondition):
 				// Restored, purged by another instance, or changed meanwhile:
 				// the next round sees it as it is then.

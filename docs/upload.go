@@ -80,13 +80,14 @@ type NewDocument struct {
 	PublishAt, LectureAt string
 }
 
-// newContent is st as the next content. Its text is not read here: the
-// commit stores it pending and a job extracts it (ExtractText), so an
-// upload costs no extraction and its title and tags are searchable at once.
-func (s *Service) newContent(st *Staged, actor Actor, version int) (NewContent, error) {
+// newContent is st as the next content, with its text read now or left
+// pending for a job (textOf): title, tags and description are searchable
+// at once either way.
+func (s *Service) newContent(ctx context.Context, st *Staged, actor Actor, version int) NewContent {
 	v := Version{Version: version, Size: st.blob.Size, SHA256: st.blob.SHA256, Mime: st.mime,
 		Filename: st.filename, CreatedBy: actor.UserID, CreatedAt: s.now()}
-	return NewContent{Version: v, TextState: s.textStateOf(st.mime), Staged: st.blob.TempName()}, nil
+	text, state := s.textOf(ctx, st)
+	return NewContent{Version: v, Text: text, TextState: state, PreviewState: s.previewStateOf(st.mime), Staged: st.blob.TempName()}
 }
 
 // charsetSample is how much of a text upload its charset is told from: the
@@ -135,10 +136,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewDocument, st *S
 	if err != nil {
 		return Document{}, err
 	}
-	c, err := s.newContent(st, actor, 1)
-	if err != nil {
-		return Document{}, err
-	}
+	c := s.newContent(ctx, st, actor, 1)
 	now := c.Version.CreatedAt
 	d := Document{ID: NewID(), Title: in.Title, Description: in.Description, Tags: in.Tags, Visibility: in.Visibility,
 		OwnerID: actor.UserID, DepartmentID: actor.DepartmentID, Filename: st.filename,
@@ -206,10 +204,7 @@ func (s *Service) ReplaceContent(ctx context.Context, actor Actor, id string, if
 	if actor.Anonymous() {
 		return Document{}, ErrUnauthorized
 	}
-	c, err := s.newContent(st, actor, 0)
-	if err != nil {
-		return Document{}, err
-	}
+	c := s.newContent(ctx, st, actor, 0)
 	d, err := s.repo.AddVersion(ctx, id, func(cur Document) error {
 		if err := s.check(actor, cur, PermWrite); err != nil {
 			return err

@@ -119,7 +119,7 @@ func TestBurstIsPromotedServedByNginxCoherentAndDemoted(t *testing.T) {
 // forged or expired one, the answer is the app's 404.
 func TestPrivateHotDocumentNeedsAValidToken(t *testing.T) {
 	c := startCluster(t)
-	d := c.extracted(c.upload("POST", "", randomContent(8<<10), "private"))
+	d := c.upload("POST", "", randomContent(8<<10), "private")
 	var tok struct {
 		Token string `json:"token"`
 		URL   string `json:"url"`

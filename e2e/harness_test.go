@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"docplat/internal/wait"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -158,21 +157,6 @@ func (c *cluster) uploadFields(method, id string, content []byte, visibility str
 	var d document
 	json.Unmarshal(b, &d)
 	return d
-}
-
-// extracted waits until d's text is out of pending and returns d at that
-// revision: the extraction job's write is a revision of its own, so a read
-// token (bound to a revision) or an ETag taken before it is stale after it.
-func (c *cluster) extracted(d document) document {
-	c.t.Helper()
-	var cur struct {
-		document
-		TextState string `json:"text_state"`
-	}
-	wait.For(c.t, 30*time.Second, "the text of "+d.ID+" to be extracted", func() bool {
-		return c.json("GET", "/api/v1/documents/"+d.ID, nil, &cur) == nil && cur.TextState != "pending"
-	})
-	return cur.document
 }
 
 // read is one content read through nginx.

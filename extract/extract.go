@@ -77,6 +77,14 @@ func Supported(mediaType string) bool {
 	return isText(base) || base == "application/pdf" || officeFormats[base] != ""
 }
 
+// Inline reports whether Text reads a media type in the caller's process
+// (text, Markdown, CSV, JSON, HTML: read up to its limit and decoded, no
+// child process, no tool), so that its time is bounded by the limit alone.
+// PDF and Office files are read by tools in a sandbox, for seconds.
+func Inline(mediaType string) bool {
+	return isText(baseType(mediaType))
+}
+
 // Text answers the text of the file at path, which holds content of the
 // media type mimeType (as docplat stores it, charset included): valid
 // UTF-8, runs of blanks collapsed to one space, at most limit bytes (the

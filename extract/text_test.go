@@ -99,3 +99,18 @@ func TestSupported(t *testing.T) {
 		}
 	}
 }
+
+// TestInline: only the types read in the caller are inline; PDF and
+// Office files (tools in a sandbox) and types without text are not.
+func TestInline(t *testing.T) {
+	for mime, want := range map[string]bool{
+		"text/plain; charset=gb18030": true, "text/markdown; charset=utf-8": true, "text/csv": true, "text/html": true,
+		"application/json": true, "TEXT/PLAIN": true,
+		"application/pdf": false, mimeDOCX: false, mimePPTX: false, mimeODS: false,
+		"image/png": false, "application/zip": false, "": false,
+	} {
+		if got := Inline(mime); got != want {
+			t.Errorf("Inline(%q) = %v, want %v", mime, got, want)
+		}
+	}
+}

@@ -42,9 +42,9 @@ func (s *Service) Generate(ctx context.Context, src Source) error {
 	if kind == "" {
 		return nil
 	}
-	if _, err := s.manifest(src.SHA256); err == nil {
+	if m, err := s.manifest(src.SHA256); err == nil && !m.GaveUp {
 		return nil
-	} else if !errors.Is(err, blob.ErrNotFound) {
+	} else if err != nil && !errors.Is(err, blob.ErrNotFound) {
 		return err
 	}
 	if s.cannot(kind, src.Size) != "" {
@@ -81,6 +81,22 @@ func (s *Service) Generate(ctx context.Context, src Source) error {
 		return nil, err
 	})
 	return err
+}
+
+// GiveUp records that the previews of content sha (of type mediaType) could not be made for a
+// reason that is not the file's (a converter that would not run, a store
+// that failed, after every retry of its job): readers are told so, with
+// reason, instead of pending. A content already generated keeps its
+// previews; a later Generate (another job of the same bytes) tries again.
+func (s *Service) GiveUp(sha, mediaType, reason string) error {
+	if _, err := s.manifest(sha); err == nil {
+		return nil
+	} else if !errors.Is(err, blob.ErrNotFound) {
+		return err
+	}
+	s.m.generations.WithLabelValues(pagedKind(mediaType), "gave_up").Inc()
+	return s.putManifest(sha, manifest{Kind: KindNone, Failed: true, GaveUp: true,
+		Reason: "the previews could not be made (" + reason + "); download the content, or upload it again to retry"})
 }
 
 func (s *Service) putManifest(sha string, m manifest) error {

@@ -19,7 +19,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 		}, []string{"op"}),
 		generations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "docplat_preview_generations_total", Help: "Previews generated, by kind (pdf, office, image) and outcome (ok; unpreviewable: recorded as having no preview; failed: nothing recorded, the job retries).",
+			Name: "docplat_preview_generations_total", Help: "Previews generated, by kind (pdf, office, image) and outcome (ok; unpreviewable: recorded as having no preview; failed: nothing recorded, the job retries; gave_up: recorded as failed after the job's last attempt, a later job tries again).",
 		}, []string{"kind", "outcome"}),
 		generateSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "docplat_preview_generate_seconds", Help: "Duration of one content's preview generation (every page at every width), by kind.",

@@ -367,6 +367,9 @@ type manifest struct {
 	// again will not help.
 	Failed bool   `json:"failed,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// GaveUp: Failed, but not for the file's sake (the generation kept
+	// failing otherwise: GiveUp); a later Generate tries again.
+	GaveUp bool `json:"gave_up,omitempty"`
 }
 
 func (m manifest) preview() (Preview, error) {

@@ -593,3 +593,36 @@ func BenchmarkGenerateOffice(b *testing.B) {
 		})
 	}
 }
+
+// TestGiveUpIsFailedUntilALaterGenerate: a content whose generation was
+// given up on (its job's last attempt failed, not for the file's sake)
+// answers failed with the reason rather than pending; a later Generate
+// of the same bytes makes its previews after all, and a GiveUp then
+// keeps them.
+func TestGiveUpIsFailedUntilALaterGenerate(t *testing.T) {
+	f := newFixture(t, Options{PDFInfo: "/nonexistent/pdfinfo", PDFToPPM: "/nonexistent/pdftoppm", SOffice: "/nonexistent/soffice"})
+	ctx := context.Background()
+	src := f.source(encoded(t, png.Encode, testImage(12, 8)), "image/png")
+	if p, err := f.s.Describe(ctx, src); err != nil || p.Kind != KindPending {
+		t.Fatalf("before anything: %+v, %v", p, err)
+	}
+	if err := f.s.GiveUp(src.SHA256, src.Mime, "the disk is full"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Describe(ctx, f.source(encoded(t, png.Encode, testImage(12, 8)), "image/png")); errs.CodeOf(err) != errs.Unprocessable || !strings.Contains(err.Error(), "the disk is full") {
+		t.Fatalf("after GiveUp: %v, want unprocessable with the reason", err)
+	}
+	src = f.source(encoded(t, png.Encode, testImage(12, 8)), "image/png")
+	if err := f.s.Generate(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	if w, h := f.page(src, 1, 960); w != 12 || h != 8 {
+		t.Errorf("image page %dx%d after the later Generate", w, h)
+	}
+	if err := f.s.GiveUp(src.SHA256, src.Mime, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := f.s.Describe(ctx, f.source(encoded(t, png.Encode, testImage(12, 8)), "image/png")); err != nil || p.Kind != KindImage {
+		t.Fatalf("a GiveUp after the previews were made: %+v, %v", p, err)
+	}
+}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -11,7 +10,7 @@ import (
 	"docplat/idempotency"
 )
 
-func metaETag(d docs.Document) string { return `"r` + strconv.Itoa(d.Revision) + `"` }
+func metaETag(d docs.Document) string { return docs.MetaETag(d) }
 
 func (s *Server) uploadDocument(c *gin.Context) {
 	if _, ok := requireUser(c); !ok {

@@ -32,11 +32,16 @@ type documentRow struct {
 	TextState    string
 	TextStateAt  *time.Time
 	TextError    string
-	DeletedAt    *time.Time
-	DeletedBy    *string
-	PurgeAt      *time.Time
-	PublishAt    *time.Time
-	LectureAt    *time.Time
+	// PreviewState, PreviewStateAt, PreviewError: the sweep's bookkeeping
+	// of the previews (docs.PreviewState), not part of docs.Document.
+	PreviewState   string
+	PreviewStateAt *time.Time
+	PreviewError   string
+	DeletedAt      *time.Time
+	DeletedBy      *string
+	PurgeAt        *time.Time
+	PublishAt      *time.Time
+	LectureAt      *time.Time
 }
 
 func (documentRow) TableName() string { return "documents" }
@@ -135,12 +140,22 @@ func replaceTags(tx *gorm.DB, id string, tags []string) error {
 	return tx.Create(&rows).Error
 }
 
+// previewStateOr is a change's preview state; empty (a change recorded
+// before previews had a state) is none.
+func previewStateOr(s docs.PreviewState) docs.PreviewState {
+	if s == "" {
+		return docs.PreviewNone
+	}
+	return s
+}
+
 // insertDocument writes a new document's rows: document, first version,
 // tags and search entry.
-func (s *Documents) insertDocument(tx *gorm.DB, d docs.Document, v docs.Version, text string) error {
+func (s *Documents) insertDocument(tx *gorm.DB, d docs.Document, v docs.Version, text string, previews docs.PreviewState) error {
 	r := toDocumentRow(d)
 	now := time.Now().UTC()
 	r.TextStateAt = &now
+	r.PreviewState, r.PreviewStateAt = string(previewStateOr(previews)), &now
 	if err := tx.Create(&r).Error; err != nil {
 		return err
 	}
@@ -210,7 +225,7 @@ func (s *Documents) locked(ctx context.Context, id string, check func(docs.Docum
 
 // appendVersion makes v the current content of d (version+1, revision+1),
 // with its text in state (an empty body until extracted when pending).
-func (s *Documents) appendVersion(tx *gorm.DB, d docs.Document, v docs.Version, text string, state docs.TextState) (docs.Document, error) {
+func (s *Documents) appendVersion(tx *gorm.DB, d docs.Document, v docs.Version, text string, state docs.TextState, previews docs.PreviewState) (docs.Document, error) {
 	v.Version = d.Version + 1
 	if err := insertVersion(tx, d.ID, v); err != nil {
 		return docs.Document{}, err
@@ -221,7 +236,8 @@ func (s *Documents) appendVersion(tx *gorm.DB, d docs.Document, v docs.Version, 
 	err := tx.Model(&documentRow{}).Where("id = ?", d.ID).Updates(map[string]any{
 		"version": d.Version, "revision": d.Revision, "size": d.Size, "mime": d.Mime,
 		"sha256": d.SHA256, "filename": d.Filename, "updated_at": d.UpdatedAt,
-		"text_state": string(d.TextState), "text_state_at": time.Now().UTC(), "text_error": ""}).Error
+		"text_state": string(d.TextState), "text_state_at": time.Now().UTC(), "text_error": "",
+		"preview_state": string(previewStateOr(previews)), "preview_state_at": time.Now().UTC(), "preview_error": ""}).Error
 	if err != nil {
 		return docs.Document{}, err
 	}

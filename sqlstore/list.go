@@ -16,7 +16,11 @@ const snippetWidth = 160
 
 // List runs on a replica when ctx allows it (docs.MayReadReplica).
 func (s *Documents) List(ctx context.Context, actor docs.Actor, q docs.Query) ([]docs.Document, int64, error) {
-	return s.reader(ctx).listAt(ctx, actor, q, time.Now().UTC())
+	now := q.At.UTC()
+	if q.At.IsZero() {
+		now = time.Now().UTC()
+	}
+	return s.reader(ctx).listAt(ctx, actor, q, now)
 }
 
 // listAt is List as of now: grants and publication times are compared

@@ -148,7 +148,7 @@ func (p *DocsParticipant) apply(_ context.Context, tx *gorm.DB, c docs.DocumentC
 		}
 		d := c.Document
 		d.TextState = textStateOr(c.TextState)
-		if err := p.docs.insertDocument(tx, d, *c.Version, c.Text); err != nil {
+		if err := p.docs.insertDocument(tx, d, *c.Version, c.Text, c.PreviewState); err != nil {
 			return nil, err
 		}
 		return &audit.Entry{Action: audit.DocumentCreate, Target: c.Document.ID, DepartmentID: c.Document.DepartmentID,
@@ -161,7 +161,7 @@ func (p *DocsParticipant) apply(_ context.Context, tx *gorm.DB, c docs.DocumentC
 		if err := adjustUsage(tx, cur.DepartmentID, c.Version.Size); err != nil {
 			return nil, err
 		}
-		d, err := p.docs.appendVersion(tx, *cur, *c.Version, c.Text, c.TextState)
+		d, err := p.docs.appendVersion(tx, *cur, *c.Version, c.Text, c.TextState, c.PreviewState)
 		if err != nil {
 			return nil, err
 		}

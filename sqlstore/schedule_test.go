@@ -1,7 +1,10 @@
 package sqlstore_test
 
 import (
+	"log/slog"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +66,45 @@ func TestScheduleQueries(t *testing.T) {
 		}
 		if next, ok, _ := e.db.Documents().NextPublication(e.ctx, base.Add(-time.Second)); !ok || !next.Equal(base.Add(time.Minute)) {
 			t.Errorf("after moving it: NextPublication = %s %t, want base+1m", next, ok)
+		}
+	})
+}
+
+// TestAListingIsDecidedByTheServicesClock: docs.Service.List decides
+// publication by its own clock (Options.Now), as its reads do, not the
+// store's: a student's listing shows a handout scheduled an hour ahead
+// once the service's clock has passed it, and not before.
+func TestAListingIsDecidedByTheServicesClock(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		dept := e.dept(t, "Physics", 0)
+		teacher := e.user(t, "teacher", accounts.RoleMember, dept)
+		student := e.user(t, "student", accounts.RoleMember, dept)
+		var skew atomic.Int64
+		svc := docs.NewService(e.repo(t), e.blobs, docs.Options{Logger: slog.New(slog.DiscardHandler),
+			Now: func() time.Time { return time.Now().UTC().Add(time.Duration(skew.Load())) }})
+		st, err := svc.Stage(strings.NewReader("next week's handout"), "handout.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Discard()
+		at := time.Now().UTC().Add(time.Hour).Format(time.RFC3339)
+		d, err := svc.Create(e.ctx, docs.Actor{UserID: teacher.ID, DepartmentID: dept}, docs.NewDocument{Title: "handout", Visibility: docs.Department, PublishAt: at}, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := func() bool {
+			items, _, err := svc.List(e.ctx, docs.Actor{UserID: student.ID, DepartmentID: dept}, docs.ListInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return slices.ContainsFunc(items, func(x docs.Document) bool { return x.ID == d.ID })
+		}
+		if listed() {
+			t.Fatal("listed before its publication")
+		}
+		skew.Store(int64(2 * time.Hour))
+		if !listed() {
+			t.Fatal("not listed once the service's clock passed its publication")
 		}
 	})
 }

@@ -19,6 +19,6 @@ func SeedDocument(ctx context.Context, db *DB, d docs.Document, v docs.Version, 
 		if err := db.dialect.touchBlob(tx, v.SHA256, v.Size, v.CreatedAt); err != nil {
 			return err
 		}
-		return s.insertDocument(tx, d, v, text)
+		return s.insertDocument(tx, d, v, text, docs.PreviewNone)
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"docplat/accounts"
 	"docplat/docs"
 	"docplat/events"
@@ -36,10 +38,13 @@ func textQueue(t *testing.T) jobs.Config {
 }
 
 // textService is the document service over e's write path, enqueueing its
-// extraction jobs on c (no queue when c has no brokers).
+// extraction jobs on c (no queue when c has no brokers). Every upload's
+// text goes to a job, plain text too: these tests watch the job path
+// (TestAPlainTextUploadIsSearchableAtOnce the inline one).
 func textService(t *testing.T, e *env, c jobs.Config, extractor docs.ExtractFunc) *docs.Service {
 	t.Helper()
-	o := docs.Options{Logger: slog.New(slog.DiscardHandler), Extract: extractor}
+	o := docs.Options{Logger: slog.New(slog.DiscardHandler), Extract: extractor,
+		ExtractInline: func(string, int64) bool { return false }}
 	if len(c.Brokers) > 0 {
 		q, err := jobs.NewQueue(c)
 		if err != nil {
@@ -116,7 +121,8 @@ func textState(t *testing.T, e *env, id string) docs.Document {
 
 // TestAnUploadsBodyIsSearchableOnceExtracted: the commit stores the
 // document pending, found by its title at once; the job writes the body
-// into the index and the state ready (a new revision, for the caches).
+// into the index and the state ready, in the same revision (what clients
+// hold does not change; the caches tell the two apart by docs.Fence).
 func TestAnUploadsBodyIsSearchableOnceExtracted(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, e *env) {
 		owner := e.user(t, "teacher", accounts.RoleMember, "")
@@ -144,8 +150,11 @@ func TestAnUploadsBodyIsSearchableOnceExtracted(t *testing.T) {
 			return found(t, e, "quasarwave", d.ID) && textState(t, e, d.ID).TextState == docs.TextReady
 		})
 		got := textState(t, e, d.ID)
-		if got.TextState != docs.TextReady || got.Revision != d.Revision+1 {
-			t.Fatalf("after extraction: state %q revision %d, want ready, %d", got.TextState, got.Revision, d.Revision+1)
+		if got.TextState != docs.TextReady || got.Revision != d.Revision {
+			t.Fatalf("after extraction: state %q revision %d, want ready, %d", got.TextState, got.Revision, d.Revision)
+		}
+		if docs.Fence(got) <= docs.Fence(d) {
+			t.Fatalf("the fence of the extracted document (%d) is not above the pending one's (%d)", docs.Fence(got), docs.Fence(d))
 		}
 		if !found(t, e, "mechanics", d.ID) {
 			t.Fatal("the title is no longer searchable after the extraction")
@@ -183,9 +192,15 @@ func TestALateExtractionNeverOverwritesANewerVersion(t *testing.T) {
 			t.Fatal("version 2's text is not the one indexed")
 		}
 		// The same job again (a redelivery) is a no-op.
-		rev := textState(t, e, v1.ID).Revision
-		if err := svc.ExtractText(e.ctx, current); err != nil || textState(t, e, v1.ID).Revision != rev {
-			t.Fatalf("a duplicate job changed the document (%v)", err)
+		before := textState(t, e, v1.ID)
+		if err := svc.ExtractText(e.ctx, current); err != nil {
+			t.Fatalf("a duplicate job: %v", err)
+		}
+		if _, err := e.db.Documents().SetText(e.ctx, v1.ID, docs.TextResult{Version: v2.Version, SHA256: v2.SHA256, State: docs.TextReady, Text: "dupterm"}); !errors.Is(err, docs.ErrTextStale) {
+			t.Fatalf("the store took a second outcome for a settled text: %v", err)
+		}
+		if after := textState(t, e, v1.ID); after.Revision != before.Revision || after.TextState != docs.TextReady || found(t, e, "dupterm", v1.ID) {
+			t.Fatalf("a duplicate job changed the document: %+v", after)
 		}
 	})
 }
@@ -278,6 +293,60 @@ func TestAFailedExtractionIsRecordedWithItsReason(t *testing.T) {
 		var reason string
 		if err := e.db.SQL().QueryRowContext(e.ctx, "SELECT text_error FROM documents WHERE id = ?", bad.ID).Scan(&reason); err != nil || reason != "the file is corrupt" {
 			t.Fatalf("recorded reason %q (%v)", reason, err)
+		}
+	})
+}
+
+// inlineService is the document service as production configures it
+// (plain text read in the upload), its text bound maxText (0: 1 MiB), with
+// no queue: whatever is left pending stays so.
+func inlineService(t *testing.T, e *env, maxText int64) *docs.Service {
+	t.Helper()
+	return docs.NewService(e.repo(t), e.blobs, docs.Options{Logger: slog.New(slog.DiscardHandler), MaxTextBytes: maxText})
+}
+
+// TestAPlainTextUploadIsSearchableAtOnce: a text upload's body is read in
+// the upload and committed with it (one write, no job): ready in the
+// answer, found by a body word as soon as the upload returns, a
+// GB18030 file's words decoded as the extraction job decodes them, and a
+// new version's text replacing the old at once. A text bigger than the
+// text kept is left to a job.
+func TestAPlainTextUploadIsSearchableAtOnce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, e *env) {
+		owner := e.user(t, "teacher", accounts.RoleMember, "")
+		svc := inlineService(t, e, 0)
+		d := upload(t, e, svc, owner, "optics", "Snell's law and the inlinewave refraction")
+		if d.TextState != docs.TextReady || textState(t, e, d.ID).TextState != docs.TextReady {
+			t.Fatalf("text state %q right after the upload (stored %q), want ready", d.TextState, textState(t, e, d.ID).TextState)
+		}
+		if !found(t, e, "inlinewave", d.ID) {
+			t.Fatal("the body is not searchable when the upload returns")
+		}
+		gb, err := simplifiedchinese.GB18030.NewEncoder().String("光学讲义：光的折射与反射。光从一种介质斜射入另一种介质时，传播方向会发生改变，这种现象叫做光的折射。\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := svc.Stage(strings.NewReader(gb), "讲义.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Discard()
+		c, err := svc.Create(e.ctx, docs.Actor{UserID: owner.ID, DepartmentID: owner.DepartmentID}, docs.NewDocument{Title: "handout"}, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.TextState != docs.TextReady || !strings.Contains(c.Mime, "gb18030") || !found(t, e, "折射", c.ID) {
+			t.Fatalf("the GB18030 upload (%s, text %q) is not found by a word of its body", c.Mime, c.TextState)
+		}
+		v2 := replace(t, e, svc, owner, d.ID, "the second version says secondwave")
+		if v2.TextState != docs.TextReady || !found(t, e, "secondwave", d.ID) || found(t, e, "inlinewave", d.ID) {
+			t.Fatalf("the new version's text is not the one indexed (state %q)", v2.TextState)
+		}
+
+		small := inlineService(t, e, 16)
+		big := upload(t, e, small, owner, "long", "a text longer than sixteen bytes: bigwave")
+		if big.TextState != docs.TextPending || found(t, e, "bigwave", big.ID) {
+			t.Fatalf("a text over the bound is %q (found: %v), want pending for a job", big.TextState, found(t, e, "bigwave", big.ID))
 		}
 	})
 }

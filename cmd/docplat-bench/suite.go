@@ -30,6 +30,7 @@ func suiteCmd(ctx context.Context, args []string) error {
 	corpusDocs := fs.Int("corpus-docs", -1, "pages of ../shared/corpus seeded for the search measurement (negative: the default, all 2,291; 0: none)")
 	think := fs.Duration("ref-think", -1, "reference table: each user's think time between requests (negative: the default, 10s)")
 	searchSamples := fs.Int("search-samples", -1, "uncached corpus searches sent one at a time for the per-search CPU distribution (negative: the default, 200; 25 with -quick)")
+	only := fs.String("only", "", "comma-separated measurements to run, the baselines always with them (any of "+strings.Join(benchsuite.Measurable, ", ")+"; empty: all)")
 	ownDB := fs.Bool("own-db", false, "run the cluster on a MariaDB server of the run's own (mariadb-install-db) instead of the machine's on 127.0.0.1:3306, so that MariaDB's CPU is the cluster's alone")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,6 +65,11 @@ func suiteCmd(ctx context.Context, args []string) error {
 	}
 	if *think >= 0 {
 		cfg.RefThink = *think
+	}
+	if *only != "" {
+		for n := range strings.SplitSeq(*only, ",") {
+			cfg.Only = append(cfg.Only, strings.TrimSpace(n))
+		}
 	}
 	if *steps != "" {
 		cfg.RefSteps = nil

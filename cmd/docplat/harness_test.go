@@ -219,12 +219,11 @@ func (c *client) mustUpload(filename, content string, fields map[string]string) 
 	if r.status != http.StatusCreated {
 		c.app.t.Fatalf("upload %s: %d %s", filename, r.status, r.body)
 	}
-	c.app.extracted(d) // the answer is the upload's, given before
 	return d
 }
 
-// extracted waits until d's text is out of pending (its body searchable,
-// the extraction a revision of its own) and returns d at that revision.
+// extracted waits until d's text is out of pending (its body searchable)
+// and returns d with its text state. The extraction bumps no revision.
 func (a *testApp) extracted(d document) document {
 	a.t.Helper()
 	var cur docs.Document
@@ -233,7 +232,10 @@ func (a *testApp) extracted(d document) document {
 		cur, err = a.db.Documents().Get(context.Background(), d.ID)
 		return err == nil && cur.TextState != docs.TextPending
 	})
-	d.Revision, d.TextState = cur.Revision, string(cur.TextState)
+	if cur.Revision != d.Revision {
+		a.t.Fatalf("the extraction of %s moved its revision from %d to %d", d.ID, d.Revision, cur.Revision)
+	}
+	d.TextState = string(cur.TextState)
 	return d
 }
 

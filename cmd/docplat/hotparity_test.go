@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -133,14 +134,14 @@ func TestHotTierAnswersLikeTheApp(t *testing.T) {
 // URL and the edge the promoter would push through.
 func startHotTier(t *testing.T, a *testApp, tokenSecret string) (string, nginx.Edge) {
 	t.Helper()
-	return startHotTierAt(t, a, tokenSecret, "hot-tier-parity-admin-secret", testhttp.FreeAddr(t), testhttp.FreeAddr(t))
+	return startHotTierAt(t, a, tokenSecret, "hot-tier-parity-admin-secret", testhttp.FreeAddr(t), testhttp.FreeAddr(t), 1)
 }
 
 // startHotTierAt is startHotTier on given addresses and admin secret, for
 // an app configured beforehand to drive that nginx (Hot.Admins).
-func startHotTierAt(t *testing.T, a *testApp, tokenSecret, secret, listen, admin string) (string, nginx.Edge) {
+func startHotTierAt(t *testing.T, a *testApp, tokenSecret, secret, listen, admin string, workers int) (string, nginx.Edge) {
 	t.Helper()
-	args := []string{"--prefix", t.TempDir(), "--listen", listen, "--admin-listen", admin, "--workers", "1",
+	args := []string{"--prefix", t.TempDir(), "--listen", listen, "--admin-listen", admin, "--workers", strconv.Itoa(workers),
 		"--upstreams", a.srv.Listener.Addr().String(), "--internal-secret", secret, "--read-token-secret", tokenSecret}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)

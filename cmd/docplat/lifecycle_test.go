@@ -23,7 +23,7 @@ func TestDocumentLifecycle(t *testing.T) {
 
 		v1 := "高并发文档管理系统的设计与实现。本文讨论多级缓存。\nAn English paragraph about cache coherence.\n"
 		d := teacher.mustUpload("design.md", v1, map[string]string{"title": "系统设计", "description": "lecture notes", "tags": "arch, 缓存", "visibility": "department"})
-		if d.Version != 1 || d.Revision != 1 || d.TextState != "pending" || d.Size != int64(len(v1)) || d.DepartmentID != dept.ID || !strings.HasPrefix(d.Mime, "text/markdown") {
+		if d.Version != 1 || d.Revision != 1 || d.TextState != "ready" || d.Size != int64(len(v1)) || d.DepartmentID != dept.ID || !strings.HasPrefix(d.Mime, "text/markdown") {
 			t.Fatalf("created document = %+v", d)
 		}
 		if want := []string{"arch", "缓存"}; fmt.Sprint(d.Tags) != fmt.Sprint(want) {
@@ -33,8 +33,8 @@ func TestDocumentLifecycle(t *testing.T) {
 		// Metadata and content.
 		var got document
 		r := teacher.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, &got)
-		// Revision 1 was the upload, 2 the extraction of its text (mustUpload waits for it).
-		if got.ID != d.ID || got.TextState != "ready" || r.header.Get("ETag") != `"r2"` {
+		// Revision 1 is the upload, its text read with it (plain text: no job).
+		if got.ID != d.ID || got.TextState != "ready" || r.header.Get("ETag") != `"r1"` {
 			t.Fatalf("get = %+v etag %q", got, r.header.Get("ETag"))
 		}
 		r = teacher.do("GET", "/api/v1/documents/"+d.ID+"/content", nil, nil)
@@ -62,8 +62,9 @@ func TestDocumentLifecycle(t *testing.T) {
 		if r.status != 200 {
 			t.Fatalf("put content: %d %s", r.status, r.body)
 		}
-		if rev := a.extracted(d).Revision; rev != 4 { // 3: the new content, 4: its text
-			t.Fatalf("revision %d after the new version's text was extracted, want 4", rev)
+		var after document
+		if r := teacher.doJSON("GET", "/api/v1/documents/"+d.ID, nil, 200, &after); after.Revision != 2 || after.TextState != "ready" || r.header.Get("ETag") != `"r2"` {
+			t.Fatalf("after the new version: revision %d, text %q, ETag %q; want 2, ready, \"r2\"", after.Revision, after.TextState, r.header.Get("ETag"))
 		}
 		body, ct = multipartBody("design.md", []byte("stale"), nil)
 		r = teacher.do("PUT", "/api/v1/documents/"+d.ID+"/content", body, map[string]string{"Content-Type": ct, "If-Match": `"1"`})
@@ -90,7 +91,7 @@ func TestDocumentLifecycle(t *testing.T) {
 		if r.status != http.StatusPreconditionFailed {
 			t.Fatalf("stale patch: %d %s", r.status, r.body)
 		}
-		r = teacher.do("PATCH", "/api/v1/documents/"+d.ID, strings.NewReader(`{"title":"新标题 Kubernetes","tags":["k8s"]}`), map[string]string{"If-Match": `"r4"`})
+		r = teacher.do("PATCH", "/api/v1/documents/"+d.ID, strings.NewReader(`{"title":"新标题 Kubernetes","tags":["k8s"]}`), map[string]string{"If-Match": `"r2"`})
 		if r.status != 200 {
 			t.Fatalf("patch: %d %s", r.status, r.body)
 		}

@@ -15,7 +15,6 @@ import (
 	"docplat/docs"
 	"docplat/internal/testdb"
 	"docplat/internal/testhttp"
-	"docplat/internal/wait"
 	"docplat/nginx"
 	"docplat/shares"
 )
@@ -290,25 +289,8 @@ func TestShareLinkThroughNginxStopsWhenRevoked(t *testing.T) {
 	a := newTestApp(t, testdb.SQLite, func(c *config) {
 		c.Hot.Admins, c.InternalSecret, c.Hot.ReadTokenSecret = []string{"http://" + adminAddr}, secret, tokenSecret
 	})
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"nginx", "--prefix", t.TempDir(), "--listen", listen, "--admin-listen", adminAddr, "--workers", "2",
-			"--upstreams", a.srv.Listener.Addr().String(), "--internal-secret", secret, "--read-token-secret", tokenSecret}, func(string) (string, bool) { return "", false })
-	}()
-	t.Cleanup(func() { stop(); <-done })
-	edge := nginx.Edge{Client: &nginx.Client{Admin: "http://" + adminAddr, Secret: secret}}
-	wait.For(t, wait.Limit, "nginx's admin listener", func() bool {
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("docplat nginx stopped: %v", err)
-		default:
-		}
-		_, err := edge.List(ctx)
-		return err == nil
-	})
-	base := "http://" + listen
+	base, edge := startHotTierAt(t, a, tokenSecret, secret, listen, adminAddr, 2)
+	ctx := context.Background()
 
 	w := newShareWorld(t, a)
 	c, err := docs.NewHotSource(a.db.Documents(), a.blobs, 1<<20).HotContent(ctx, w.private.ID)

@@ -246,6 +246,9 @@ func TestTrashHidesRestoresAndPurgesWithTheQuotaCounted(t *testing.T) {
 		if n, err := a.docs.PurgeExpired(ctx, deleted.Add(docs.DefaultTrashRetention+time.Minute)); err != nil || n != 0 {
 			t.Fatalf("a second purge: %d, %v", n, err)
 		}
+		if m := a.metric(`docplat_trash_purged_total{reason="expired"}`); m != "1" {
+			t.Errorf("docplat_trash_purged_total{reason=\"expired\"} = %q after one purge by the job, want 1", m)
+		}
 		usage("purged", docsBefore-1, bytesBefore-d.Size)
 		if len(owner.trash("")) != 0 {
 			t.Error("the purged document is still in the trash")
@@ -269,6 +272,12 @@ func TestTrashHidesRestoresAndPurgesWithTheQuotaCounted(t *testing.T) {
 		}
 		// The other document was never touched.
 		owner.doJSON("GET", "/api/v1/documents/"+keep.ID, nil, 200, nil)
+		// Purged at its owner's request, counted as such.
+		owner.doJSON("DELETE", "/api/v1/documents/"+keep.ID, nil, 204, nil)
+		owner.doJSON("DELETE", "/api/v1/trash/"+keep.ID, nil, 204, nil)
+		if m := a.metric(`docplat_trash_purged_total{reason="requested"}`); m != "1" {
+			t.Errorf("docplat_trash_purged_total{reason=\"requested\"} = %q after one purge from the trash, want 1", m)
+		}
 	})
 }
 
@@ -394,7 +403,7 @@ func TestTrashStopsTheHotTierAtOnce(t *testing.T) {
 		c.InternalSecret = internalSecret
 		c.Hot.Admins = []string{"http://" + adminAddr}
 	})
-	base, edge := startHotTierAt(t, a, tokenSecret, internalSecret, listen, adminAddr)
+	base, edge := startHotTierAt(t, a, tokenSecret, internalSecret, listen, adminAddr, 1)
 	_, owner := setupDepartment(a, "HotTrash", 0)
 	d := owner.mustUpload("hot.txt", "a hot public handout", map[string]string{"visibility": "public"})
 	ctx := context.Background()

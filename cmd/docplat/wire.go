@@ -258,12 +258,14 @@ func (a *app) wireServices() error {
 	do := cfg.Docs
 	do.Logger, do.ContentCache, do.Access, do.Instance, do.Jobs = a.log, a.cache, a.stream.Reads, cfg.instanceName(), a.queue
 	do.JobLock = a.locker.Hold(a.log) // the trash purge runs on one instance at a time
-	if do.HasPreview == nil {         // a test's may say none, to see the state before the job
+	do.Registerer = a.reg
+	if do.HasPreview == nil { // a test's may say none, to see the state before the job
 		do.HasPreview = preview.Paged
 	}
 	do.Preview = func(ctx context.Context, sha, mime string, size int64, body blob.Object) error {
 		return a.previews.Generate(ctx, preview.Source{SHA256: sha, Size: size, Mime: mime, Body: body})
 	}
+	do.PreviewGaveUp = func(_ context.Context, sha, mime, reason string) error { return a.previews.GiveUp(sha, mime, reason) }
 	a.docs = docs.NewService(repo, a.blobs, do)
 	a.idem = idempotency.New(a.db.Gorm(), idempotency.Options{Registerer: a.reg, Logger: a.log})
 	audo := cfg.Audit
@@ -448,6 +450,11 @@ func (a *app) runBackground(ctx context.Context) *sync.WaitGroup {
 				a.log.Warn("sweeping documents whose text is pending", "err", err)
 			} else if n > 0 {
 				a.log.Info("text extraction enqueued again for documents pending too long", "documents", n)
+			}
+			if n, err := a.docs.SweepPendingPreviews(ctx, a.cfg.TextSweepAfter); err != nil {
+				a.log.Warn("sweeping documents whose previews are pending", "err", err)
+			} else if n > 0 {
+				a.log.Info("preview jobs enqueued again for documents pending too long", "documents", n)
 			}
 		})
 	})

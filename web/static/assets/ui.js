@@ -1,5 +1,6 @@
 // Widgets more than one screen uses: banners, badges, the tag list, the
-// visibility choice, the upload progress bar and the login link.
+// visibility choice, the upload progress bar, the login link, the pager of
+// a paged list and the answer to an edit conflict (412).
 import { h, add, fill, $, selectBox } from './dom.js?v=__ASSET_VERSION__';
 import { t, fmtTime } from './i18n.js?v=__ASSET_VERSION__';
 import { state } from './state.js?v=__ASSET_VERSION__';
@@ -29,6 +30,42 @@ export function showInfo(text) {
 
 export function clearBanner() {
   fill($('banner'));
+}
+
+// reloadOnConflict answers a failed save. A 412 means someone changed the
+// document since the screen read it: their change is not overwritten;
+// while the screen is still shown, reload() fetches and shows the newer
+// state, then message says why the save did not happen. Any other error
+// is shown as it is. It reports whether err was a conflict.
+export async function reloadOnConflict(err, alive, reload, message) {
+  if (err?.status !== 412) {
+    showError(err);
+    return false;
+  }
+  if (!alive()) return true;
+  try {
+    // reload answers false when there is nothing to tell (the caller
+    // found the change no conflict, or the screen went away).
+    if ((await reload()) !== false && alive()) showError(message);
+  } catch (e) {
+    showError(e);
+  }
+  return true;
+}
+
+// pager is the Previous / page N of M / Next navigation of a paged list
+// of total items, size a page, on page; hrefOf(n) is page n's link. null
+// when there is nothing to page through.
+export function pager(page, total, size, hrefOf) {
+  if (total <= size && page <= 1) return null;
+  const pages = Math.max(1, Math.ceil(total / size));
+  const link = (n, text, rel) => (n >= 1 && n <= pages && n !== page
+    ? h('a', { class: 'button secondary', rel, href: hrefOf(n) }, text)
+    : h('span', { class: 'button secondary disabled', 'aria-disabled': 'true' }, text));
+  return h('nav', { class: 'pager', 'aria-label': t('list.pages') },
+    link(page - 1, t('list.prev'), 'prev'),
+    h('span', {}, t('list.page', { page, pages })),
+    link(page + 1, t('list.next'), 'next'));
 }
 
 export function visBadge(v) {

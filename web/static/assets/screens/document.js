@@ -11,7 +11,7 @@ import { sharingPanel } from './sharing.js?v=__ASSET_VERSION__';
 import { docStatsSection } from './docstats.js?v=__ASSET_VERSION__';
 import {
   showError, showInfo, clearBanner, visBadge, visibilitySelect, tagList, parseTags, progressBar, loginLink,
-  scheduleInput, scheduleValue, scheduledBadge,
+  scheduleInput, scheduleValue, scheduledBadge, reloadOnConflict,
 } from '../ui.js?v=__ASSET_VERSION__';
 import { previewPanel } from './preview.js?v=__ASSET_VERSION__';
 import { restoreDocument } from './trash.js?v=__ASSET_VERSION__';
@@ -279,24 +279,25 @@ function editForm(doc, etag, alive, manager) {
     clearBanner();
     saveBtn.disabled = true;
     try {
-      // A newer revision that changed none of the form's fields (the
-      // document's text extracted for search, a new version, its grants)
-      // is no conflict: the patch is sent again once against it.
+      // A newer revision that changed none of the form's fields (a new
+      // version, its grants) is no conflict: the patch is sent again once
+      // against it. Any other is shown beside the form (reloadOnConflict).
       for (let attempt = 0; ; attempt++) {
         const ifMatch = metadataTag(base, baseTag);
         try {
           await api('PATCH', docPath(doc.id), { json: patch, headers: ifMatch ? { 'If-Match': ifMatch } : {} });
           break;
         } catch (err) {
-          if (err.status !== 412 || !alive()) throw err;
-          const before = base;
-          ({ doc: base, etag: baseTag } = await fetchDoc(doc.id));
-          if (!alive()) return;
-          if (attempt > 0 || !sameFields(before, base)) {
-            showError(t('err.412'));
+          let again = false;
+          await reloadOnConflict(err, alive, async () => {
+            const before = base;
+            ({ doc: base, etag: baseTag } = await fetchDoc(doc.id));
+            again = attempt === 0 && sameFields(before, base);
+            if (again || !alive()) return false;
             showTheirs(base);
-            return;
-          }
+            return true;
+          }, t('err.412'));
+          if (!again || !alive()) return;
         }
       }
       if (!alive()) return;

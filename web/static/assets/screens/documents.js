@@ -8,7 +8,7 @@ import { api } from '../api.js?v=__ASSET_VERSION__';
 import { t, humanSize } from '../i18n.js?v=__ASSET_VERSION__';
 import { state } from '../state.js?v=__ASSET_VERSION__';
 import { go, listHash, docHash } from '../router.js?v=__ASSET_VERSION__';
-import { visBadge, tagList, scheduledBadge } from '../ui.js?v=__ASSET_VERSION__';
+import { visBadge, tagList, scheduledBadge, pager } from '../ui.js?v=__ASSET_VERSION__';
 
 const PAGE_SIZE = 20;
 const SORTS = ['relevance', 'created_at', 'views'];
@@ -94,7 +94,6 @@ export async function renderList(view, params, alive) {
   const items = Array.isArray(data?.items) ? data.items : [];
   const total = Number.isFinite(data?.total) ? data.total : items.length;
   const size = data?.page_size || PAGE_SIZE;
-  const pages = Math.max(1, Math.ceil(total / size));
   const from = items.length ? (page - 1) * size + 1 : 0;
   const to = (page - 1) * size + items.length;
 
@@ -113,17 +112,7 @@ export async function renderList(view, params, alive) {
     list = h('p', { class: 'muted' }, q || tag ? t('list.noMatch') : state.me ? t('list.empty') : t('list.emptyGuest'));
   }
 
-  const pageLink = (n, text, rel) => (n >= 1 && n <= pages && n !== page
-    ? h('a', { class: 'button secondary', rel, href: listHash({ q, tag, sort: explicitSort, page: n }) }, text)
-    : h('span', { class: 'button secondary disabled', 'aria-disabled': 'true' }, text));
-  const pager = total > size || page > 1
-    ? h('nav', { class: 'pager', 'aria-label': t('list.pages') },
-      pageLink(page - 1, t('list.prev'), 'prev'),
-      h('span', {}, t('list.page', { page, pages })),
-      pageLink(page + 1, t('list.next'), 'next'))
-    : null;
-
-  fill(results, summary, list, pager);
+  fill(results, summary, list, pager(page, total, size, (n) => listHash({ q, tag, sort: explicitSort, page: n })));
 }
 
 function docItem(d) {

@@ -8,7 +8,7 @@ import { t } from '../i18n.js?v=__ASSET_VERSION__';
 import { state, flash } from '../state.js?v=__ASSET_VERSION__';
 import { rerender, docPath } from '../router.js?v=__ASSET_VERSION__';
 import { nameEl } from '../names.js?v=__ASSET_VERSION__';
-import { showError, showInfo, clearBanner } from '../ui.js?v=__ASSET_VERSION__';
+import { showError, showInfo, clearBanner, reloadOnConflict } from '../ui.js?v=__ASSET_VERSION__';
 
 const PERMISSIONS = ['read', 'write', 'manage'];
 
@@ -141,23 +141,17 @@ function grantEditor(doc, items, alive) {
       flash('info', t('share.saved'));
       rerender();
     } catch (err) {
-      if (err.status !== 412 || !alive()) {
-        showError(err);
-        return;
-      }
-      try {
+      await reloadOnConflict(err, alive, async () => {
         const [fresh, grants] = await Promise.all([
           api('GET', docPath(doc.id)),
           api('GET', `${docPath(doc.id)}/grants`),
         ]);
-        if (!alive()) return;
+        if (!alive()) return false;
         revision = fresh.revision;
         rows = (grants?.items || []).map((g) => ({ ...g }));
         draw();
-        showError(t('share.changed'));
-      } catch (e2) {
-        showError(e2);
-      }
+        return true;
+      }, t('share.changed'));
     } finally {
       saveBtn.disabled = false;
     }

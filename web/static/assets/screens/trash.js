@@ -1,14 +1,15 @@
-// Screen #/trash: the caller's deleted documents (a dept_admin also sees its
+// Screen #/trash?page=: the caller's deleted documents (a dept_admin also sees its
 // department's, an admin everyone's), newest deletion first, with when they
 // were deleted, by whom and when they will be purged; each can be restored
-// or deleted forever (after a confirmation). GET /api/v1/trash,
+// or deleted forever (after a confirmation); 50 a page, with the list's
+// pager. GET /api/v1/trash,
 // POST /api/v1/documents/{id}/restore, DELETE /api/v1/trash/{id}.
 import { h, fill, loading, timeEl, setTitle } from '../dom.js?v=__ASSET_VERSION__';
 import { api } from '../api.js?v=__ASSET_VERSION__';
 import { t, humanSize } from '../i18n.js?v=__ASSET_VERSION__';
 import { state } from '../state.js?v=__ASSET_VERSION__';
 import { docPath } from '../router.js?v=__ASSET_VERSION__';
-import { showError, showInfo, visBadge, loginLink } from '../ui.js?v=__ASSET_VERSION__';
+import { showError, showInfo, visBadge, loginLink, pager } from '../ui.js?v=__ASSET_VERSION__';
 import { nameEl } from '../names.js?v=__ASSET_VERSION__';
 
 const PAGE_SIZE = 50;
@@ -24,28 +25,39 @@ export async function renderTrash(view, params, alive) {
     fill(view, h('h1', {}, t('trash.title')), h('p', {}, loginLink(t('user.login')), t('trash.loginFirst')));
     return;
   }
+  const page = Math.max(1, parseInt(params.get('page') || '1', 10) || 1);
   const listBox = h('div', { 'aria-live': 'polite' }, loading());
   fill(view, h('h1', {}, t('trash.title')), h('p', { class: 'muted' }, t('trash.intro')), listBox);
   const load = async () => {
     let data;
     try {
-      data = await api('GET', `/trash?page_size=${PAGE_SIZE}`);
+      data = await api('GET', `/trash?page=${page}&page_size=${PAGE_SIZE}`);
     } catch (e) {
       if (alive()) fill(listBox, h('p', { class: 'error-text' }, t('trash.loadError', { message: e.message })));
       return;
     }
     if (!alive()) return;
     const items = Array.isArray(data?.items) ? data.items : [];
+    const total = Number.isFinite(data?.total) ? data.total : items.length;
+    const size = data?.page_size || PAGE_SIZE;
+    const nav = pager(page, total, size, trashHash);
     if (!items.length) {
-      fill(listBox, h('p', { class: 'muted' }, t('trash.empty')));
+      // Past the end (the last item of the last page restored or purged): the pager leads back.
+      fill(listBox, h('p', { class: 'muted' }, page > 1 && total > 0 ? t('trash.pastEnd') : t('trash.empty')), nav);
       return;
     }
-    const total = Number.isFinite(data?.total) ? data.total : items.length;
+    const from = (page - 1) * size + 1;
     fill(listBox,
-      h('p', { class: 'summary' }, t('trash.count', { count: total })),
-      h('ul', { class: 'docs trash' }, items.map((d) => trashItem(d, load))));
+      h('p', { class: 'summary' }, t('trash.count', { count: total }), total > size ? t('trash.showing', { from, to: from + items.length - 1 }) : ''),
+      h('ul', { class: 'docs trash' }, items.map((d) => trashItem(d, load))),
+      nav);
   };
   await load();
+}
+
+// trashHash is the link to page n of the trash.
+function trashHash(n) {
+  return n > 1 ? `#/trash?page=${n}` : '#/trash';
 }
 
 function trashItem(d, reload) {
