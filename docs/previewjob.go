@@ -120,7 +120,7 @@ func (s *Service) previewsFailed(ctx context.Context, j jobs.Job, reason error) 
 // SweepPendingPreviews enqueues again the preview jobs of documents whose
 // previews have been pending for longer than olderThan: a job lost
 // between a commit and Kafka, or a content stored before previews had a
-// state (migration 00180 makes those pending and due at once; a job
+// state (migration 00190 makes those pending and due at once; a job
 // whose previews exist finishes at once). Each is claimed by a
 // conditional update, so that of several instances sweeping one enqueues
 // it. It returns how many it enqueued.

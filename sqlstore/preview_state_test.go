@@ -139,7 +139,7 @@ func TestPreviewsReachAFinalState(t *testing.T) {
 		if n, err := svc.SweepPendingPreviews(e.ctx, time.Hour); err != nil || n != 0 {
 			t.Fatalf("a sweep with a bound of 1h enqueued %d (%v): the upload is younger", n, err)
 		}
-		// As migration 00180 leaves a row stored before: due at once.
+		// As migration 00190 leaves a row stored before: due at once.
 		if _, err := e.db.SQL().ExecContext(e.ctx, "UPDATE documents SET preview_state_at = NULL WHERE id = ?", lost.ID); err != nil {
 			t.Fatal(err)
 		}
