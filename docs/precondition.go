@@ -29,6 +29,20 @@ func MetaETag(d Document) string {
 	return `"` + tag + `"`
 }
 
+// ETagRevision is the revision a quoted metadata ETag names (MetaETag,
+// "-pending" included), or 0 for anything else.
+func ETagRevision(tag string) int {
+	v := strings.TrimSpace(tag)
+	if len(v) < 4 || !strings.HasPrefix(v, `"r`) || !strings.HasSuffix(v, `"`) {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(v[2:len(v)-1], pendingTag))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
 // ParseIfMatch accepts `*`, `"r<revision>"` (MetaETag, "-pending"
 // included), `"<sha256>"` and a content version number, quoted or not.
 // An empty header sets no precondition.

@@ -132,3 +132,18 @@ func TestMetaETagFollowsTheTextButIfMatchOnlyTheRevision(t *testing.T) {
 		}
 	}
 }
+
+// The revision a client was told of is read from what MetaETag gave it,
+// pending or settled, and nothing else claims one.
+func TestETagRevisionReadsMetaETags(t *testing.T) {
+	for _, d := range []Document{{Revision: 7}, {Revision: 7, TextState: TextPending}} {
+		if got := ETagRevision(MetaETag(d)); got != 7 {
+			t.Errorf("ETagRevision(%s) = %d, want 7", MetaETag(d), got)
+		}
+	}
+	for _, h := range []string{"", "*", `"r"`, `r7`, `W/"r7"`, `"r7", "r8"`, `"rx"`, `"` + strings.Repeat("a", 64) + `"`, `"7"`} {
+		if got := ETagRevision(h); got != 0 {
+			t.Errorf("ETagRevision(%q) = %d, want 0", h, got)
+		}
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -218,11 +217,7 @@ func (s *Server) knownRevision(c *gin.Context) {
 	}
 	rev := 0
 	for _, h := range []string{"If-None-Match", "If-Match"} {
-		if v := strings.TrimSpace(c.GetHeader(h)); strings.HasPrefix(v, `"r`) && strings.HasSuffix(v, `"`) {
-			if n, err := strconv.Atoi(v[2 : len(v)-1]); err == nil && n > rev {
-				rev = n
-			}
-		}
+		rev = max(rev, docs.ETagRevision(c.GetHeader(h)))
 	}
 	tok := c.Query("token")
 	if tok == "" {
