@@ -53,7 +53,7 @@ func Start(t testing.TB, n int) []*Node {
 		var failures []string
 		var node *Node
 		for attempt := 1; attempt <= maxAttempts && node == nil; attempt++ {
-			nd, err := startNode(bin, dir)
+			nd, err := startNode(bin, dir, nil)
 			if err != nil {
 				failures = append(failures, fmt.Sprintf("attempt %d: %v", attempt, err))
 				continue
@@ -102,8 +102,12 @@ func freePort() (int, error) {
 
 // startNode starts one redis-server in dir and waits until it answers. On
 // failure the process is killed and the error carries the tail of its log.
-func startNode(bin, dir string) (*Node, error) {
-	port, err := pickPort()
+func startNode(bin, dir string, extra []string) (*Node, error) {
+	return startNodeOn(bin, dir, extra, pickPort)
+}
+
+func startNodeOn(bin, dir string, extra []string, pick func() (int, error)) (*Node, error) {
+	port, err := pick()
 	if err != nil {
 		return nil, fmt.Errorf("pick free port: %w", err)
 	}
@@ -112,14 +116,15 @@ func startNode(bin, dir string) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create log file: %w", err)
 	}
-	cmd := exec.Command(bin,
+	args := []string{
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--daemonize", "no",
 		"--dir", dir,
-	)
+	}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	cmd.Dir = dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
@@ -269,6 +274,13 @@ func (n *Node) Stop() {
 		<-n.exited
 	})
 }
+
+// Pause stops the process with SIGSTOP (a hung node: its connections stay
+// open and nothing answers); Resume continues it.
+func (n *Node) Pause() error { return n.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (n *Node) Resume() error { return n.cmd.Process.Signal(syscall.SIGCONT) }
 
 // Running reports whether the process is alive.
 func (n *Node) Running() bool {
