@@ -25,6 +25,7 @@ var clusterArgs = []string{
 	"--cluster-config-file", "nodes.conf",
 	"--cluster-node-timeout", strconv.Itoa(int(NodeTimeout / time.Millisecond)),
 	"--cluster-require-full-coverage", "no",
+	"--repl-diskless-sync-delay", "0", // a rejoining replica syncs at once
 }
 
 // Cluster is a Redis Cluster of real redis-server processes.
@@ -233,8 +234,17 @@ func (c *Cluster) healthy(masters, replicasPer int) error {
 			return fmt.Errorf("%s: cluster state not ok", n.Addr())
 		}
 		if strings.Contains(repl, "role:master") {
-			if got := infoInt(repl, "connected_slaves"); got < replicasPer {
+			// Online replicas only: one still syncing does not answer WAIT.
+			if got := strings.Count(repl, "state=online"); got < replicasPer {
 				return fmt.Errorf("%s: master with %d replicas, want %d", n.Addr(), got, replicasPer)
+			}
+			// And streaming: right after a sync a replica is "online" but
+			// the master streams to it only after its first ACK (up to a
+			// second), so probe with a write and WAIT.
+			if replicasPer > 0 {
+				if err := probeWait(n.Addr(), replicasPer); err != nil {
+					return err
+				}
 			}
 			nMasters++
 		} else if !strings.Contains(repl, "master_link_status:up") {
@@ -277,4 +287,30 @@ func Slot(key string) int {
 		}
 	}
 	return int(crc) % 16384
+}
+
+// probeWait writes a key of addr's slots and WAITs for replicas to have it.
+func probeWait(addr string, replicas int) error {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 1, DialTimeout: time.Second, ReadTimeout: time.Second})
+	defer rdb.Close()
+	for i := range 200 {
+		var wait *redis.Cmd
+		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, fmt.Sprintf("testredis:probe:%d", i), "1", time.Minute)
+			wait = p.Do(ctx, "WAIT", replicas, 200)
+			return nil
+		})
+		if err != nil && strings.HasPrefix(err.Error(), "MOVED") {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: probe: %v", addr, err)
+		}
+		if got, _ := wait.Int64(); got < int64(replicas) {
+			return fmt.Errorf("%s: %d of %d replicas acknowledge a write", addr, got, replicas)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: owns no slot", addr)
 }

@@ -33,6 +33,7 @@ type Node struct {
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait has returned
+	argv    []string      // binary and arguments, for Restart
 
 	stopOnce sync.Once
 }
@@ -140,6 +141,7 @@ func startNodeOn(bin, dir string, extra []string, pick func() (int, error)) (*No
 		logPath: logPath,
 		cmd:     cmd,
 		exited:  make(chan struct{}),
+		argv:    append([]string{bin}, cmd.Args[1:]...),
 	}
 	go func() {
 		_ = cmd.Wait()
@@ -273,6 +275,39 @@ func (n *Node) Stop() {
 		_ = n.cmd.Process.Signal(syscall.SIGKILL)
 		<-n.exited
 	})
+}
+
+// Restart starts a stopped node again with the same port, directory and
+// arguments (a cluster node rejoins with its nodes.conf; after a failover
+// it comes back as a replica). Not safe concurrently with the node's
+// other methods.
+func (n *Node) Restart() error {
+	if n.Running() {
+		return errors.New("testredis: Restart of a running node")
+	}
+	logf, err := os.OpenFile(n.logPath, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(n.argv[0], n.argv[1:]...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = n.dir, logf, logf
+	setProcAttr(cmd)
+	err = cmd.Start()
+	logf.Close()
+	if err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	n.cmd, n.exited, n.stopOnce = cmd, exited, sync.Once{}
+	if err := n.waitReady(startDeadline); err != nil {
+		n.Stop()
+		return fmt.Errorf("restart of %s: %v\n--- tail of %s ---\n%s", n.addr, err, n.logPath, tail(n.logPath, logTailBytes))
+	}
+	return nil
 }
 
 // Pause stops the process with SIGSTOP (a hung node: its connections stay
