@@ -8,6 +8,9 @@
 #   3 Redis nodes (L2 + hot set on the first; Redlock on all three) 6391-6393
 #   MariaDB (the machine's, 127.0.0.1:3306): databases docplat_cluster(_stats)
 #     (CLUSTER_MYSQL_PORT=N: a server already running on 127.0.0.1:N instead)
+#   CLUSTER_REDIS_CLUSTER=1: L2 and the hot set on a Redis Cluster instead
+#     (scripts/redis-cluster.sh, 3 masters + 3 replicas on 7001-7006, or
+#     CLUSTER_BASE+43..48); the 3 Redis nodes above stay the Redlock nodes
 #
 #   scripts/cluster.sh up | down | status | kill NAME
 # Every process is started by this script, its PID kept in
@@ -26,6 +29,7 @@ if [ -n "${CLUSTER_BASE:-}" ]; then
   NGINX_PORT=$b; NGINX_ADMIN_PORT=$((b + 1)); STATS_PORT=$((b + 10))
   APP_PORTS="$((b + 11)) $((b + 12)) $((b + 13))"; KAFKA_PORT=$((b + 20))
   REDIS_PORTS="$((b + 31)) $((b + 32)) $((b + 33))"; HOTSPOT_PORTS="$((b + 41)) $((b + 42))"
+  REDIS_CLUSTER_PORTS="$((b + 43)) $((b + 44)) $((b + 45)) $((b + 46)) $((b + 47)) $((b + 48))"
 fi
 NGINX_PORT=${NGINX_PORT:-8080}
 NGINX_ADMIN_PORT=${NGINX_ADMIN_PORT:-8081}
@@ -114,6 +118,13 @@ up() {
   export DOCPLAT_STATS_MYSQL_DSN="root@tcp(127.0.0.1:$MYSQL_PORT)/${DB}_stats"
   export DOCPLAT_DATA_DIR="$dir/data"
   export DOCPLAT_REDIS_ADDR="127.0.0.1:${redis[0]}"
+  if [ "${CLUSTER_REDIS_CLUSTER:-}" = 1 ]; then
+    log "starting a Redis Cluster for L2"
+    unset DOCPLAT_REDIS_ADDR
+    DOCPLAT_REDIS_CLUSTER_ADDRS=$(REDIS_CLUSTER_DIR="$dir/redis-cluster" REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001 7002 7003 7004 7005 7006}" \
+      "$root/scripts/redis-cluster.sh" up)
+    export DOCPLAT_REDIS_CLUSTER_ADDRS
+  fi
   export DOCPLAT_LOCK_REDIS_ADDRS="127.0.0.1:${redis[0]},127.0.0.1:${redis[1]},127.0.0.1:${redis[2]}"
   export DOCPLAT_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
   export DOCPLAT_NGINX_ADMIN="http://127.0.0.1:$NGINX_ADMIN_PORT"
@@ -156,6 +167,10 @@ down() {
   # Front to back: nginx first, the stores last.
   for n in nginx app1 app2 app3 hotspot1 hotspot2 stats kafka redis1 redis2 redis3; do stop_pid "$n"; done
   for f in "$dir"/pids/*.pid; do [ -f "$f" ] && stop_pid "$(basename "$f" .pid)"; done
+  if [ -d "$dir/redis-cluster/pids" ]; then
+    REDIS_CLUSTER_DIR="$dir/redis-cluster" REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001 7002 7003 7004 7005 7006}" \
+      "$root/scripts/redis-cluster.sh" down
+  fi
   log "down"
 }
 
@@ -166,6 +181,10 @@ status() {
     n=$(basename "$f" .pid)
     if alive "$n"; then echo "$n up (pid $(cat "$f"))"; else echo "$n DOWN"; fi
   done
+  if [ -d "$dir/redis-cluster/pids" ]; then
+    REDIS_CLUSTER_DIR="$dir/redis-cluster" REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001 7002 7003 7004 7005 7006}" \
+      "$root/scripts/redis-cluster.sh" status
+  fi
 }
 
 case ${1:-} in

@@ -38,6 +38,8 @@ type Cluster struct {
 	log      *slog.Logger
 	mysql    string    // host:port of the cluster's MariaDB
 	mariadb  *exec.Cmd // the cluster's own server (Options.OwnMariaDB), else nil
+	// redisCluster: L2 on a Redis Cluster (Options.RedisCluster).
+	redisCluster bool
 }
 
 // Options are Launch's knobs beyond the defaults.
@@ -49,6 +51,10 @@ type Options struct {
 	// machine's shared one, so that its CPU and its latency belong to this
 	// cluster only (the benchmark suite measures both). Stop stops it.
 	OwnMariaDB bool
+	// RedisCluster puts L2 and the hot set on a Redis Cluster (3 masters,
+	// 3 replicas; cluster.sh's CLUSTER_REDIS_CLUSTER=1) instead of Redis
+	// node 1; the three nodes stay the Redlock nodes.
+	RedisCluster bool
 }
 
 // MySQLRoot is the DSN of the machine's MariaDB that cluster.sh uses.
@@ -99,6 +105,12 @@ func LaunchWith(ctx context.Context, repo string, opts Options, log *slog.Logger
 		"CLUSTER_MYSQL_PORT="+strings.TrimPrefix(c.mysql, "127.0.0.1:"),
 		"CLUSTER_DB="+c.DB, "CLUSTER_ADMIN_PASSWORD="+c.Password,
 		fmt.Sprintf("NGINX_WORKER_CONNECTIONS=%d", workerConns), "DOCPLAT_LOG_LEVEL=warn")
+	// CLUSTER_REDIS_CLUSTER=1 in the environment (cluster.sh's switch) has
+	// the same effect, so that a whole suite runs in that shape.
+	if opts.RedisCluster || os.Getenv("CLUSTER_REDIS_CLUSTER") == "1" {
+		c.redisCluster = true
+		c.env = append(c.env, "CLUSTER_REDIS_CLUSTER=1")
+	}
 	c.env = append(c.env, extraEnv...)
 	log.Info("starting the cluster", "dir", dir, "base", base, "db", c.DB)
 	start := time.Now()
@@ -144,8 +156,30 @@ func (c *Cluster) NginxURL() string { return fmt.Sprintf("http://127.0.0.1:%d", 
 // AppURL is app instance i (1..3), bypassing nginx.
 func (c *Cluster) AppURL(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", c.Base+10+i) }
 
-// RedisAddr is Redis node i (1..3); node 1 holds L2 and the hot set.
+// RedisAddr is Redis node i (1..3); node 1 holds L2 and the hot set
+// unless they are on a Redis Cluster (RedisClusterAddrs).
 func (c *Cluster) RedisAddr(i int) string { return fmt.Sprintf("127.0.0.1:%d", c.Base+30+i) }
+
+// RedisClusterAddrs are the Redis Cluster's nodes (Options.RedisCluster;
+// cluster.sh puts them on Base+43..48), else nil.
+func (c *Cluster) RedisClusterAddrs() []string {
+	if !c.redisCluster {
+		return nil
+	}
+	var out []string
+	for i := 43; i <= 48; i++ {
+		out = append(out, fmt.Sprintf("127.0.0.1:%d", c.Base+i))
+	}
+	return out
+}
+
+// l2Env is how an app finds L2: Redis node 1 or the Redis Cluster.
+func (c *Cluster) l2Env() string {
+	if c.redisCluster {
+		return "DOCPLAT_REDIS_CLUSTER_ADDRS=" + strings.Join(c.RedisClusterAddrs(), ",")
+	}
+	return "DOCPLAT_REDIS_ADDR=" + c.RedisAddr(1)
+}
 
 // DSN is the cluster's application database.
 func (c *Cluster) DSN() string { return "root@tcp(" + c.mysql + ")/" + c.DB }
@@ -195,7 +229,7 @@ func (c *Cluster) StartApp(ctx context.Context, port int, extraEnv ...string) (*
 		"DOCPLAT_MYSQL_DSN="+c.DSN(),
 		"DOCPLAT_STATS_MYSQL_DSN="+c.DSN()+"_stats",
 		"DOCPLAT_DATA_DIR="+filepath.Join(c.Dir, "data"),
-		"DOCPLAT_REDIS_ADDR="+c.RedisAddr(1),
+		c.l2Env(),
 		"DOCPLAT_LOCK_REDIS_ADDRS="+strings.Join([]string{c.RedisAddr(1), c.RedisAddr(2), c.RedisAddr(3)}, ","),
 		fmt.Sprintf("DOCPLAT_KAFKA_BROKERS=127.0.0.1:%d", c.Base+20),
 		fmt.Sprintf("DOCPLAT_NGINX_ADMIN=http://127.0.0.1:%d", c.Base+1),
