@@ -10,7 +10,8 @@
 #     (CLUSTER_MYSQL_PORT=N: a server already running on 127.0.0.1:N instead)
 #   CLUSTER_REDIS_CLUSTER=1: L2 and the hot set on a Redis Cluster instead
 #     (scripts/redis-cluster.sh, 3 masters + 3 replicas on 7001-7006, or
-#     CLUSTER_BASE+43..48); the 3 Redis nodes above stay the Redlock nodes
+#     CLUSTER_BASE+43..48 with buses on +34..39); the 3 Redis nodes above
+#     stay the Redlock nodes
 #
 #   scripts/cluster.sh up | down | status | kill NAME
 # Every process is started by this script, its PID kept in
@@ -30,6 +31,7 @@ if [ -n "${CLUSTER_BASE:-}" ]; then
   APP_PORTS="$((b + 11)) $((b + 12)) $((b + 13))"; KAFKA_PORT=$((b + 20))
   REDIS_PORTS="$((b + 31)) $((b + 32)) $((b + 33))"; HOTSPOT_PORTS="$((b + 41)) $((b + 42))"
   REDIS_CLUSTER_PORTS="$((b + 43)) $((b + 44)) $((b + 45)) $((b + 46)) $((b + 47)) $((b + 48))"
+  REDIS_CLUSTER_BUS_PORTS="$((b + 34)) $((b + 35)) $((b + 36)) $((b + 37)) $((b + 38)) $((b + 39))"
 fi
 NGINX_PORT=${NGINX_PORT:-8080}
 NGINX_ADMIN_PORT=${NGINX_ADMIN_PORT:-8081}
@@ -122,7 +124,7 @@ up() {
     log "starting a Redis Cluster for L2"
     unset DOCPLAT_REDIS_ADDR
     DOCPLAT_REDIS_CLUSTER_ADDRS=$(REDIS_CLUSTER_DIR="$dir/redis-cluster" REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001 7002 7003 7004 7005 7006}" \
-      "$root/scripts/redis-cluster.sh" up)
+      REDIS_CLUSTER_BUS_PORTS="${REDIS_CLUSTER_BUS_PORTS:-}" "$root/scripts/redis-cluster.sh" up)
     export DOCPLAT_REDIS_CLUSTER_ADDRS
   fi
   export DOCPLAT_LOCK_REDIS_ADDRS="127.0.0.1:${redis[0]},127.0.0.1:${redis[1]},127.0.0.1:${redis[2]}"
@@ -181,7 +183,7 @@ status() {
     n=$(basename "$f" .pid)
     if alive "$n"; then echo "$n up (pid $(cat "$f"))"; else echo "$n DOWN"; fi
   done
-  if [ -d "$dir/redis-cluster/pids" ]; then
+  if ls "$dir"/redis-cluster/pids/*.pid >/dev/null 2>&1; then
     REDIS_CLUSTER_DIR="$dir/redis-cluster" REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001 7002 7003 7004 7005 7006}" \
       "$root/scripts/redis-cluster.sh" status
   fi

@@ -6,8 +6,9 @@
 #   scripts/redis-cluster.sh up | down | status | kill PORT | addrs
 #
 # REDIS_CLUSTER_DIR   where nodes, logs and PIDs live (default .redis-cluster)
-# REDIS_CLUSTER_PORTS the 6 client ports (default "7001 7002 7003 7004 7005 7006");
-#                     each node's cluster bus is its port + 10000
+# REDIS_CLUSTER_PORTS the 6 client ports (default "7001 7002 7003 7004 7005 7006")
+# REDIS_CLUSTER_BUS_PORTS their cluster bus ports, in the same order (default:
+#                     each port + 10000)
 # REDIS_CLUSTER_REPLICAS replicas per master (default 1; ports = masters x (1+replicas))
 # Every process is started by this script, its PID kept in
 # $REDIS_CLUSTER_DIR/pids/redis-PORT.pid and stopped by that PID. No
@@ -20,6 +21,7 @@ root=$(pwd)
 
 dir=${REDIS_CLUSTER_DIR:-$root/.redis-cluster}
 PORTS=${REDIS_CLUSTER_PORTS:-"7001 7002 7003 7004 7005 7006"}
+BUS_PORTS=${REDIS_CLUSTER_BUS_PORTS:-}
 REPLICAS=${REDIS_CLUSTER_REPLICAS:-1}
 NODE_TIMEOUT=${REDIS_CLUSTER_NODE_TIMEOUT:-2000}
 
@@ -52,16 +54,18 @@ up() {
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
     { log "redis-server and redis-cli are needed (apt-get install redis-server)"; exit 1; }
   mkdir -p "$dir/pids" "$dir/logs"
-  local p
+  local p bus=($BUS_PORTS) i=0
   for p in $PORTS; do
     rm -rf "$dir/nodes/$p"; mkdir -p "$dir/nodes/$p"
     # Partial coverage: while one shard fails over the others answer.
     # No diskless-sync delay: a rejoining replica syncs at once.
     setsid redis-server --port "$p" --bind 127.0.0.1 --dir "$dir/nodes/$p" --save "" --appendonly no \
-      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout "$NODE_TIMEOUT" \
+      --cluster-enabled yes --cluster-port "${bus[$i]:-$((p + 10000))}" --cluster-config-file nodes.conf \
+      --cluster-node-timeout "$NODE_TIMEOUT" \
       --cluster-require-full-coverage no --repl-diskless-sync-delay 0 \
       >"$dir/logs/redis-$p.log" 2>&1 </dev/null &
     echo $! >"$dir/pids/redis-$p.pid"
+    i=$((i + 1))
   done
   for p in $PORTS; do
     for _ in $(seq 1 100); do

@@ -3,7 +3,6 @@ package testredis
 import (
 	"context"
 	"fmt"
-	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -79,29 +78,14 @@ func StartCluster(t testing.TB, masters, replicasPer int) *Cluster {
 	return c
 }
 
-// startClusterNode is startNode on a port whose cluster bus port (+10000)
-// is free too.
+// startClusterNode is startNode with the cluster settings and a cluster
+// bus port of its own (not port+10000, which may be anyone's).
 func startClusterNode(bin, dir string) (*Node, error) {
-	return startNodeOn(bin, dir, clusterArgs, freeClusterPort)
-}
-
-func freeClusterPort() (int, error) {
-	for range 50 {
-		p, err := freePort()
-		if err != nil {
-			return 0, err
-		}
-		if p+10000 > 65535 {
-			continue
-		}
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p+10000)))
-		if err != nil {
-			continue
-		}
-		_ = l.Close()
-		return p, nil
+	bus, err := freePort()
+	if err != nil {
+		return nil, err
 	}
-	return 0, fmt.Errorf("no port P with P and P+10000 free")
+	return startNodeOn(bin, dir, append(clusterArgs, "--cluster-port", strconv.Itoa(bus)), pickPort)
 }
 
 // Addrs are every node's host:port (seed addresses for a cluster client).
