@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
 	"docplat/internal/testredis"
@@ -180,7 +181,21 @@ func TestOnRedisCluster(t *testing.T) {
 	t.Run("with WAIT an acknowledged tombstone survives its master's crash", func(t *testing.T) {
 		src := newSource()
 		w := instance(t, clusterClient(t, c), Options{Prefix: "failover:", WaitReplicas: 1})
-		k, master, replica := keyOnMasterWithReplica(t, c, w.l2, "f")
+		other := instance(t, clusterClient(t, c), Options{Prefix: "failover:", WaitReplicas: 1})
+		// The master of the invalidation channel: every instance's
+		// subscription dies with it and must come back.
+		chanMaster, _, err := c.MasterFor(w.opt.Channel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k string
+		var master, replica *testredis.Node
+		for i := 0; master != chanMaster; i++ {
+			k, master, replica = keyOnMasterWithReplica(t, c, w.l2, fmt.Sprintf("f%d", i))
+			if i > 1000 {
+				t.Fatal("no key on the channel's master")
+			}
+		}
 		src.set(k, 1)
 		mustGet(t, w, k, src)
 		src.set(k, 2)
@@ -213,10 +228,23 @@ func TestOnRedisCluster(t *testing.T) {
 		if err := c.WaitHealthy(3, 1, 20*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		// The old instance's client follows the failover and its
-		// subscription comes back.
+		// The old instances' clients follow the failover and their
+		// subscriptions come back: an invalidation by one reaches the
+		// other's L1.
 		wait.For(t, 10*time.Second, "the writer's client to follow the failover", func() bool {
-			return w.Invalidate(ctx, k, 3) == nil && w.Following()
+			return w.Invalidate(ctx, k, 3) == nil && w.Following() && other.Following()
+		})
+		if n := testutil.ToFloat64(other.m.subscriptionLost); n < 1 {
+			t.Fatalf("the subscription on the killed master was not noticed lost (%v)", n)
+		}
+		src.set(k, 4)
+		mustGet(t, other, k, src)
+		if err := w.Invalidate(ctx, k, 5); err != nil {
+			t.Fatal(err)
+		}
+		wait.For(t, wait.Limit, "the other instance's L1 tombstone after resubscribing", func() bool {
+			v, ok := other.l1.current(k, time.Now().UnixNano())
+			return ok && v == 5
 		})
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"docplat/docs"
 	"docplat/internal/testdb"
 	"docplat/internal/testredis"
+	"docplat/internal/wait"
 )
 
 // TestCacheCoherenceOnRedisClusterWithMasterFailover is the stress test of
@@ -141,6 +143,18 @@ func TestCacheCoherenceOnRedisClusterWithMasterFailover(t *testing.T) {
 	killed := time.Now()
 	victim.Stop()
 	phaseN.Store(1)
+	// Until the failover, /readyz names the cache (a master does not answer).
+	readyz := func() string { return string(apps[1].anon().do("GET", "/readyz", nil, nil).body) }
+	sawDegraded := ""
+	for deadline := time.Now().Add(testredis.NodeTimeout); sawDegraded == "" && time.Now().Before(deadline); {
+		if b := readyz(); strings.Contains(b, "cache") {
+			sawDegraded = b
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if sawDegraded == "" {
+		t.Errorf("/readyz did not name the cache within %v of a master's crash", testredis.NodeTimeout)
+	}
 	if err := cluster.WaitHealthy(3, 0, 20*time.Second); err != nil {
 		stop.Store(true)
 		wg.Wait()
@@ -160,7 +174,12 @@ func TestCacheCoherenceOnRedisClusterWithMasterFailover(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 
+	wait.For(t, 5*time.Second, "/readyz without the cache once the shard is whole again", func() bool {
+		return !strings.Contains(readyz(), "cache")
+	})
+
 	worst, staleReads := staleness(acks, reads)
+	t.Logf("/readyz during the failover: %s", sawDegraded)
 	t.Logf("master %s killed (%d of %d documents on it, invalidation channel on it: %v): failed over in %v, back as a replica after %v",
 		victim.Addr(), onVictim, nDocs, channelMaster == victim, failedOver.Round(time.Millisecond), rejoined.Round(time.Millisecond))
 	t.Logf("%d reads (%d stale within the bound, worst staleness %v), writes ok per phase %d/%d/%d (first document %d/%d/%d), unavailable per phase %d/%d/%d, read errors %d",
