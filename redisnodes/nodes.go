@@ -43,11 +43,15 @@ func (o *Options) Bind(b *envflag.Set) {
 	b.List(&o.LockAddrs, "lock-redis-addrs", "", "", "comma-separated independent Redis nodes for Redlock (never the cluster's), at least 3 in production; required with --redis-addr or --redis-cluster-addrs")
 }
 
+// Shared tells that L2 is a Redis server (or cluster) other processes can
+// reach, not embedded in this one.
+func (o Options) Shared() bool { return o.Addr != "" || len(o.ClusterAddrs) > 0 }
+
 // Validate reports a configuration that shares one of cache and lock
 // between instances without the other.
 func (o Options) Validate() error {
 	var errs []error
-	shared := o.Addr != "" || len(o.ClusterAddrs) > 0
+	shared := o.Shared()
 	if o.Addr != "" && len(o.ClusterAddrs) > 0 {
 		errs = append(errs, errors.New("Addr and ClusterAddrs exclude each other: L2 is one Redis node or one Redis Cluster"))
 	}
