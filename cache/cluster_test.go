@@ -275,3 +275,34 @@ func waitReplicated(t *testing.T, master *testredis.Node) {
 		return off != "" && off == roff
 	})
 }
+
+// BenchmarkInvalidate: the cost of an invalidation (tombstone and
+// broadcast) on one node and on a cluster with and without WAIT for a
+// replica. go test -run X -bench Invalidate ./cache
+func BenchmarkInvalidate(b *testing.B) {
+	ctx := context.Background()
+	node := testredis.Start(b, 1)[0]
+	one := redis.NewClient(&redis.Options{Addr: node.Addr()})
+	b.Cleanup(func() { one.Close() })
+	c := testredis.StartCluster(b, 3, 1)
+	cl := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	b.Cleanup(func() { cl.Close() })
+	for _, tc := range []struct {
+		name string
+		rdb  redis.UniversalClient
+		wait int
+	}{{"node", one, 0}, {"cluster", cl, 0}, {"cluster-wait1", cl, 1}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cc, err := New(ctx, Options{Redis: tc.rdb, WaitReplicas: tc.wait, Logger: quiet(), Prefix: "bench-" + tc.name + ":"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cc.Close()
+			for i := 0; b.Loop(); i++ {
+				if err := cc.Invalidate(ctx, fmt.Sprintf("doc:%d", i%1000), int64(i+1)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
