@@ -195,24 +195,49 @@ func (c *l2) tombstone(ctx context.Context, key string, version int64, ttl time.
 	// On a cluster, replication to the key's replicas is asynchronous: a
 	// tombstone acknowledged by its master and lost in that master's
 	// failover would let the promoted replica serve, or accept a fill of,
-	// the version it replaced. So the tombstone, WAIT and the broadcast go
-	// down one connection to the key's master (WAIT counts the replicas
-	// holding that connection's writes), and the invalidation is recorded
-	// only once waitReplicas replicas have it. PUBLISH on any node of a
-	// cluster reaches the subscribers of every node.
+	// the version it replaced. So the tombstone and WAIT go down one
+	// connection to the key's master (WAIT counts the replicas holding that
+	// connection's writes), and the invalidation is recorded only once
+	// waitReplicas replicas have it.
 	m, err := c.cluster.MasterForKey(ctx, c.key(key))
 	if err != nil {
 		c.refresh(ctx)
 		return err
 	}
+	// The broadcast goes to the master of the channel's slot, where every
+	// instance subscribes (go-redis subscribes there): PUBLISH elsewhere
+	// would reach them too, but a cluster-bus hop later.
+	pm, err := c.cluster.MasterForKey(ctx, channel)
+	if err != nil {
+		c.refresh(ctx)
+		return err
+	}
+	sameNode := pm.Options().Addr == m.Options().Addr
 	pipe := m.Pipeline()
-	pipe.Eval(ctx, tombstoneSource, []string{c.key(key)}, args...)
+	eval := pipe.Eval(ctx, tombstoneSource, []string{c.key(key)}, args...)
 	var wait *redis.Cmd
 	if c.waitReplicas > 0 {
 		wait = pipe.Do(ctx, "WAIT", c.waitReplicas, waitTimeout.Milliseconds())
 	}
-	pipe.Publish(ctx, channel, msg)
-	if _, err := pipe.Exec(ctx); err != nil {
+	if sameNode {
+		pipe.Publish(ctx, channel, msg)
+	}
+	_, err = pipe.Exec(ctx)
+	if eval.Err() == nil && !sameNode {
+		// Even if WAIT fell short: a broadcast is always safe to send. If
+		// the channel's master is down (its subscribers are cut off and
+		// will flush their L1s), the key's master still reaches the
+		// instances subscribed elsewhere, through the cluster bus.
+		perr := pm.Publish(ctx, channel, msg).Err()
+		if perr != nil {
+			c.refresh(ctx)
+			perr = m.Publish(ctx, channel, msg).Err()
+		}
+		if err == nil {
+			err = perr
+		}
+	}
+	if err != nil {
 		c.refresh(ctx) // a MOVED or a dead master: the slot map is stale
 		return err
 	}
