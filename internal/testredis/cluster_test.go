@@ -13,7 +13,9 @@ import (
 // through a cluster client survives the crash of its master (its replica
 // is promoted) once WAIT has seen the replica take it.
 func TestClusterFailsOverAKilledMaster(t *testing.T) {
+	start := time.Now()
 	c := StartCluster(t, 3, 1)
+	t.Logf("3 masters + 3 replicas up and healthy in %v", time.Since(start).Round(time.Millisecond))
 	if len(c.Nodes) != 6 {
 		t.Fatalf("%d nodes, want 6", len(c.Nodes))
 	}
@@ -44,9 +46,11 @@ func TestClusterFailsOverAKilledMaster(t *testing.T) {
 		t.Fatalf("WAIT 1 = %d, %v", n, err)
 	}
 	master.Stop()
+	killed := time.Now()
 	if err := c.WaitHealthy(3, 0, 15*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("replica promoted %v after the master's crash (cluster-node-timeout %v)", time.Since(killed).Round(time.Millisecond), NodeTimeout)
 	promoted, _, err := c.MasterFor("k")
 	if err != nil || promoted != replicas[0] {
 		t.Fatalf("after the crash k is served by %v (%v), want the replica %s", promoted, err, replicas[0].Addr())
