@@ -58,6 +58,7 @@ type Options struct {
 	StaleFor     time.Duration         // serve an L1 value this long past freshness when the source fails [30s]
 	LeaseWait    time.Duration         // how long a fill waits for another instance's fill [150ms]
 	Redis        redis.UniversalClient // L2 and the invalidation channel; nil: L1 only (one instance)
+	WaitReplicas int                   // on a Redis Cluster: replicas that must hold a tombstone (WAIT) [0]
 	Channel      string                // invalidation channel ["docplat:invalidate"]
 	Prefix       string                // L2 key prefix ["dc:"]
 	Registerer   prometheus.Registerer
@@ -116,7 +117,7 @@ func New(ctx context.Context, opt Options) (*Cache, error) {
 	}
 	c := &Cache{opt: opt, l1: l1, m: newMetrics(opt.Registerer), log: opt.Logger, now: time.Now}
 	if opt.Redis != nil {
-		c.l2 = newL2(opt.Redis, opt.Prefix)
+		c.l2 = newL2(opt.Redis, opt.Prefix, opt.WaitReplicas)
 	} else if !opt.DisableL1 {
 		c.l1.trusted.Store(true) // one instance: every invalidation is local
 	}

@@ -6,7 +6,9 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -25,19 +27,47 @@ var (
 // l2 is the shared Redis level. After an error it is skipped for a short
 // while (reads go to the source) instead of adding a timeout to every read.
 type l2 struct {
-	rdb       redis.UniversalClient
-	prefix    string
-	downUntil atomic.Int64
+	rdb    redis.UniversalClient
+	prefix string
+	// cluster is rdb on a Redis Cluster (else nil), and waitReplicas how
+	// many replicas of a key's master must hold its tombstone before an
+	// invalidation counts as recorded.
+	cluster      *redis.ClusterClient
+	waitReplicas int
+	downUntil    atomic.Int64
 }
 
 const l2Backoff = time.Second
 
-func newL2(rdb redis.UniversalClient, prefix string) *l2 {
-	return &l2{rdb: rdb, prefix: prefix}
+// waitTimeout bounds WAIT for a tombstone's replicas: on a healthy shard it
+// answers within a millisecond; it stays under the client's read timeout
+// (300 ms) so that a shard without a live replica fails the write instead
+// of the connection.
+const waitTimeout = 200 * time.Millisecond
+
+func newL2(rdb redis.UniversalClient, prefix string, waitReplicas int) *l2 {
+	c := &l2{rdb: rdb, prefix: prefix}
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		c.cluster, c.waitReplicas = cc, waitReplicas
+	}
+	return c
 }
 
-func (c *l2) key(k string) string      { return c.prefix + k }
-func (c *l2) leaseKey(k string) string { return c.prefix + "lease:" + k }
+// Keys hold no brace (escaped), so that the lease key can wrap the entry
+// key in a hash tag: "{dc:doc:1}:lease" hashes to the slot of "dc:doc:1",
+// and the fill script's two keys are on one Redis Cluster node whatever
+// the key (one a client chose, braces and all).
+var braces = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
+
+func (c *l2) key(k string) string {
+	k = c.prefix + k
+	if strings.ContainsAny(k, "%{}") {
+		k = braces.Replace(k)
+	}
+	return k
+}
+
+func (c *l2) leaseKey(k string) string { return "{" + c.key(k) + "}:lease" }
 
 func (c *l2) usable() bool { return time.Now().UnixNano() >= c.downUntil.Load() }
 
@@ -49,8 +79,27 @@ func (c *l2) failed(err error, m *metrics) {
 	c.downUntil.Store(time.Now().Add(l2Backoff).UnixNano())
 }
 
-// Healthy pings Redis (for /readyz).
-func (c *l2) healthy(ctx context.Context) error { return c.rdb.Ping(ctx).Err() }
+// Healthy pings Redis (for /readyz): on a cluster, every master, since
+// each holds a share of the keys.
+func (c *l2) healthy(ctx context.Context) error {
+	if c.cluster != nil {
+		return c.cluster.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			if err := m.Ping(ctx).Err(); err != nil {
+				return fmt.Errorf("%s: %w", m.Options().Addr, err)
+			}
+			return nil
+		})
+	}
+	return c.rdb.Ping(ctx).Err()
+}
+
+// refresh makes a cluster client re-read the slot map (after a failover
+// its cached map names a dead master until then).
+func (c *l2) refresh(ctx context.Context) {
+	if c.cluster != nil {
+		c.cluster.ReloadState(ctx)
+	}
+}
 
 // peek returns the stored version and kind.
 func (c *l2) peek(ctx context.Context, key string) (int64, kind, bool) {
@@ -144,10 +193,68 @@ func (c *l2) fill(ctx context.Context, key string, e Entry, token string, ttl ti
 
 // tombstone records version for key and tells every instance.
 func (c *l2) tombstone(ctx context.Context, key string, version int64, ttl time.Duration, channel string) error {
-	_, err := tombstoneScript.Run(ctx, c.rdb, []string{c.key(key)},
-		strconv.FormatInt(version, 10), encodeL2(version, kindTombstone, nil), ttl.Milliseconds()).Result()
+	args := []any{strconv.FormatInt(version, 10), encodeL2(version, kindTombstone, nil), ttl.Milliseconds()}
+	msg := encodeInvalidation(key, version, time.Now())
+	if c.cluster == nil {
+		if _, err := tombstoneScript.Run(ctx, c.rdb, []string{c.key(key)}, args...).Result(); err != nil {
+			return err
+		}
+		return c.rdb.Publish(ctx, channel, msg).Err()
+	}
+	// On a cluster, replication to the key's replicas is asynchronous: a
+	// tombstone acknowledged by its master and lost in that master's
+	// failover would let the promoted replica serve, or accept a fill of,
+	// the version it replaced. So the tombstone and WAIT go down one
+	// connection to the key's master (WAIT counts the replicas holding that
+	// connection's writes), and the invalidation is recorded only once
+	// waitReplicas replicas have it.
+	m, err := c.cluster.MasterForKey(ctx, c.key(key))
 	if err != nil {
+		c.refresh(ctx)
 		return err
 	}
-	return c.rdb.Publish(ctx, channel, encodeInvalidation(key, version, time.Now())).Err()
+	// The broadcast goes to the master of the channel's slot, where every
+	// instance subscribes (go-redis subscribes there): PUBLISH elsewhere
+	// would reach them too, but a cluster-bus hop later.
+	pm, err := c.cluster.MasterForKey(ctx, channel)
+	if err != nil {
+		c.refresh(ctx)
+		return err
+	}
+	sameNode := pm.Options().Addr == m.Options().Addr
+	pipe := m.Pipeline()
+	eval := pipe.Eval(ctx, tombstoneSource, []string{c.key(key)}, args...)
+	var wait *redis.Cmd
+	if c.waitReplicas > 0 {
+		wait = pipe.Do(ctx, "WAIT", c.waitReplicas, waitTimeout.Milliseconds())
+	}
+	if sameNode {
+		pipe.Publish(ctx, channel, msg)
+	}
+	_, err = pipe.Exec(ctx)
+	if eval.Err() == nil && !sameNode {
+		// Even if WAIT fell short: a broadcast is always safe to send. If
+		// the channel's master is down (its subscribers are cut off and
+		// will flush their L1s), the key's master still reaches the
+		// instances subscribed elsewhere, through the cluster bus.
+		perr := pm.Publish(ctx, channel, msg).Err()
+		if perr != nil {
+			c.refresh(ctx)
+			perr = m.Publish(ctx, channel, msg).Err()
+		}
+		if err == nil {
+			err = perr
+		}
+	}
+	if err != nil {
+		c.refresh(ctx) // a MOVED or a dead master: the slot map is stale
+		return err
+	}
+	if wait != nil {
+		if n, err := wait.Int64(); err != nil || n < int64(c.waitReplicas) {
+			return fmt.Errorf("cache: the tombstone of %s reached %d of %d replicas of %s within %v (%v)",
+				key, n, c.waitReplicas, m.Options().Addr, waitTimeout, err)
+		}
+	}
+	return nil
 }

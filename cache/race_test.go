@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"docplat/internal/failpoint"
 	"docplat/internal/wait"
 )
@@ -19,19 +21,30 @@ import (
 var errUnfenced = errors.New("version checks off")
 
 func TestFillNeverOverwritesNewerVersion(t *testing.T) {
+	testFillRace(t, func(t *testing.T) redis.UniversalClient {
+		rdb, _ := redisNode(t)
+		return rdb
+	}, Options{})
+}
+
+// testFillRace runs the race on the L2 that rdb gives, each run under its
+// own key prefix (so that runs can share one Redis).
+func testFillRace(t *testing.T, l2 func(t *testing.T) redis.UniversalClient, base Options) {
 	for _, fenced := range []bool{true, false} {
 		name := map[bool]string{true: "fenced", false: "unfenced"}[fenced]
 		t.Run(name, func(t *testing.T) {
-			rdb, _ := redisNode(t)
+			rdb := l2(t)
+			opt := base
+			opt.Prefix = "race-" + name + ":"
 			src := newSource()
 			src.set("x", 1)
 
 			pausedL2, resumeL2 := make(chan struct{}), make(chan struct{})
 			pausedL1, resumeL1 := make(chan struct{}), make(chan struct{})
 			var onceL2, onceL1 sync.Once // only A's first fill pauses
-			a := instance(t, rdb, Options{})
-			writer := instance(t, rdb, Options{})
-			fresh := instance(t, rdb, Options{})
+			a := instance(t, rdb, opt)
+			writer := instance(t, rdb, opt)
+			fresh := instance(t, rdb, opt)
 			failpoint.Enable(t, failpoint.CacheBeforeL2Fill, func(scope any) error {
 				if scope == a {
 					onceL2.Do(func() { close(pausedL2); <-resumeL2 })

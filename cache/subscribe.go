@@ -52,6 +52,7 @@ func (c *Cache) Run(ctx context.Context) {
 			return
 		}
 		c.m.subscriptionLost.Inc()
+		c.l2.refresh(ctx) // on a cluster, the channel's node may have failed over
 		c.log.Warn("invalidation subscription lost: L1 bypassed until it is back", "err", err)
 		select {
 		case <-ctx.Done():

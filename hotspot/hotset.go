@@ -47,9 +47,13 @@ type HotSet struct {
 	channel string
 }
 
-// NewHotSet uses the hash and channel named after prefix (e.g. "docplat:hot").
+// NewHotSet uses the hashes and channel named after prefix (e.g.
+// "docplat:hot": hashes {docplat:hot}:set and {docplat:hot}:holds, channel
+// docplat:hot:changes). The hash tag keeps both hashes in one Redis Cluster
+// slot, so that Hold's MULTI over the two stays one transaction on one node.
 func NewHotSet(rdb redis.UniversalClient, prefix string) *HotSet {
-	return &HotSet{rdb: rdb, key: prefix + ":set", holds: prefix + ":holds", channel: prefix + ":changes"}
+	tag := "{" + prefix + "}"
+	return &HotSet{rdb: rdb, key: tag + ":set", holds: tag + ":holds", channel: prefix + ":changes"}
 }
 
 // Put writes entries (promotions and lease renewals) in one round trip and

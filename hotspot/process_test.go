@@ -38,7 +38,8 @@ func TestProcessConfigNamesTheFlagOfEveryProblem(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{nil, []string{"redis-addr is required", "kafka-brokers is required"}},
+		{nil, []string{"one of redis-addr and redis-cluster-addrs is required", "kafka-brokers is required"}},
+		{[]string{"--redis-cluster-addrs", "127.0.0.1:7000"}, []string{"one of redis-addr and redis-cluster-addrs is required"}},
 		{[]string{"--kafka-brokers", "nohost"}, []string{`kafka-brokers lists "nohost"`}},
 		{[]string{"--kafka-topic", "bad topic"}, []string{`kafka-topic "bad topic" must be`}},
 		{[]string{"--kafka-session-timeout", "10m"}, []string{"kafka-session-timeout must be between 500ms and 5m"}},

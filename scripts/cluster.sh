@@ -9,6 +9,11 @@
 #   MariaDB (the machine's, 127.0.0.1:3306): databases docplat_cluster(_stats)
 #     (CLUSTER_MYSQL_PORT=N: a server already running on 127.0.0.1:N instead;
 #      CLUSTER_REPLICA=1: a primary 3316 and its read replica 3317 of its own)
+#     (CLUSTER_MYSQL_PORT=N: a server already running on 127.0.0.1:N instead)
+#   CLUSTER_REDIS_CLUSTER=1: L2 and the hot set on a Redis Cluster instead
+#     (scripts/redis-cluster.sh, 3 masters + 3 replicas on 7001-7006, or
+#     CLUSTER_BASE+43..48 with buses on +34..39); the 3 Redis nodes above
+#     stay the Redlock nodes
 #
 #   scripts/cluster.sh up | down | status | kill NAME
 # Every process is started by this script, its PID kept in
@@ -16,7 +21,7 @@
 # every port to N+offset (tests use it to run beside a cluster on defaults).
 # CLUSTER_PPROF_BASE=N gives app i a profiler on 127.0.0.1:N+i (/debug/pprof/).
 # CLUSTER_S3=1 keeps the blobs in MinIO (scripts/minio.sh, data in
-# $CLUSTER_DIR/minio, S3 on 127.0.0.1:9448 or CLUSTER_BASE+48, its console +1;
+# $CLUSTER_DIR/minio, S3 on 127.0.0.1:9448 or CLUSTER_BASE+23, its console +1;
 # bucket "docplat") instead of $CLUSTER_DIR/data/blobs; the apps' settings
 # are in $CLUSTER_DIR/blob.env.
 # NGINX_WORKER_CONNECTIONS (default 4096 per worker, 2 workers) sizes nginx
@@ -31,7 +36,9 @@ if [ -n "${CLUSTER_BASE:-}" ]; then
   NGINX_PORT=$b; NGINX_ADMIN_PORT=$((b + 1)); STATS_PORT=$((b + 10))
   APP_PORTS="$((b + 11)) $((b + 12)) $((b + 13))"; KAFKA_PORT=$((b + 20))
   REDIS_PORTS="$((b + 31)) $((b + 32)) $((b + 33))"; HOTSPOT_PORTS="$((b + 41)) $((b + 42))"
-  S3_PORT=$((b + 48))
+  S3_PORT=$((b + 23))
+  REDIS_CLUSTER_PORTS="$((b + 43)) $((b + 44)) $((b + 45)) $((b + 46)) $((b + 47)) $((b + 48))"
+  REDIS_CLUSTER_BUS_PORTS="$((b + 34)) $((b + 35)) $((b + 36)) $((b + 37)) $((b + 38)) $((b + 39))"
 fi
 S3_PORT=${S3_PORT:-9448}
 NGINX_PORT=${NGINX_PORT:-8080}
@@ -44,11 +51,11 @@ HOTSPOT_PORTS=${HOTSPOT_PORTS:-"9301 9302"}
 DB=${CLUSTER_DB:-docplat_cluster}
 MYSQL_PORT=${CLUSTER_MYSQL_PORT:-3306}
 # CLUSTER_REPLICA=1: the cluster's MariaDB is a primary and a replica of its
-# own (scripts/mariadb-pair.sh, in $dir/mariadb-pair, on CLUSTER_BASE+46 and
-# +47, or 3316 and 3317), and the apps read from the replica
+# own (scripts/mariadb-pair.sh, in $dir/mariadb-pair, on CLUSTER_BASE+21 and
+# +22, or 3316 and 3317), and the apps read from the replica
 # (DOCPLAT_MYSQL_REPLICA_DSNS).
 if [ "${CLUSTER_REPLICA:-}" = 1 ]; then
-  [ -n "${CLUSTER_BASE:-}" ] && PAIR_PRIMARY_PORT=$((CLUSTER_BASE + 46)) PAIR_REPLICA_PORT=$((CLUSTER_BASE + 47))
+  [ -n "${CLUSTER_BASE:-}" ] && PAIR_PRIMARY_PORT=$((CLUSTER_BASE + 21)) PAIR_REPLICA_PORT=$((CLUSTER_BASE + 22))
   export PAIR_DIR=$dir/mariadb-pair PAIR_PRIMARY_PORT=${PAIR_PRIMARY_PORT:-3316} PAIR_REPLICA_PORT=${PAIR_REPLICA_PORT:-3317}
   MYSQL_PORT=$PAIR_PRIMARY_PORT
 fi
@@ -132,6 +139,13 @@ up() {
   export DOCPLAT_DATA_DIR="$dir/data"
   if [ "${CLUSTER_REPLICA:-}" = 1 ]; then export DOCPLAT_MYSQL_REPLICA_DSNS="root@tcp(127.0.0.1:$PAIR_REPLICA_PORT)/$DB"; fi
   export DOCPLAT_REDIS_ADDR="127.0.0.1:${redis[0]}"
+  if [ "${CLUSTER_REDIS_CLUSTER:-}" = 1 ]; then
+    log "starting a Redis Cluster for L2"
+    unset DOCPLAT_REDIS_ADDR
+    DOCPLAT_REDIS_CLUSTER_ADDRS=$(REDIS_CLUSTER_DIR="$dir/redis-cluster" REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001 7002 7003 7004 7005 7006}" \
+      REDIS_CLUSTER_BUS_PORTS="${REDIS_CLUSTER_BUS_PORTS:-}" "$root/scripts/redis-cluster.sh" up)
+    export DOCPLAT_REDIS_CLUSTER_ADDRS
+  fi
   export DOCPLAT_LOCK_REDIS_ADDRS="127.0.0.1:${redis[0]},127.0.0.1:${redis[1]},127.0.0.1:${redis[2]}"
   export DOCPLAT_KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
   export DOCPLAT_NGINX_ADMIN="http://127.0.0.1:$NGINX_ADMIN_PORT"
@@ -194,6 +208,10 @@ down() {
   for f in "$dir"/pids/*.pid; do [ -f "$f" ] && stop_pid "$(basename "$f" .pid)"; done
   if [ -f "$dir/minio/minio.pid" ]; then "$root/scripts/minio.sh" down "$dir/minio" || true; rm -f "$dir/minio/minio.pid" "$dir/blob.env"; fi
   if [ -d "$dir/mariadb-pair/pids" ]; then PAIR_DIR=$dir/mariadb-pair "$root/scripts/mariadb-pair.sh" down; fi
+  if [ -d "$dir/redis-cluster/pids" ]; then
+    REDIS_CLUSTER_DIR="$dir/redis-cluster" REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001 7002 7003 7004 7005 7006}" \
+      "$root/scripts/redis-cluster.sh" down
+  fi
   log "down"
 }
 
@@ -208,6 +226,10 @@ status() {
     if kill -0 "$(cat "$dir/minio/minio.pid")" 2>/dev/null; then echo "minio up (pid $(cat "$dir/minio/minio.pid"))"; else echo "minio DOWN"; fi
   fi
   if [ -d "$dir/mariadb-pair/pids" ]; then PAIR_DIR=$dir/mariadb-pair "$root/scripts/mariadb-pair.sh" status; fi
+  if ls "$dir"/redis-cluster/pids/*.pid >/dev/null 2>&1; then
+    REDIS_CLUSTER_DIR="$dir/redis-cluster" REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001 7002 7003 7004 7005 7006}" \
+      "$root/scripts/redis-cluster.sh" status
+  fi
 }
 
 case ${1:-} in

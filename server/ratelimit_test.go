@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"docplat/internal/testredis"
 	"docplat/redisembed"
 )
 
@@ -45,7 +46,7 @@ func TestLoginLimiterAllowsABurstPerIPAndUsername(t *testing.T) {
 }
 
 // TestSharedLoginLimiterIsOneBurstAcrossInstances: two instances' limiters
-// on one Redis allow one burst between them.
+// on one Redis allow one burst between them; two on a Redis Cluster too.
 func TestSharedLoginLimiterIsOneBurstAcrossInstances(t *testing.T) {
 	srv, err := redisembed.Start()
 	if err != nil {
@@ -54,7 +55,17 @@ func TestSharedLoginLimiterIsOneBurstAcrossInstances(t *testing.T) {
 	t.Cleanup(srv.Close)
 	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
 	t.Cleanup(func() { rc.Close() })
-	a, b := newLoginLimiter(rc, time.Hour, 4, quiet), newLoginLimiter(rc, time.Hour, 4, quiet)
+	oneBurst(t, rc, rc)
+	c := testredis.StartCluster(t, 3, 0)
+	c1 := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+	c2 := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()[2:]})
+	t.Cleanup(func() { c1.Close(); c2.Close() })
+	oneBurst(t, c1, c2)
+}
+
+func oneBurst(t *testing.T, ra, rb redis.Scripter) {
+	t.Helper()
+	a, b := newLoginLimiter(ra, time.Hour, 4, quiet), newLoginLimiter(rb, time.Hour, 4, quiet)
 	allowed := 0
 	for i := range 10 {
 		l := a

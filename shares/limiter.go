@@ -11,7 +11,7 @@ import (
 // instance shares one budget: Burst guesses per Window, then refusal until
 // the window ends.
 type RedisLimiter struct {
-	Client *redis.Client
+	Client redis.Cmdable
 	Burst  int64
 	Window time.Duration
 	Prefix string // key prefix; default "docplat:guess:"

@@ -53,13 +53,28 @@ func TestLinkUsable(t *testing.T) {
 }
 
 // TestRedisLimiterSharesOneBudget: two limiters on one Redis (two
-// instances) share Burst guesses per link; Reset gives them back.
+// instances) share Burst guesses per link; Reset gives them back. The same
+// on a Redis Cluster.
 func TestRedisLimiterSharesOneBudget(t *testing.T) {
-	node := testredis.Start(t, 1)[0]
-	c1 := redis.NewClient(&redis.Options{Addr: node.Addr()})
-	c2 := redis.NewClient(&redis.Options{Addr: node.Addr()})
-	defer c1.Close()
-	defer c2.Close()
+	t.Run("one node", func(t *testing.T) {
+		node := testredis.Start(t, 1)[0]
+		c1 := redis.NewClient(&redis.Options{Addr: node.Addr()})
+		c2 := redis.NewClient(&redis.Options{Addr: node.Addr()})
+		defer c1.Close()
+		defer c2.Close()
+		testSharedBudget(t, c1, c2)
+	})
+	t.Run("cluster", func(t *testing.T) {
+		c := testredis.StartCluster(t, 3, 0)
+		c1 := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()})
+		c2 := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs()[1:]})
+		defer c1.Close()
+		defer c2.Close()
+		testSharedBudget(t, c1, c2)
+	})
+}
+
+func testSharedBudget(t *testing.T, c1, c2 redis.Cmdable) {
 	a := &RedisLimiter{Client: c1, Burst: 3, Window: time.Minute}
 	b := &RedisLimiter{Client: c2, Burst: 3, Window: time.Minute}
 	ctx := context.Background()

@@ -42,6 +42,30 @@ type read struct {
 	instance int
 }
 
+// staleness is, over all reads, the longest time between the
+// acknowledgement of a version newer than the one read and the read's
+// start, and how many reads were older than an acknowledged write.
+func staleness(acks map[string][]ack, reads []read) (worst time.Duration, staleReads int) {
+	for id := range acks {
+		sort.Slice(acks[id], func(i, j int) bool { return acks[id][i].at.Before(acks[id][j].at) })
+	}
+	for _, rd := range reads {
+		for _, a := range acks[rd.doc] {
+			if !a.at.Before(rd.start) {
+				break
+			}
+			if a.version > rd.version {
+				staleReads++
+				if lag := rd.start.Sub(a.at); lag > worst {
+					worst = lag
+				}
+				break
+			}
+		}
+	}
+	return worst, staleReads
+}
+
 // TestCacheCoherenceUnderConcurrentWritesAndLockNodeFailures is the
 // randomized stress test of the cache invariant on real MariaDB and Redis:
 // three instances (each its own L1) share L2 and three Redlock nodes; many
@@ -153,27 +177,7 @@ func TestCacheCoherenceUnderConcurrentWritesAndLockNodeFailures(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 
-	// Staleness: for every read, the oldest acknowledgement of a newer
-	// version that happened before the read started.
-	var worst time.Duration
-	staleReads := 0
-	for id := range acks {
-		sort.Slice(acks[id], func(i, j int) bool { return acks[id][i].at.Before(acks[id][j].at) })
-	}
-	for _, rd := range reads {
-		for _, a := range acks[rd.doc] {
-			if !a.at.Before(rd.start) {
-				break
-			}
-			if a.version > rd.version {
-				staleReads++
-				if lag := rd.start.Sub(a.at); lag > worst {
-					worst = lag
-				}
-				break
-			}
-		}
-	}
+	worst, staleReads := staleness(acks, reads)
 	t.Logf("%d reads (%d stale within the bound, worst staleness %v), writes ok per phase %d/%d/%d, unavailable per phase %d/%d/%d, read errors %d",
 		len(reads), staleReads, worst, okWrites[0].Load(), okWrites[1].Load(), okWrites[2].Load(),
 		unavailable[0].Load(), unavailable[1].Load(), unavailable[2].Load(), readErrors.Load())

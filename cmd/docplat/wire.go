@@ -210,7 +210,7 @@ func (a *app) openCacheAndLock(ctx context.Context) (err error) {
 	}
 	a.closers = append(a.closers, a.redis.Close)
 	co := a.cfg.Cache.Flagged()
-	co.Redis, co.Registerer, co.Logger = a.redis.L2, a.reg, a.log
+	co.Redis, co.WaitReplicas, co.Registerer, co.Logger = a.redis.L2, a.redis.WaitReplicas, a.reg, a.log
 	if a.cache, err = cache.New(ctx, co); err != nil {
 		return err
 	}

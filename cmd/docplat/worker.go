@@ -22,8 +22,8 @@ func workerCmd(ctx context.Context, args []string, env envSource) error {
 	if len(cfg.Stream.Brokers) == 0 {
 		return errors.New("worker needs --kafka-brokers (DOCPLAT_KAFKA_BROKERS): without them 'docplat serve' runs its workers itself")
 	}
-	if cfg.Store.DB.MySQLDSN == "" || cfg.Redis.Addr == "" {
-		return errors.New("worker needs --mysql-dsn and --redis-addr shared with the serve instances: an embedded database or cache is this process's alone")
+	if cfg.Store.DB.MySQLDSN == "" || !cfg.Redis.Shared() {
+		return errors.New("worker needs --mysql-dsn and --redis-addr (or --redis-cluster-addrs) shared with the serve instances: an embedded database or cache is this process's alone")
 	}
 	if cfg.Jobs.Workers < 1 {
 		return errors.New("worker needs --jobs-workers of at least 1")

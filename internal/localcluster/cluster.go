@@ -29,8 +29,10 @@ import (
 // of its own so that it never meets a cluster already running on the
 // defaults. Port layout (cluster.sh): nginx Base, nginx admin Base+1, stats
 // Base+10, app i Base+10+i, Kafka Base+20, Redis i Base+30+i, detector i
-// Base+40+i, MariaDB primary and replica (Options.Replica) Base+46 and +47,
-// MinIO (Options.S3) Base+48; Base+14..19 are free for extra apps (StartApp).
+// Base+40+i, MariaDB primary and replica (Options.Replica) Base+21 and +22,
+// MinIO (Options.S3) Base+23 (+24 its console), the Redis Cluster
+// (Options.RedisCluster) Base+43..48 with buses on Base+34..39; Base+14..19
+// are free for extra apps (StartApp).
 type Cluster struct {
 	Repo     string // repository root (scripts/cluster.sh lives there)
 	Dir      string // CLUSTER_DIR
@@ -42,6 +44,8 @@ type Cluster struct {
 	mysql    string    // host:port of the cluster's MariaDB
 	mariadb  *exec.Cmd // the cluster's own server (Options.OwnMariaDB), else nil
 	replica  bool      // Options.Replica: cluster.sh runs a primary and replica of its own
+	// redisCluster: L2 on a Redis Cluster (Options.RedisCluster).
+	redisCluster bool
 }
 
 // Options are Launch's knobs beyond the defaults.
@@ -59,9 +63,13 @@ type Options struct {
 	S3 bool
 	// Replica runs the cluster on a MariaDB primary and replica of its own
 	// (cluster.sh CLUSTER_REPLICA=1: scripts/mariadb-pair.sh, ports
-	// Base+46 and Base+47, datadirs under Dir) with the apps reading from
+	// Base+21 and Base+22, datadirs under Dir) with the apps reading from
 	// the replica. It replaces OwnMariaDB.
 	Replica bool
+	// RedisCluster puts L2 and the hot set on a Redis Cluster (3 masters,
+	// 3 replicas; cluster.sh's CLUSTER_REDIS_CLUSTER=1) instead of Redis
+	// node 1; the three nodes stay the Redlock nodes.
+	RedisCluster bool
 }
 
 // MySQLRoot is the DSN of the machine's MariaDB that cluster.sh uses.
@@ -123,6 +131,12 @@ func LaunchWith(ctx context.Context, repo string, opts Options, log *slog.Logger
 	if opts.S3 {
 		c.env = append(c.env, "CLUSTER_S3=1")
 	}
+	// CLUSTER_REDIS_CLUSTER=1 in the environment (cluster.sh's switch) has
+	// the same effect, so that a whole suite runs in that shape.
+	if opts.RedisCluster || os.Getenv("CLUSTER_REDIS_CLUSTER") == "1" {
+		c.redisCluster = true
+		c.env = append(c.env, "CLUSTER_REDIS_CLUSTER=1")
+	}
 	c.env = append(c.env, extraEnv...)
 	log.Info("starting the cluster", "dir", dir, "base", base, "db", c.DB)
 	start := time.Now()
@@ -170,15 +184,37 @@ func (c *Cluster) NginxURL() string { return fmt.Sprintf("http://127.0.0.1:%d", 
 // AppURL is app instance i (1..3), bypassing nginx.
 func (c *Cluster) AppURL(i int) string { return fmt.Sprintf("http://127.0.0.1:%d", c.Base+10+i) }
 
-// RedisAddr is Redis node i (1..3); node 1 holds L2 and the hot set.
+// RedisAddr is Redis node i (1..3); node 1 holds L2 and the hot set
+// unless they are on a Redis Cluster (RedisClusterAddrs).
 func (c *Cluster) RedisAddr(i int) string { return fmt.Sprintf("127.0.0.1:%d", c.Base+30+i) }
+
+// RedisClusterAddrs are the Redis Cluster's nodes (Options.RedisCluster;
+// cluster.sh puts them on Base+43..48), else nil.
+func (c *Cluster) RedisClusterAddrs() []string {
+	if !c.redisCluster {
+		return nil
+	}
+	var out []string
+	for i := 43; i <= 48; i++ {
+		out = append(out, fmt.Sprintf("127.0.0.1:%d", c.Base+i))
+	}
+	return out
+}
+
+// l2Env is how an app finds L2: Redis node 1 or the Redis Cluster.
+func (c *Cluster) l2Env() string {
+	if c.redisCluster {
+		return "DOCPLAT_REDIS_CLUSTER_ADDRS=" + strings.Join(c.RedisClusterAddrs(), ",")
+	}
+	return "DOCPLAT_REDIS_ADDR=" + c.RedisAddr(1)
+}
 
 // DSN is the cluster's application database.
 func (c *Cluster) DSN() string { return "root@tcp(" + c.mysql + ")/" + c.DB }
 
-// replicaPairOffset is Options.Replica's primary port, CLUSTER_BASE+46
-// (cluster.sh; the replica is on +47).
-const replicaPairOffset = 46
+// replicaPairOffset is Options.Replica's primary port, CLUSTER_BASE+21
+// (cluster.sh; the replica is on +22).
+const replicaPairOffset = 21
 
 // ReplicaDSN is the application database on the cluster's replica
 // (Options.Replica), "" without one.
@@ -239,7 +275,7 @@ func (c *Cluster) StartApp(ctx context.Context, port int, extraEnv ...string) (*
 		"DOCPLAT_MYSQL_DSN="+c.DSN(),
 		"DOCPLAT_STATS_MYSQL_DSN="+c.DSN()+"_stats",
 		"DOCPLAT_DATA_DIR="+filepath.Join(c.Dir, "data"),
-		"DOCPLAT_REDIS_ADDR="+c.RedisAddr(1),
+		c.l2Env(),
 		"DOCPLAT_LOCK_REDIS_ADDRS="+strings.Join([]string{c.RedisAddr(1), c.RedisAddr(2), c.RedisAddr(3)}, ","),
 		fmt.Sprintf("DOCPLAT_KAFKA_BROKERS=127.0.0.1:%d", c.Base+20),
 		fmt.Sprintf("DOCPLAT_NGINX_ADMIN=http://127.0.0.1:%d", c.Base+1),

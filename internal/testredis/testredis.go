@@ -33,6 +33,7 @@ type Node struct {
 	logPath string
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait has returned
+	argv    []string      // binary and arguments, for Restart
 
 	stopOnce sync.Once
 }
@@ -53,7 +54,7 @@ func Start(t testing.TB, n int) []*Node {
 		var failures []string
 		var node *Node
 		for attempt := 1; attempt <= maxAttempts && node == nil; attempt++ {
-			nd, err := startNode(bin, dir)
+			nd, err := startNode(bin, dir, nil)
 			if err != nil {
 				failures = append(failures, fmt.Sprintf("attempt %d: %v", attempt, err))
 				continue
@@ -102,8 +103,12 @@ func freePort() (int, error) {
 
 // startNode starts one redis-server in dir and waits until it answers. On
 // failure the process is killed and the error carries the tail of its log.
-func startNode(bin, dir string) (*Node, error) {
-	port, err := pickPort()
+func startNode(bin, dir string, extra []string) (*Node, error) {
+	return startNodeOn(bin, dir, extra, pickPort)
+}
+
+func startNodeOn(bin, dir string, extra []string, pick func() (int, error)) (*Node, error) {
+	port, err := pick()
 	if err != nil {
 		return nil, fmt.Errorf("pick free port: %w", err)
 	}
@@ -112,14 +117,15 @@ func startNode(bin, dir string) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create log file: %w", err)
 	}
-	cmd := exec.Command(bin,
+	args := []string{
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
 		"--appendonly", "no",
 		"--daemonize", "no",
 		"--dir", dir,
-	)
+	}
+	cmd := exec.Command(bin, append(args, extra...)...)
 	cmd.Dir = dir
 	cmd.Stdout = logf
 	cmd.Stderr = logf
@@ -135,6 +141,7 @@ func startNode(bin, dir string) (*Node, error) {
 		logPath: logPath,
 		cmd:     cmd,
 		exited:  make(chan struct{}),
+		argv:    append([]string{bin}, cmd.Args[1:]...),
 	}
 	go func() {
 		_ = cmd.Wait()
@@ -269,6 +276,46 @@ func (n *Node) Stop() {
 		<-n.exited
 	})
 }
+
+// Restart starts a stopped node again with the same port, directory and
+// arguments (a cluster node rejoins with its nodes.conf; after a failover
+// it comes back as a replica). Not safe concurrently with the node's
+// other methods.
+func (n *Node) Restart() error {
+	if n.Running() {
+		return errors.New("testredis: Restart of a running node")
+	}
+	logf, err := os.OpenFile(n.logPath, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(n.argv[0], n.argv[1:]...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = n.dir, logf, logf
+	setProcAttr(cmd)
+	err = cmd.Start()
+	logf.Close()
+	if err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	n.cmd, n.exited, n.stopOnce = cmd, exited, sync.Once{}
+	if err := n.waitReady(startDeadline); err != nil {
+		n.Stop()
+		return fmt.Errorf("restart of %s: %v\n--- tail of %s ---\n%s", n.addr, err, n.logPath, tail(n.logPath, logTailBytes))
+	}
+	return nil
+}
+
+// Pause stops the process with SIGSTOP (a hung node: its connections stay
+// open and nothing answers); Resume continues it.
+func (n *Node) Pause() error { return n.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (n *Node) Resume() error { return n.cmd.Process.Signal(syscall.SIGCONT) }
 
 // Running reports whether the process is alive.
 func (n *Node) Running() bool {

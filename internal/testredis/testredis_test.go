@@ -117,7 +117,7 @@ func TestStartFailureIncludesLogTail(t *testing.T) {
 	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho 'fake: cannot bind' >&2\nexit 1\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, err := startNode(fake, t.TempDir())
+	_, err := startNode(fake, t.TempDir(), nil)
 	if err == nil {
 		t.Fatal("startNode with a failing binary succeeded")
 	}
