@@ -75,7 +75,7 @@ func TestAWorkerProcessExtractsForAServeWithoutWorkers(t *testing.T) {
 		done <- workerCmd(ctx, []string{"--mysql-dsn", cfg.Store.DB.MySQLDSN, "--stats-mysql-dsn", cfg.Stats.DB.MySQLDSN,
 			"--data-dir", cfg.Store.DB.DataDir, "--kafka-brokers", strings.Join(br.Addrs(), ","),
 			"--redis-addr", cfg.Redis.Addr, "--lock-redis-addrs", strings.Join(cfg.Redis.LockAddrs, ","),
-			"--jobs-workers", "1", "--log-level", "error"}, noEnv)
+			"--jobs-workers", "1", "--log-level", "error", "--addr", "127.0.0.1:0"}, noEnv)
 	}()
 	a.extracted(d)
 	// The search cache holds the ranking from before the extraction for
