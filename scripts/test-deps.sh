@@ -2,7 +2,8 @@
 # Makes sure what docplat's tests talk to is installed and running, and does
 # nothing when it already is: MariaDB with the Mroonga engine (full-text
 # search) and Redis, and the tools docplat runs (poppler-utils for PDF
-# previews, LibreOffice for Office previews). Safe to run again and again; needs root for apt-get.
+# previews, LibreOffice for Office previews), and the checkers of deploy/
+# (systemd-analyze, promtool). Safe to run again and again; needs root for apt-get.
 set -euo pipefail
 
 log() { printf 'test-deps: %s\n' "$*" >&2; }
