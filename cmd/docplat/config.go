@@ -76,7 +76,7 @@ type config struct {
 func (c *config) bind(b *envflag.Set) {
 	c.Log.Bind(b)
 	c.Store.bind(b)
-	b.String(&c.Addr, "addr", ":8080", "listen address (docplat worker: of its /metrics and /healthz only)")
+	b.String(&c.Addr, "addr", ":8080", "listen address")
 	b.String(&c.AdminPassword, "admin-password", "", "password of the admin user created on first start; generated and printed once when empty")
 	b.Duration(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "how long in-flight requests may finish at shutdown")
 	b.String(&c.DebugAddr, "debug-addr", "", "loopback ip:port (127.0.0.1:6060, [::1]:6060) serving Go's profiler at /debug/pprof/; empty: none; never the public port")
