@@ -131,6 +131,11 @@ func New(cfg Config, reg prometheus.Registerer) *Controller {
 		name := string(class)
 		g := &gate{class: class, limit: l, admittedN: c.m.admittedN.WithLabelValues(name),
 			wait: c.m.wait.WithLabelValues(name), inFlight: c.m.inFlight.WithLabelValues(name), waitNow: c.m.waiting.WithLabelValues(name)}
+		// Exported at 0 from the start, so that an alert's rate() or
+		// increase() sees the first shed request (deploy/prometheus).
+		for _, reason := range []string{"queue_full", "wait_bound"} {
+			c.m.shed.WithLabelValues(name, reason)
+		}
 		if l.Concurrency > 0 {
 			g.slots = make(chan struct{}, l.Concurrency)
 			if l.Queue <= 0 {

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"docplat/events"
 )
 
@@ -33,8 +35,9 @@ type Publisher interface {
 // cold to the detector and to the statistics, and be demoted at once.
 // Drains are atomic at the edge, so several app instances may forward.
 // pub is the instance's read aggregator, so hits and reads of a document
-// share one event per window.
-func ForwardHits(ctx context.Context, edges []HitSource, pub Publisher, instance string, every time.Duration, log *slog.Logger) {
+// share one event per window. counted (NewEdgeHitsCounter; nil: none)
+// adds up the hits drained: the reads no app instance saw.
+func ForwardHits(ctx context.Context, edges []HitSource, pub Publisher, instance string, every time.Duration, counted prometheus.Counter, log *slog.Logger) {
 	if every <= 0 {
 		every = 250 * time.Millisecond
 	}
@@ -63,7 +66,26 @@ func ForwardHits(ctx context.Context, edges []HitSource, pub Publisher, instance
 					continue
 				}
 				pub.Publish(events.Access{DocumentID: h.DocumentID, Kind: h.Kind, Bytes: h.Bytes, Count: h.Count, At: now, Instance: instance})
+				if counted != nil {
+					counted.Add(float64(h.Count))
+				}
 			}
 		}
 	}
+}
+
+// NewEdgeHitsCounter is ForwardHits' count of the reads the nginx hot
+// tiers answered themselves, registered on reg (nil: not registered).
+// A drain empties the edge's counters, so the sum over the instances is
+// every edge's hits: beside the apps' content requests, the hot tier's
+// share of the reads.
+func NewEdgeHitsCounter(reg prometheus.Registerer) (prometheus.Counter, error) {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "docplat_hot_edge_hits_total",
+		Help: "Reads (views and downloads) the nginx hot tiers answered from memory, drained by this instance."})
+	if reg != nil {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }

@@ -109,6 +109,9 @@ func NewPromoter(cfg PromoterConfig) *Promoter {
 		purges: prometheus.NewCounter(prometheus.CounterOpts{Name: "docplat_hot_edge_demotions_total",
 			Help: "Documents purged from an nginx hot tier because they left the hot set."}),
 	}
+	for _, r := range []string{"pushed", "stale", "failed", "not_promotable"} { // at 0 from the start, for alerts' increase()
+		p.pushes.WithLabelValues(r)
+	}
 	if cfg.Registerer != nil {
 		cfg.Registerer.MustRegister(p.pushes, p.purges)
 	}

@@ -28,6 +28,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		held: prometheus.NewGauge(prometheus.GaugeOpts{Name: "docplat_lock_leases_held", Help: "Redlock leases held now."}),
 	}
+	// Exported at 0 from the start, so that an alert's increase() sees the
+	// first lost quorum (deploy/prometheus).
+	for _, r := range []string{"unavailable", "timeout"} {
+		m.failures.WithLabelValues(r)
+	}
 	if reg != nil {
 		reg.MustRegister(m.acquire, m.hold, m.failures, m.lost, m.held)
 	}

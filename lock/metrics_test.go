@@ -43,8 +43,9 @@ func gatheredLabel(t *testing.T, reg *prometheus.Registry, name, label, value st
 }
 
 // TestMetrics: one successful acquisition and one that times out on a held
-// lock count one timeout failure, two acquisition latencies, and the held
-// gauge and hold histogram follow the lease.
+// lock count one timeout failure (and no unavailable one, exported at 0),
+// two acquisition latencies, and the held gauge and hold histogram follow
+// the lease.
 func TestMetrics(t *testing.T) {
 	_, addrs := startNodes(t, 3)
 	reg := newRegistry()
@@ -60,6 +61,7 @@ func TestMetrics(t *testing.T) {
 # HELP docplat_lock_acquire_failures_total Failed Redlock acquisitions: unavailable (no quorum) or timeout (held by another).
 # TYPE docplat_lock_acquire_failures_total counter
 docplat_lock_acquire_failures_total{reason="timeout"} 1
+docplat_lock_acquire_failures_total{reason="unavailable"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(failures), "docplat_lock_acquire_failures_total"); err != nil {
 		t.Error(err)

@@ -3,8 +3,15 @@ package nginx
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"docplat/events"
 	"docplat/hotspot"
 	"docplat/internal/wait"
 )
@@ -56,5 +63,59 @@ func TestEdgeSpeaksTheHotPathsTypes(t *testing.T) {
 	}
 	if edge.Name() != tier.client.Admin {
 		t.Fatalf("Name = %q", edge.Name())
+	}
+}
+
+// publishedReads collects what ForwardHits publishes.
+type publishedReads struct {
+	mu     sync.Mutex
+	counts map[string]int64
+}
+
+func (p *publishedReads) Publish(a events.Access) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.counts[a.DocumentID+"/"+a.Kind] += a.Count
+}
+
+func (p *publishedReads) get(key string) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.counts[key]
+}
+
+// TestForwardHitsCountsTheEdgesReads: the forwarder drains a real hot
+// tier's hits into access events and adds them up in
+// docplat_hot_edge_hits_total (the dashboard's hot-tier share).
+func TestForwardHitsCountsTheEdgesReads(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	app := &contentApp{name: "a", body: []byte("0123456789"), etag: `"e1"`, ctype: "text/plain", filename: "f"}
+	tier := startContentTier(t, app, Config{})
+	if err := tier.client.Push(ctx, app.entry("F1", 1, "public")); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	counted, err := hotspot.NewEdgeHitsCounter(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := &publishedReads{counts: map[string]int64{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		hotspot.ForwardHits(ctx, []hotspot.HitSource{Edge{Client: tier.client}}, pub, "nginx", 20*time.Millisecond, counted, slog.New(slog.DiscardHandler))
+	}()
+	for range 4 {
+		fetch(t, "GET", tier.base+"/api/v1/documents/F1/content", nil)
+	}
+	fetch(t, "GET", tier.base+"/api/v1/documents/F1/content?download=1", nil)
+	wait.For(t, wait.Limit, "the five hits to be forwarded and counted", func() bool {
+		return pub.get("F1/view") == 4 && pub.get("F1/download") == 1 && testutil.ToFloat64(counted) == 5
+	})
+	cancel()
+	<-done
+	if n, err := testutil.GatherAndCount(reg, "docplat_hot_edge_hits_total"); err != nil || n != 1 {
+		t.Fatalf("docplat_hot_edge_hits_total gathered %d times (%v)", n, err)
 	}
 }

@@ -2,7 +2,8 @@
 # Makes sure what docplat's tests talk to is installed and running, and does
 # nothing when it already is: MariaDB with the Mroonga engine (full-text
 # search) and Redis, and the tools docplat runs (poppler-utils for PDF
-# previews, LibreOffice for Office previews). Safe to run again and again; needs root for apt-get.
+# previews, LibreOffice for Office previews), and the checkers of deploy/
+# (systemd-analyze, promtool). Safe to run again and again; needs root for apt-get.
 set -euo pipefail
 
 log() { printf 'test-deps: %s\n' "$*" >&2; }
@@ -29,6 +30,8 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 # extraction tests refuse.
 command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui)
 command -v qpdf >/dev/null 2>&1 || need_apt+=(qpdf)
+# systemd-analyze verifies deploy/systemd's units (package deploy).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -60,6 +63,19 @@ installed() { (cd "$e2e" && node -p "require('./node_modules/playwright-core/pac
 if [ "$(installed)" != "$(pinned)" ]; then
   log "installing playwright-core for the browser tests"
   (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+# promtool checks deploy/prometheus (package deploy): only that binary,
+# taken out of Debian's prometheus package into ~/.cache/docplat/promtool,
+# so that installing it starts no Prometheus server.
+promtool_dir="${HOME}/.cache/docplat/promtool"
+if ! command -v promtool >/dev/null 2>&1 && [ ! -x "$promtool_dir/promtool" ]; then
+  log "extracting promtool from Debian's prometheus package"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1) || { apt-get update -qq >/dev/null; (cd "$tmp" && apt-get download -qq prometheus >/dev/null); }
+  mkdir -p "$promtool_dir"
+  dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -O ./usr/bin/promtool > "$promtool_dir/promtool.tmp"
+  chmod 0755 "$promtool_dir/promtool.tmp" && mv "$promtool_dir/promtool.tmp" "$promtool_dir/promtool"
+  rm -rf "$tmp"
 fi
 "$(dirname "$0")/nginx-install.sh"
 # MinIO for the S3 blob-store tests: built once from the Go module proxy and

@@ -67,8 +67,16 @@ func (a *app) hotJobs(ctx context.Context) []func() {
 			_, _ = a.docs.GetSystem(ctx, id) // fills L1 (and L2)
 		}, Logger: a.log, Registerer: a.reg})
 	jobs := []func(){func() { p.Run(ctx) }, func() { pw.Run(ctx) }}
+	// Registered without an edge too (at 0), so that the dashboard's hot
+	// tier share reads the same series everywhere.
+	hits, err := hotspot.NewEdgeHitsCounter(a.reg)
+	if err != nil {
+		a.log.Error("registering the edge hits counter", "err", err)
+	}
 	if len(a.hitSources) > 0 {
-		jobs = append(jobs, func() { hotspot.ForwardHits(ctx, a.hitSources, a.stream.Reads, "nginx", 250*time.Millisecond, a.log) })
+		jobs = append(jobs, func() {
+			hotspot.ForwardHits(ctx, a.hitSources, a.stream.Reads, "nginx", 250*time.Millisecond, hits, a.log)
+		})
 	}
 	if a.cfg.HotDetector {
 		jobs = append(jobs, func() {

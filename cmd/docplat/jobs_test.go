@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -84,7 +87,8 @@ func TestAnUploadIsFoundByItsBodyOnceExtracted(t *testing.T) {
 // TestAWorkerProcessExtractsForAServeWithoutWorkers: with Kafka brokers
 // and --jobs-in-process=false, serve only enqueues; the text stays
 // pending until a `docplat worker` process (its own app, the same
-// database, Redis and brokers) joins the group and does the job.
+// database, Redis and brokers) joins the group and does the job, which
+// its /metrics shows.
 func TestAWorkerProcessExtractsForAServeWithoutWorkers(t *testing.T) {
 	br, err := events.StartBroker(context.Background(), events.BrokerConfig{Topic: "docplat.access"})
 	if err != nil {
@@ -111,13 +115,31 @@ func TestAWorkerProcessExtractsForAServeWithoutWorkers(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
 	go func() {
 		done <- workerCmd(ctx, []string{"--mysql-dsn", cfg.Store.DB.MySQLDSN, "--stats-mysql-dsn", cfg.Stats.DB.MySQLDSN,
 			"--data-dir", cfg.Store.DB.DataDir, "--kafka-brokers", strings.Join(br.Addrs(), ","),
 			"--redis-addr", cfg.Redis.Addr, "--lock-redis-addrs", strings.Join(cfg.Redis.LockAddrs, ","),
-			"--jobs-workers", "1", "--log-level", "error"}, noEnv)
+			"--jobs-workers", "1", "--log-level", "error", "--addr", metricsAddr}, noEnv)
 	}()
 	a.extracted(d)
+	// The worker exports the queue and its jobs on --addr: with serve's
+	// workers off, nobody else does.
+	wait.For(t, wait.Limit, "the worker's /metrics to show its job", func() bool {
+		r, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return strings.Contains(string(b), `docplat_jobs_queue_depth{topic="docplat.jobs"}`) &&
+			strings.Contains(string(b), `docplat_job_duration_seconds_count{kind="extract",outcome="ok"} 1`)
+	})
 	// The search cache holds the ranking from before the extraction for
 	// its TTL (search-cache-ttl).
 	wait.For(t, wait.Limit, "a body word to find the upload", func() bool {

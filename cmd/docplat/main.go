@@ -34,7 +34,7 @@ type command struct {
 var commands = []command{
 	{"serve", "run the HTTP server (the default)", "The document service: HTTP API, UI, caches, access stream, hot tier.",
 		func(env envSource) *envflag.Set { b, _ := serveFlags(env); return b }, serveCmd},
-	{"worker", "run job workers (text extraction) against --kafka-brokers; takes serve's configuration", "Job workers (text extraction) as a process of their own, members of the workers' consumer group; the same configuration as serve.",
+	{"worker", "run job workers (text extraction) against --kafka-brokers; takes serve's configuration", "Job workers (text extraction) as a process of their own, members of the workers' consumer group; the same configuration as serve. --addr serves only its /metrics and /healthz.",
 		func(env envSource) *envflag.Set { b, _ := serveFlags(env); return b }, workerCmd},
 	{"migrate", "apply pending database migrations and exit", "Apply pending database migrations and exit.",
 		func(env envSource) *envflag.Set { b, _ := storeFlags("migrate", env); return b }, migrateCmd},
