@@ -66,9 +66,13 @@ func startCluster(t testing.TB) *cluster {
 }
 
 func launch() (*cluster, error) {
-	lc, err := localcluster.Launch(context.Background(), "..", 4096, []string{
+	opts := localcluster.Options{WorkerConns: 4096, Env: []string{
 		"DOCPLAT_HOT_MIN_DURATION=" + hotMinDuration.String(), "DOCPLAT_HOT_WINDOW=" + hotWindow.String(),
-		"DOCPLAT_HOT_LEASE=8s", "DOCPLAT_KAFKA_SESSION_TIMEOUT=3s", "DOCPLAT_LOG_LEVEL=info"}, nil)
+		"DOCPLAT_HOT_LEASE=8s", "DOCPLAT_KAFKA_SESSION_TIMEOUT=3s", "DOCPLAT_LOG_LEVEL=info"}}
+	if scaledOut() {
+		opts.S3, opts.RedisCluster, opts.Replica = true, true, true
+	}
+	lc, err := localcluster.LaunchWith(context.Background(), "..", opts, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +86,13 @@ func launch() (*cluster, error) {
 	c.token = login.Token
 	return c, nil
 }
+
+// scaledOut reports whether the package runs on the scaled-out shape
+// (DOCPLAT_E2E_SHAPE=scaled; make test runs the package both ways): blobs
+// on MinIO, L2 and the hot set on a Redis Cluster, reads from a MariaDB
+// replica, with the same tests as on one Redis node, MariaDB and a blob
+// directory.
+func scaledOut() bool { return os.Getenv("DOCPLAT_E2E_SHAPE") == "scaled" }
 
 func (c *cluster) url(path string) string { return c.NginxURL() + path }
 
