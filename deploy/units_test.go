@@ -33,18 +33,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// pendingSettings are variables the example env files set for features
-// other branches of issue 15 add (S3 blobs, Redis Cluster, read
-// replicas): they do not exist in this tree's binary yet. The merger
-// removes each line once its feature is in.
-var pendingSettings = map[string]bool{
-	"DOCPLAT_BLOB_S3_ENDPOINT": true, "DOCPLAT_BLOB_S3_BUCKET": true, "DOCPLAT_BLOB_S3_ACCESS_KEY": true,
-	"DOCPLAT_BLOB_S3_SECRET_KEY": true, "DOCPLAT_BLOB_S3_REGION": true, "DOCPLAT_BLOB_S3_TLS": true,
-	"DOCPLAT_REDIS_CLUSTER_ADDRS":   true,
-	"DOCPLAT_MYSQL_REPLICA_DSNS":    true,
-	"DOCPLAT_MYSQL_REPLICA_MAX_LAG": true,
-}
-
 // withoutUnit are the commands no unit runs, and why; a new long-running
 // command fails TestSystemdUnits until it has a unit or a reason here.
 var withoutUnit = map[string]string{
@@ -274,7 +262,7 @@ func TestSystemdUnits(t *testing.T) {
 		env := parseEnv(t, filepath.Join("systemd", "env", strings.TrimPrefix(envPath, "/etc/docplat/")))
 		for k := range env {
 			if strings.HasPrefix(k, "DOCPLAT_") {
-				known := pendingSettings[k]
+				known := false
 				for _, c := range cmds {
 					known = known || ref[c].vars[k]
 				}
