@@ -21,6 +21,9 @@ run: build
 test: vet fmt-check
 	./scripts/test-deps.sh
 	$(GO) test -count=1 -timeout 15m ./...
+	# The e2e cluster again in the scaled-out shape: blobs on MinIO, L2 on a
+	# Redis Cluster, reads from a MariaDB replica (the same tests).
+	DOCPLAT_E2E_SHAPE=scaled $(GO) test -count=1 -timeout 10m ./e2e
 
 # Without MariaDB: unit tests and the embedded-mode integration tests only.
 test-unit:
