@@ -195,15 +195,23 @@ func TestCacheCoherenceUnderConcurrentWritesAndLockNodeFailures(t *testing.T) {
 	}
 
 	// Every level of every instance holds the database's version (or nothing).
+	cachesHoldTheDatabase(t, apps, ids...)
+}
+
+// cachesHoldTheDatabase checks that every cache level of every instance
+// holds each document at the database's version (docs.Fence), or not at all.
+func cachesHoldTheDatabase(t *testing.T, apps []*testApp, ids ...string) {
+	t.Helper()
+	ctx := context.Background()
 	for _, id := range ids {
-		dbDoc, err := apps[0].db.Documents().Get(ctx, id)
+		dbDoc, err := apps[0].db.Documents().Get(docs.PrimaryOnly(ctx), id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, a := range apps {
 			l1v, l2v := a.cache.Version(ctx, "doc:"+id)
 			if want := docs.Fence(dbDoc); (l1v != -1 && l1v != want) || (l2v != -1 && l2v != want) {
-				t.Errorf("instance %d holds %s at L1 %d / L2 %d, database has %d", i, id, l1v, l2v, want)
+				t.Errorf("instance %d holds %s at L1 %d / L2 %d, database has %d (revision %d)", i, id, l1v, l2v, want, dbDoc.Revision)
 			}
 		}
 	}

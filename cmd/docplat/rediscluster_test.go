@@ -224,16 +224,5 @@ func TestCacheCoherenceOnRedisClusterWithMasterFailover(t *testing.T) {
 	}
 
 	// Every level of every instance holds the database's version (or nothing).
-	for _, id := range ids {
-		dbDoc, err := apps[0].db.Documents().Get(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, a := range apps {
-			l1v, l2v := a.cache.Version(ctx, "doc:"+id)
-			if (l1v != -1 && l1v != int64(dbDoc.Revision)) || (l2v != -1 && l2v != int64(dbDoc.Revision)) {
-				t.Errorf("instance %d holds %s at L1 %d / L2 %d, database has %d", i, id, l1v, l2v, dbDoc.Revision)
-			}
-		}
-	}
+	cachesHoldTheDatabase(t, apps, ids...)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -86,11 +85,7 @@ func TestReplicaReads(t *testing.T) {
 	if docs.ReplicaFencedReads() == fenced {
 		t.Errorf("the read did not meet the fence: the replica was not asked, or its old revision was not refused")
 	}
-	for level, v := range cacheVersions(a, d.ID) {
-		if v != -1 && v != int64(changed.Revision) {
-			t.Errorf("the cache's %s holds revision %d, want %d or nothing", level, v, changed.Revision)
-		}
-	}
+	cachesHoldTheDatabase(t, []*testApp{a}, d.ID)
 
 	// A client's own knowledge fences too: an instance whose cache never
 	// saw the tombstones (its own embedded Redis: as after a Redis
@@ -146,11 +141,6 @@ func replicaRevision(t *testing.T, pair *testmariadb.Pair, db, id string) int {
 		t.Fatalf("reading the replica: %v", err)
 	}
 	return rev
-}
-
-func cacheVersions(a *testApp, id string) map[string]int64 {
-	l1, l2 := a.cache.Version(context.Background(), "doc:"+id)
-	return map[string]int64{"L1": l1, "L2": l2}
 }
 
 // gatherLabeled is the value of name's series whose only label is label.
