@@ -1,6 +1,8 @@
 package nginx
 
 import (
+	"docplat/internal/internalapi"
+
 	"bytes"
 	"embed"
 	"encoding/hex"
@@ -87,6 +89,7 @@ type confView struct {
 	UpstreamKeepalive              int
 	ErrorPages                     []errorPage
 	ReadTokenTTLSeconds            string
+	SignatureWindow                string
 }
 
 // seconds renders d for Lua (a number of seconds).
@@ -125,6 +128,7 @@ func view(c Config, prefix string) confView {
 		ErrorPages:        errorPages,
 		// Whole seconds, rounded up: see token.lua's cutoff.
 		ReadTokenTTLSeconds: strconv.FormatInt(int64(math.Ceil(c.ReadTokenTTL.Seconds())), 10),
+		SignatureWindow:     seconds(internalapi.SignatureWindow),
 	}
 	v.Config.MaxInflight = maxInflight
 	return v

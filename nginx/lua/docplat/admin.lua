@@ -1,4 +1,5 @@
--- The admin listener (127.0.0.1 only, X-Docplat-Internal required): the app
+-- The admin listener (loopback or a private address, every request signed
+-- with the internal secret: authenticate below): the app
 -- pushes hot entries, purges them, lists them and drains the hit counters.
 -- Each document's writes are serialized by a short shm lock so the revision
 -- fence (entry rev, tombstone rev) is checked and set atomically.
@@ -36,17 +37,66 @@ local function rev_of(s)
     return tonumber(s)
 end
 
-local function authorized()
-    local got = ngx.var.http_x_docplat_internal
-    if not got or #got ~= #config.admin_secret then
+local nonces = ngx.shared.docplat_nonces
+
+local function unhex(s)
+    return (s:gsub("..", function(cc) return string.char(tonumber(cc, 16)) end))
+end
+
+local function hex(s)
+    return (s:gsub(".", function(c) return string.format("%02x", c:byte()) end))
+end
+
+-- equal compares every byte so timing says nothing about the expected MAC.
+local function equal(a, b)
+    if #a ~= #b then
         return false
     end
-    -- Compare every byte so timing says nothing about the secret.
     local diff = 0
-    for i = 1, #got do
-        diff = bit.bor(diff, bit.bxor(got:byte(i), config.admin_secret:byte(i)))
+    for i = 1, #a do
+        diff = bit.bor(diff, bit.bxor(a:byte(i), b:byte(i)))
     end
     return diff == 0
+end
+
+-- authenticate checks X-Docplat-Signature, the twin of Go's
+-- internalapi.Signature (see there for the format): nil when the request is
+-- signed with the admin secret, within the window and not seen before;
+-- else the status and why. 401: not signed, stale or replayed; 403: signed
+-- with another secret. Every listener, loopback or not, requires it: the
+-- secret itself is never accepted, so it never has to travel.
+local function authenticate(body)
+    local sig = ngx.var.http_x_docplat_signature
+    if not sig then
+        return 401, "X-Docplat-Signature is missing (the admin API takes signed requests only)"
+    end
+    local t, nonce, mac = sig:match("^v1%.(%d+)%.(%x+)%.(%x+)$")
+    if not t or #t > 12 or #nonce ~= 16 or #mac ~= 40 then
+        return 401, "X-Docplat-Signature is malformed"
+    end
+    ngx.update_time()
+    local now, window = ngx.time(), config.signature_window
+    local skew = tonumber(t) - now
+    if skew > window or skew < -window then
+        return 401, "the signature's time is " .. skew .. "s off this edge's clock (allowed: " .. window
+            .. "s either way): a replay, or clocks out of sync"
+    end
+    local want = ngx.hmac_sha1(config.admin_secret, "docplat-v1\n" .. ngx.req.get_method() .. "\n"
+        .. ngx.var.request_uri .. "\n" .. t .. "\n" .. nonce .. "\n" .. hex(ngx.sha1_bin(body)))
+    if not equal(unhex(mac), want) then
+        return 403, "X-Docplat-Signature does not match (another secret, or the request was altered)"
+    end
+    -- Kept while the signature's time is inside the window, so a captured
+    -- request cannot be sent again; safe_add never evicts a nonce that is
+    -- still needed to make room.
+    local ok, err = nonces:safe_add(nonce, true, tonumber(t) + window - now + 1)
+    if not ok then
+        if err == "exists" then
+            return 401, "this signature was used already (a replay)"
+        end
+        return 503, "the nonce table is full; retry"
+    end
+    return nil
 end
 
 local function push(id)
@@ -201,8 +251,17 @@ local function revoke_user(user)
 end
 
 function _M.handle()
-    if not authorized() then
-        return json.fail(403, "forbidden", "X-Docplat-Internal is missing or wrong")
+    -- The body is part of the signature. Bodies past client_max_body_size
+    -- were refused by nginx already and client_body_buffer_size is as
+    -- large, so a body is always in memory.
+    ngx.req.read_body()
+    if ngx.req.get_body_file() then
+        return json.fail(413, "too_large", "the entry exceeds the hot tier's size limit")
+    end
+    local status, why = authenticate(ngx.req.get_body_data() or "")
+    if status then
+        local codes = { [401] = "unauthorized", [403] = "forbidden", [503] = "unavailable" }
+        return json.fail(status, codes[status], why)
     end
     local method, uri = ngx.req.get_method(), ngx.var.uri
     local id = uri:match("^/_hot/docs/([%w_-]+)$")
