@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -183,5 +184,18 @@ func TestRevocationReachesAnEdgeOnAPrivateAddress(t *testing.T) {
 	}
 	if hotFor(t, tier, "R2", tok) {
 		t.Fatal("a revoked user's token was served hot by the edge on " + ip)
+	}
+
+	// nginx stopped, its machine up: the connection is refused, which the
+	// purge and the revocation skip (nothing serves, and a restart starts
+	// empty), as on loopback.
+	if err := tier.proc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := edges[0].Purge(ctx, "R1", 8); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("a purge of a stopped edge on %s: %v, want ECONNREFUSED", ip, err)
+	}
+	if err := r.RightsChanged(ctx, "u2"); err != nil {
+		t.Fatalf("a revocation with the edge stopped: %v, want it skipped", err)
 	}
 }
