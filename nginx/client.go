@@ -25,6 +25,12 @@ var (
 	ErrForbidden    = errors.New("nginx: the admin API refused the request's signature") // 401, 403
 )
 
+// signedHeaders are the admin requests' headers the signature covers
+// besides the method, URI and body: every one admin.lua reads. Rendered
+// into the Lua configuration, so both sides take them from here.
+var signedHeaders = []string{"X-Doc-Rev", "X-Doc-Version", "X-Doc-Visibility", "X-Doc-Not-Before",
+	"X-Doc-Headers", "X-Share-Key", "X-Doc-Id", "X-Share-Expires"}
+
 // Client talks to one nginx's admin listener.
 type Client struct {
 	Admin  string       // base URL, e.g. "http://127.0.0.1:8089"
@@ -77,7 +83,8 @@ type Hit struct {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte, h http.Header) ([]byte, error) {
-	api := internalapi.Client{Base: c.Admin, Secret: c.Secret, HTTP: c.HTTP, Timeout: 5 * time.Second, Signed: true, Now: c.Now}
+	api := internalapi.Client{Base: c.Admin, Secret: c.Secret, HTTP: c.HTTP, Timeout: 5 * time.Second,
+		Signed: true, SignedHeaders: signedHeaders, Now: c.Now}
 	resp, err := api.Do(ctx, method, path, bytes.NewReader(body), h)
 	if err != nil {
 		return nil, fmt.Errorf("nginx admin %s %s: %w", method, path, err)

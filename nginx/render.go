@@ -2,6 +2,7 @@ package nginx
 
 import (
 	"docplat/internal/internalapi"
+	"strings"
 
 	"bytes"
 	"embed"
@@ -90,6 +91,7 @@ type confView struct {
 	ErrorPages                     []errorPage
 	ReadTokenTTLSeconds            string
 	SignatureWindow                string
+	SignedHeaders                  []string
 }
 
 // seconds renders d for Lua (a number of seconds).
@@ -129,7 +131,17 @@ func view(c Config, prefix string) confView {
 		// Whole seconds, rounded up: see token.lua's cutoff.
 		ReadTokenTTLSeconds: strconv.FormatInt(int64(math.Ceil(c.ReadTokenTTL.Seconds())), 10),
 		SignatureWindow:     seconds(internalapi.SignatureWindow),
+		SignedHeaders:       lowered(signedHeaders),
 	}
 	v.Config.MaxInflight = maxInflight
 	return v
+}
+
+// lowered is names in lower case, as ngx.req.get_headers keys them.
+func lowered(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.ToLower(n)
+	}
+	return out
 }

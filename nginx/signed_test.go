@@ -44,7 +44,7 @@ func adminSend(t *testing.T, tier *testTier, method, uri string, body []byte, si
 // admin.lua's check. nginx accepts what Go signs with its secret within
 // internalapi.SignatureWindow, once, and refuses everything else: no
 // signature, the bare secret (the old header), another secret, an altered
-// method, URI or body, a time outside the window, a replay.
+// method, URI, body or signed header, a time outside the window, a replay.
 func TestAdminTakesOnlyFreshSignedRequests(t *testing.T) {
 	app := &contentApp{name: "a", body: []byte("signed"), etag: `"e1"`, ctype: "text/plain", filename: "s.txt"}
 	tier := startContentTier(t, app, Config{})
@@ -54,9 +54,9 @@ func TestAdminTakesOnlyFreshSignedRequests(t *testing.T) {
 	}
 	now := time.Now()
 	sign := func(secret, method, uri string, body []byte, at time.Time, nonce string) string {
-		return internalapi.Signature(secret, method, uri, body, at, nonce)
+		return internalapi.Signature(secret, internalapi.Request{Method: method, URI: uri, Body: body, Names: signedHeaders}, at, nonce)
 	}
-	const purge = "/_hot/docs/S1?rev=5"
+	const purge = "/_hot/docs/S1?rev=9"
 	nonce := 0
 	fresh := func() string { nonce++; return fmt.Sprintf("%016x", nonce) }
 	window := internalapi.SignatureWindow
@@ -74,7 +74,7 @@ func TestAdminTakesOnlyFreshSignedRequests(t *testing.T) {
 		{"malformed", "DELETE", purge, nil, "v1.123.abc.def", nil, 401},
 		{"another secret", "DELETE", purge, nil, sign("another-secret-0123456789", "DELETE", purge, nil, now, fresh()), nil, 403},
 		{"another method", "DELETE", purge, nil, sign(testSecret, "PUT", purge, nil, now, fresh()), nil, 403},
-		{"another URI", "DELETE", purge, nil, sign(testSecret, "DELETE", "/_hot/docs/S1?rev=4", nil, now, fresh()), nil, 403},
+		{"another URI", "DELETE", purge, nil, sign(testSecret, "DELETE", "/_hot/docs/S1?rev=8", nil, now, fresh()), nil, 403},
 		{"another body", "DELETE", purge, []byte("x"), sign(testSecret, "DELETE", purge, nil, now, fresh()), nil, 403},
 		{"stale", "DELETE", purge, nil, sign(testSecret, "DELETE", purge, nil, now.Add(-window-2*time.Second), fresh()), nil, 401},
 		{"from the future", "DELETE", purge, nil, sign(testSecret, "DELETE", purge, nil, now.Add(window+2*time.Second), fresh()), nil, 401},
@@ -84,7 +84,30 @@ func TestAdminTakesOnlyFreshSignedRequests(t *testing.T) {
 			t.Errorf("%s: status %d, want %d", r.name, got, r.want)
 		}
 	}
-	if l, err := tier.client.List(ctx); err != nil || len(l) != 1 || l[0].Rev != 5 {
+	// A push whose X-Doc-Rev was changed on the way (the body is the same).
+	e := app.entry("S1", 9, "public")
+	var pushed http.Header
+	rec := &Client{Admin: tier.client.Admin, Secret: testSecret, HTTP: &http.Client{Transport: roundTrip(func(r *http.Request) (*http.Response, error) {
+		pushed = r.Header.Clone()
+		return nil, errors.New("recorded")
+	})}}
+	_ = rec.Push(ctx, e)
+	hdr := map[string]string{}
+	for k := range pushed {
+		hdr[k] = pushed.Get(k)
+	}
+	hdr["X-Doc-Rev"] = "99"
+	if got := adminSend(t, tier, "PUT", "/_hot/docs/S1", e.Body, "", hdr); got != 403 {
+		t.Errorf("a signed push with another X-Doc-Rev: status %d, want 403", got)
+	}
+	hdr["X-Doc-Rev"] = "9"
+	if got := adminSend(t, tier, "PUT", "/_hot/docs/S1", e.Body, "", hdr); got != 200 {
+		t.Errorf("the same signed push unaltered: status %d, want 200", got)
+	}
+	if got := adminSend(t, tier, "PUT", "/_hot/docs/S1", e.Body, "", hdr); got != 401 {
+		t.Errorf("the same signed push again (a replay): status %d, want 401", got)
+	}
+	if l, err := tier.client.List(ctx); err != nil || len(l) != 1 || l[0].Rev != 9 {
 		t.Fatalf("after refused purges List = %+v, %v; want S1 still there", l, err)
 	}
 
@@ -199,3 +222,7 @@ func TestRevocationReachesAnEdgeOnAPrivateAddress(t *testing.T) {
 		t.Fatalf("a revocation with the edge stopped: %v, want it skipped", err)
 	}
 }
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -36,7 +36,10 @@ type Client struct {
 	// leaves the process and a captured request expires with
 	// SignatureWindow. The body is read into memory to be signed.
 	Signed bool
-	Now    func() time.Time // the signature's time; nil: time.Now
+	// SignedHeaders are the headers a Signed client's signature covers
+	// (Request.Names), as the verifier expects them.
+	SignedHeaders []string
+	Now           func() time.Time // the signature's time; nil: time.Now
 }
 
 // Do sends method path with body and the extra header h (may be nil) and
@@ -44,11 +47,15 @@ type Client struct {
 func (c Client) Do(ctx context.Context, method, path string, body io.Reader, h http.Header) (*http.Response, error) {
 	var signed []byte
 	if c.Signed && body != nil {
-		b, err := io.ReadAll(body)
-		if err != nil {
+		var buf bytes.Buffer
+		if l, ok := body.(interface{ Len() int }); ok {
+			buf.Grow(l.Len() + bytes.MinRead) // one allocation: ReadFrom wants MinRead spare to see EOF
+		}
+		if _, err := buf.ReadFrom(body); err != nil {
 			return nil, err
 		}
-		signed, body = b, bytes.NewReader(b)
+		signed = buf.Bytes()
+		body = bytes.NewReader(signed)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Base, "/")+path, body)
 	if err != nil {
@@ -63,7 +70,8 @@ func (c Client) Do(ctx context.Context, method, path string, body io.Reader, h h
 			now = c.Now
 		}
 		// RequestURI is what goes on the wire, so what the verifier sees.
-		req.Header.Set(SignatureHeader, Sign(c.Secret, method, req.URL.RequestURI(), signed, now()))
+		req.Header.Set(SignatureHeader, Sign(c.Secret, Request{Method: method, URI: req.URL.RequestURI(),
+			Header: req.Header, Names: c.SignedHeaders, Body: signed}, now()))
 	} else {
 		req.Header.Set(Header, c.Secret)
 	}
