@@ -101,6 +101,18 @@ func TestAdminTakesOnlyFreshSignedRequests(t *testing.T) {
 		t.Errorf("a signed push with another X-Doc-Rev: status %d, want 403", got)
 	}
 	hdr["X-Doc-Rev"] = "9"
+	// A signed header sent twice: nginx would read a list where Go signed
+	// one value.
+	req, _ := http.NewRequest("PUT", tier.client.Admin+"/_hot/docs/S1", bytes.NewReader(e.Body))
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	req.Header.Add("X-Doc-Rev", "99")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
+		t.Errorf("a signed push with X-Doc-Rev twice: %v %v, want 401", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 	if got := adminSend(t, tier, "PUT", "/_hot/docs/S1", e.Body, "", hdr); got != 200 {
 		t.Errorf("the same signed push unaltered: status %d, want 200", got)
 	}
