@@ -2,6 +2,7 @@ package nginx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -100,7 +101,7 @@ func TestStalePushAfterPurgeIsRefused(t *testing.T) {
 		}, ErrForbidden},
 	}
 	for _, s := range steps {
-		if err := s.do(); err != s.want {
+		if err := s.do(); !errors.Is(err, s.want) {
 			t.Fatalf("%s: err = %v, want %v", s.name, err, s.want)
 		}
 	}

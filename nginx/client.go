@@ -18,18 +18,28 @@ import (
 // Errors the admin API answers with, so that the app can tell "someone was
 // newer" from "nginx is unwell".
 var (
-	ErrStale        = errors.New("nginx: a newer revision is already pushed or purged")          // 409
-	ErrTooLarge     = errors.New("nginx: the entry exceeds the hot tier's size limit")           // 413
-	ErrFull         = errors.New("nginx: the hot tier is full")                                  // 507
-	ErrPurgeTimeout = errors.New("nginx: not every worker confirmed the purge in time")          // 504
-	ErrForbidden    = errors.New("nginx: the admin API refused the secret (X-Docplat-Internal)") // 403
+	ErrStale        = errors.New("nginx: a newer revision is already pushed or purged")  // 409
+	ErrTooLarge     = errors.New("nginx: the entry exceeds the hot tier's size limit")   // 413
+	ErrFull         = errors.New("nginx: the hot tier is full")                          // 507
+	ErrPurgeTimeout = errors.New("nginx: not every worker confirmed the purge in time")  // 504
+	ErrForbidden    = errors.New("nginx: the admin API refused the request's signature") // 401, 403
 )
+
+// signedHeaders are the admin requests' headers the signature covers
+// besides the method, URI and body: every one admin.lua reads. Rendered
+// into the Lua configuration, so both sides take them from here.
+var signedHeaders = []string{"X-Doc-Rev", "X-Doc-Version", "X-Doc-Visibility", "X-Doc-Not-Before",
+	"X-Doc-Headers", "X-Share-Key", "X-Doc-Id", "X-Share-Expires"}
 
 // Client talks to one nginx's admin listener.
 type Client struct {
 	Admin  string       // base URL, e.g. "http://127.0.0.1:8089"
-	Secret string       // the Config.Secret nginx was rendered with
+	Secret string       // the Config.Secret nginx was rendered with; signs every request
 	HTTP   *http.Client // nil: a client with a 5s timeout
+	// Now is the clock requests are signed with; nil: time.Now. nginx
+	// refuses a signature more than internalapi.SignatureWindow off its
+	// own clock, so edges and apps keep their clocks in sync (NTP).
+	Now func() time.Time
 }
 
 // Entry is a document's current bytes and the headers the hot tier serves
@@ -73,7 +83,8 @@ type Hit struct {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte, h http.Header) ([]byte, error) {
-	api := internalapi.Client{Base: c.Admin, Secret: c.Secret, HTTP: c.HTTP, Timeout: 5 * time.Second}
+	api := internalapi.Client{Base: c.Admin, Secret: c.Secret, HTTP: c.HTTP, Timeout: 5 * time.Second,
+		Signed: true, SignedHeaders: signedHeaders, Now: c.Now}
 	resp, err := api.Do(ctx, method, path, bytes.NewReader(body), h)
 	if err != nil {
 		return nil, fmt.Errorf("nginx admin %s %s: %w", method, path, err)
@@ -94,8 +105,9 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, h htt
 		return nil, ErrFull
 	case http.StatusGatewayTimeout:
 		return nil, ErrPurgeTimeout
-	case http.StatusForbidden:
-		return nil, ErrForbidden
+	case http.StatusUnauthorized, http.StatusForbidden:
+		// The body says which: another secret, a clock out of the window.
+		return nil, fmt.Errorf("%w: %s: %.200s", ErrForbidden, resp.Status, b)
 	}
 	return nil, fmt.Errorf("nginx admin %s %s: %s: %.200s", method, path, resp.Status, b)
 }

@@ -10,11 +10,14 @@ import (
 
 // Config is everything Render needs. Zero values take the defaults noted.
 type Config struct {
-	Listen      string   // public listener, e.g. ":8088"
-	AdminListen string   // admin listener; must be 127.0.0.1:port
+	Listen string // public listener, e.g. ":8088"
+	// AdminListen is the admin listener, ip:port: loopback when the apps
+	// share the machine, else an address of a private interface they
+	// reach. Every admin request is signed with Secret either way.
+	AdminListen string
 	Upstreams   []string // app instances as ip:port (the Lua balancer does not resolve names)
 
-	Secret      string // X-Docplat-Internal value the admin API requires
+	Secret      string // the internal secret admin requests are signed with (internalapi.Signature)
 	TokenSecret string // read-token HMAC key; defaults to Secret
 	// ReadTokenTTL is the apps' read-token life (their --read-token-ttl):
 	// after a start, tokens that may have been issued before it are left
@@ -93,8 +96,11 @@ func (c Config) Validate() error {
 		return errors.New("nginx: Listen is required")
 	}
 	host, _, err := net.SplitHostPort(c.AdminListen)
-	if err != nil || host != "127.0.0.1" {
-		return fmt.Errorf("nginx: AdminListen %q must be 127.0.0.1:<port> (the admin API must not leave the host)", c.AdminListen)
+	ip := net.ParseIP(host)
+	if err != nil || ip == nil || ip.IsUnspecified() {
+		// Not all interfaces: the public one would answer too, and an
+		// address keeps the operator's choice of network explicit.
+		return fmt.Errorf("nginx: AdminListen %q must be <ip>:<port> of one interface, loopback or private (not 0.0.0.0, not a name)", c.AdminListen)
 	}
 	if len(c.Upstreams) == 0 {
 		return errors.New("nginx: at least one upstream (app instance) is required")
@@ -109,7 +115,8 @@ func (c Config) Validate() error {
 		}
 	}
 	if len(c.Secret) < 16 || len(c.TokenSecret) < 16 {
-		return errors.New("nginx: Secret (and TokenSecret, if set) must be at least 16 bytes")
+		// Also what refuses an admin listener off loopback without a secret.
+		return errors.New("nginx: Secret (and TokenSecret, if set) must be at least 16 bytes: it signs every admin request")
 	}
 	if c.MaxEntryBytes <= 0 || c.ShmSize < 2*c.MaxEntryBytes {
 		return fmt.Errorf("nginx: ShmSize (%d) must hold at least two entries of MaxEntryBytes (%d)", c.ShmSize, c.MaxEntryBytes)

@@ -15,7 +15,12 @@ func TestValidate(t *testing.T) {
 		wantErr string
 	}{
 		{"valid", func(*Config) {}, ""},
-		{"admin on all interfaces", func(c *Config) { c.AdminListen = ":8089" }, "127.0.0.1"},
+		{"admin on all interfaces", func(c *Config) { c.AdminListen = ":8089" }, "one interface"},
+		{"admin on 0.0.0.0", func(c *Config) { c.AdminListen = "0.0.0.0:8089" }, "one interface"},
+		{"admin on a name", func(c *Config) { c.AdminListen = "edge1:8089" }, "one interface"},
+		{"admin on a private address", func(c *Config) { c.AdminListen = "10.0.0.5:8089" }, ""},
+		{"admin on IPv6 loopback", func(c *Config) { c.AdminListen = "[::1]:8089" }, ""},
+		{"admin off loopback without a secret", func(c *Config) { c.AdminListen = "10.0.0.5:8089"; c.Secret = "" }, "signs every admin request"},
 		{"hostname upstream", func(c *Config) { c.Upstreams = []string{"app:8080"} }, "ip:port"},
 		{"no upstreams", func(c *Config) { c.Upstreams = nil }, "upstream"},
 		{"short secret", func(c *Config) { c.Secret = "x" }, "16 bytes"},

@@ -12,7 +12,8 @@ import (
 // EdgeOptions is how an app instance drives the nginx hot tiers in front
 // of it.
 type EdgeOptions struct {
-	// Admins are the admin URLs of the hot tiers (loopback http://).
+	// Admins are the admin URLs of the hot tiers (http://, loopback or a
+	// private address: requests are signed, the secret never sent).
 	Admins []string
 	// ReadTokenSecret signs per-document read tokens; nginx checks them
 	// with the same secret. Empty: a random one, valid on this instance only.
@@ -23,7 +24,7 @@ type EdgeOptions struct {
 
 // Bind declares the hot tier's flags onto o.
 func (o *EdgeOptions) Bind(b *envflag.Set) {
-	b.List(&o.Admins, "nginx-admin", "", "/", "comma-separated admin URLs of the nginx hot tiers (loopback, e.g. http://127.0.0.1:8081); needs --internal-secret; empty: no hot tier")
+	b.List(&o.Admins, "nginx-admin", "", "/", "comma-separated admin URLs of the nginx hot tiers (their --admin-listen, e.g. http://10.0.1.11:8081); requests are signed with --internal-secret, which is required; empty: no hot tier")
 	b.String(&o.ReadTokenSecret, "read-token-secret", "", "secret signing per-document read tokens, shared with nginx (16+ characters); empty: a random one (tokens then work on this instance only)")
 	b.Int64(&o.MaxEntryBytes, "hot-max-bytes", 1<<20, "largest content the nginx hot tier holds; larger hot documents stay on the app")
 }

@@ -62,7 +62,9 @@ func startTier(t *testing.T, cfg Config, apps ...*fakeApp) *testTier {
 	t.Helper()
 	requireNginx(t)
 	cfg.Listen = freeAddr(t)
-	cfg.AdminListen = freeAddr(t)
+	if cfg.AdminListen == "" {
+		cfg.AdminListen = freeAddr(t)
+	}
 	cfg.Secret = testSecret
 	if cfg.Workers == 0 {
 		cfg.Workers = 2

@@ -21,14 +21,14 @@ type ProcessConfig struct {
 // Bind declares the hot tier's flags onto c; those only this command has
 // take no variable.
 func (c *ProcessConfig) Bind(b *envflag.Set) {
-	b.String(&c.Config.Secret, "internal-secret", "", "shared secret of nginx's admin endpoints, the apps' --internal-secret (16+ characters)")
+	b.String(&c.Config.Secret, "internal-secret", "", "the apps' --internal-secret (16+ characters), which signs every request to nginx's admin endpoints")
 	b.String(&c.Config.TokenSecret, "read-token-secret", "", "secret of the per-document read tokens nginx checks, the apps' --read-token-secret (16+ characters)")
 	b.Duration(&c.Config.ReadTokenTTL, "read-token-ttl", 5*time.Minute, "life of the apps' read tokens, their --read-token-ttl: after a start nginx leaves tokens that may predate it to the apps")
 	b.Int64(&c.Config.MaxEntryBytes, "hot-max-bytes", 1<<20, "largest content the nginx hot tier holds; larger hot documents stay on the app")
 	fs := b.FlagSet
 	fs.StringVar(&c.Prefix, "prefix", "", "directory nginx runs in (conf/, logs/, lua/, static/ are written there)")
 	fs.StringVar(&c.Config.Listen, "listen", "127.0.0.1:8080", "public listener")
-	fs.StringVar(&c.Config.AdminListen, "admin-listen", "127.0.0.1:8081", "admin listener (loopback only)")
+	fs.StringVar(&c.Config.AdminListen, "admin-listen", "127.0.0.1:8081", "admin listener, ip:port of one interface: loopback, or the private address the apps reach this edge by (requests signed with --internal-secret)")
 	fs.Var(&envflag.ListValue{P: &c.Config.Upstreams}, "upstreams", "comma-separated app instances, ip:port")
 	fs.IntVar(&c.Config.Workers, "workers", 0, "worker processes (0: one per core)")
 	fs.IntVar(&c.Config.WorkerConnections, "worker-connections", 4096, "connections per worker, clients and upstreams together (10,000 clients on 2 workers need about 12,000)")

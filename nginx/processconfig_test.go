@@ -42,7 +42,7 @@ func TestProcessConfigNamesTheFlagOfEveryProblem(t *testing.T) {
 		{[]string{"--read-token-secret", "short"}, "internal-secret and read-token-secret (16+ characters each) are required"},
 		{[]string{"--internal-secret", ""}, "internal-secret and read-token-secret (16+ characters each) are required"},
 		{[]string{"--upstreams", "app:80"}, `upstream "app:80" must be ip:port`},
-		{[]string{"--admin-listen", "0.0.0.0:8081"}, `AdminListen "0.0.0.0:8081" must be 127.0.0.1:<port>`},
+		{[]string{"--admin-listen", "0.0.0.0:8081"}, `AdminListen "0.0.0.0:8081" must be <ip>:<port> of one interface`},
 	} {
 		err := parseProcess(t, append(append([]string{}, complete...), tc.args...)...).Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

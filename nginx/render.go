@@ -1,6 +1,9 @@
 package nginx
 
 import (
+	"docplat/internal/internalapi"
+	"strings"
+
 	"bytes"
 	"embed"
 	"encoding/hex"
@@ -87,6 +90,8 @@ type confView struct {
 	UpstreamKeepalive              int
 	ErrorPages                     []errorPage
 	ReadTokenTTLSeconds            string
+	SignatureWindow                string
+	SignedHeaders                  []string
 }
 
 // seconds renders d for Lua (a number of seconds).
@@ -125,7 +130,18 @@ func view(c Config, prefix string) confView {
 		ErrorPages:        errorPages,
 		// Whole seconds, rounded up: see token.lua's cutoff.
 		ReadTokenTTLSeconds: strconv.FormatInt(int64(math.Ceil(c.ReadTokenTTL.Seconds())), 10),
+		SignatureWindow:     seconds(internalapi.SignatureWindow),
+		SignedHeaders:       lowered(signedHeaders),
 	}
 	v.Config.MaxInflight = maxInflight
 	return v
+}
+
+// lowered is names in lower case, as ngx.req.get_headers keys them.
+func lowered(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.ToLower(n)
+	}
+	return out
 }
