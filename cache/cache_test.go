@@ -55,7 +55,12 @@ func TestOneFillPerKeyPerInstanceAndAcrossInstances(t *testing.T) {
 	}
 	wg.Wait()
 	if n := src.loads.Load(); n != 1 {
-		t.Fatalf("300 concurrent cold reads on 3 instances caused %d source loads, want 1", n)
+		var l2Errors, l2Hits float64
+		for _, c := range instances {
+			l2Errors += testutil.ToFloat64(c.m.l2Errors)
+			l2Hits += testutil.ToFloat64(c.m.requests.WithLabelValues("l2", "hit"))
+		}
+		t.Fatalf("300 concurrent cold reads on 3 instances caused %d source loads, want 1 (Redis errors: %v, L2 hits: %v)", n, l2Errors, l2Hits)
 	}
 }
 
