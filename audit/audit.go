@@ -194,13 +194,6 @@ type Origin struct {
 
 type originKey struct{}
 
-// OriginKey is the string key under which a request's own key/value store
-// may carry the Origin instead: gin's Context answers string keys from its
-// Keys, so the HTTP layer sets it there once per request without copying
-// the request for a new context (the copy was most of the audit's cost on
-// cached reads).
-const OriginKey = "docplat/audit.origin"
-
 // WithOrigin returns ctx carrying o.
 func WithOrigin(ctx context.Context, o Origin) context.Context {
 	return context.WithValue(ctx, originKey{}, o)
@@ -209,10 +202,7 @@ func WithOrigin(ctx context.Context, o Origin) context.Context {
 // OriginFrom returns the Origin in ctx (zero when none: a command-line
 // tool, a background job).
 func OriginFrom(ctx context.Context) Origin {
-	if o, ok := ctx.Value(originKey{}).(Origin); ok {
-		return o
-	}
-	o, _ := ctx.Value(OriginKey).(Origin)
+	o, _ := ctx.Value(originKey{}).(Origin)
 	return o
 }
 

@@ -56,7 +56,7 @@ type Options struct {
 	TombstoneTTL time.Duration         // life of a tombstone; must exceed FillLease by far [60s]
 	FillLease    time.Duration         // a fill older than this never writes [5s]
 	StaleFor     time.Duration         // serve an L1 value this long past freshness when the source fails [30s]
-	LeaseWait    time.Duration         // how long a fill waits for another instance's fill [150ms]
+	LeaseWait    time.Duration         // how long a fill waits on another instance's held lease: bounds a filler that died holding it; one that fills or fails ends the wait at once [1s]
 	Redis        redis.UniversalClient // L2 and the invalidation channel; nil: L1 only (one instance)
 	WaitReplicas int                   // on a Redis Cluster: replicas that must hold a tombstone (WAIT) [0]
 	Channel      string                // invalidation channel ["docplat:invalidate"]
@@ -97,7 +97,7 @@ func New(ctx context.Context, opt Options) (*Cache, error) {
 	def(&opt.TombstoneTTL, time.Minute)
 	def(&opt.FillLease, 5*time.Second)
 	def(&opt.StaleFor, 30*time.Second)
-	def(&opt.LeaseWait, 150*time.Millisecond)
+	def(&opt.LeaseWait, time.Second)
 	if opt.TombstoneTTL < 4*opt.FillLease {
 		return nil, errors.New("cache: TombstoneTTL must be at least 4x FillLease")
 	}
@@ -177,6 +177,12 @@ func (c *Cache) fill(ctx context.Context, key string, load Loader) (Entry, error
 			}
 		}
 		e, err := c.load(ctx, key, load)
+		if leased && (err != nil || e.Stale) {
+			// Nothing to fill: let instances waiting on the lease load now.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			c.l2.release(rctx, key, token)
+			cancel()
+		}
 		if err != nil {
 			return Entry{}, err
 		}

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -42,7 +43,11 @@ func TestOneFillPerKeyPerInstanceAndAcrossInstances(t *testing.T) {
 	src := newSource()
 	src.set("hot", 1)
 	src.delay = 50 * time.Millisecond // a slow source makes the stampede visible
-	instances := []*Cache{instance(t, rdb, Options{}), instance(t, rdb, Options{}), instance(t, rdb, Options{})}
+	// The other instances wait on the filler's lease, not on its speed: with
+	// the default LeaseWait a filler slowed past it on a loaded machine
+	// made them load too. LeaseWait only bounds a filler that died.
+	opt := Options{LeaseWait: wait.Limit}
+	instances := []*Cache{instance(t, rdb, opt), instance(t, rdb, opt), instance(t, rdb, opt)}
 	var wg sync.WaitGroup
 	for i := range 300 {
 		c := instances[i%len(instances)]
@@ -50,7 +55,54 @@ func TestOneFillPerKeyPerInstanceAndAcrossInstances(t *testing.T) {
 	}
 	wg.Wait()
 	if n := src.loads.Load(); n != 1 {
-		t.Fatalf("300 concurrent cold reads on 3 instances caused %d source loads, want 1", n)
+		var l2Errors, l2Hits float64
+		for _, c := range instances {
+			l2Errors += testutil.ToFloat64(c.m.l2Errors)
+			l2Hits += testutil.ToFloat64(c.m.requests.WithLabelValues("l2", "hit"))
+		}
+		t.Fatalf("300 concurrent cold reads on 3 instances caused %d source loads, want 1 (Redis errors: %v, L2 hits: %v)", n, l2Errors, l2Hits)
+	}
+}
+
+// TestAFailedFillReleasesItsLeaseToTheWaiters: when the instance holding
+// the fill lease fails to load, it gives the lease up, so an instance
+// waiting on it loads at once instead of waiting out LeaseWait (here far
+// beyond the test's limit).
+func TestAFailedFillReleasesItsLeaseToTheWaiters(t *testing.T) {
+	rdb, _ := redisNode(t)
+	opt := Options{LeaseWait: time.Hour, FillLease: time.Hour, TombstoneTTL: 4 * time.Hour}
+	filler, waiter := instance(t, rdb, opt), instance(t, rdb, opt)
+	src := newSource()
+	src.set("k", 1)
+	loading, fail := make(chan struct{}), make(chan struct{})
+	failed := make(chan error, 1)
+	go func() {
+		_, err := filler.Get(context.Background(), "k", func(context.Context) (Entry, error) {
+			close(loading)
+			<-fail
+			return Entry{}, errors.New("source down")
+		})
+		failed <- err
+	}()
+	<-loading // the filler holds the lease now
+	got := make(chan error, 1)
+	go func() {
+		e, err := waiter.Get(context.Background(), "k", src.loader("k"))
+		if err == nil && e.Version != 1 {
+			err = fmt.Errorf("got version %d, want 1", e.Version)
+		}
+		got <- err
+	}()
+	wait.For(t, wait.Limit, "the waiter to poll the lease", func() bool {
+		return testutil.ToFloat64(waiter.m.requests.WithLabelValues("l2", "miss")) >= 1
+	})
+	close(fail)
+	if err := <-failed; err == nil {
+		t.Fatal("the filler's Get succeeded; its source failed")
+	}
+	wait.Returned(t, got, "the waiter's Get")
+	if n := src.loads.Load(); n != 1 {
+		t.Fatalf("the waiter loaded %d times, want 1", n)
 	}
 }
 

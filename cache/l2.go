@@ -22,6 +22,8 @@ var (
 	//go:embed tombstone.lua
 	tombstoneSource string
 	tombstoneScript = redis.NewScript(tombstoneSource)
+	// releaseScript deletes a fill lease only if the caller still holds it.
+	releaseScript = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
 )
 
 // l2 is the shared Redis level. After an error it is skipped for a short
@@ -151,7 +153,12 @@ func (c *l2) lease(ctx context.Context, key string, ttl time.Duration) (string, 
 	return token, ok
 }
 
-// await polls L2 while another instance fills key.
+// await polls L2 while another instance holds key's fill lease. It answers
+// the entry once that fill lands, and false once the lease is gone without
+// one (the filler failed and released it, or was fenced out), on a Redis
+// error, or after wait: a filler that died holding its lease. The filler's
+// progress, not a guess at its speed, ends the wait: a loaded filler that
+// took longer than a fixed wait made every instance load the key again.
 func (c *l2) await(ctx context.Context, key string, wait time.Duration, m *metrics) (Entry, bool) {
 	deadline := time.Now().Add(wait)
 	for d := 2 * time.Millisecond; time.Now().Before(deadline); d = min(2*d, 25*time.Millisecond) {
@@ -163,8 +170,20 @@ func (c *l2) await(ctx context.Context, key string, wait time.Duration, m *metri
 		if e, ok := c.get(ctx, key, m); ok {
 			return e, true
 		}
+		if n, err := c.rdb.Exists(ctx, c.leaseKey(key)).Result(); err != nil || n == 0 {
+			c.failed(err, m)
+			// The fence script drops the lease as it stores the entry:
+			// one more look finds a fill that landed between the reads.
+			return c.get(ctx, key, m)
+		}
 	}
 	return Entry{}, false
+}
+
+// release gives up a fill lease that will not be used (the load failed or
+// answered stale), so that other instances waiting on it load at once.
+func (c *l2) release(ctx context.Context, key, token string) {
+	_ = releaseScript.Run(ctx, c.rdb, []string{c.leaseKey(key)}, token).Err()
 }
 
 // fill writes a loaded entry through the fence script.

@@ -96,6 +96,7 @@ func (r *cachedRepository) Get(ctx context.Context, id string) (Document, error)
 	if err != nil {
 		return Document{}, err
 	}
+	// e.Version is a fence (Fence), known a revision: compare in fences.
 	if known := knownRevision(ctx); known > 0 && (e.Missing || e.Version < revisionFence(known)) {
 		// The caller was told of a newer revision than any level had: the
 		// primary answers (the cache's own fences keep it from storing

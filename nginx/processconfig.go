@@ -52,12 +52,18 @@ func (c *ProcessConfig) Validate() error {
 
 // RunProcess renders the configuration into cfg.Prefix and runs nginx in
 // the foreground until ctx ends, so that scripts supervise it by one PID.
+// Ending ctx is how it is stopped, so that is no error, even while nginx
+// is still starting (Start has stopped it then).
 func RunProcess(ctx context.Context, cfg ProcessConfig, log *slog.Logger) error {
 	if err := Render(cfg.Config, cfg.Prefix); err != nil {
 		return err
 	}
 	p, err := Start(ctx, cfg.Prefix)
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			log.Info("nginx stopped while starting")
+			return nil
+		}
 		return err
 	}
 	log.Info("nginx running", "pid", p.Pid(), "listen", cfg.Config.Listen, "admin", cfg.Config.AdminListen, "upstreams", cfg.Config.Upstreams, "prefix", cfg.Prefix)

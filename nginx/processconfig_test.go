@@ -82,3 +82,26 @@ func TestRunProcessServesUntilItsContextEnds(t *testing.T) {
 		t.Fatal("nginx still answers after RunProcess returned")
 	}
 }
+
+// TestRunProcessStoppedWhileStartingIsNoError: ending ctx is how RunProcess
+// is stopped, also before nginx has written its pid file. Under load a
+// caller could see nginx answer and stop it before Start had noticed the
+// pid file, and RunProcess returned "context canceled".
+func TestRunProcessStoppedWhileStartingIsNoError(t *testing.T) {
+	requireNginx(t)
+	app := newFakeApp(t, "a")
+	listen, prefix := freeAddr(t), t.TempDir()
+	c := parseProcess(t, "--prefix", prefix, "--listen", listen, "--admin-listen", freeAddr(t), "--workers", "1",
+		"--upstreams", app.addr(), "--internal-secret", testSecret, "--read-token-secret", testSecret)
+	if os.Geteuid() == 0 {
+		c.Config.User = "root"
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	stop() // ended before nginx can have written its pid file
+	if err := RunProcess(ctx, *c, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatalf("RunProcess stopped while starting: %v, want nil", err)
+	}
+	if _, err := http.Get("http://" + listen + "/api/v1/documents"); err == nil {
+		t.Fatal("nginx still answers after RunProcess returned")
+	}
+}

@@ -36,7 +36,7 @@ func adminList[T any](s *Server, fetch func(context.Context, accounts.User, acco
 		if !ok {
 			return
 		}
-		items, total, err := fetch(c, u, accounts.Page{Page: p, Size: size})
+		items, total, err := fetch(c.Request.Context(), u, accounts.Page{Page: p, Size: size})
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -51,7 +51,7 @@ func adminGet[T any](s *Server, get func(context.Context, accounts.User, string)
 		if !ok {
 			return
 		}
-		v, err := get(c, u, c.Param("id"))
+		v, err := get(c.Request.Context(), u, c.Param("id"))
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -72,7 +72,7 @@ func adminWrite[Req any, T interface{ GetID() string }](s *Server, status int, b
 		if !s.decodeJSON(c, &req) {
 			return
 		}
-		v, err := apply(c, u, c.Param("id"), req)
+		v, err := apply(c.Request.Context(), u, c.Param("id"), req)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -90,7 +90,7 @@ func adminDelete(s *Server, del func(context.Context, accounts.User, string) err
 		if !ok {
 			return
 		}
-		if err := del(c, u, c.Param("id")); err != nil {
+		if err := del(c.Request.Context(), u, c.Param("id")); err != nil {
 			s.fail(c, err)
 			return
 		}

@@ -13,12 +13,17 @@ import (
 	"docplat/errs"
 )
 
-// auditOrigin puts who is calling and from where into the request's gin
-// context (which handlers hand to the services as their context), where the
-// stores writing a change read it for its audit entry (audit.OriginFrom).
-// It runs after authenticate.
+// auditOrigin puts who is calling and from where into the request's
+// context, where the stores writing a change read it for its audit entry
+// (audit.OriginFrom). It runs after authenticate.
+//
+// It copies the request (two allocations) rather than riding in gin's keys:
+// handing the *gin.Context itself to the services as their context is a
+// data race, since gin recycles it once the handler returns while
+// database/sql may still read the context (TestNoGinContextAsContext).
 func (s *Server) auditOrigin(c *gin.Context) {
-	c.Set(audit.OriginKey, audit.Origin{ActorID: c.GetString(userIDKey), IP: c.ClientIP()})
+	c.Request = c.Request.WithContext(audit.WithOrigin(c.Request.Context(),
+		audit.Origin{ActorID: c.GetString(userIDKey), IP: c.ClientIP()}))
 	c.Next()
 }
 
@@ -30,8 +35,8 @@ func (s *Server) recordLoginFailure(c *gin.Context, username string) {
 		return
 	}
 	e := audit.Entry{Action: audit.LoginFailed, Target: accounts.NormalizeUsername(username), IP: c.ClientIP()}
-	if err := s.deps.Audit.Append(c, e); err != nil {
-		s.log.WarnContext(c, "recording a failed login in the audit log", "err", err, "request_id", requestIDOf(c))
+	if err := s.deps.Audit.Append(c.Request.Context(), e); err != nil {
+		s.log.WarnContext(c.Request.Context(), "recording a failed login in the audit log", "err", err, "request_id", requestIDOf(c))
 	}
 }
 
@@ -76,9 +81,9 @@ func (s *Server) listAudit(c *gin.Context) {
 			w.Flush()
 			return
 		}
-		if _, err := s.deps.Audit.ExportCSV(c, c.Writer, *f, maxAuditExport); err != nil {
+		if _, err := s.deps.Audit.ExportCSV(c.Request.Context(), c.Writer, *f, maxAuditExport); err != nil {
 			// The status is sent: the export ends short, and the log says why.
-			s.log.WarnContext(c, "audit CSV export cut short", "err", err, "request_id", requestIDOf(c))
+			s.log.WarnContext(c.Request.Context(), "audit CSV export cut short", "err", err, "request_id", requestIDOf(c))
 		}
 		return
 	}
@@ -91,7 +96,7 @@ func (s *Server) listAudit(c *gin.Context) {
 	var total int64
 	if f != nil {
 		var err error
-		if entries, total, err = s.deps.Audit.Query(c, *f, audit.Page{Page: p, Size: size}); err != nil {
+		if entries, total, err = s.deps.Audit.Query(c.Request.Context(), *f, audit.Page{Page: p, Size: size}); err != nil {
 			s.fail(c, err)
 			return
 		}

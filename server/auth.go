@@ -62,7 +62,7 @@ func (s *Server) authenticate(c *gin.Context) {
 			abort(c, errs.Unauthorized, "Authorization must be 'Bearer <token>'")
 			return
 		}
-		u, t, err := s.deps.Accounts.Authenticate(c, strings.TrimSpace(secret))
+		u, t, err := s.deps.Accounts.Authenticate(c.Request.Context(), strings.TrimSpace(secret))
 		if err != nil {
 			if errors.Is(err, accounts.ErrUnauthorized) {
 				abort(c, errs.Unauthorized, "the token is invalid or expired")
@@ -82,7 +82,7 @@ func (s *Server) authenticate(c *gin.Context) {
 		c.Next()
 		return
 	}
-	u, t, err := s.deps.Accounts.Authenticate(c, secret)
+	u, t, err := s.deps.Accounts.Authenticate(c.Request.Context(), secret)
 	if errors.Is(err, accounts.ErrUnauthorized) {
 		s.clearCookies(c)
 		c.Next()
@@ -123,7 +123,7 @@ func (s *Server) setCaller(c *gin.Context, u accounts.User, t accounts.Token) bo
 // actorFor is user u as the document rules see it: role flags and its
 // department's line (for grants to parent departments).
 func (s *Server) actorFor(c *gin.Context, u accounts.User) (docs.Actor, error) {
-	line, err := s.deps.Accounts.DepartmentLine(c, u.DepartmentID)
+	line, err := s.deps.Accounts.DepartmentLine(c.Request.Context(), u.DepartmentID)
 	if err != nil {
 		return docs.Actor{}, err
 	}
@@ -193,7 +193,7 @@ func (s *Server) readYourWrites(c *gin.Context) {
 	}
 	mark := func() {
 		if err := m.Mark(context.WithoutCancel(c.Request.Context()), user); err != nil {
-			s.log.WarnContext(c, "recent writes: marking the writer failed; their next reads may miss this write on a replica", "err", err)
+			s.log.WarnContext(c.Request.Context(), "recent writes: marking the writer failed; their next reads may miss this write on a replica", "err", err)
 		}
 	}
 	mark()

@@ -27,11 +27,11 @@ func (s *Server) login(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	if ok, retry := s.logins.allow(c, c.ClientIP(), req.Username); !ok {
+	if ok, retry := s.logins.allow(c.Request.Context(), c.ClientIP(), req.Username); !ok {
 		s.rateLimited(c, retry)
 		return
 	}
-	sess, err := s.deps.Accounts.Login(c, req.Username, req.Password)
+	sess, err := s.deps.Accounts.Login(c.Request.Context(), req.Username, req.Password)
 	if errors.Is(err, accounts.ErrBadCredentials) {
 		s.recordLoginFailure(c, req.Username)
 	}
@@ -49,7 +49,7 @@ func (s *Server) logout(c *gin.Context) {
 		return
 	}
 	t := c.MustGet(tokenKey).(accounts.Token)
-	if err := s.deps.Accounts.Logout(c, t); err != nil {
+	if err := s.deps.Accounts.Logout(c.Request.Context(), t); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -79,7 +79,7 @@ func (s *Server) createToken(c *gin.Context) {
 	if !s.decodeJSON(c, &req) {
 		return
 	}
-	t, secret, err := s.deps.Accounts.CreateAPIToken(c, u, c.MustGet(tokenKey).(accounts.Token), req.Name, time.Duration(req.ExpiresInS)*time.Second)
+	t, secret, err := s.deps.Accounts.CreateAPIToken(c.Request.Context(), u, c.MustGet(tokenKey).(accounts.Token), req.Name, time.Duration(req.ExpiresInS)*time.Second)
 	if err != nil {
 		s.fail(c, err)
 		return

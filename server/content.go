@@ -37,7 +37,7 @@ func (s *Server) serveContent(c *gin.Context, version int) {
 			who = a
 		}
 	}
-	d, v, f, err := s.deps.Docs.Content(c, who, c.Param("id"), version)
+	d, v, f, err := s.deps.Docs.Content(c.Request.Context(), who, c.Param("id"), version)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -69,9 +69,9 @@ func (s *Server) writeContent(c *gin.Context, who docs.Actor, d docs.Document, v
 	switch {
 	case c.Request.Method != http.MethodGet:
 	case ans.shareID != "":
-		s.deps.Docs.RecordShareRead(c, ans.shareID, d, kind, v.Size)
+		s.deps.Docs.RecordShareRead(c.Request.Context(), ans.shareID, d, kind, v.Size)
 	default:
-		s.deps.Docs.RecordContentRead(c, who, d, kind, v.Size)
+		s.deps.Docs.RecordContentRead(c.Request.Context(), who, d, kind, v.Size)
 	}
 	policy := docs.ContentPolicy(d, v)
 	policy.SetHeader(c.Writer.Header(), download)

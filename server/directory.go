@@ -18,7 +18,7 @@ func (s *Server) directory(c *gin.Context) {
 		return
 	}
 	if name, ok := c.GetQuery("username"); ok {
-		d, err := s.deps.Accounts.UserNamed(c, u, name)
+		d, err := s.deps.Accounts.UserNamed(c.Request.Context(), u, name)
 		if err != nil {
 			s.fail(c, err)
 			return
@@ -34,7 +34,7 @@ func (s *Server) directory(c *gin.Context) {
 			}
 		}
 	}
-	d, err := s.deps.Accounts.Directory(c, u, ids)
+	d, err := s.deps.Accounts.Directory(c.Request.Context(), u, ids)
 	if err != nil {
 		s.fail(c, err)
 		return

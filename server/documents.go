@@ -37,7 +37,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 		PublishAt:   form.fields["publish_at"],
 		LectureAt:   form.fields["lecture_at"],
 	}
-	d, err := s.deps.Docs.Create(c, actor(c), in, form.file)
+	d, err := s.deps.Docs.Create(c.Request.Context(), actor(c), in, form.file)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -54,7 +54,7 @@ func (s *Server) listDocuments(c *gin.Context) {
 	}
 	in := docs.ListInput{Q: c.Query("q"), Tag: c.Query("tag"), OwnerID: c.Query("owner_id"),
 		DepartmentID: c.Query("department_id"), Sort: c.Query("sort"), Page: p, PageSize: size}
-	items, total, err := s.deps.Docs.List(c, actor(c), in)
+	items, total, err := s.deps.Docs.List(c.Request.Context(), actor(c), in)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -63,7 +63,7 @@ func (s *Server) listDocuments(c *gin.Context) {
 }
 
 func (s *Server) getDocument(c *gin.Context) {
-	d, err := s.deps.Docs.Get(c, actor(c), c.Param("id"))
+	d, err := s.deps.Docs.Get(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -101,7 +101,7 @@ func (s *Server) patchDocument(c *gin.Context) {
 	if !jsonBody(c) || !s.decodeJSON(c, &req) {
 		return
 	}
-	d, err := s.deps.Docs.Update(c, actor(c), c.Param("id"), pre, docs.Patch(req))
+	d, err := s.deps.Docs.Update(c.Request.Context(), actor(c), c.Param("id"), pre, docs.Patch(req))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -123,7 +123,7 @@ func (s *Server) deleteDocument(c *gin.Context) {
 	if !s.proceed(c, func(f *idempotency.Fingerprint) { f.Add("If-Match", strings.TrimSpace(ifMatch)) }) {
 		return
 	}
-	if err := s.deps.Docs.Delete(c, actor(c), c.Param("id"), pre); err != nil {
+	if err := s.deps.Docs.Delete(c.Request.Context(), actor(c), c.Param("id"), pre); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -143,7 +143,7 @@ func (s *Server) putContent(c *gin.Context) {
 	// Refuse before reading a possibly large body when the caller may not
 	// write or the precondition already fails (checked again under the lock).
 	if !retrying(c) {
-		if err := s.deps.Docs.CheckWritable(c, actor(c), c.Param("id"), pre); err != nil {
+		if err := s.deps.Docs.CheckWritable(c.Request.Context(), actor(c), c.Param("id"), pre); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -159,7 +159,7 @@ func (s *Server) putContent(c *gin.Context) {
 	}) {
 		return
 	}
-	d, err := s.deps.Docs.ReplaceContent(c, actor(c), c.Param("id"), pre, form.file)
+	d, err := s.deps.Docs.ReplaceContent(c.Request.Context(), actor(c), c.Param("id"), pre, form.file)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -173,7 +173,7 @@ func (s *Server) listVersions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	vs, err := s.deps.Docs.Versions(c, actor(c), c.Param("id"))
+	vs, err := s.deps.Docs.Versions(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return

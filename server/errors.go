@@ -95,7 +95,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 		setRetryAfter(c, dependencyRetryAfter)
 	}
 	if _, signedIn := caller(c); signedIn && r.quota != nil {
-		c.AbortWithStatusJSON(statusOf[errs.QuotaExceeded], errorBody{Error: errorDetail{Code: r.coded.Code, Message: r.coded.Message, Details: s.quotaDetails(c, r.quota)}})
+		c.AbortWithStatusJSON(statusOf[errs.QuotaExceeded], errorBody{Error: errorDetail{Code: r.coded.Code, Message: r.coded.Message, Details: s.quotaDetails(c.Request.Context(), r.quota)}})
 		return
 	}
 	abort(c, r.coded.Code, r.coded.Message)

@@ -32,7 +32,7 @@ func grantsOut(gs []docs.Grant) grantsJSON {
 // getGrants answers a document's grants to who may manage it (expired ones
 // included, so that a manager sees what to renew).
 func (s *Server) getGrants(c *gin.Context) {
-	gs, err := s.deps.Docs.Grants(c, actor(c), c.Param("id"))
+	gs, err := s.deps.Docs.Grants(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -45,7 +45,7 @@ func (s *Server) getGrants(c *gin.Context) {
 // server will allow (a write grantee edits, a manage grantee shares). Never
 // cached: it changes with the grants and the signed-in user, not the ETag.
 func (s *Server) getPermission(c *gin.Context) {
-	p, err := s.deps.Docs.PermissionFor(c, actor(c), c.Param("id"))
+	p, err := s.deps.Docs.PermissionFor(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -79,7 +79,7 @@ func (s *Server) putGrants(c *gin.Context) {
 	for i, g := range *req.Items {
 		in[i] = docs.Grant{Principal: g.Principal, Permission: g.Permission, ExpiresAt: g.ExpiresAt}
 	}
-	d, err := s.deps.Docs.SetGrants(c, actor(c), c.Param("id"), pre, in)
+	d, err := s.deps.Docs.SetGrants(c.Request.Context(), actor(c), c.Param("id"), pre, in)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -53,7 +53,7 @@ func (s *Server) hotDocuments(c *gin.Context) {
 	for i, h := range all {
 		ids[i] = h.DocumentID
 	}
-	readable, err := s.deps.Docs.Readable(c, actor(c), ids)
+	readable, err := s.deps.Docs.Readable(c.Request.Context(), actor(c), ids)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -78,9 +78,9 @@ func (s *Server) idempotent(c *gin.Context) {
 		return
 	}
 	store := s.deps.Idempotency
-	claim, err := store.Begin(c, u.ID, key, requestLine(c))
+	claim, err := store.Begin(c.Request.Context(), u.ID, key, requestLine(c))
 	if err != nil {
-		s.log.WarnContext(c, "idempotency record unavailable", "err", err, "request_id", requestIDOf(c))
+		s.log.WarnContext(c.Request.Context(), "idempotency record unavailable", "err", err, "request_id", requestIDOf(c))
 		c.Header("Retry-After", "2")
 		abort(c, errs.Unavailable, "the Idempotency-Key cannot be checked right now; nothing was changed, retry shortly")
 		return
@@ -100,7 +100,7 @@ func (s *Server) idempotent(c *gin.Context) {
 		c.Next()
 		if w.fingerprint == "" && !c.Writer.Written() {
 			// A route behind s.idempotent that never called s.proceed: a bug.
-			s.log.ErrorContext(c, "a retried write under an Idempotency-Key was not compared with its first request", "route", c.FullPath())
+			s.log.ErrorContext(c.Request.Context(), "a retried write under an Idempotency-Key was not compared with its first request", "route", c.FullPath())
 		}
 	}
 }
@@ -173,7 +173,7 @@ func (s *Server) replayCommitted(c *gin.Context, w *keyedWrite) {
 		c.Status(http.StatusNoContent)
 		c.Writer.WriteHeaderNow()
 	} else {
-		d, err := s.deps.Docs.Get(c, actor(c), w.claim.DocumentID)
+		d, err := s.deps.Docs.Get(c.Request.Context(), actor(c), w.claim.DocumentID)
 		if err != nil {
 			s.fail(c, err)
 			c.Abort()
@@ -190,10 +190,13 @@ func (s *Server) replayCommitted(c *gin.Context, w *keyedWrite) {
 	c.Abort()
 	// The stored fingerprint, not this retry's: a record made without one
 	// does not get bound to whichever retry came first.
-	if err := s.deps.Idempotency.Finish(c, w.user, w.key, w.claim.Fingerprint, rec.response()); err != nil {
-		s.log.WarnContext(c, "recording a rebuilt idempotent answer", "err", err)
+	if err := s.deps.Idempotency.Finish(c.Request.Context(), w.user, w.key, w.claim.Fingerprint, rec.response()); err != nil {
+		s.log.WarnContext(c.Request.Context(), "recording a rebuilt idempotent answer", "err", err)
 	}
 }
+
+// settleTimeout bounds settling a key once its request has ended.
+const settleTimeout = 5 * time.Second
 
 // runRecorded runs the write under the claim and settles the claim by its
 // answer: recorded with the request's fingerprint when the write is decided
@@ -213,26 +216,30 @@ func (s *Server) runRecorded(c *gin.Context, w *keyedWrite) {
 	c.Request = c.Request.WithContext(docs.WithIdempotencyKey(c.Request.Context(), docs.IdempotencyRef{UserID: user, Key: key}))
 	defer func() {
 		if v := recover(); v != nil {
-			_ = store.Release(c, user, key)
+			_ = store.Release(c.Request.Context(), user, key)
 			panic(v)
 		}
 	}()
 	c.Next()
 	status := rec.Status()
+	// Settling outlives the request on purpose: a client that went away
+	// (499) still leaves a key that must be released or held for its retry.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), settleTimeout)
+	defer cancel()
 	var err error
 	switch {
 	case c.GetBool(writeInDoubtKey):
-		err = store.Hold(c, user, key, idempotency.InDoubtLease)
+		err = store.Hold(ctx, user, key, idempotency.InDoubtLease)
 	case status >= 500 || status == 499 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || rec.overflow,
 		w.fingerprint == "":
-		err = store.Release(c, user, key)
+		err = store.Release(ctx, user, key)
 	default:
-		err = store.Finish(c, user, key, w.fingerprint, rec.response())
+		err = store.Finish(ctx, user, key, w.fingerprint, rec.response())
 	}
 	if err != nil {
 		// The commit mark (written with the change) still stops a retry
 		// from running the write again.
-		s.log.WarnContext(c, "settling an idempotency key", "err", err, "status", status, "request_id", requestIDOf(c))
+		s.log.WarnContext(ctx, "settling an idempotency key", "err", err, "status", status, "request_id", requestIDOf(c))
 	}
 }
 

@@ -42,7 +42,7 @@ func (s *Server) recover(c *gin.Context) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.ErrorContext(c, "panic serving request", "panic", fmt.Sprint(v), "request_id", requestIDOf(c),
+			s.log.ErrorContext(c.Request.Context(), "panic serving request", "panic", fmt.Sprint(v), "request_id", requestIDOf(c),
 				"path", c.Request.URL.Path, "stack", string(debug.Stack()))
 			if !c.Writer.Written() {
 				abort(c, errs.Internal, "internal error (request id "+requestIDOf(c)+")")
@@ -93,7 +93,7 @@ func (s *Server) observe(c *gin.Context) {
 		return
 	}
 	level := slogLevelFor(status)
-	s.log.Log(c, level, "http request",
+	s.log.Log(c.Request.Context(), level, "http request",
 		"request_id", requestIDOf(c), "method", c.Request.Method, "route", route, "path", c.Request.URL.Path,
 		"status", status, "duration_ms", float64(elapsed.Microseconds())/1000, "bytes", c.Writer.Size(),
 		"user_id", c.GetString(userIDKey), "ip", c.ClientIP())

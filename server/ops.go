@@ -17,7 +17,7 @@ func (s *Server) healthz(c *gin.Context) {
 // readyz asks every dependency at once, each with a short deadline, and
 // names the ones that failed.
 func (s *Server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c, 2*time.Second)
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	type result struct {
 		name string
@@ -32,7 +32,7 @@ func (s *Server) readyz(c *gin.Context) {
 		for range checks {
 			if r := <-results; r.err != nil {
 				failing = append(failing, r.name)
-				s.log.WarnContext(c, "readiness check failed", "dependency", r.name, "err", r.err)
+				s.log.WarnContext(c.Request.Context(), "readiness check failed", "dependency", r.name, "err", r.err)
 			}
 		}
 		sort.Strings(failing)

@@ -62,7 +62,7 @@ func (s *Server) servePreview(c *gin.Context, version int) {
 			who = a
 		}
 	}
-	d, v, body, err := s.deps.Docs.Content(c, who, c.Param("id"), version)
+	d, v, body, err := s.deps.Docs.Content(c.Request.Context(), who, c.Param("id"), version)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -75,7 +75,7 @@ func (s *Server) servePreview(c *gin.Context, version int) {
 		s.servePage(c, src, page, width, version > 0)
 		return
 	}
-	s.deps.Docs.RecordContentRead(c, who, d, docs.AccessView, v.Size)
+	s.deps.Docs.RecordContentRead(c.Request.Context(), who, d, docs.AccessView, v.Size)
 	// Checked before the preview is made: a client holds this ETag only
 	// from a final answer (below), which never changes for these bytes.
 	etag := `"` + previewFormat + "-" + v.SHA256 + `"`
@@ -87,7 +87,7 @@ func (s *Server) servePreview(c *gin.Context, version int) {
 	}
 	p := preview.Preview{Kind: preview.KindNone, Reason: "this server renders no previews"}
 	if s.deps.Previews != nil {
-		if p, err = s.deps.Previews.Describe(c, src); err != nil {
+		if p, err = s.deps.Previews.Describe(c.Request.Context(), src); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -123,7 +123,7 @@ func (s *Server) servePage(c *gin.Context, src preview.Source, page, width int, 
 		c.Status(http.StatusNotModified)
 		return
 	}
-	f, name, err := s.deps.Previews.Page(c, src, page, width)
+	f, name, err := s.deps.Previews.Page(c.Request.Context(), src, page, width)
 	if err != nil {
 		s.fail(c, err) // pending: 503 with Retry-After
 		return

@@ -24,7 +24,7 @@ func (s *Server) createReadToken(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := s.deps.Docs.Get(c, actor(c), c.Param("id"))
+	d, err := s.deps.Docs.Get(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -53,7 +53,7 @@ func (s *Server) tokenActor(c *gin.Context, id string) (docs.Actor, bool) {
 	}
 	// The token's revision is checked against the current document before
 	// anyone's rights are known: a system read, the decision comes below.
-	d, err := s.deps.Docs.GetSystem(c, id)
+	d, err := s.deps.Docs.GetSystem(c.Request.Context(), id)
 	if err != nil {
 		return docs.Actor{}, false
 	}
@@ -61,7 +61,7 @@ func (s *Server) tokenActor(c *gin.Context, id string) (docs.Actor, bool) {
 	if err != nil {
 		return docs.Actor{}, false
 	}
-	u, err := s.deps.Accounts.UserSystem(c, uid)
+	u, err := s.deps.Accounts.UserSystem(c.Request.Context(), uid)
 	if err != nil || u.Disabled {
 		return docs.Actor{}, false
 	}

@@ -53,7 +53,7 @@ func (s *Server) getUpload(c *gin.Context) {
 	if _, ok := requireUser(c); !ok {
 		return
 	}
-	u, err := s.deps.Uploads.Status(c, actor(c), c.Param("id"))
+	u, err := s.deps.Uploads.Status(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -53,7 +53,7 @@ func (s *Server) createShare(c *gin.Context) {
 		abort(c, errs.BadRequest, "expires_in_s must be between 60 and 31536000 (one year)")
 		return
 	}
-	l, err := s.deps.Shares.Create(c, actor(c), c.Param("id"), shares.NewLink{
+	l, err := s.deps.Shares.Create(c.Request.Context(), actor(c), c.Param("id"), shares.NewLink{
 		ExpiresIn: time.Duration(sec) * time.Second, Password: in.Password, MaxDownloads: in.MaxDownloads})
 	if err != nil {
 		s.fail(c, err)
@@ -79,7 +79,7 @@ func (s *Server) listShares(c *gin.Context) {
 	if _, ok := requireUser(c); !ok {
 		return
 	}
-	links, err := s.deps.Shares.List(c, actor(c), c.Param("id"))
+	links, err := s.deps.Shares.List(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -99,7 +99,7 @@ func (s *Server) revokeShare(c *gin.Context) {
 	if _, ok := requireUser(c); !ok {
 		return
 	}
-	if _, err := s.deps.Shares.Revoke(c, actor(c), c.Param("token")); err != nil {
+	if _, err := s.deps.Shares.Revoke(c.Request.Context(), actor(c), c.Param("token")); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -139,7 +139,7 @@ func (s *Server) serveShare(c *gin.Context) {
 	}
 	browser := c.Request.Method == http.MethodGet && c.Query("download") != "1" && wantsHTML(c.Request)
 	grant := c.Query("grant")
-	l, d, err := s.deps.Shares.Open(c, token, password, func(l shares.Link, d docs.Document) bool {
+	l, d, err := s.deps.Shares.Open(c.Request.Context(), token, password, func(l shares.Link, d docs.Document) bool {
 		return grant != "" && s.shareGrantValid(grant, l, d)
 	})
 	var retry *shares.RetryError
@@ -161,7 +161,7 @@ func (s *Server) serveShare(c *gin.Context) {
 		s.shareLanding(c, http.StatusOK, token, &d)
 		return
 	}
-	d, v, f, err := s.deps.Docs.ContentSystem(c, d.ID, 0) // the link is the permission
+	d, v, f, err := s.deps.Docs.ContentSystem(c.Request.Context(), d.ID, 0) // the link is the permission
 	if err != nil {
 		if errors.Is(err, docs.ErrNotFound) {
 			err = shares.ErrNotFound
@@ -176,9 +176,9 @@ func (s *Server) serveShare(c *gin.Context) {
 		if !shareCountsDownload(c.Request, status) {
 			return nil
 		}
-		err := s.deps.Shares.CountDownload(c, l)
+		err := s.deps.Shares.CountDownload(c.Request.Context(), l)
 		if err != nil && errs.CodeOf(err) == errs.Internal {
-			s.log.WarnContext(c, "share download not counted", "err", err, "request_id", requestIDOf(c))
+			s.log.WarnContext(c.Request.Context(), "share download not counted", "err", err, "request_id", requestIDOf(c))
 			return errs.Wrap(err, errs.Unavailable, "the share link's download count is unavailable; retry shortly")
 		}
 		return err
@@ -299,7 +299,7 @@ func (s *Server) shareLanding(c *gin.Context, status int, token string, d *docs.
 	c.Header("Vary", "Accept, Accept-Language")
 	c.Status(status)
 	if err := shareLandingPage.Execute(c.Writer, data); err != nil {
-		s.log.WarnContext(c, "share landing page", "err", err)
+		s.log.WarnContext(c.Request.Context(), "share landing page", "err", err)
 	}
 }
 

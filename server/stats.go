@@ -40,12 +40,12 @@ func (s *Server) documentStats(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := s.deps.Docs.Get(c, actor(c), c.Param("id"))
+	d, err := s.deps.Docs.Get(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out, err := st.DocumentStats(c, d.ID)
+	out, err := st.DocumentStats(c.Request.Context(), d.ID)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -75,7 +75,7 @@ func (s *Server) topDocuments(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ranked, err := st.Top(c, window, limit*5)
+	ranked, err := st.Top(c.Request.Context(), window, limit*5)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -86,7 +86,7 @@ func (s *Server) topDocuments(c *gin.Context) {
 		if len(items) == limit {
 			break
 		}
-		d, err := s.deps.Docs.Authorize(c, who, r.DocumentID, docs.PermRead)
+		d, err := s.deps.Docs.Authorize(c.Request.Context(), who, r.DocumentID, docs.PermRead)
 		if errors.Is(err, docs.ErrNotFound) {
 			continue
 		}
@@ -112,7 +112,7 @@ func (s *Server) departmentStats(c *gin.Context) {
 	if u.Role != accounts.RoleAdmin {
 		only = u.DepartmentID
 	}
-	items, err := st.Departments(c, only)
+	items, err := st.Departments(c.Request.Context(), only)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -24,7 +24,7 @@ func (s *Server) listTrash(c *gin.Context) {
 	if !ok {
 		return
 	}
-	items, total, err := s.deps.Docs.Trash(c, actor(c), c.Query("owner_id"), p, size)
+	items, total, err := s.deps.Docs.Trash(c.Request.Context(), actor(c), c.Query("owner_id"), p, size)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -39,7 +39,7 @@ func (s *Server) restoreDocument(c *gin.Context) {
 	if !s.proceed(c, func(*idempotency.Fingerprint) {}) {
 		return
 	}
-	d, err := s.deps.Docs.Restore(c, actor(c), c.Param("id"))
+	d, err := s.deps.Docs.Restore(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -55,7 +55,7 @@ func (s *Server) purgeDocument(c *gin.Context) {
 	if !s.proceed(c, func(*idempotency.Fingerprint) {}) {
 		return
 	}
-	if err := s.deps.Docs.Purge(c, actor(c), c.Param("id")); err != nil {
+	if err := s.deps.Docs.Purge(c.Request.Context(), actor(c), c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
 	}

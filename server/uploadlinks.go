@@ -69,7 +69,7 @@ func (s *Server) createUploadLink(c *gin.Context) {
 		abort(c, errs.BadRequest, "expires_in_s must be between 60 and 31536000 (one year)")
 		return
 	}
-	l, err := s.deps.UploadLinks.Create(c, u, uploadlinks.NewLink{Title: in.Title, Tags: in.Tags, ExpiresIn: time.Duration(sec) * time.Second,
+	l, err := s.deps.UploadLinks.Create(c.Request.Context(), u, uploadlinks.NewLink{Title: in.Title, Tags: in.Tags, ExpiresIn: time.Duration(sec) * time.Second,
 		Password: in.Password, MaxFiles: in.MaxFiles, MaxFileBytes: in.MaxFileBytes, MaxTotalBytes: in.MaxTotalBytes})
 	if err != nil {
 		s.fail(c, err)
@@ -87,7 +87,7 @@ func (s *Server) listUploadLinks(c *gin.Context) {
 	if !ok {
 		return
 	}
-	links, err := s.deps.UploadLinks.List(c, u)
+	links, err := s.deps.UploadLinks.List(c.Request.Context(), u)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -104,7 +104,7 @@ func (s *Server) revokeUploadLink(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, err := s.deps.UploadLinks.Revoke(c, u, c.Param("id")); err != nil {
+	if _, err := s.deps.UploadLinks.Revoke(c.Request.Context(), u, c.Param("id")); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -118,14 +118,14 @@ const uploadPasswordHeader = "X-Upload-Password"
 // 'password' before it): a receipt only, never the document.
 func (s *Server) uploadThroughLink(c *gin.Context) {
 	token := c.Param("token")
-	l, err := s.deps.UploadLinks.Open(c, token, "", false) // a gone link is refused before its body is read
+	l, err := s.deps.UploadLinks.Open(c.Request.Context(), token, "", false) // a gone link is refused before its body is read
 	if err != nil {
 		s.failLink(c, err)
 		return
 	}
 	password := c.GetHeader(uploadPasswordHeader)
 	if l.HasPassword() && password != "" {
-		if l, err = s.deps.UploadLinks.Open(c, token, password, true); err != nil {
+		if l, err = s.deps.UploadLinks.Open(c.Request.Context(), token, password, true); err != nil {
 			s.failLink(c, err)
 			return
 		}
@@ -136,12 +136,12 @@ func (s *Server) uploadThroughLink(c *gin.Context) {
 	}
 	defer form.file.Discard()
 	if l.HasPassword() && password == "" {
-		if l, err = s.deps.UploadLinks.Open(c, token, form.fields["password"], true); err != nil {
+		if l, err = s.deps.UploadLinks.Open(c.Request.Context(), token, form.fields["password"], true); err != nil {
 			s.failLink(c, err)
 			return
 		}
 	}
-	if _, err := s.deps.UploadLinks.Upload(c, l, form.file); err != nil {
+	if _, err := s.deps.UploadLinks.Upload(c.Request.Context(), l, form.file); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -205,7 +205,7 @@ document.getElementById('f').onsubmit = function (e) {
 
 func (s *Server) uploadPage(c *gin.Context) {
 	token := c.Param("token")
-	l, err := s.deps.UploadLinks.Open(c, token, "", false)
+	l, err := s.deps.UploadLinks.Open(c.Request.Context(), token, "", false)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -227,6 +227,6 @@ func (s *Server) uploadPage(c *gin.Context) {
 		Action   string
 	}{t, l.Title, l.MaxFiles - l.Files, l.HasPassword(), "/u/" + url.PathEscape(token)}
 	if err := uploadPage.Execute(c.Writer, data); err != nil {
-		s.log.WarnContext(c, "upload page", "err", err)
+		s.log.WarnContext(c.Request.Context(), "upload page", "err", err)
 	}
 }

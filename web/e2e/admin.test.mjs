@@ -42,8 +42,12 @@ try {
   // A department with a quota set afterwards.
   await page.getByRole('navigation', { name: 'Administration sections' }).getByRole('link', { name: 'Departments' }).click();
   await page.getByRole('heading', { level: 1, name: 'Departments' }).waitFor();
-  await page.getByLabel('Department name').last().fill('数学组');
-  await page.getByRole('button', { name: 'Create department' }).click();
+  // The creation form, not the first-run one above it (also "Department
+  // name"): that is drawn with the heading, this once the tree has loaded;
+  // on a loaded machine "the last such field" was still the first-run one.
+  const newDept = page.locator('section.panel').filter({ has: page.getByRole('heading', { level: 2, name: 'New department' }) });
+  await newDept.getByLabel('Department name').fill('数学组');
+  await newDept.getByRole('button', { name: 'Create department' }).click();
   assert.match(await banner(page, /Created/), /Created 数学组/);
   const maths = page.locator('li.dept').filter({ has: page.locator('.dept-name', { hasText: /^数学组$/ }) });
   await maths.getByText('0 B used, no quota').waitFor();
@@ -55,9 +59,9 @@ try {
   assert.equal(await maths.getByRole('img', { name: '0 B of 10 MB (0%)' }).count(), 1, 'the usage bar is named by its figures');
 
   // A sub-department sits under its parent in the tree.
-  await page.getByLabel('Department name').last().fill('初二数学');
-  await page.getByLabel('Parent department').selectOption({ label: '数学组' });
-  await page.getByRole('button', { name: 'Create department' }).click();
+  await newDept.getByLabel('Department name').fill('初二数学');
+  await newDept.getByLabel('Parent department').selectOption({ label: '数学组' });
+  await newDept.getByRole('button', { name: 'Create department' }).click();
   await banner(page, /Created 初二数学/);
   assert.deepEqual(await page.locator('li.dept .dept-name').allTextContents(), ['数学组', '初二数学', env('DOCPLAT_DEPARTMENT_NAME')]);
   assert.equal(await page.locator('li.dept.depth-1 .dept-name').textContent(), '初二数学');
@@ -158,7 +162,7 @@ try {
   await shot(page, 'admin-departments-zh');
 
   // First run: create a department and join it in one click.
-  await page.getByLabel('部门名称').first().fill('校长办公室');
+  await page.locator('section.first-run').getByLabel('部门名称').fill('校长办公室');
   await page.getByRole('button', { name: '创建部门并加入' }).click();
   await banner(page, /你已加入部门“校长办公室”/);
   assert.equal(await page.getByRole('heading', { name: '你还没有所属部门' }).count(), 0, 'the guidance is gone');
