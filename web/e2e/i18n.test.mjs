@@ -52,6 +52,8 @@ try {
   await admin.reload(); // a first screen again
   await admin.getByRole('heading', { level: 2, name: 'Details' }).waitFor();
   assert.equal(await admin.getAttribute('html', 'lang'), 'en');
+  // Names come from the directory after the screen is drawn ("…" until then).
+  await admin.locator('dl.meta-grid').first().getByText(env('DOCPLAT_TEACHER_NAME'), { exact: true }).waitFor();
   assert.match(await admin.locator('dl.meta-grid').first().textContent(), new RegExp(`Owner${env('DOCPLAT_TEACHER_NAME')}`));
   await shot(admin, 'document-en');
 
