@@ -198,7 +198,11 @@ func (c *Cache) fill(ctx context.Context, key string, load Loader) (Entry, error
 				c.m.rejected.WithLabelValues("l2_lease").Inc()
 			}
 		}
-		if !e.Stale {
+		// An answer older than a tombstone L2 showed (another instance's
+		// write, whose broadcast may not have reached this L1 yet) is
+		// returned to the caller, whose loader was told the floor, but
+		// never cached.
+		if !e.Stale && (e.Missing || e.Version >= floor) {
 			c.putL1(key, e, fresh)
 		}
 		return e, nil
