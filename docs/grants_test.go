@@ -28,8 +28,9 @@ func (r mapRepo) Get(_ context.Context, id string) (Document, error) {
 // TestReadableKeepsWhatTheActorMayRead: the filter of lists ranked
 // elsewhere keeps order, drops unreadable and vanished documents.
 func TestReadableKeepsWhatTheActorMayRead(t *testing.T) {
-	future := time.Now().Add(time.Hour)
-	past := time.Now().Add(-time.Hour)
+	// At the service's clock (listNow), not the machine's.
+	future := listNow.Add(time.Hour)
+	past := listNow.Add(-time.Hour)
 	repo := mapRepo{docs: map[string]Document{
 		"pub":     {ID: "pub", OwnerID: "o", Visibility: Public},
 		"priv":    {ID: "priv", OwnerID: "o", Visibility: Private},
